@@ -1,0 +1,71 @@
+"""``gaitmon analyze``: a recorded file in, event and step tables out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gaitmon.events import GaitEvent
+from gaitmon.io import read_imu_csv, write_events_csv, write_table_csv
+from gaitmon.pipeline import detect_events
+from gaitmon.steps import STEP_COLUMNS, build_steps
+
+
+@dataclass
+class AnalysisResult:
+    """What one analysis produced, and where it was written."""
+
+    source: Path
+    placement: str
+    sides: list[str]
+    events: list[GaitEvent]
+    steps: list[dict]
+    written: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines a coach can read: steps and median metrics per leg."""
+        lines = [f"{self.source}: {self.placement} sensors, {', '.join(self.sides)}"]
+        for side in self.sides:
+            rows = [r for r in self.steps if r["side"] == side]
+
+            def median(key, scale=1.0):
+                values = np.array([r[key] for r in rows], dtype=float) * scale
+                values = values[np.isfinite(values)]
+                return f"{np.median(values):.0f}" if len(values) else "-"
+
+            peaks = np.array([r["swing_peak_rad_s"] for r in rows], dtype=float)
+            peaks = peaks[np.isfinite(peaks)]
+            lines.append(
+                f"  {side:5s} {len(rows):4d} steps   median contact {median('contact_s', 1e3)} ms   "
+                f"flight {median('flight_s', 1e3)} ms   swing peak "
+                f"{(f'{np.median(peaks):.1f}' if len(peaks) else '-')} rad/s"
+            )
+        return "\n".join(lines)
+
+
+def analyze_samples(samples, placement: str = "shank", source: Path | str = "<samples>") -> AnalysisResult:
+    """Detect events and build steps for in-memory samples (side → (t, x[n, 6]))."""
+    events = detect_events(samples, placement=placement)
+    steps = build_steps(events, sides=samples.keys())
+    return AnalysisResult(Path(source), placement, sorted(samples), events, steps)
+
+
+def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
+    """Write ``events.csv`` and ``steps.csv`` into ``out_dir`` (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    events_path = out_dir / "events.csv"
+    steps_path = out_dir / "steps.csv"
+    write_events_csv(events_path, result.events)
+    write_table_csv(steps_path, result.steps, list(STEP_COLUMNS))
+    result.written = [events_path, steps_path]
+    return result.written
+
+
+def analyze_file(path: Path, out_dir: Path, placement: str = "shank") -> AnalysisResult:
+    """Read a samples CSV, detect, write the tables; raises InputError on bad input."""
+    samples = read_imu_csv(path)
+    result = analyze_samples(samples, placement=placement, source=path)
+    write_outputs(result, out_dir)
+    return result

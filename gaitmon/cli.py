@@ -1,0 +1,136 @@
+"""The ``gaitmon`` command line.
+
+Every subcommand turns bad input into one line on stderr naming the file and where it broke, and
+exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from gaitmon._version import __version__
+from gaitmon.consts import PLACEMENTS
+from gaitmon.errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+def _version_text() -> str:
+    from gaitmon.core import BACKEND
+
+    return f"gaitmon {__version__} (event core: {BACKEND})"
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from gaitmon.analyze import analyze_file
+
+    started = time.perf_counter()
+    result = analyze_file(Path(args.input), Path(args.out), placement=args.placement)
+    print(result.summary())
+    print(f"wrote {', '.join(str(p) for p in result.written)} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from gaitmon.sim import SimConfig, simulate_session, write_session
+
+    if args.realistic:
+        config = SimConfig.realistic(args.rate)
+    else:
+        config = SimConfig(sample_rate_hz=args.rate)
+    config.n_reps = args.reps
+    session = simulate_session(args.scenario, seed=args.seed, config=config)
+    write_session(session, Path(args.out))
+    n_steps = len(session.steps)
+    print(f"simulated scenario {args.scenario!r} seed {args.seed}: {config.n_reps} reps, {n_steps} steps, "
+          f"{config.sample_rate_hz:g} Hz -> {args.out}")
+    return 0
+
+
+def _accuracy(args: argparse.Namespace) -> int:
+    from gaitmon.accuracy import dataset_accuracy, simulated_accuracy
+
+    if args.dataset is None and not args.simulated:
+        raise InputError("gaitmon accuracy", None, "give a DATASET folder, --simulated, or both")
+    if args.simulated:
+        print(simulated_accuracy(seeds=range(args.seeds)).text())
+    if args.dataset is not None:
+        if args.simulated:
+            print()
+        print(dataset_accuracy(Path(args.dataset), placement=args.placement).text())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from gaitmon.demo import run_demo
+
+    return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from gaitmon.sim import SCENARIOS
+
+    parser = argparse.ArgumentParser(
+        prog="gaitmon",
+        description="Real-time gait monitor for sprinters: shank IMUs, step events, strength balance.",
+    )
+    parser.add_argument("--version", action="version", version=_version_text())
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    analyze = commands.add_parser("analyze", help="detect steps in a recorded CSV and write events.csv, steps.csv")
+    analyze.add_argument("input", metavar="INPUT", help="CSV with header t_s,side,ax,ay,az,gx,gy,gz (SI units)")
+    analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    analyze.add_argument("--placement", choices=PLACEMENTS, default="shank",
+                         help="where the sensors were worn (default: shank)")
+    analyze.set_defaults(run=_analyze)
+
+    simulate = commands.add_parser("simulate", help="write a synthetic sprint session with ground truth")
+    simulate.add_argument("--scenario", choices=sorted(SCENARIOS), default="balanced")
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--rate", type=float, default=500.0, help="sample rate, Hz (default 500)")
+    simulate.add_argument("--reps", type=int, default=6)
+    simulate.add_argument("--realistic", action="store_true",
+                          help="all realism switches on: noise, bias, random mounting, clipping, asymmetry, drops")
+    simulate.add_argument("--out", required=True, metavar="DIR")
+    simulate.set_defaults(run=_simulate)
+
+    accuracy = commands.add_parser("accuracy", help="agreement of detected events with simulated truth or labelled data")
+    accuracy.add_argument("dataset", nargs="?", metavar="DATASET",
+                          help="folder of <name>_imu.csv + <name>_events.csv pairs (t_s,side,event)")
+    accuracy.add_argument("--placement", choices=PLACEMENTS, default="foot",
+                          help="placement of the dataset's sensors (default: foot)")
+    accuracy.add_argument("--simulated", action="store_true",
+                          help="synthetic suite: 4 scenarios x seeds x 200/500/1000 Hz, all realism switches on")
+    accuracy.add_argument("--seeds", type=int, default=2, help="seeds per scenario and rate (default 2)")
+    accuracy.set_defaults(run=_accuracy)
+
+    demo = commands.add_parser("demo", help="stream a simulated sprint session through the live core (no sensor needed)")
+    demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="swing_plateau")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--rate", type=float, default=500.0)
+    demo.add_argument("--out", default="gaitmon-demo", metavar="DIR", help="output folder (default ./gaitmon-demo)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except InputError as error:
+        print(f"gaitmon: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"gaitmon: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("gaitmon: interrupted", file=sys.stderr)
+        return 130

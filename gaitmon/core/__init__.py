@@ -1,0 +1,31 @@
+"""The streaming step core: per-leg gait-event detection on a live stream.
+
+``StepDetector`` is fed blocks of samples of any size (time stamps, sagittal angular velocity,
+accelerometer magnitude) and returns the gait events it has confirmed so far. The work is done by a
+compiled Cython kernel (``ext/detector.pyx``) when it is built, else by its pure-Python twin
+(``gaitmon/core/_twin.py``, the executable specification). ``GAITMON_PURE_PYTHON=1`` forces the
+twin. :data:`BACKEND` says which one is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gaitmon.core._params import DetectorParams as DetectorParams
+from gaitmon.core._twin import DetectorKernel as TwinKernel
+
+if os.environ.get("GAITMON_PURE_PYTHON"):
+    Kernel = TwinKernel
+    BACKEND = "python (forced by GAITMON_PURE_PYTHON)"
+else:
+    try:
+        from gaitmon.core._detector import DetectorKernel as Kernel
+    except ImportError:  # a source checkout that was never built
+        Kernel = TwinKernel
+        BACKEND = "python (compiled core not built)"
+    else:
+        BACKEND = "compiled"
+
+from gaitmon.core.detector import StepDetector as StepDetector  # noqa: E402
+
+__all__ = ["BACKEND", "DetectorParams", "Kernel", "StepDetector", "TwinKernel"]

@@ -1,0 +1,367 @@
+"""Pure-Python twin of ``ext/detector.pyx``: the executable specification of the event kernel.
+
+Line for line the same algorithm as the compiled kernel (tests hold their outputs equal). Users
+run the compiled one; this one is for reading, debugging and platforms without a compiler
+(``GAITMON_PURE_PYTHON=1`` forces it).
+
+The kernel is a per-sample state machine over the sagittal angular velocity ``w`` (rad/s, swing
+positive) and the accelerometer magnitude ``amag`` (m/s²) of one leg::
+
+    STANCE ──smoothed w > onset threshold──▶ SWING ──w fell below half its peak──▶ LATE_SWING
+       ▲                                       │ (emit TO + MSW if the swing is a real step)  │
+       └──────────────── IC found (impact, or gyro minimum) / timeout ◀────────────────────────┘
+
+A ring buffer of the last ``buffer_s`` seconds of raw samples lets each event be placed on the
+raw signal by a short look-back when the state machine confirms it. The machine only ever looks
+at samples, never at block boundaries, so any split of the stream gives the same events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TO, MSW, IC = 0, 1, 2
+STANCE, SWING, LATE_SWING = 0, 1, 2
+SHANK, FOOT = 0, 1
+
+
+class DetectorKernel:
+    """One leg's streaming event kernel (see module docstring).
+
+    Parameters
+    ----------
+    placement : int
+        0 shank, 1 foot.
+    settings : tuple of float
+        The fields of :class:`~gaitmon.core._params.DetectorParams` after ``placement``.
+    biquad : tuple of float
+        ``(b0, b1, b2, a1, a2)`` of the smoothing low-pass, designed by scipy.signal.
+    impact_span : int
+        ``k`` of the impact statistic, samples.
+    to_halfwidth : int
+        ``h``: toe-off is located on a centred ``2h + 1``-sample moving average.
+    capacity : int
+        Ring-buffer length, a power of two.
+    """
+
+    def __init__(self, placement, settings, biquad, impact_span, to_halfwidth, capacity):
+        (
+            self.smooth_cutoff_hz,
+            self.on_floor,
+            self.on_fraction,
+            self.peak_floor,
+            self.peak_fraction,
+            self.ref_weight,
+            self.ref_decay_s,
+            self.msw_drop,
+            self.max_swing_s,
+            self.max_late_s,
+            self.to_search_s,
+            _to_smooth_s,
+            self.guard_s,
+            _impact_span_s,
+            self.imp_floor,
+            self.imp_fraction,
+            self.imp_arm,
+            self.min_rise,
+            self.min_rise_fraction,
+            self.max_gap_s,
+            _buffer_s,
+        ) = settings
+        self.placement = int(placement)
+        self.b0, self.b1, self.b2, self.a1, self.a2 = biquad
+        self.k = int(impact_span)
+        self.h = int(to_halfwidth)
+        self.capacity = int(capacity)
+        self.mask = self.capacity - 1
+        self.buf_t = np.zeros(self.capacity)
+        self.buf_w = np.zeros(self.capacity)
+        self.buf_a = np.zeros(self.capacity)
+        self.reset()
+
+    def reset(self):
+        """Forget everything: filter, references, step in progress and history."""
+        self.n = 0  # samples seen; index of the next sample in the ring
+        self.z1 = 0.0
+        self.z2 = 0.0
+        self.ref_peak = 0.0
+        self.t_ref_peak = 0.0
+        self.ref_imp = 0.0
+        self.t_ref_imp = 0.0
+        self._restart(-math.inf)
+
+    def _restart(self, t_floor):
+        """Drop the step in progress; look-backs never reach before ``t_floor``."""
+        self.state = STANCE
+        self.t_floor = t_floor
+        self.t_last_ic = -math.inf
+        self.last_t = -math.inf
+        self.onset_t = 0.0
+        self.peak_w = 0.0
+        self.peak_i = 0
+        self.peak_f = 0.0
+        self.late_start_t = 0.0
+        self.min_w = 0.0
+        self.min_i = 0
+        self.min_f = 0.0
+        self.imp_track = 0  # samples left in which to track the size of the impact just found
+        self.imp_max = 0.0
+        self.pending = -1  # impact onset waiting for its next sample (see _onset_nearest)
+        self.armed = False  # a swing may start only after ω was seen below the onset floor
+        self.armed_t = math.inf  # when it was last armed
+        self.contact_seen = False  # an initial contact was found since the last mid-swing
+        self.filter_primed = False  # restart the smoothing on the first sample after a gap
+
+    # ------------------------------------------------------------------ helpers
+    def _decayed(self, ref, t_ref, t):
+        if ref <= 0.0:
+            return 0.0
+        return ref * math.exp(-(t - t_ref) / self.ref_decay_s)
+
+    def _oldest(self):
+        """Ring index of the oldest sample still held."""
+        return self.n - self.capacity if self.n > self.capacity else 0
+
+    def _smoothed(self, j):
+        """Centred (2h + 1)-sample mean of w at index j, over the samples held."""
+        lo = max(j - self.h, self._oldest())
+        hi = min(j + self.h, self.n - 1)
+        total = 0.0
+        for q in range(lo, hi + 1):
+            total += self.buf_w[q & self.mask]
+        return total / (hi - lo + 1)
+
+    def _argmin_back(self, i, t_start):
+        """Index of the smallest smoothed w among held samples with time ≥ t_start, up to i."""
+        lo = self._oldest()
+        best = i
+        best_w = self._smoothed(i)
+        j = i - 1
+        while j >= lo and self.buf_t[j & self.mask] >= t_start:
+            wj = self._smoothed(j)
+            if wj <= best_w:  # ties: earliest sample
+                best_w = wj
+                best = j
+            j -= 1
+        return best
+
+    def _rise_start(self, m, i_peak):
+        """Toe-off at the foot of the swing rise: where its straight early part meets stance.
+
+        Late stance is a slow, noisy descent and its minimum smears over several samples when it
+        is shallow (walking); the early swing rise is steep and nearly straight. A least-squares
+        line through the rise between 5 % and 30 % of the way from the stance minimum ``L``
+        (smoothed) up to the swing peak is extended back down to ``L``; the nearest sample, at
+        most ``h + 2`` from the minimum ``m``, is toe-off. Event times stay on the sample grid.
+        """
+        level = self._smoothed(m)
+        span = self.buf_w[i_peak & self.mask] - level
+        if span <= 0.0:
+            return m
+        low = level + 0.05 * span
+        high = level + 0.3 * span
+        count = 0
+        sx = sy = sxx = sxy = 0.0
+        j = m + 1
+        while j < i_peak and self.buf_w[j & self.mask] < low:
+            j += 1
+        while j < i_peak and self.buf_w[j & self.mask] <= high:
+            x = float(j - m)
+            y = self.buf_w[j & self.mask]
+            count += 1
+            sx += x
+            sy += y
+            sxx += x * x
+            sxy += x * y
+            j += 1
+        if count < 2:
+            return m
+        slope = (count * sxy - sx * sy) / (count * sxx - sx * sx)
+        if slope <= 0.0:
+            return m
+        intercept = (sy - slope * sx) / count
+        offset = math.floor((level - intercept) / slope + 0.5)
+        reach = self.h + 2
+        return m + max(-reach, min(reach, offset))
+
+    def _onset_nearest(self, j):
+        """The impact began between samples j-1 and j: keep the nearer one.
+
+        An impact's rise decelerates (it heads for its peak), so if the interval (j-1, j] rose
+        more than the next one the onset lay in the earlier half of it.
+        """
+        if j - 1 >= self._oldest() and j + 1 <= self.n - 1:
+            a0 = self.buf_a[(j - 1) & self.mask]
+            a1 = self.buf_a[j & self.mask]
+            a2 = self.buf_a[(j + 1) & self.mask]
+            if a1 - a0 > a2 - a1:
+                return j - 1
+        return j
+
+    def _half_rise_after(self, i_min, i_end):
+        """First index after the minimum i_min where w ≥ half the minimum (foot toe-off)."""
+        half = 0.5 * self.buf_w[i_min & self.mask]
+        j = i_min
+        while j < i_end and self.buf_w[j & self.mask] < half:
+            j += 1
+        return j
+
+    def _half_fall_before(self, i_min, i_start):
+        """First index of the final descent below half the minimum (foot initial contact)."""
+        half = 0.5 * self.buf_w[i_min & self.mask]
+        j = i_min
+        while j - 1 > i_start and self.buf_w[(j - 1) & self.mask] <= half:
+            j -= 1
+        return j
+
+    def _event(self, out, kind, i):
+        out.append((kind, float(self.buf_t[i & self.mask]), float(self.buf_w[i & self.mask])))
+
+    # ------------------------------------------------------------------ the loop
+    def feed(self, t, w, amag):
+        """Process one block; returns a list of ``(kind, t, value)`` with kind 0 TO, 1 MSW, 2 IC."""
+        out = []
+        for s in range(len(t)):
+            ti = float(t[s])
+            wi = float(w[s])
+            ai = float(amag[s])
+
+            if ti - self.last_t > self.max_gap_s and self.last_t > -math.inf:
+                self._restart(ti)
+            self.last_t = ti
+
+            if not self.filter_primed:  # start the filter at rest on the first value
+                self.z1 = wi * (1.0 - self.b0)
+                self.z2 = wi * (self.b2 - self.a2)
+                self.filter_primed = True
+            wf = self.b0 * wi + self.z1
+            self.z1 = self.b1 * wi - self.a1 * wf + self.z2
+            self.z2 = self.b2 * wi - self.a2 * wf
+
+            i = self.n
+            slot = i & self.mask
+            self.buf_t[slot] = ti
+            self.buf_w[slot] = wi
+            self.buf_a[slot] = ai
+            self.n += 1
+
+            if self.imp_track > 0:  # size of the impact just found, for the impact reference
+                lo = i - self.k
+                if lo >= self._oldest():
+                    d = ai - self.buf_a[lo & self.mask]
+                    if d > self.imp_max:
+                        self.imp_max = d
+                self.imp_track -= 1
+                if self.imp_track == 0:
+                    ref = self._decayed(self.ref_imp, self.t_ref_imp, ti)
+                    self.ref_imp = self.imp_max if ref <= 0.0 else (
+                        (1.0 - self.ref_weight) * ref + self.ref_weight * self.imp_max)
+                    self.t_ref_imp = ti
+
+            if self.state == STANCE:
+                if wf <= self.on_floor:
+                    if not self.armed:
+                        self.armed = True
+                        self.armed_t = ti
+                elif self.armed:
+                    ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
+                    if wf > max(self.on_floor, self.on_fraction * ref):
+                        self.state = SWING
+                        self.armed = False
+                        self.onset_t = ti
+                        self.peak_w = wi
+                        self.peak_i = i
+                        self.peak_f = wf
+
+            elif self.state == SWING:
+                if wi > self.peak_w:
+                    self.peak_w = wi
+                    self.peak_i = i
+                if wf > self.peak_f:
+                    self.peak_f = wf
+                if wf < self.msw_drop * self.peak_f:
+                    self._confirm_swing(out, i, ti)
+                elif ti - self.onset_t > self.max_swing_s:
+                    self.state = STANCE
+
+            else:  # LATE_SWING: wait for the initial contact
+                if wi < self.min_w:
+                    self.min_w = wi
+                    self.min_i = i
+                if wf < self.min_f:
+                    self.min_f = wf
+                if self._contact(out, i, ti, wf, ai):
+                    self.state = STANCE
+                elif ti - self.late_start_t > self.max_late_s:
+                    self.state = STANCE
+                    self.pending = -1
+        return out
+
+    def _confirm_swing(self, out, i, ti):
+        """Mid-swing confirmed: accept the swing as a step (emit TO, MSW) or drop it."""
+        self.state = STANCE
+        ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
+        if self.peak_w < max(self.peak_floor, self.peak_fraction * ref):
+            return
+        t_start = max(self.onset_t - self.to_search_s, self.t_last_ic + self.guard_s)
+        # Toe-off is reported only if this stride's contact was seen, or the leg was quiet for the
+        # whole search window (a start from standing). Otherwise (after a gap, or a missed contact)
+        # the window may hold an unseen contact's impact: no toe-off rather than a guessed one.
+        report_to = self.contact_seen or self.armed_t <= self.onset_t - self.to_search_s
+        self.contact_seen = False
+        i_to = self._argmin_back(self.peak_i, t_start)
+        if self.placement == FOOT and self.buf_w[i_to & self.mask] < 0.0:
+            i_to = self._half_rise_after(i_to, self.peak_i)
+        elif self.placement == SHANK:
+            i_to = self._rise_start(i_to, self.peak_i)
+        if report_to:
+            self._event(out, TO, i_to)
+        self._event(out, MSW, self.peak_i)
+        self.ref_peak = self.peak_w if ref <= 0.0 else (
+            (1.0 - self.ref_weight) * ref + self.ref_weight * self.peak_w)
+        self.t_ref_peak = float(self.buf_t[self.peak_i & self.mask])
+        self.state = LATE_SWING
+        self.late_start_t = ti
+        self.min_w = self.buf_w[i & self.mask]
+        self.min_i = i
+        self.min_f = self.peak_f
+
+    def _contact(self, out, i, ti, wf, ai):
+        """Look for the initial contact at sample i; emit it and return True when found."""
+        if self.pending >= 0:  # the impact found on the previous sample now has its next sample
+            self._emit_contact(out, self._onset_nearest(self.pending))
+            self.pending = -1
+            return True
+        if self.placement == SHANK and wf < self.imp_arm * self.peak_f:
+            lo = i - self.k
+            if lo >= self._oldest():
+                base = self.buf_a[lo & self.mask]
+                rise = ai - base
+                ref = self._decayed(self.ref_imp, self.t_ref_imp, ti)
+                if rise > max(self.imp_floor, self.imp_fraction * ref):
+                    j = lo + 1  # onset: first sample that has risen a quarter of the way
+                    while j < i and self.buf_a[j & self.mask] - base < 0.25 * rise:
+                        j += 1
+                    self.imp_track = self.k
+                    self.imp_max = rise
+                    if j < i:
+                        self._emit_contact(out, self._onset_nearest(j))
+                        return True
+                    self.pending = j
+                    return False
+        if (self.min_f < self.imp_arm * self.peak_f
+                and wf > self.min_f + max(self.min_rise, self.min_rise_fraction * self.peak_f)):
+            # Gyro rule: the post-swing minimum has passed.
+            j = self.min_i
+            if self.placement == FOOT and self.min_w < 0.0:
+                j = self._half_fall_before(self.min_i, self.peak_i)
+            self._emit_contact(out, j)
+            return True
+        return False
+
+    def _emit_contact(self, out, j):
+        self._event(out, IC, j)
+        self.contact_seen = True
+        self.t_last_ic = float(self.buf_t[j & self.mask])

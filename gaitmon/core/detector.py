@@ -1,0 +1,90 @@
+"""Thin, validating wrapper around the event kernel of one leg."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaitmon.consts import EVENT_KINDS
+from gaitmon.core._params import DetectorParams
+from gaitmon.events import GaitEvent
+
+
+class StepDetector:
+    """Streaming gait-event detector for one leg.
+
+    Parameters
+    ----------
+    side : str
+        ``"left"`` or ``"right"``; copied into every event.
+    params : DetectorParams
+        Sample rate, placement and thresholds.
+    kernel : type, optional
+        The kernel class; defaults to the loaded backend (``gaitmon.core.Kernel``). Tests pass the
+        twin and the compiled kernel explicitly to compare them.
+
+    Notes
+    -----
+    Input is the sagittal angular velocity ``ω`` (rad/s, positive when the foot swings forward; see
+    :mod:`gaitmon.consts`) and the accelerometer magnitude ``|a|`` (m/s²), both sample-aligned with
+    the time stamps ``t`` (s, strictly increasing).
+
+    Events and the physics behind each rule (shank placement):
+
+    - **MSW** is the largest ``ω`` of a swing: the shank rotating forward fastest. A swing starts
+      when smoothed ``ω`` crosses an onset threshold and is confirmed when it has fallen to half
+      its peak; it only counts as a step if its peak clears a floor and a fraction of the recent
+      peaks (standing and fidgeting never do).
+    - **TO** is the minimum of ``ω`` before the swing: at push-off the planted shank rotates
+      backward fastest, and as the foot leaves the ground the knee flexes and ``ω`` shoots up
+      [Aminian 2002]. It is searched on the raw signal, at most ``to_search_s`` before swing
+      onset and never within ``contact_guard_s`` of the last initial contact.
+    - **IC** is the onset of the impact transient in ``|a|`` when the foot strikes: the first
+      sample that has risen a quarter of the way of a jump ``|a|[i] − |a|[i−k]`` (``k`` ≈ 4 ms)
+      larger than a floor and a fraction of recent impacts, looked for only in late swing. If no
+      impact shows (soft landing, accelerometer clipped flat), the minimum of ``ω`` after the swing
+      is taken once ``ω`` has risen clearly above it [Aminian 2002].
+
+    Foot placement (``placement="foot"``) keeps the same machine but places TO at the first sample
+    where ``ω`` has risen back to half of the push-off minimum, and IC at the first sample of the
+    final descent below half of the post-swing minimum, and does not use the impact (a foot
+    sensor's swing accelerations are as sharp as its impacts).
+
+    Latency (event confirmed after it happened): IC by impact ≤ ``k`` + 1 samples (≈ 5 ms);
+    IC by the gyro rule: until ``ω`` has risen above its post-swing minimum (typically 20–60 ms);
+    TO and MSW: at mid-swing confirmation, about half a swing after TO. ``benchmarks`` and
+    ``gaitmon.evaluation`` measure the figures.
+
+    Chunking: the kernel is a per-sample state machine with a look-back ring buffer, so feeding
+    any split of the stream gives identical events.
+    """
+
+    def __init__(self, side: str, params: DetectorParams, kernel: type | None = None):
+        if kernel is None:
+            from gaitmon.core import Kernel as kernel
+        self.side = side
+        self.params = params
+        self._kernel = kernel(*params.kernel_args())
+
+    def feed(self, t, omega, acc_magnitude) -> list[GaitEvent]:
+        """Feed one block; returns the events confirmed while processing it.
+
+        Parameters
+        ----------
+        t : array_like, shape (n,)
+            Sample times, s, strictly increasing across calls.
+        omega : array_like, shape (n,)
+            Sagittal angular velocity, rad/s, swing positive.
+        acc_magnitude : array_like, shape (n,)
+            Accelerometer magnitude, m/s².
+        """
+        t = np.ascontiguousarray(t, dtype=np.float64)
+        omega = np.ascontiguousarray(omega, dtype=np.float64)
+        acc_magnitude = np.ascontiguousarray(acc_magnitude, dtype=np.float64)
+        if not (t.shape == omega.shape == acc_magnitude.shape) or t.ndim != 1:
+            raise ValueError("t, omega and acc_magnitude must be 1-D arrays of the same length")
+        raw = self._kernel.feed(t, omega, acc_magnitude)
+        return [GaitEvent(t=ev_t, side=self.side, kind=EVENT_KINDS[kind], value=value) for kind, ev_t, value in raw]
+
+    def reset(self) -> None:
+        """Forget all state (after a reconnection with a new clock, say)."""
+        self._kernel.reset()

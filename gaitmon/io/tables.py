@@ -1,0 +1,265 @@
+"""Small CSV tables: gait event lists and generic result tables.
+
+These files are small (thousands of rows), so they are read whole and parsed line by line with the
+:mod:`csv` module. Bad input raises :class:`gaitmon.errors.InputError` with ``where="line N"``,
+where ``N`` counts the lines of the file with the header as line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitmon.consts import EVENT_KINDS, SIDES
+from gaitmon.errors import InputError
+from gaitmon.events import GaitEvent
+from gaitmon.io._common import (
+    field_count_problem,
+    format_float,
+    names_list,
+    number_problem,
+    open_text_for_writing,
+    parse_header,
+    parse_float,
+    quote,
+    read_text_lines,
+    split_csv_line,
+    where,
+)
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "read_events_csv",
+    "read_table_csv",
+    "write_events_csv",
+    "write_table_csv",
+]
+
+#: Header written by :func:`write_events_csv`; ``value`` is optional when reading.
+EVENT_COLUMNS: tuple[str, ...] = ("t_s", "side", "event", "value")
+
+
+def _event_sort_key(e: GaitEvent) -> tuple[float, int, int]:
+    side = SIDES.index(e.side) if e.side in SIDES else len(SIDES)
+    kind = EVENT_KINDS.index(e.kind) if e.kind in EVENT_KINDS else len(EVENT_KINDS)
+    return (e.t, side, kind)
+
+
+def write_events_csv(path: str | Path, events: Iterable[GaitEvent]) -> None:
+    """Write gait events as ``t_s,side,event,value``, sorted by time.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (overwritten).
+    events : iterable of GaitEvent
+        Written sorted by time (then side ``left`` before ``right``, then ``TO, MSW, IC``).
+        ``t`` with 6 decimals (s); ``value`` (rad/s) with 6 significant digits, empty when NaN.
+
+    Raises
+    ------
+    ValueError
+        An event with a non-finite time, or a side/kind that :func:`read_events_csv` would reject.
+    gaitmon.errors.InputError
+        The file cannot be written.
+    """
+    rows = sorted(events, key=_event_sort_key)
+    for e in rows:
+        if not math.isfinite(e.t):
+            raise ValueError(f"event time must be finite: {e!r}")
+        if e.side not in SIDES or e.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown side or event kind: {e!r}")
+    lines = [",".join(EVENT_COLUMNS)]
+    for e in rows:
+        value = "" if e.value != e.value else "%.6g" % e.value
+        lines.append(f"{e.t:.6f},{e.side},{e.kind},{value}")
+    _write_text(path, "\n".join(lines) + "\n")
+
+
+def read_events_csv(path: str | Path) -> list[GaitEvent]:
+    """Read a gait event list written by :func:`write_events_csv` or a reference annotation.
+
+    Accepts the columns ``t_s, side, event`` and an optional ``value`` (any order, names matched
+    case-insensitively, other columns ignored), e.g. the 3-column reference files of the
+    ``ipol_foot_walk`` dataset. Rows need not be sorted.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file.
+
+    Returns
+    -------
+    list of GaitEvent
+        Sorted by time (then side, then kind). ``value`` is NaN when absent or empty.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        Missing/empty file, missing columns, wrong number of fields, time not a finite number,
+        side not ``left``/``right``, event not one of ``TO, MSW, IC``, value not a number, the same
+        event (time, side, kind) twice. ``where`` is ``"line N"`` (header = line 1).
+    """
+    header, rows = _read_rows(path)
+    index = parse_header(path, header, EVENT_COLUMNS[:3], optional=("value",))
+    names = [h.strip() for h in header]
+    events: list[GaitEvent] = []
+    seen: dict[tuple[float, str, str], int] = {}
+    for line_no, fields in rows:
+        t, problem = number_problem(names[index["t_s"]], fields[index["t_s"]])
+        if problem is not None:
+            raise InputError(path, where(line_no), problem)
+        side = fields[index["side"]].strip()
+        if side not in SIDES:
+            raise InputError(
+                path,
+                where(line_no),
+                f"column {names[index['side']]!r}: {quote(fields[index['side']])} is not a side "
+                f"(allowed: {names_list(SIDES)})",
+            )
+        kind = fields[index["event"]].strip()
+        if kind not in EVENT_KINDS:
+            raise InputError(
+                path,
+                where(line_no),
+                f"column {names[index['event']]!r}: {quote(fields[index['event']])} is not an event "
+                f"(allowed: {names_list(EVENT_KINDS)})",
+            )
+        value = math.nan
+        if "value" in index:
+            text = fields[index["value"]].strip()
+            if text:
+                parsed = parse_float(text)
+                if parsed is None:
+                    raise InputError(
+                        path,
+                        where(line_no),
+                        f"column {names[index['value']]!r}: {quote(text)} is not a number",
+                    )
+                value = parsed
+        key = (t, side, kind)
+        if key in seen:
+            raise InputError(
+                path,
+                where(line_no),
+                f"duplicate event: {kind} of side {side!r} at t_s {t!r} is already on line {seen[key]}",
+            )
+        seen[key] = line_no
+        events.append(GaitEvent(t=t, side=side, kind=kind, value=value))
+    events.sort(key=_event_sort_key)
+    return events
+
+
+def write_table_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Write a small table of dicts as CSV.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (overwritten).
+    rows : sequence of dict
+        One dict per row. Keys not in ``columns`` are ignored; missing keys give empty fields.
+    columns : sequence of str
+        Header, in order.
+
+    Notes
+    -----
+    Floats are written with 6 decimals; NaN and ``None`` as an empty field; infinities as
+    ``inf``/``-inf``; integers and booleans as ``str()``; other values as ``str()`` (quoted by the
+    csv module when needed).
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(columns))
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    _write_text(path, buf.getvalue())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return format_float(float(value))
+    return str(value)
+
+
+def read_table_csv(path: str | Path) -> list[dict[str, Any]]:
+    """Read a small CSV table (header line + rows) into a list of dicts.
+
+    Each field that parses as a number becomes a ``float``; an empty field becomes NaN; anything
+    else stays a ``str`` (white space stripped).
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        Missing/empty file, empty or repeated column names, wrong number of fields
+        (``where="line N"``, header = line 1).
+    """
+    header, rows = _read_rows(path)
+    names = [h.strip() for h in header]
+    seen: set[str] = set()
+    for pos, name in enumerate(names):
+        if not name:
+            raise InputError(path, where(1), f"header field {pos + 1} is empty (every column needs a name)")
+        if name in seen:
+            raise InputError(path, where(1), f"column {name!r} appears more than once in the header")
+        seen.add(name)
+    out: list[dict[str, Any]] = []
+    for _, fields in rows:
+        record: dict[str, Any] = {}
+        for name, text in zip(names, fields):
+            text = text.strip()
+            if not text:
+                record[name] = math.nan
+            else:
+                number = parse_float(text)
+                record[name] = text if number is None else number
+        out.append(record)
+    return out
+
+
+def _read_rows(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header fields and ``(line number, fields)`` of each data line; checks the field counts.
+
+    Blank lines are skipped only at the end of the file.
+    """
+    lines = read_text_lines(path)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise InputError(path, None, "file is empty (expected a header line)")
+    if not lines[0].strip():
+        raise InputError(path, where(1), "header line is empty")
+    header = split_csv_line(path, lines[0], 1)
+    rows: list[tuple[int, list[str]]] = []
+    n = len(header)
+    for i, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            raise InputError(
+                path, where(i), "empty line (blank lines are only allowed at the end of the file)"
+            )
+        fields = split_csv_line(path, line, i)
+        if len(fields) != n:
+            raise InputError(path, where(i), field_count_problem(n, len(fields), i == len(lines)))
+        rows.append((i, fields))
+    return header, rows
+
+
+def _write_text(path: str | Path, text: str) -> None:
+    f = open_text_for_writing(path)
+    try:
+        with f:
+            f.write(text)
+    except OSError as exc:
+        raise InputError(path, None, f"cannot write file: {exc.strerror or exc}") from None

@@ -1,0 +1,127 @@
+"""From gait events to steps and their metrics.
+
+A *step* here is one contact of one leg and what follows it until the other foot lands — the unit
+in which sprint coaches and the spring-mass model think (Morin et al. 2005: a step is a contact
+time ``tc`` plus the aerial time ``tf`` that follows it).
+
+For each initial contact (IC) of a leg:
+
+- ``contact_s`` = TO − IC of the same leg (the TO that ends this contact);
+- ``flight_s`` = next IC of the *other* leg − this TO. Negative in walking: both feet are on the
+  ground (double support), there is no flight;
+- ``step_s`` = next IC of the other leg − this IC (``= contact_s + flight_s``), ``step_hz`` its
+  inverse;
+- ``swing_s`` and ``swing_peak_rad_s``: the swing of this leg that *ended* at this IC (from the
+  previous TO of the same leg), and its mid-swing peak of sagittal shank angular velocity — the
+  swing-side output of the step, available the moment the foot lands;
+- ``push_force_bw``: the push-side output, the spring-mass estimate of peak vertical ground
+  reaction force in body weights, ``F/BW = (π/2)(tf/tc + 1)`` (Morin, Dalleau, Kyröläinen,
+  Jeannin & Belli 2005, J Appl Biomech 21:167–180; the model assumes a sine-shaped vertical force
+  during contact, so it is only defined for running: NaN when there is no flight).
+
+With one leg only the other foot's landing is not seen. Assuming both legs take equal steps,
+``step_s`` = stride / 2 (stride = IC to next IC of the same leg) and ``flight_s = step_s −
+contact_s``; the row says ``flight_source = "one_leg_estimate"`` instead of ``"measured"``.
+
+A value that cannot be formed (an event missing around a gap or at the end of a bout, a next
+contact further away than ``max_step_s``) is NaN; the step is still listed.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from gaitmon.events import GaitEvent
+
+STEP_COLUMNS: tuple[str, ...] = (
+    "side", "ic_s", "to_s", "contact_s", "flight_s", "step_s", "step_hz", "swing_s",
+    "swing_peak_rad_s", "push_force_bw", "flight_source",
+)
+
+NAN = float("nan")
+
+
+def spring_mass_force_bw(contact_s: float, flight_s: float) -> float:
+    """Peak vertical force in body weights, ``(π/2)(tf/tc + 1)`` (Morin et al. 2005); NaN without flight."""
+    if not (contact_s > 0.0 and flight_s > 0.0):
+        return NAN
+    return (math.pi / 2.0) * (flight_s / contact_s + 1.0)
+
+
+def _times(events: list[GaitEvent], side: str, kind: str) -> list[GaitEvent]:
+    return [e for e in events if e.side == side and e.kind == kind]
+
+
+def _next_after(series: list[GaitEvent], times: list[float], t: float) -> GaitEvent | None:
+    i = bisect_right(times, t)
+    return series[i] if i < len(series) else None
+
+
+def _last_before(series: list[GaitEvent], times: list[float], t: float) -> GaitEvent | None:
+    i = bisect_right(times, t) - 1
+    return series[i] if i >= 0 else None
+
+
+def build_steps(events: Iterable[GaitEvent], sides: Iterable[str] | None = None,
+                max_contact_s: float = 1.5, max_step_s: float = 1.5, max_swing_s: float = 1.5) -> list[dict]:
+    """One row per initial contact, sorted by time (see module docstring for definitions, all in s).
+
+    Parameters
+    ----------
+    events : iterable of GaitEvent
+        Events of one session, any order.
+    sides : iterable of str, optional
+        Legs that were recorded. With both, flight is measured; with one, it is estimated.
+        Defaults to the sides that have events.
+    max_contact_s, max_step_s, max_swing_s : float
+        Pairings further apart than these are not formed (NaN): the athlete stopped, or events
+        are missing around a gap.
+    """
+    events = sorted(events)
+    sides = sorted(set(sides) if sides is not None else {e.side for e in events})
+    per = {}
+    for side in sides:
+        per[side] = {kind: _times(events, side, kind) for kind in ("TO", "MSW", "IC")}
+    rows = []
+    for side in sides:
+        mine = per[side]
+        other = per[[s for s in sides if s != side][0]] if len(sides) == 2 else None
+        to_t = [e.t for e in mine["TO"]]
+        msw_t = [e.t for e in mine["MSW"]]
+        ic_t = [e.t for e in mine["IC"]]
+        other_ic_t = [e.t for e in other["IC"]] if other else []
+        for ic in mine["IC"]:
+            next_ic = _next_after(mine["IC"], ic_t, ic.t)
+            row = {"side": side, "ic_s": ic.t, "to_s": NAN, "contact_s": NAN, "flight_s": NAN,
+                   "step_s": NAN, "step_hz": NAN, "swing_s": NAN, "swing_peak_rad_s": NAN,
+                   "push_force_bw": NAN, "flight_source": "measured" if other else "one_leg_estimate"}
+
+            to = _next_after(mine["TO"], to_t, ic.t)
+            if to is not None and to.t - ic.t <= max_contact_s and (next_ic is None or to.t < next_ic.t):
+                row["to_s"] = to.t
+                row["contact_s"] = to.t - ic.t
+
+            previous_to = _last_before(mine["TO"], to_t, ic.t)
+            if previous_to is not None and ic.t - previous_to.t <= max_swing_s:
+                row["swing_s"] = ic.t - previous_to.t
+                peak = _next_after(mine["MSW"], msw_t, previous_to.t)
+                if peak is not None and peak.t < ic.t:
+                    row["swing_peak_rad_s"] = peak.value
+
+            if other is not None:
+                landing = _next_after(other["IC"], other_ic_t, ic.t)
+                if landing is not None and (next_ic is None or landing.t < next_ic.t):
+                    row["step_s"] = landing.t - ic.t
+            elif next_ic is not None:
+                row["step_s"] = (next_ic.t - ic.t) / 2.0
+            if not row["step_s"] <= max_step_s:
+                row["step_s"] = NAN
+            if row["step_s"] > 0.0:
+                row["step_hz"] = 1.0 / row["step_s"]
+                row["flight_s"] = row["step_s"] - row["contact_s"]
+            row["push_force_bw"] = spring_mass_force_bw(row["contact_s"], row["flight_s"])
+            rows.append(row)
+    rows.sort(key=lambda r: (r["ic_s"], r["side"]))
+    return rows

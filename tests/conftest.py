@@ -1,0 +1,32 @@
+"""Shared fixtures: simulated sessions (cached) and the real third-party dataset."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from gaitmon.sim import SimConfig, simulate_session
+
+REPO = Path(__file__).resolve().parents[1]
+#: Real foot-IMU walking data with annotated events (AGPL-3.0): read in place, never copied here.
+FOOT_DATASET = REPO.parent / "shared" / "datasets" / "ipol_foot_walk"
+
+
+@functools.lru_cache(maxsize=None)
+def simulated(scenario: str = "balanced", seed: int = 0, rate: float = 500.0, realistic: bool = True,
+              n_reps: int = 3, recovery_s: float = 8.0):
+    """A simulated session, cached across tests (treat it as read-only)."""
+    config = SimConfig.realistic(rate) if realistic else SimConfig(sample_rate_hz=rate)
+    config.n_reps = n_reps
+    config.recovery_s = recovery_s
+    return simulate_session(scenario, seed=seed, config=config)
+
+
+@pytest.fixture
+def foot_dataset() -> Path:
+    if not FOOT_DATASET.is_dir():
+        pytest.skip(f"real dataset not present at {FOOT_DATASET} (it lives in the workplace's shared/ folder)")
+    return FOOT_DATASET
+
