@@ -34,9 +34,7 @@ RATE = 1000.0
 
 def make_stream(minutes: float, seed: int = 0):
     """(t, ω, |a|) of one leg: simulated sessions concatenated up to the asked length."""
-    config = SimConfig.realistic(RATE)
-    config.n_reps = 8
-    config.recovery_s = 60.0
+    config = SimConfig.realistic(RATE, n_reps=8, recovery_s=60.0)
     parts_t, parts_w, parts_a, offset, total = [], [], [], 0.0, 0
     while total < minutes * 60 * RATE:
         session = simulate_session("balanced", seed=seed, config=config)

@@ -88,10 +88,8 @@ def simulated_accuracy(rates=SIM_RATES_HZ, scenarios=SIM_SCENARIOS, seeds=(0, 1)
     for rate in rates:
         for scenario in scenarios:
             for seed in seeds:
-                config = SimConfig.realistic(rate)
-                config.n_reps = n_reps
-                if recovery_s is not None:
-                    config.recovery_s = recovery_s
+                extra = {} if recovery_s is None else {"recovery_s": recovery_s}
+                config = SimConfig.realistic(rate, n_reps=n_reps, **extra)
                 session = simulate_session(scenario, seed=seed, config=config)
                 events = detect_events(session.samples, placement="shank", sample_rate_hz=rate)
                 truth = [e for e in session.events if e.kind in ("TO", "IC")]

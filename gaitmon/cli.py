@@ -37,11 +37,11 @@ def _analyze(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from gaitmon.sim import SimConfig, simulate_session, write_session
 
-    if args.realistic:
-        config = SimConfig.realistic(args.rate)
-    else:
-        config = SimConfig(sample_rate_hz=args.rate)
-    config.n_reps = args.reps
+    make = SimConfig.realistic if args.realistic else SimConfig
+    try:
+        config = make(sample_rate_hz=args.rate, n_reps=args.reps)
+    except ValueError as error:
+        raise InputError("gaitmon simulate", None, str(error)) from None
     session = simulate_session(args.scenario, seed=args.seed, config=config)
     write_session(session, Path(args.out))
     n_steps = len(session.steps)

@@ -6,8 +6,13 @@ import functools
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from gaitmon.sim import SimConfig, simulate_session
+
+# Deterministic property tests: the same examples on every run, no example database on disk.
+settings.register_profile("gaitmon", derandomize=True, database=None)
+settings.load_profile("gaitmon")
 
 REPO = Path(__file__).resolve().parents[1]
 #: Real foot-IMU walking data with annotated events (AGPL-3.0): read in place, never copied here.
@@ -18,9 +23,8 @@ FOOT_DATASET = REPO.parent / "shared" / "datasets" / "ipol_foot_walk"
 def simulated(scenario: str = "balanced", seed: int = 0, rate: float = 500.0, realistic: bool = True,
               n_reps: int = 3, recovery_s: float = 8.0):
     """A simulated session, cached across tests (treat it as read-only)."""
-    config = SimConfig.realistic(rate) if realistic else SimConfig(sample_rate_hz=rate)
-    config.n_reps = n_reps
-    config.recovery_s = recovery_s
+    make = SimConfig.realistic if realistic else SimConfig
+    config = make(sample_rate_hz=rate, n_reps=n_reps, recovery_s=recovery_s)
     return simulate_session(scenario, seed=seed, config=config)
 
 

@@ -72,8 +72,7 @@ def test_gaps_create_no_phantom_steps(gap_s):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_axis_found_for_any_mounting(seed):
-    config = SimConfig.realistic(500.0)
-    config.n_reps = 1
+    config = SimConfig.realistic(500.0, n_reps=1)
     session = simulate_session("balanced", seed=seed, config=config)
     for side, (t, x) in session.samples.items():
         rotation = session.mounting[side]  # canonical shank frame -> sensor frame

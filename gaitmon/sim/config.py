@@ -7,6 +7,13 @@ from dataclasses import dataclass
 MOUNTINGS = ("canonical", "random")
 
 
+#: The realism switches, all on (``SimConfig.realistic``) and all off (``SimConfig.ideal``).
+_REALISM_ON = dict(noise=True, gyro_bias=True, mounting="random", clipping=True, asymmetry=0.05,
+                   drop_rate=0.002, fidget=True)
+_REALISM_OFF = dict(noise=False, gyro_bias=False, mounting="canonical", clipping=False, asymmetry=0.0,
+                    drop_rate=0.0, fidget=False)
+
+
 @dataclass
 class SimConfig:
     """Realism switches and session layout of :func:`gaitmon.sim.simulate_session`.
@@ -84,16 +91,7 @@ class SimConfig:
     def realistic(cls, sample_rate_hz: float = 500.0, **overrides) -> "SimConfig":
         """All realism switches on: noise, bias, random mounting, clipping, 5 % asymmetry,
         0.2 % dropped samples, fidget. Keyword *overrides* replace any field."""
-        fields = dict(
-            sample_rate_hz=sample_rate_hz,
-            noise=True,
-            gyro_bias=True,
-            mounting="random",
-            clipping=True,
-            asymmetry=0.05,
-            drop_rate=0.002,
-            fidget=True,
-        )
+        fields = dict(sample_rate_hz=sample_rate_hz, **_REALISM_ON)
         fields.update(overrides)
         return cls(**fields)
 
@@ -112,15 +110,6 @@ class SimConfig:
     def ideal(cls, sample_rate_hz: float = 500.0, **overrides) -> "SimConfig":
         """All imperfections off (canonical mounting, no noise/bias/clipping/drops/fidget): the
         signal is exactly the model, for contract tests."""
-        fields = dict(
-            sample_rate_hz=sample_rate_hz,
-            noise=False,
-            gyro_bias=False,
-            mounting="canonical",
-            clipping=False,
-            asymmetry=0.0,
-            drop_rate=0.0,
-            fidget=False,
-        )
+        fields = dict(sample_rate_hz=sample_rate_hz, **_REALISM_OFF)
         fields.update(overrides)
         return cls(**fields)
