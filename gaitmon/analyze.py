@@ -1,4 +1,4 @@
-"""``gaitmon analyze``: a recorded file in, event and step tables out."""
+"""``gaitmon analyze``: a recorded file in; events, steps, reps and strength-balance flags out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, StrengthBalance, strength_balance
 from gaitmon.events import GaitEvent
 from gaitmon.io import read_imu_csv, write_events_csv, write_table_csv
 from gaitmon.pipeline import detect_events
@@ -22,6 +23,7 @@ class AnalysisResult:
     sides: list[str]
     events: list[GaitEvent]
     steps: list[dict]
+    balance: StrengthBalance
     written: list[Path] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -42,6 +44,10 @@ class AnalysisResult:
                 f"flight {median('flight_s', 1e3)} ms   swing peak "
                 f"{(f'{np.median(peaks):.1f}' if len(peaks) else '-')} rad/s"
             )
+        lines.append(f"  {len(self.balance.reps)} reps")
+        for flag in self.balance.flags:
+            marker = "FLAG" if flag.alarm else "note"
+            lines.append(f"  {marker} [{flag.scale}, rep {flag.rep}] {flag.message}")
         return "\n".join(lines)
 
 
@@ -49,17 +55,18 @@ def analyze_samples(samples, placement: str = "shank", source: Path | str = "<sa
     """Detect events and build steps for in-memory samples (side → (t, x[n, 6]))."""
     events = detect_events(samples, placement=placement)
     steps = build_steps(events, sides=samples.keys())
-    return AnalysisResult(Path(source), placement, sorted(samples), events, steps)
+    return AnalysisResult(Path(source), placement, sorted(samples), events, steps, strength_balance(steps))
 
 
 def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
-    """Write ``events.csv`` and ``steps.csv`` into ``out_dir`` (created if needed)."""
+    """Write ``events.csv``, ``steps.csv``, ``reps.csv`` and ``flags.csv`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    events_path = out_dir / "events.csv"
-    steps_path = out_dir / "steps.csv"
-    write_events_csv(events_path, result.events)
-    write_table_csv(steps_path, result.steps, list(STEP_COLUMNS))
-    result.written = [events_path, steps_path]
+    paths = [out_dir / name for name in ("events.csv", "steps.csv", "reps.csv", "flags.csv")]
+    write_events_csv(paths[0], result.events)
+    write_table_csv(paths[1], result.steps, list(STEP_COLUMNS))
+    write_table_csv(paths[2], result.balance.rep_rows(), list(REP_COLUMNS))
+    write_table_csv(paths[3], result.balance.flag_rows(), list(FLAG_COLUMNS))
+    result.written = paths
     return result.written
 
 

@@ -53,14 +53,18 @@ def _simulate(args: argparse.Namespace) -> int:
 def _accuracy(args: argparse.Namespace) -> int:
     from gaitmon.accuracy import dataset_accuracy, simulated_accuracy
 
-    if args.dataset is None and not args.simulated:
-        raise InputError("gaitmon accuracy", None, "give a DATASET folder, --simulated, or both")
+    from gaitmon.accuracy import flag_suite
+
+    if args.dataset is None and not (args.simulated or args.flags):
+        raise InputError("gaitmon accuracy", None, "give a DATASET folder, --simulated, --flags, or several")
+    reports = []
     if args.simulated:
-        print(simulated_accuracy(seeds=range(args.seeds)).text())
+        reports.append(lambda: simulated_accuracy(seeds=range(args.seeds)).text())
     if args.dataset is not None:
-        if args.simulated:
-            print()
-        print(dataset_accuracy(Path(args.dataset), placement=args.placement).text())
+        reports.append(lambda: dataset_accuracy(Path(args.dataset), placement=args.placement).text())
+    if args.flags:
+        reports.append(lambda: flag_suite(seeds=range(args.flag_seeds), n_reps=args.flag_reps).text())
+    print("\n\n".join(report() for report in reports))
     return 0
 
 
@@ -105,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--simulated", action="store_true",
                           help="synthetic suite: 4 scenarios x seeds x 200/500/1000 Hz, all realism switches on")
     accuracy.add_argument("--seeds", type=int, default=2, help="seeds per scenario and rate (default 2)")
+    accuracy.add_argument("--flags", action="store_true",
+                          help="strength-balance flag suite: 4 scenarios x seeds x 200/1000 Hz")
+    accuracy.add_argument("--flag-seeds", type=int, default=10, help="seeds per scenario and rate for --flags")
+    accuracy.add_argument("--flag-reps", type=int, default=8, help="reps per simulated session for --flags (default 8)")
     accuracy.set_defaults(run=_accuracy)
 
     demo = commands.add_parser("demo", help="stream a simulated sprint session through the live core (no sensor needed)")

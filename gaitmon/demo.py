@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitmon.analysis import strength_balance
 from gaitmon.analyze import AnalysisResult, write_outputs
 from gaitmon.core import BACKEND, DetectorParams
 from gaitmon.evaluation import evaluate, format_report
@@ -20,6 +21,8 @@ from gaitmon.io import write_events_csv, write_table_csv
 from gaitmon.pipeline import LegPipeline
 from gaitmon.steps import STEP_COLUMNS, build_steps
 
+#: Reps in the demo session: enough for the rep-scale flag to have its minimum evidence twice over.
+DEMO_REPS = 8
 #: Samples per block: what one BLE notification of a 500 Hz sensor typically carries.
 BLOCK_SAMPLES = 10
 
@@ -37,7 +40,7 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
     """Run the demo; returns the process exit status."""
     from gaitmon.sim import SimConfig, simulate_session
 
-    config = SimConfig.realistic(rate_hz)
+    config = SimConfig.realistic(rate_hz, n_reps=DEMO_REPS)
     session = simulate_session(scenario, seed=seed, config=config)
     print_fn(f"gaitmon demo: simulated {scenario!r} session (seed {seed}, {rate_hz:g} Hz, all realism switches on), "
              f"event core: {BACKEND}")
@@ -54,7 +57,8 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
 
     events.sort()
     steps = build_steps(events, sides=legs)
-    result = AnalysisResult(Path(f"<demo {scenario} seed {seed}>"), "shank", sorted(legs), events, steps)
+    result = AnalysisResult(Path(f"<demo {scenario} seed {seed}>"), "shank", sorted(legs), events, steps,
+                            strength_balance(steps))
     print_fn(result.summary())
     truth = [e for e in session.events if e.kind in ("TO", "IC")]
     print_fn("agreement with the simulator's ground truth (synthetic data):")

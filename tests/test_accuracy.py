@@ -45,3 +45,19 @@ def test_initial_contact_confirmed_within_40_ms(rate):
     assert delays["IC"].max() <= 0.040
     assert np.all(delays["TO"] >= 0) and np.all(delays["MSW"] >= 0)
     assert delays["TO"].max() <= 0.6  # emitted with mid-swing, within the same stride
+
+
+@pytest.mark.slow
+def test_flag_suite_on_simulated_sessions():
+    from gaitmon.accuracy import flag_suite
+
+    report = flag_suite(rates=(500.0,), seeds=range(3))
+    figures = report.figures()
+    assert figures["swing_plateau_sensitivity"] == 1.0
+    assert figures["push_plateau_sensitivity"] == 1.0
+    assert figures["false_alarm"] == 0.0
+    for scenario in ("swing_plateau", "push_plateau"):
+        row = report.rows[scenario]
+        assert all(first is not None and first > plateau for first, plateau in zip(row["first_raised"], row["plateau_from"]))
+        assert row["swing_plateau" if scenario == "push_plateau" else "push_plateau"] == 0  # never the wrong kind
+    assert "sensitivity" in report.text()

@@ -54,6 +54,11 @@ def test_simulate_then_analyze(session_dir, tmp_path):
         assert column in steps[0]
     assert abs(len(steps) - len(truth_steps)) <= 2
     assert "steps" in result.stdout
+    with open(tmp_path / "out" / "reps.csv") as f:
+        reps = list(csv.DictReader(f))
+    with open(tmp_path / "out" / "flags.csv") as f:
+        assert {"scale", "rep", "side", "kind", "message"} <= set(csv.DictReader(f).fieldnames)
+    assert {r["rep"] for r in reps} == {"1", "2"} and {r["side"] for r in reps} == {"left", "right", "both"}
 
 
 def test_simulate_command_writes_the_analyze_layout(tmp_path):

@@ -10,7 +10,7 @@ A scenario fixes two rep-level gains for every rep ``r = 1 … n``:
   larger mass-specific ground force over shorter contacts [WE00][CL22].
 
 A rising output grows by a fixed step per rep, capped so that a long session stays physiological
-(at most +10 % swing, +8 % push over the whole session). A plateauing output grows up to rep
+(at most +10 % on either side over the whole session). A plateauing output grows up to rep
 :data:`PLATEAU_REP` and is flat from there on. Per-step variability is added elsewhere
 (:mod:`gaitmon.sim.timeline`), so rep-to-rep trends are never perfectly clean.
 
@@ -31,12 +31,14 @@ SCENARIOS: dict[str, str] = {
 #: Rep from which a plateauing output stops rising.
 PLATEAU_REP = 3
 
-#: Largest per-rep increments, fractional (swing peak, push = contact-time divisor).
+#: Largest per-rep increments, fractional (swing peak, push = contact-time divisor). With the step
+#: time held, dividing the contact time by 1.02 raises F/BW by about 2 % at top speed (flight ≈
+#: contact), so in ``balanced`` both outputs rise by about 2 % of their baseline per rep.
 SWING_STEP = 0.02
-PUSH_STEP = 0.016
+PUSH_STEP = 0.02
 #: Caps on the total rise over a session, fractional.
 SWING_TOTAL = 0.10
-PUSH_TOTAL = 0.08
+PUSH_TOTAL = 0.10
 
 
 def check_scenario(scenario: str) -> None:

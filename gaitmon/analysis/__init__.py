@@ -1,0 +1,75 @@
+"""Reps, push-side vs swing-side trends, and the strength-balance flags.
+
+``strength_balance(steps)`` runs everything a session's step table supports: reps
+(:mod:`~gaitmon.analysis.reps`), then flags across the steps of each rep and across the reps
+(:mod:`~gaitmon.analysis.flags`). ``session_scale_flags`` takes several sessions of one athlete.
+The same functions serve live use (re-run on the steps so far after each step or rep; results
+depend only on the data, so live and offline agree) and offline analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gaitmon.analysis.flags import FLAG_COLUMNS as FLAG_COLUMNS
+from gaitmon.analysis.flags import Flag as Flag
+from gaitmon.analysis.flags import rep_scale_flags as rep_scale_flags
+from gaitmon.analysis.flags import session_scale_flags as session_scale_flags
+from gaitmon.analysis.flags import step_scale_flags as step_scale_flags
+from gaitmon.analysis.reps import REP_COLUMNS as REP_COLUMNS
+from gaitmon.analysis.reps import Rep as Rep
+from gaitmon.analysis.reps import segment_reps as segment_reps
+
+
+@dataclass
+class StrengthBalance:
+    """A session's reps and the flags raised in it (in the order they were raised)."""
+
+    reps: list[Rep]
+    flags: list[Flag]
+
+    def rep_rows(self) -> list[dict]:
+        return [row for rep in self.reps for row in rep.table_rows()]
+
+    def flag_rows(self) -> list[dict]:
+        return [flag.row() for flag in self.flags]
+
+    @property
+    def alarms(self) -> list[Flag]:
+        return [flag for flag in self.flags if flag.alarm]
+
+
+#: A rep still counts as in progress this long after its last step (s), unless walking followed it.
+REP_SETTLE_S = 2.0
+
+
+def strength_balance(steps: list[dict], now_s: float | None = None) -> StrengthBalance:
+    """Reps and flags (steps and reps scales) of one session's step table.
+
+    Parameters
+    ----------
+    steps : list of dict
+        The step table so far (:func:`gaitmon.steps.build_steps`).
+    now_s : float, optional
+        Live use: the current time on the session clock. A rep is only analysed once it is over —
+        walking steps followed it, or no step came for ``REP_SETTLE_S`` — so the flags after each
+        rep are exactly those an offline analysis of the same steps gives.
+    """
+    reps = segment_reps(steps)
+    if now_s is not None and reps and not _rep_over(reps[-1], steps, now_s):
+        reps = reps[:-1]
+    flags = step_scale_flags(reps) + rep_scale_flags(reps)
+    flags.sort(key=lambda f: (f.rep, f.scale != "steps"))
+    return StrengthBalance(reps, flags)
+
+
+def _rep_over(rep: Rep, steps: list[dict], now_s: float) -> bool:
+    last = rep.steps[-1]["ic_s"]
+    walked_after = any(r["ic_s"] > last and r["flight_s"] <= 0.0 for r in steps)
+    return walked_after or now_s - last > REP_SETTLE_S
+
+
+__all__ = [
+    "FLAG_COLUMNS", "Flag", "REP_COLUMNS", "Rep", "StrengthBalance", "rep_scale_flags", "segment_reps",
+    "session_scale_flags", "step_scale_flags", "strength_balance",
+]

@@ -1,0 +1,277 @@
+"""The strength-balance flag at three scales: steps of a rep, reps of a session, sessions.
+
+The question each flag answers: *has the swing-side output stopped rising while the push-side
+output is still rising?* (and the mirror, and "both have plateaued"). Swing side: peak mid-swing
+shank angular velocity. Push side: the spring-mass peak-force estimate (flight and contact time).
+The evidence for and against reading this as a hip-flexor limit is in ``docs/strength-balance.md``;
+every flag is an observation with its numbers, never a diagnosis.
+
+How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.analysis.trends`):
+
+1. Normalise each leg's outputs to that athlete's own baseline (first rep of the session, the rep's
+   own top speed, the first session): both sides in %, no population norms.
+2. Over the recent window (the last ``window`` reps / steps / sessions) estimate the swing, push
+   and balance (push − swing) trends with 90 % confidence intervals.
+3. Classify (:func:`~gaitmon.analysis.trends.classify`).
+4. **Minimum evidence**: nothing is decided before ``min_units`` reps / steps / sessions.
+5. **Hysteresis**: a flag is raised only when two assessments in a row support it, and withdrawn
+   only when two in a row do not; one odd rep neither raises nor clears it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gaitmon.analysis.reps import Rep
+from gaitmon.analysis.trends import Trend, classify, meta_regression, smallest_worthwhile_change, theil_sen
+
+FLAG_COLUMNS: tuple[str, ...] = (
+    "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",
+    "swing_ci_high_pct", "push_slope_pct", "push_ci_low_pct", "push_ci_high_pct", "balance_slope_pct",
+    "balance_ci_low_pct", "balance_ci_high_pct", "swing_swc_pct", "push_swc_pct", "n_units",
+)
+
+ALARMS = ("swing_plateau", "push_plateau")
+SIDES_AND_BOTH = ("left", "right", "both")
+
+SCALE_UNITS = {"steps": "step", "reps": "rep", "sessions": "session"}
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One raised flag and what it rests on (slopes in % of the athlete's baseline per unit)."""
+
+    scale: str  # "steps", "reps" or "sessions"
+    rep: int  # the rep it was raised on (0 at the sessions scale)
+    side: str  # "left", "right" or "both"
+    kind: str  # "swing_plateau", "push_plateau", "both_plateau"
+    covers: str  # e.g. "reps 3-6"
+    swing: Trend
+    push: Trend
+    balance: Trend
+    swing_swc: float
+    push_swc: float
+    session: str = ""
+
+    @property
+    def alarm(self) -> bool:
+        return self.kind in ALARMS
+
+    @property
+    def message(self) -> str:
+        unit = SCALE_UNITS[self.scale]
+        who = {"both": "Both legs", "left": "Left leg", "right": "Right leg"}[self.side]
+        swing = self.swing.describe(unit)
+        push = self.push.describe(unit)
+        if self.kind == "swing_plateau":
+            return (f"{who}, {self.covers}: swing speed has stopped rising ({swing}) while push force is "
+                    f"still rising ({push}). An observation to look into, not a diagnosis.")
+        if self.kind == "push_plateau":
+            return (f"{who}, {self.covers}: push force has stopped rising ({push}) while swing speed is "
+                    f"still rising ({swing}). An observation to look into, not a diagnosis.")
+        return f"{who}, {self.covers}: swing ({swing}) and push ({push}) have both levelled off."
+
+    def row(self) -> dict:
+        return {
+            "scale": self.scale, "rep": self.rep, "side": self.side, "kind": self.kind,
+            "message": self.message, "covers": self.covers,
+            "swing_slope_pct": self.swing.slope, "swing_ci_low_pct": self.swing.low,
+            "swing_ci_high_pct": self.swing.high, "push_slope_pct": self.push.slope,
+            "push_ci_low_pct": self.push.low, "push_ci_high_pct": self.push.high,
+            "balance_slope_pct": self.balance.slope, "balance_ci_low_pct": self.balance.low,
+            "balance_ci_high_pct": self.balance.high,
+            "swing_swc_pct": self.swing_swc, "push_swc_pct": self.push_swc, "n_units": self.swing.n,
+        }
+
+
+class FlagTracker:
+    """Hysteresis for one scale: which flag each side shows, raised/cleared on two agreeing updates.
+
+    Parameters
+    ----------
+    scale : str
+        "steps", "reps" or "sessions".
+    """
+
+    def __init__(self, scale: str):
+        self.scale = scale
+        self.shown: dict[str, str | None] = {}
+        self.last: dict[str, str | None] = {}
+
+    def update(self, side: str, kind: str | None, **flag_fields) -> Flag | None:
+        """Feed one assessment's kind (or None); returns a Flag when one is newly raised."""
+        previous, self.last[side] = self.last.get(side), kind
+        if kind == self.shown.get(side) or kind != previous:
+            return None  # nothing new, or not yet confirmed by a second assessment
+        self.shown[side] = kind
+        if kind is None:
+            return None
+        return Flag(self.scale, side=side, kind=kind, **flag_fields)
+
+
+@dataclass
+class _Points:
+    """Normalised data of one side over a window: x (unit), swing %, push %."""
+
+    x: np.ndarray
+    swing: np.ndarray
+    push: np.ndarray
+
+
+def _points(units, side: str, baselines: dict) -> _Points:
+    x, swing, push = [], [], []
+    legs = ("left", "right") if side == "both" else (side,)
+    for unit_x, rows in units:
+        for row in rows:
+            if row["side"] not in legs:
+                continue
+            base_swing, base_push = baselines[row["side"]]
+            x.append(unit_x)
+            swing.append(_percent(row["swing_peak_rad_s"], base_swing))
+            push.append(_percent(row["push_force_bw"], base_push))
+    return _Points(np.asarray(x, float), np.asarray(swing, float), np.asarray(push, float))
+
+
+def _percent(value: float, baseline: float) -> float:
+    if not (math.isfinite(baseline) and baseline > 0 and math.isfinite(value)):
+        return float("nan")
+    return 100.0 * (value / baseline - 1.0)
+
+
+def _group_trend(x: np.ndarray, y: np.ndarray) -> Trend:
+    """Meta-regression over the groups (units) of x: one mean per group.
+
+    Each mean's standard error uses the within-group SD *pooled* over the window (the same athlete
+    and sensor throughout): a rep whose few top-speed steps happen to agree closely must not be
+    taken as near-exact.
+    """
+    groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
+    groups = [(unit, v) for unit, v in groups if len(v) >= 2]
+    if not groups:
+        return meta_regression([], [], [])
+    residuals = np.concatenate([v - v.mean() for _, v in groups])
+    pooled_sd = math.sqrt(float(np.sum(residuals**2)) / (len(residuals) - len(groups)))
+    return meta_regression([unit for unit, _ in groups], [float(v.mean()) for _, v in groups],
+                           [pooled_sd / math.sqrt(len(v)) for _, v in groups])
+
+
+def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, grouped: bool,
+            session: str = "", sides=("left", "right", "both")) -> list[Flag]:
+    estimate = _group_trend if grouped else theil_sen
+    flags = []
+    for side in sides:
+        if side != "both" and not all(math.isfinite(v) for v in baselines[side]):
+            continue
+        p = _points(units, side, baselines)
+        swing, push, balance = estimate(p.x, p.swing), estimate(p.x, p.push), estimate(p.x, p.push - p.swing)
+        swing_swc = smallest_worthwhile_change(p.swing, p.x if grouped else np.zeros(len(p.x)))
+        push_swc = smallest_worthwhile_change(p.push, p.x if grouped else np.zeros(len(p.x)))
+        kind = classify(swing, push, balance, swing_swc, push_swc)
+        flag = tracker.update(side, kind, rep=rep, covers=covers, swing=swing, push=push, balance=balance,
+                              swing_swc=swing_swc, push_swc=push_swc, session=session)
+        if flag is not None:
+            flags.append(flag)
+    return flags
+
+
+def _baselines(rows: list[dict]) -> dict:
+    out = {}
+    for leg in ("left", "right"):
+        leg_rows = [r for r in rows if r["side"] == leg]
+        out[leg] = tuple(_median([r[key] for r in leg_rows]) for key in ("swing_peak_rad_s", "push_force_bw"))
+    return out
+
+
+def _median(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def rep_scale_flags(reps: list[Rep], window: int = 6, min_reps: int = 4) -> list[Flag]:
+    """Across the reps of a session, re-assessed after each rep (as live).
+
+    Each rep contributes its top-speed steps; each leg is normalised to its first rep.
+    """
+    if not reps:
+        return []
+    tracker = FlagTracker("reps")
+    baselines = _baselines(reps[0].top_speed)
+    flags = []
+    for k in range(min_reps, len(reps) + 1):
+        recent = reps[max(0, k - window):k]
+        units = [(rep.number, rep.top_speed) for rep in recent]
+        covers = f"reps {recent[0].number}-{recent[-1].number}"
+        flags += _assess(tracker, units, baselines, covers, rep=reps[k - 1].number, grouped=True)
+    return flags
+
+
+def step_scale_flags(reps: list[Rep], min_previous: int = 2, min_steps: int = 8) -> list[Flag]:
+    """Within each rep's acceleration, against the athlete's own acceleration in earlier reps.
+
+    During any sprint start the swing side levels off before the push side (step frequency
+    plateaus after the first few steps while step length keeps growing [MP24]), so a raw
+    within-rep comparison would flag every rep. Instead each acceleration step is expressed in %
+    of the median of the *same leg's same step* in the earlier reps of the session (at least
+    ``min_previous`` of them); x is the step number in the rep. A flag says: as this acceleration went
+    on, the swing side fell behind its usual curve while the push side kept up with its own. Each
+    rep is assessed once its acceleration is over (at least ``min_steps`` steps), and, as at every
+    scale, two reps in a row must agree before a flag is raised or cleared. With only 6–8
+    acceleration steps per leg, one leg alone is too little to judge: the legs are pooled.
+    """
+    tracker = FlagTracker("steps")
+    flags = []
+    for k in range(min_previous, len(reps)):
+        rep = reps[k]
+        rows = _against_usual_curve(rep.acceleration, [r.acceleration for r in reps[:k]])
+        if len(rows) < min_steps:
+            continue
+        units = [(i + 1, [row]) for i, row in enumerate(rows)]  # distinct x: Sen's CI assumes no ties
+        covers = f"rep {rep.number} acceleration steps 1-{len(rows)}"
+        flags += _assess(tracker, units, _UNIT_BASELINES, covers, rep=rep.number, grouped=False, sides=("both",))
+    return flags
+
+
+#: The step scale works on values already expressed relative to the usual curve (1.0 = usual).
+_UNIT_BASELINES = {"left": (1.0, 1.0), "right": (1.0, 1.0)}
+
+
+def _leg_order(rows: list[dict]) -> dict[str, list[dict]]:
+    return {leg: [r for r in rows if r["side"] == leg] for leg in ("left", "right")}
+
+
+def _against_usual_curve(rows: list[dict], earlier: list[list[dict]]) -> list[dict]:
+    """Copies of ``rows`` with outputs divided by the earlier reps' median at the same leg step."""
+    history = [_leg_order(rows_) for rows_ in earlier]
+    out = []
+    for leg, leg_rows in _leg_order(rows).items():
+        for j, row in enumerate(leg_rows):
+            usual = {key: _median([h[leg][j][key] for h in history if j < len(h[leg])])
+                     for key in ("swing_peak_rad_s", "push_force_bw")}
+            out.append({"side": leg, "ic_s": row["ic_s"], "leg_step": j + 1,
+                        "swing_peak_rad_s": row["swing_peak_rad_s"] / usual["swing_peak_rad_s"],
+                        "push_force_bw": row["push_force_bw"] / usual["push_force_bw"]})
+    return sorted(out, key=lambda r: r["ic_s"])
+
+
+def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, min_sessions: int = 4) -> list[Flag]:
+    """Across an athlete's sessions (oldest first), re-assessed after each session.
+
+    Each session contributes the top-speed steps of all its reps; each leg is normalised to the
+    first session with reps.
+    """
+    sessions = [(name, reps) for name, reps in sessions if reps]
+    if not sessions:
+        return []
+    tracker = FlagTracker("sessions")
+    baselines = _baselines([row for rep in sessions[0][1] for row in rep.top_speed])
+    flags = []
+    for k in range(min_sessions, len(sessions) + 1):
+        recent = list(enumerate(sessions))[max(0, k - window):k]
+        units = [(i + 1, [row for rep in reps for row in rep.top_speed]) for i, (_, reps) in recent]
+        covers = f"sessions {recent[0][1][0]} to {recent[-1][1][0]}"
+        flags += _assess(tracker, units, baselines, covers, rep=0, grouped=True, session=sessions[k - 1][0])
+    return flags

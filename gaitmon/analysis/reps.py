@@ -1,0 +1,165 @@
+"""Reps: the sprint efforts inside a continuous stream of steps.
+
+A **running bout** is a run of consecutive steps (both legs, in time order) with a flight phase
+(``flight_s > 0``; a step whose flight is unknown may sit inside a bout), no two landings more than
+``max_gap_s`` apart. Walking has no flight (double support), standing has no steps, so either ends a
+bout.
+
+A bout is a **rep** when it is a sprint effort: at least ``min_steps`` steps and a peak swing
+angular velocity of at least ``sprint_fraction`` of the fastest bout of the session so far. This
+keeps jogging back and run-throughs out without a population threshold; the first bout of a
+session always counts until a faster one shows it was a jog.
+
+Within a rep, the **top-speed phase** is the run of steps whose swing peak (3-step running
+median, both legs) is within ``top_fraction`` of the rep's highest; the steps before it are the
+**acceleration** phase and those after it the **deceleration** (slowing to a jog).
+
+A rep's outputs are summarised **over its top-speed steps, per leg, by the median**: swing-side
+and push-side outputs both rise with running speed, so comparing reps at the same phase of the run
+(top speed) removes the speed confound, and the median ignores a single mis-detected step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Columns of ``reps.csv``: one row per rep and leg (side ``both`` pools the legs).
+REP_COLUMNS: tuple[str, ...] = (
+    "rep", "side", "start_s", "end_s", "n_steps", "n_acceleration_steps", "n_top_speed_steps",
+    "swing_peak_rad_s", "push_force_bw", "contact_s", "flight_s", "step_hz", "asymmetry_swing_pct",
+    "asymmetry_push_pct",
+)
+
+OUTPUTS = ("swing_peak_rad_s", "push_force_bw", "contact_s", "flight_s", "step_hz")
+
+
+@dataclass
+class Rep:
+    """One sprint effort: its steps (rows of the step table) split into phases."""
+
+    number: int
+    steps: list[dict]
+    acceleration: list[dict] = field(default_factory=list)
+    top_speed: list[dict] = field(default_factory=list)
+    deceleration: list[dict] = field(default_factory=list)
+
+    @property
+    def start_s(self) -> float:
+        return self.steps[0]["ic_s"]
+
+    @property
+    def end_s(self) -> float:
+        last = self.steps[-1]
+        return last["to_s"] if math.isfinite(last["to_s"]) else last["ic_s"]
+
+    def summary(self, side: str) -> dict:
+        """Median top-speed outputs of one leg (``left``/``right``)."""
+        rows = [r for r in self.top_speed if r["side"] == side]
+        out = {key: _median([r[key] for r in rows]) for key in OUTPUTS}
+        out["n_top_speed_steps"] = len(rows)
+        return out
+
+    def table_rows(self) -> list[dict]:
+        """``reps.csv`` rows: each leg, then both legs pooled, with L/R asymmetry."""
+        rows = []
+        per_side = {side: self.summary(side) for side in ("left", "right")}
+        for side in ("left", "right", "both"):
+            if side == "both":
+                values = {key: _median([r[key] for r in self.top_speed]) for key in OUTPUTS}
+                values["n_top_speed_steps"] = len(self.top_speed)
+            else:
+                values = per_side[side]
+            rows.append({
+                "rep": self.number, "side": side, "start_s": self.start_s, "end_s": self.end_s,
+                "n_steps": len(self.steps) if side == "both" else sum(r["side"] == side for r in self.steps),
+                "n_acceleration_steps": len(self.acceleration) if side == "both"
+                else sum(r["side"] == side for r in self.acceleration),
+                **values,
+                "asymmetry_swing_pct": asymmetry_pct(per_side["left"]["swing_peak_rad_s"],
+                                                     per_side["right"]["swing_peak_rad_s"]),
+                "asymmetry_push_pct": asymmetry_pct(per_side["left"]["push_force_bw"],
+                                                    per_side["right"]["push_force_bw"]),
+            })
+        return rows
+
+
+def asymmetry_pct(left: float, right: float) -> float:
+    """(left − right) / mean × 100: positive when the left leg's output is higher."""
+    mean = 0.5 * (left + right)
+    if not (math.isfinite(mean) and mean != 0.0):
+        return float("nan")
+    return 100.0 * (left - right) / mean
+
+
+def _median(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def running_bouts(steps: list[dict], max_gap_s: float = 1.0) -> list[list[dict]]:
+    """Maximal runs of consecutive running steps (see module docstring), in time order."""
+    bouts: list[list[dict]] = []
+    current: list[dict] = []
+    for row in sorted(steps, key=lambda r: r["ic_s"]):
+        running = not (row["flight_s"] <= 0.0)  # NaN (unknown) does not break a bout
+        joined = current and row["ic_s"] - current[-1]["ic_s"] <= max_gap_s
+        if running and (joined or not current):
+            current.append(row)
+        elif running:
+            bouts.append(current)
+            current = [row]
+        else:
+            if current:
+                bouts.append(current)
+            current = []
+    if current:
+        bouts.append(current)
+    # a bout's trailing/leading steps of unknown flight are kept only between running steps
+    return [_trim_unknown(b) for b in bouts if any(r["flight_s"] > 0.0 for r in b)]
+
+
+def _trim_unknown(bout: list[dict]) -> list[dict]:
+    known = [i for i, r in enumerate(bout) if r["flight_s"] > 0.0]
+    return bout[known[0]: known[-1] + 2]  # keep one step of unknown flight at the end (the last contact)
+
+
+def segment_reps(steps: list[dict], min_steps: int = 8, sprint_fraction: float = 0.6,
+                 top_fraction: float = 0.95, max_gap_s: float = 1.0) -> list[Rep]:
+    """Find the reps in a session's step table and split each into phases (module docstring)."""
+    bouts = [b for b in running_bouts(steps, max_gap_s) if len(b) >= min_steps]
+    if not bouts:
+        return []
+    peaks = [_nanmax([r["swing_peak_rad_s"] for r in b]) for b in bouts]
+    fastest = _nanmax(peaks)
+    reps = []
+    for bout, peak in zip(bouts, peaks):
+        if not (peak >= sprint_fraction * fastest):
+            continue
+        rep = Rep(number=len(reps) + 1, steps=bout)
+        _split_phases(rep, top_fraction)
+        reps.append(rep)
+    return reps
+
+
+def _nanmax(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.max()) if len(values) else float("nan")
+
+
+def _split_phases(rep: Rep, top_fraction: float) -> None:
+    peaks = np.array([r["swing_peak_rad_s"] for r in rep.steps], dtype=float)
+    smooth = np.array([np.nanmedian(peaks[max(0, i - 1): i + 2]) if np.isfinite(peaks[max(0, i - 1): i + 2]).any()
+                       else np.nan for i in range(len(peaks))])
+    if not np.isfinite(smooth).any():
+        rep.acceleration = list(rep.steps)
+        return
+    fast = np.flatnonzero(smooth >= top_fraction * np.nanmax(smooth))
+    first, last = int(fast[0]), int(fast[-1])
+    rep.acceleration = rep.steps[:first]
+    rep.top_speed = rep.steps[first:last + 1]
+    rep.deceleration = rep.steps[last + 1:]
