@@ -73,7 +73,7 @@ cdef class DetectorKernel:
         self.t_ref_imp = 0.0
         self._restart(-INFINITY)
 
-    cdef void _restart(self, double t_floor):
+    cdef void _restart(self, double t_floor) noexcept:
         self.state = STANCE
         self.t_floor = t_floor
         self.t_last_ic = -INFINITY
@@ -94,15 +94,15 @@ cdef class DetectorKernel:
         self.contact_seen = False
         self.filter_primed = False
 
-    cdef inline double _decayed(self, double ref, double t_ref, double t):
+    cdef inline double _decayed(self, double ref, double t_ref, double t) noexcept:
         if ref <= 0.0:
             return 0.0
         return ref * exp(-(t - t_ref) / self.ref_decay_s)
 
-    cdef inline long _oldest(self):
+    cdef inline long _oldest(self) noexcept:
         return self.n - self.capacity if self.n > self.capacity else 0
 
-    cdef double _smoothed(self, long j):
+    cdef double _smoothed(self, long j) noexcept:
         cdef long lo = max(j - self.h, self._oldest())
         cdef long hi = min(j + self.h, self.n - 1)
         cdef double total = 0.0
@@ -111,7 +111,7 @@ cdef class DetectorKernel:
             total += self.buf_w[q & self.mask]
         return total / (hi - lo + 1)
 
-    cdef long _argmin_back(self, long i, double t_start):
+    cdef long _argmin_back(self, long i, double t_start) noexcept:
         cdef long lo = self._oldest()
         cdef long best = i
         cdef double best_w = self._smoothed(i)
@@ -125,7 +125,7 @@ cdef class DetectorKernel:
             j -= 1
         return best
 
-    cdef long _rise_start(self, long m, long i_peak):
+    cdef long _rise_start(self, long m, long i_peak) noexcept:
         cdef double level = self._smoothed(m)
         cdef double span = self.buf_w[i_peak & self.mask] - level
         cdef double low, high, x, y, slope, intercept
@@ -157,7 +157,7 @@ cdef class DetectorKernel:
         reach = self.h + 2
         return m + max(-reach, min(reach, offset))
 
-    cdef long _onset_nearest(self, long j):
+    cdef long _onset_nearest(self, long j) noexcept:
         cdef double a0, a1, a2
         if j - 1 >= self._oldest() and j + 1 <= self.n - 1:
             a0 = self.buf_a[(j - 1) & self.mask]
@@ -167,14 +167,14 @@ cdef class DetectorKernel:
                 return j - 1
         return j
 
-    cdef long _half_rise_after(self, long i_min, long i_end):
+    cdef long _half_rise_after(self, long i_min, long i_end) noexcept:
         cdef double half = 0.5 * self.buf_w[i_min & self.mask]
         cdef long j = i_min
         while j < i_end and self.buf_w[j & self.mask] < half:
             j += 1
         return j
 
-    cdef long _half_fall_before(self, long i_min, long i_start):
+    cdef long _half_fall_before(self, long i_min, long i_start) noexcept:
         cdef double half = 0.5 * self.buf_w[i_min & self.mask]
         cdef long j = i_min
         while j - 1 > i_start and self.buf_w[(j - 1) & self.mask] <= half:
@@ -243,19 +243,7 @@ cdef class DetectorKernel:
                     self.t_ref_imp = ti
 
             if self.state == STANCE:
-                if wf <= self.on_floor:
-                    if not self.armed:
-                        self.armed = True
-                        self.armed_t = ti
-                elif self.armed:
-                    ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
-                    if wf > max(self.on_floor, self.on_fraction * ref):
-                        self.state = SWING
-                        self.armed = False
-                        self.onset_t = ti
-                        self.peak_w = wi
-                        self.peak_i = i
-                        self.peak_f = wf
+                self._watch_onset(i, ti, wi, wf)
 
             elif self.state == SWING:
                 if wi > self.peak_w:
@@ -279,10 +267,28 @@ cdef class DetectorKernel:
                 elif ti - self.late_start_t > self.max_late_s:
                     self.state = STANCE
                     self.pending = -1
+                elif self.placement == SHANK and self.pending < 0:
+                    self._watch_onset(i, ti, wi, wf)
         self.z1 = z1
         self.z2 = z2
         self.last_t = last_t
         return out
+
+    cdef inline void _watch_onset(self, long i, double ti, double wi, double wf) noexcept:
+        cdef double ref
+        if wf <= self.on_floor:
+            if not self.armed:
+                self.armed = True
+                self.armed_t = ti
+        elif self.armed:
+            ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
+            if wf > max(self.on_floor, self.on_fraction * ref):
+                self.state = SWING
+                self.armed = False
+                self.onset_t = ti
+                self.peak_w = wi
+                self.peak_i = i
+                self.peak_f = wf
 
     cdef void _confirm_swing(self, list out, long i, double ti):
         cdef double ref, t_start
@@ -319,7 +325,7 @@ cdef class DetectorKernel:
 
     cdef bint _contact(self, list out, long i, double ti, double wf, double ai):
         cdef long lo, j
-        cdef double base, rise, ref
+        cdef double base, rise
         if self.pending >= 0:
             self._emit_contact(out, self._onset_nearest(self.pending))
             self.pending = -1
@@ -329,8 +335,8 @@ cdef class DetectorKernel:
             if lo >= self._oldest():
                 base = self.buf_a[lo & self.mask]
                 rise = ai - base
-                ref = self._decayed(self.ref_imp, self.t_ref_imp, ti)
-                if rise > max(self.imp_floor, self.imp_fraction * ref):
+                if rise > self.imp_floor and rise > self.imp_fraction * self._decayed(
+                        self.ref_imp, self.t_ref_imp, ti):
                     j = lo + 1
                     while j < i and self.buf_a[j & self.mask] - base < 0.25 * rise:
                         j += 1
@@ -341,10 +347,10 @@ cdef class DetectorKernel:
                         return True
                     self.pending = j
                     return False
-        if (self.min_f < self.imp_arm * self.peak_f
+        if (self.placement == FOOT and self.min_f < self.imp_arm * self.peak_f
                 and wf > self.min_f + max(self.min_rise, self.min_rise_fraction * self.peak_f)):
             j = self.min_i
-            if self.placement == FOOT and self.min_w < 0.0:
+            if self.min_w < 0.0:
                 j = self._half_fall_before(self.min_i, self.peak_i)
             self._emit_contact(out, j)
             return True

@@ -11,7 +11,8 @@ How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.anal
 1. Normalise each leg's outputs to that athlete's own baseline (first rep of the session, the rep's
    own top speed, the first session): both sides in %, no population norms.
 2. Over the recent window (the last ``window`` reps / steps / sessions) estimate the swing, push
-   and balance (push − swing) trends with 90 % confidence intervals.
+   and balance (push − swing) trends with confidence intervals: 90 %, widened by Bonferroni for
+   the number of sides tested together (left, right, both: 96.7 % each).
 3. Classify (:func:`~gaitmon.analysis.trends.classify`).
 4. **Minimum evidence**: nothing is decided before ``min_units`` reps / steps / sessions.
 5. **Hysteresis**: a flag is raised only when two assessments in a row support it, and withdrawn
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitmon.analysis.reps import Rep
-from gaitmon.analysis.trends import Trend, classify, meta_regression, smallest_worthwhile_change, theil_sen
+from gaitmon.analysis.trends import (CONFIDENCE, Trend, classify, meta_regression, smallest_worthwhile_change,
+                                     theil_sen)
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",
@@ -141,7 +143,7 @@ def _percent(value: float, baseline: float) -> float:
     return 100.0 * (value / baseline - 1.0)
 
 
-def _group_trend(x: np.ndarray, y: np.ndarray) -> Trend:
+def _group_trend(x: np.ndarray, y: np.ndarray, confidence: float = CONFIDENCE) -> Trend:
     """Meta-regression over the groups (units) of x: one mean per group.
 
     Each mean's standard error uses the within-group SD *pooled* over the window (the same athlete
@@ -151,22 +153,27 @@ def _group_trend(x: np.ndarray, y: np.ndarray) -> Trend:
     groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
     groups = [(unit, v) for unit, v in groups if len(v) >= 2]
     if not groups:
-        return meta_regression([], [], [])
+        return meta_regression([], [], [], confidence)
     residuals = np.concatenate([v - v.mean() for _, v in groups])
     pooled_sd = math.sqrt(float(np.sum(residuals**2)) / (len(residuals) - len(groups)))
     return meta_regression([unit for unit, _ in groups], [float(v.mean()) for _, v in groups],
-                           [pooled_sd / math.sqrt(len(v)) for _, v in groups])
+                           [pooled_sd / math.sqrt(len(v)) for _, v in groups], confidence)
 
 
 def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, grouped: bool,
             session: str = "", sides=("left", "right", "both")) -> list[Flag]:
     estimate = _group_trend if grouped else theil_sen
+    # Each side is a separate test of the same question: Bonferroni keeps the chance of a false
+    # alarm on any of them at the level of one.
+    confidence = 1.0 - (1.0 - CONFIDENCE) / len(sides)
     flags = []
     for side in sides:
         if side != "both" and not all(math.isfinite(v) for v in baselines[side]):
             continue
         p = _points(units, side, baselines)
-        swing, push, balance = estimate(p.x, p.swing), estimate(p.x, p.push), estimate(p.x, p.push - p.swing)
+        swing = estimate(p.x, p.swing, confidence)
+        push = estimate(p.x, p.push, confidence)
+        balance = estimate(p.x, p.push - p.swing, confidence)
         swing_swc = smallest_worthwhile_change(p.swing, p.x if grouped else np.zeros(len(p.x)))
         push_swc = smallest_worthwhile_change(p.push, p.x if grouped else np.zeros(len(p.x)))
         kind = classify(swing, push, balance, swing_swc, push_swc)

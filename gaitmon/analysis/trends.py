@@ -2,7 +2,7 @@
 
 Outputs are first normalised to the athlete's own baseline, so every slope is in **% of baseline
 per unit of x** (per step, per rep, per session) and the swing side and the push side share one
-scale. Three trends are estimated over the same window:
+scale. Three trends are estimated over the same window, each with a confidence interval:
 
 - ``swing``: the swing-side output (peak mid-swing shank angular velocity);
 - ``push``: the push-side output (spring-mass peak-force estimate);
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-#: Two-sided confidence level of every slope interval (each bound is a 95 % one-sided test).
+#: Default two-sided confidence level of a slope interval (each bound a 95 % one-sided test).
+#: Callers testing several sides at once widen it (Bonferroni), see gaitmon.analysis.flags.
 CONFIDENCE = 0.90
 #: Floor of a group's standard error, % (a group whose steps all read the same is not exact).
 MIN_SE_PCT = 0.1
@@ -38,12 +39,13 @@ MIN_SE_PCT = 0.1
 
 @dataclass(frozen=True)
 class Trend:
-    """A slope in % of the athlete's baseline per unit of x, with its 90 % confidence interval."""
+    """A slope in % of the athlete's baseline per unit of x, with its confidence interval."""
 
     slope: float
     low: float
     high: float
     n: int
+    confidence: float = CONFIDENCE
 
     @property
     def known(self) -> bool:
@@ -52,26 +54,26 @@ class Trend:
     def describe(self, unit: str) -> str:
         if not self.known:
             return f"not enough data (n={self.n})"
-        return f"{self.slope:+.1f} %/{unit}, 90 % CI {self.low:+.1f} to {self.high:+.1f}"
+        return f"{self.slope:+.1f} %/{unit}, {100 * self.confidence:.0f} % CI {self.low:+.1f} to {self.high:+.1f}"
 
 
 UNKNOWN = Trend(float("nan"), float("nan"), float("nan"), 0)
 
 
-def theil_sen(x, y) -> Trend:
-    """Theil–Sen slope of ``y`` on ``x`` with its 90 % CI (points are independent units)."""
+def theil_sen(x, y, confidence: float = CONFIDENCE) -> Trend:
+    """Theil–Sen slope of ``y`` on ``x`` with its CI (points are independent units)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
     if len(x) < 3 or np.ptp(x) == 0:
         return Trend(float("nan"), float("nan"), float("nan"), int(len(x)))
-    slope, _, low, high = stats.theilslopes(y, x, alpha=CONFIDENCE)
-    return Trend(float(slope), float(low), float(high), int(len(x)))
+    slope, _, low, high = stats.theilslopes(y, x, alpha=confidence)
+    return Trend(float(slope), float(low), float(high), int(len(x)), confidence)
 
 
-def meta_regression(x, means, standard_errors) -> Trend:
-    """Random-effects slope of group means on ``x`` (DerSimonian–Laird), with its 90 % CI.
+def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -> Trend:
+    """Random-effects slope of group means on ``x`` (DerSimonian–Laird), with its CI.
 
     Parameters
     ----------
@@ -101,8 +103,8 @@ def meta_regression(x, means, standard_errors) -> Trend:
     scale = float(np.sum(w0) - np.trace(inverse0 @ (design.T @ ((w0**2)[:, None] * design))))
     tau2 = max(0.0, (q - (n - 2)) / scale) if scale > 0 else 0.0
     coef, covariance = weighted_fit(1.0 / (v + tau2))
-    half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(covariance[1, 1])
-    return Trend(float(coef[1]), float(coef[1] - half), float(coef[1] + half), int(n))
+    half = stats.norm.ppf(0.5 + confidence / 2) * math.sqrt(covariance[1, 1])
+    return Trend(float(coef[1]), float(coef[1] - half), float(coef[1] + half), int(n), confidence)
 
 
 def classify(swing: Trend, push: Trend, balance: Trend, swing_swc: float, push_swc: float) -> str | None:

@@ -58,8 +58,8 @@ class DetectorParams:
         Impacts are looked for only once smoothed ω has fallen below this fraction of the swing
         peak (late swing), so swing-phase accelerations cannot fake a contact.
     min_rise_rad_s, min_rise_fraction : float
-        Gyro fallback for initial contact: the post-swing minimum is accepted once smoothed ω has
-        risen ``max(min_rise, fraction · swing peak)`` above it.
+        Foot placement: the post-swing minimum of ω (initial contact) is accepted once smoothed ω
+        has risen ``max(min_rise, fraction · swing peak)`` above it.
     max_gap_s : float
         A hole in the time stamps longer than this resets the detector: the step in progress is
         dropped rather than guessed (no phantom steps at gaps).

@@ -261,19 +261,7 @@ class DetectorKernel:
                     self.t_ref_imp = ti
 
             if self.state == STANCE:
-                if wf <= self.on_floor:
-                    if not self.armed:
-                        self.armed = True
-                        self.armed_t = ti
-                elif self.armed:
-                    ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
-                    if wf > max(self.on_floor, self.on_fraction * ref):
-                        self.state = SWING
-                        self.armed = False
-                        self.onset_t = ti
-                        self.peak_w = wi
-                        self.peak_i = i
-                        self.peak_f = wf
+                self._watch_onset(i, ti, wi, wf)
 
             elif self.state == SWING:
                 if wi > self.peak_w:
@@ -297,7 +285,27 @@ class DetectorKernel:
                 elif ti - self.late_start_t > self.max_late_s:
                     self.state = STANCE
                     self.pending = -1
+                elif self.placement == SHANK and self.pending < 0:
+                    # No impact seen (hidden in a gap?) and the next swing is starting: the contact
+                    # is missed rather than guessed; this swing is tracked as usual.
+                    self._watch_onset(i, ti, wi, wf)
         return out
+
+    def _watch_onset(self, i, ti, wi, wf):
+        """Arm below the onset floor; start a swing when smoothed ω crosses the onset threshold."""
+        if wf <= self.on_floor:
+            if not self.armed:
+                self.armed = True
+                self.armed_t = ti
+        elif self.armed:
+            ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
+            if wf > max(self.on_floor, self.on_fraction * ref):
+                self.state = SWING
+                self.armed = False
+                self.onset_t = ti
+                self.peak_w = wi
+                self.peak_i = i
+                self.peak_f = wf
 
     def _confirm_swing(self, out, i, ti):
         """Mid-swing confirmed: accept the swing as a step (emit TO, MSW) or drop it."""
@@ -339,8 +347,8 @@ class DetectorKernel:
             if lo >= self._oldest():
                 base = self.buf_a[lo & self.mask]
                 rise = ai - base
-                ref = self._decayed(self.ref_imp, self.t_ref_imp, ti)
-                if rise > max(self.imp_floor, self.imp_fraction * ref):
+                if rise > self.imp_floor and rise > self.imp_fraction * self._decayed(
+                        self.ref_imp, self.t_ref_imp, ti):
                     j = lo + 1  # onset: first sample that has risen a quarter of the way
                     while j < i and self.buf_a[j & self.mask] - base < 0.25 * rise:
                         j += 1
@@ -351,11 +359,11 @@ class DetectorKernel:
                         return True
                     self.pending = j
                     return False
-        if (self.min_f < self.imp_arm * self.peak_f
+        if (self.placement == FOOT and self.min_f < self.imp_arm * self.peak_f
                 and wf > self.min_f + max(self.min_rise, self.min_rise_fraction * self.peak_f)):
-            # Gyro rule: the post-swing minimum has passed.
+            # Foot: the post-swing minimum has passed.
             j = self.min_i
-            if self.placement == FOOT and self.min_w < 0.0:
+            if self.min_w < 0.0:
                 j = self._half_fall_before(self.min_i, self.peak_i)
             self._emit_contact(out, j)
             return True

@@ -34,25 +34,29 @@ class StepDetector:
       when smoothed ``ω`` crosses an onset threshold and is confirmed when it has fallen to half
       its peak; it only counts as a step if its peak clears a floor and a fraction of the recent
       peaks (standing and fidgeting never do).
-    - **TO** is the minimum of ``ω`` before the swing: at push-off the planted shank rotates
-      backward fastest, and as the foot leaves the ground the knee flexes and ``ω`` shoots up
-      [Aminian 2002]. It is searched on the raw signal, at most ``to_search_s`` before swing
-      onset and never within ``contact_guard_s`` of the last initial contact.
+    - **TO** is where ``ω`` turns from its late-stance minimum into the swing: at push-off the
+      planted shank rotates backward fastest, and as the foot leaves the ground the knee flexes
+      and ``ω`` shoots up [Aminian 2002]. The minimum is searched at most ``to_search_s`` before
+      swing onset and never within ``contact_guard_s`` of the last contact; then the straight early
+      part of the rise (5–30 % of the way to the peak) is extended back to the minimum's level and
+      the nearest sample (within ``h + 2``) is toe-off — the flat, noisy bottom of a slow stance
+      cannot then pull it early.
     - **IC** is the onset of the impact transient in ``|a|`` when the foot strikes: the first
       sample that has risen a quarter of the way of a jump ``|a|[i] − |a|[i−k]`` (``k`` ≈ 4 ms)
-      larger than a floor and a fraction of recent impacts, looked for only in late swing. If no
-      impact shows (soft landing, accelerometer clipped flat), the minimum of ``ω`` after the swing
-      is taken once ``ω`` has risen clearly above it [Aminian 2002].
+      larger than a floor and a fraction of recent impacts, looked for only in late swing, then the
+      nearer of it and the sample before. If no impact shows before the next swing starts (it fell
+      into dropped samples), the contact is not reported: on a sprinting shank ω falls from late
+      swing through stance to toe-off, so the post-swing minimum [Aminian 2002] would be toe-off.
 
     Foot placement (``placement="foot"``) keeps the same machine but places TO at the first sample
     where ``ω`` has risen back to half of the push-off minimum, and IC at the first sample of the
     final descent below half of the post-swing minimum, and does not use the impact (a foot
     sensor's swing accelerations are as sharp as its impacts).
 
-    Latency (event confirmed after it happened): IC by impact ≤ ``k`` + 1 samples (≈ 5 ms);
-    IC by the gyro rule: until ``ω`` has risen above its post-swing minimum (typically 20–60 ms);
-    TO and MSW: at mid-swing confirmation, about half a swing after TO. ``benchmarks`` and
-    ``gaitmon.evaluation`` measure the figures.
+    Latency (event confirmed after it happened): IC by impact ≤ ``k`` + 2 samples (≤ 10 ms at
+    200 Hz); IC by the foot rule: until ``ω`` has risen above its post-swing minimum (tens of ms);
+    TO and MSW: at mid-swing confirmation, about 0.1 s after the peak and 0.25 s after TO.
+    :func:`gaitmon.accuracy.detection_latency` measures them.
 
     Chunking: the kernel is a per-sample state machine with a look-back ring buffer, so feeding
     any split of the stream gives identical events.
