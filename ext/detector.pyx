@@ -257,11 +257,12 @@ cdef class DetectorKernel:
                     self.state = STANCE
 
             else:
-                if wi < self.min_w:
-                    self.min_w = wi
-                    self.min_i = i
-                if wf < self.min_f:
-                    self.min_f = wf
+                if self.placement == FOOT:  # the post-swing minimum only matters to the foot rule
+                    if wi < self.min_w:
+                        self.min_w = wi
+                        self.min_i = i
+                    if wf < self.min_f:
+                        self.min_f = wf
                 if self._contact(out, i, ti, wf, ai):
                     self.state = STANCE
                 elif ti - self.late_start_t > self.max_late_s:
