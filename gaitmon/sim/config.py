@@ -57,6 +57,11 @@ class SimConfig:
     fidget : bool
         Standing phases contain postural sway and small weight shifts (|ω| < 1.5 rad/s, smooth, no
         gait pattern). Off: standing is perfectly still.
+    clock_error_ppm : tuple of float
+        Crystal error of the (left, right) sensor, parts per million: a sensor that believes it
+        samples at ``sample_rate_hz`` really samples at ``sample_rate_hz · (1 + ppm·1e-6)`` Hz of
+        true time, and its device clock runs fast by the same factor (one crystal drives both).
+        Commodity BLE IMUs are within ±50 ppm; ±200 ppm is the acquisition layer's stress test.
     """
 
     sample_rate_hz: float = 500.0
@@ -70,6 +75,7 @@ class SimConfig:
     asymmetry: float = 0.0
     drop_rate: float = 0.0
     fidget: bool = True
+    clock_error_ppm: tuple[float, float] = (0.0, 0.0)
 
     def __post_init__(self):
         if not 50.0 <= float(self.sample_rate_hz) <= 2000.0:
@@ -84,6 +90,8 @@ class SimConfig:
             raise ValueError(f"mounting must be one of {MOUNTINGS}, not {self.mounting!r}")
         if not 0.0 <= self.asymmetry <= 0.3:
             raise ValueError(f"asymmetry must be within 0..0.3, not {self.asymmetry!r}")
+        if len(self.clock_error_ppm) != 2 or not all(abs(p) <= 1000 for p in self.clock_error_ppm):
+            raise ValueError(f"clock_error_ppm must be (left, right) within ±1000, not {self.clock_error_ppm!r}")
         if not 0.0 <= self.drop_rate <= 0.5:
             raise ValueError(f"drop_rate must be within 0..0.5, not {self.drop_rate!r}")
 

@@ -34,8 +34,8 @@ class SimulatedSession:
     seed : int
         The seed; the same (scenario, seed, config) always gives identical output.
     samples : dict
-        ``side -> (t, x)``: ``t[n]`` float64 sample times (s; ``t0_side + i/fs`` with a random
-        sub-sample offset per side), ``x[n, 6]`` float32 in the *sensor* frame, columns
+        ``side -> (t, x)``: ``t[n]`` float64 sample times (s; ``t0_side + i/fs_true`` with a random
+        sub-sample offset per side; ``fs_true`` = rate × (1 + ``clock_error_ppm``·1e-6)), ``x[n, 6]`` float32 in the *sensor* frame, columns
         ``ax, ay, az`` (m/s²) and ``gx, gy, gz`` (rad/s). Dropped samples are absent.
     events : list of GaitEvent
         Truth TO / MSW / IC of both legs sorted by time, in continuous time (not snapped to samples).
@@ -120,9 +120,10 @@ def simulate_session(scenario: str = "balanced", seed: int = 0,
     for side in SIDES:
         sched = leg_schedule(side, timeline)
         events.extend(sched.events)
+        true_fs = fs * (1.0 + 1e-6 * config.clock_error_ppm[SIDES.index(side)])
         t0 = rngs[f"{side}:t0"].uniform(0.0, 1.0 / fs)
-        n = int(math.floor((timeline.end - t0) * fs)) + 1
-        t = t0 + np.arange(n) / fs
+        n = int(math.floor((timeline.end - t0) * true_fs)) + 1
+        t = t0 + np.arange(n) / true_fs
         ch = leg_signals(t, sched, rngs[f"{side}:fidget"] if config.fidget else None).ch
         m = realism.random_mounting(rngs[f"{side}:mounting"]) if config.mounting == "random" else np.eye(3)
         realism.rotate(ch, m)

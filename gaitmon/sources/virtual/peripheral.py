@@ -1,0 +1,332 @@
+"""Emulated BLE peripherals: what a sensor does on the air, at the GATT level, without bleak types.
+
+A :class:`VirtualPeripheral` owns a GATT table (services → characteristics with properties), answers
+writes and reads the way its family's firmware does, and, once told to stream, turns simulated
+samples (:mod:`gaitmon.sim`) into the family's exact notification bytes on the sensor's own clock.
+:class:`Faults` injects what goes wrong on a real link — lost, duplicated, swapped and corrupted
+notifications, receive-time jitter, a sensor that drops off and comes back — and :class:`FaultLog`
+counts every fault injected, so tests can demand exact loss counts.
+
+The bleak side (``backend.py``) only routes calls here; the family devices are in ``devices.py``.
+Times: "sim time" is seconds since the air's origin (the simulator's t = 0); the loop clock is the
+injected host clock (``loop.time()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from gaitmon.decoders.base import MalformedPacket
+
+
+@dataclass
+class Faults:
+    """Faults injected into one emulated sensor's link.
+
+    Attributes
+    ----------
+    drop, duplicate, reorder, corrupt : float
+        Probability per data notification of losing it, sending it twice, swapping it with the
+        next one of the same characteristic, or corrupting it so the decoder must reject it
+        (truncated, over-long or garbled header — BLE's own CRC makes silent bit errors vanishingly
+        rare, so corruption that decodes as valid data is not modelled).
+    jitter_s : float
+        Receive-time jitter: each notification arrives ``U(0, jitter_s)`` after it is sent (order
+        on one link is kept, as the link layer does).
+    disconnect_at_s : float or None
+        Sim time at which the sensor drops the link (out of range, battery swap).
+    away_s : float
+        How long it stays unreachable before advertising again.
+    seed : int
+        Seed of the fault generator (faults are reproducible).
+    """
+
+    drop: float = 0.0
+    duplicate: float = 0.0
+    reorder: float = 0.0
+    corrupt: float = 0.0
+    jitter_s: float = 0.0
+    disconnect_at_s: float | None = None
+    away_s: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class FaultLog:
+    """What was injected (data notifications only)."""
+
+    notifications: int = 0
+    dropped: int = 0
+    dropped_samples: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    corrupted: int = 0
+    corrupted_samples: int = 0
+    disconnects: list = field(default_factory=list)  # (sim time dropped, sim time back)
+    #: Frames that never reached the central intact: (send sim time, samples), dropped or corrupted.
+    losses: list = field(default_factory=list)
+
+    def losses_before(self, sim_s: float) -> tuple[int, int]:
+        """(packets, samples) lost before ``sim_s`` — only those a later packet can reveal."""
+        lost = [n for t, n in self.losses if t < sim_s]
+        return len(lost), sum(lost)
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    uuid: str
+    properties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Service:
+    uuid: str
+    characteristics: tuple[Characteristic, ...]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One notification a streaming device sends: when (sim time), on which characteristic, what."""
+
+    send_s: float
+    char_uuid: str
+    data: bytes
+    n_samples: int
+
+
+class GattError(Exception):
+    """The peripheral rejected an ATT request (the backend turns it into bleak's protocol error)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class VirtualPeripheral:
+    """Base of the emulated sensors. Subclasses define the GATT table and the family's behaviour.
+
+    Parameters
+    ----------
+    address, name : str
+        Bluetooth address and advertised local name.
+    t, x : ndarray
+        Simulated samples: true sample times ``t[n]`` (sim s) and ``x[n, 6]`` (m/s², rad/s, sensor
+        axes) from :func:`gaitmon.sim.simulate_session` at the rate the device is told to stream
+        (its crystal error is already in ``t``: see ``SimConfig.clock_error_ppm``).
+    nominal_rate_hz : float
+        The rate the simulation was made for; the device refuses to stream at any other.
+    faults : Faults, optional
+    rssi : int
+        Advertised signal strength, dBm.
+    """
+
+    family = "virtual"
+    #: Sample rates (Hz) the device accepts, and the one its sessions default to.
+    rates: tuple[float, ...] = ()
+    default_rate: float = 0.0
+    #: Advertised local name: ``NAME_FORMAT.format(letter)`` (a leg letter keeps the pair apart).
+    NAME_FORMAT = "{}"
+    #: Connection setup time and ATT round trip on the emulated link, s.
+    CONNECT_S = 0.25
+    ROUND_TRIP_S = 0.0075
+
+    def __init__(self, address: str, name: str, t: np.ndarray, x: np.ndarray, nominal_rate_hz: float,
+                 faults: Faults | None = None, rssi: int = -60):
+        self.address = address
+        self.name = name
+        self.t = np.asarray(t, dtype=np.float64)
+        self.x = np.asarray(x, dtype=np.float64)
+        self.nominal_rate_hz = float(nominal_rate_hz)
+        self.faults = faults or Faults()
+        self.rssi = rssi
+        self.log = FaultLog()
+        self._rng = np.random.default_rng(self.faults.seed)
+        self._link = None
+        self._subscribed: set[str] = set()
+        self._stream_task: asyncio.Task | None = None
+        self._held: dict[str, tuple[bytes, int]] = {}
+        self._last_delivery = -math.inf
+        self.air = None
+        self.battery_pct = 87
+        #: Index into ``t`` of the first sample of the latest stream start (tests map indices with it).
+        self.first_sent: int | None = None
+        self.first_packet_samples: int | None = None
+
+    @classmethod
+    def advertised_name(cls, letter: str) -> str:
+        return cls.NAME_FORMAT.format(letter)
+
+    # -- what subclasses provide ---------------------------------------------------------------------
+    services: tuple[Service, ...] = ()
+    advertised_uuids: tuple[str, ...] = ()
+
+    def on_write(self, char_uuid: str, data: bytes) -> None:
+        """A write from the central; may reply by :meth:`notify` and start or stop streaming."""
+        raise GattError(0x03, f"{char_uuid} is not writable")
+
+    def on_read(self, char_uuid: str) -> bytes:
+        if char_uuid == BATTERY_LEVEL_UUID:
+            return bytes([self.battery_pct])
+        raise GattError(0x02, f"{char_uuid} is not readable")
+
+    def frames(self, first_sample: int) -> Iterator[Frame]:
+        """The data notifications from sample ``first_sample`` on, in send order."""
+        raise NotImplementedError
+
+    def corrupt(self, data: bytes, rng: np.random.Generator) -> bytes:
+        """A corrupted copy of ``data`` that the family's decoder rejects."""
+        return data[: max(0, len(data) // 2 - 1)]
+
+    def on_disconnect(self) -> None:
+        """The link dropped: most firmware stops its streams (subclasses may keep state)."""
+        self.stop_streaming()
+
+    # -- link ------------------------------------------------------------------------------------------
+    @property
+    def available(self) -> bool:
+        """Advertising and connectable now (not in a disconnect fault's away window)."""
+        now = self.air.sim_time()
+        f = self.faults
+        return f.disconnect_at_s is None or not f.disconnect_at_s <= now < f.disconnect_at_s + f.away_s
+
+    def attach(self, link) -> None:
+        """A central connected (``link`` is the backend client that receives notifications)."""
+        self._link = link
+        self._subscribed.clear()
+        self._held.clear()
+        f = self.faults
+        now = self.air.sim_time()
+        if f.disconnect_at_s is not None and now < f.disconnect_at_s:
+            loop = asyncio.get_running_loop()
+            loop.call_at(self.air.loop_time(f.disconnect_at_s), self._drop_link, link)
+
+    def detach(self) -> None:
+        """The central disconnected."""
+        self._link = None
+        self.on_disconnect()
+
+    def _drop_link(self, link) -> None:
+        if self._link is not link:
+            return
+        self.log.disconnects.append((self.air.sim_time(), self.faults.disconnect_at_s + self.faults.away_s))
+        self._link = None
+        self.on_disconnect()
+        link.peripheral_dropped()
+
+    def subscribe(self, char_uuid: str, enabled: bool) -> None:
+        (self._subscribed.add if enabled else self._subscribed.discard)(char_uuid)
+
+    def notify(self, char_uuid: str, data: bytes, delay_s: float = ROUND_TRIP_S) -> None:
+        """Send a control notification (a reply): no faults, one round trip later."""
+        if self._link is None or char_uuid not in self._subscribed:
+            return
+        loop = asyncio.get_running_loop()
+        at = max(loop.time() + delay_s, self._last_delivery)
+        self._last_delivery = at
+        loop.call_at(at, self._link.deliver, char_uuid, bytes(data))
+
+    # -- streaming -------------------------------------------------------------------------------------
+    def start_streaming(self) -> None:
+        self.stop_streaming()
+        self.first_sent = self._first_sample_from_now()
+        self._stream_task = asyncio.get_running_loop().create_task(self._stream())
+
+    def stop_streaming(self) -> None:
+        if self._stream_task is not None:
+            self._stream_task.cancel()
+            self._stream_task = None
+        self._held.clear()
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream_task is not None
+
+    def _first_sample_from_now(self) -> int:
+        return int(np.searchsorted(self.t, self.air.sim_time()))
+
+    async def _stream(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.first_packet_samples = None
+        for frame in self.frames(self.first_sent):
+            if self.first_packet_samples is None:
+                self.first_packet_samples = frame.n_samples
+            delay = self.air.loop_time(frame.send_s) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self._link is None:
+                return
+            self._send_data(frame)
+
+    def _send_data(self, frame: Frame) -> None:
+        if frame.char_uuid not in self._subscribed:
+            return
+        f, rng, log = self.faults, self._rng, self.log
+        log.notifications += 1
+        if rng.random() < f.drop:
+            log.dropped += 1
+            log.dropped_samples += frame.n_samples
+            log.losses.append((frame.send_s, frame.n_samples))
+            return
+        data = frame.data
+        if rng.random() < f.corrupt:
+            data = self.corrupt(data, rng)
+            log.corrupted += 1
+            log.corrupted_samples += frame.n_samples
+            log.losses.append((frame.send_s, frame.n_samples))
+        copies = [data, data] if rng.random() < f.duplicate else [data]
+        if len(copies) == 2:
+            log.duplicated += 1
+        held = self._held.pop(frame.char_uuid, None)
+        if held is None and rng.random() < f.reorder:
+            log.reordered += 1
+            self._held[frame.char_uuid] = (data, len(copies))
+            return
+        for payload in copies:
+            self._deliver(frame.char_uuid, payload)
+        if held is not None:
+            for _ in range(held[1]):
+                self._deliver(frame.char_uuid, held[0])
+
+    def _deliver(self, char_uuid: str, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        jitter = self._rng.uniform(0.0, self.faults.jitter_s) if self.faults.jitter_s > 0 else 0.0
+        at = max(loop.time() + jitter, self._last_delivery)
+        self._last_delivery = at
+        loop.call_at(at, self._link.deliver, char_uuid, data)
+
+    # -- helpers for subclasses --------------------------------------------------------------------------
+    def chunks(self, first_sample: int, per_packet: int) -> Iterator[tuple[int, int]]:
+        """``(i, j)`` sample ranges of consecutive notifications of ``per_packet`` samples."""
+        for i in range(first_sample, len(self.t) - per_packet + 1, per_packet):
+            yield i, i + per_packet
+
+    def send_time(self, last_sample: int) -> float:
+        """A notification leaves once its last sample is taken (plus on-board processing, 1 ms)."""
+        return float(self.t[last_sample]) + 0.001
+
+
+BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
+BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
+BATTERY_SERVICE = Service(BATTERY_SERVICE_UUID, (Characteristic(BATTERY_LEVEL_UUID, ("read", "notify")),))
+
+
+def rejected_corruption(data: bytes, rng: np.random.Generator, decode: Callable[[bytes], object]) -> bytes:
+    """A corrupted copy of ``data`` that ``decode`` rejects: truncated, extended or with a garbled header."""
+    for _ in range(20):
+        mode = rng.integers(3)
+        if mode == 0 and len(data) > 1:
+            candidate = data[: int(rng.integers(1, len(data)))]
+        elif mode == 1:
+            candidate = data + bytes(rng.integers(0, 256, int(rng.integers(1, 4)), dtype=np.uint8))
+        else:
+            candidate = bytes([data[0] ^ int(rng.integers(1, 256))]) + data[1:]
+        try:
+            decode(candidate)
+        except MalformedPacket:
+            return candidate
+    return b""

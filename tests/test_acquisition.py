@@ -1,0 +1,187 @@
+"""The whole BLE path on emulated sensors: bleak (custom backend) → families → decoders → timing → core.
+
+Everything runs on a virtual-time event loop, so a minute of two-sensor streaming takes seconds and
+every run is identical. The acquisition code is the production code: only bleak's ``backend=`` differs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaitmon.evaluation import evaluate
+from gaitmon.events import GaitEvent
+from gaitmon.live import LiveSession
+from gaitmon.pipeline import detect_events
+from gaitmon.sources.ble import acquire, scan
+from gaitmon.sources.virtual import DEVICES, Faults, VirtualAir, emulated_pair
+from gaitmon.sources.virtual.clock import run_virtual
+
+FAMILIES = sorted(DEVICES)
+#: Families whose packets carry device time: their loss counts are exact.
+TIMED = [f for f in FAMILIES if f != "witmotion"]
+
+
+def stream(pair, duration_s: float, rate_hz: float | None = None, session: LiveSession | None = None,
+           sensors: dict | None = None) -> tuple[LiveSession, float]:
+    """Stream the pair into a LiveSession for ``duration_s`` of virtual time; returns it and the sim origin."""
+    live = session or LiveSession("test athlete")
+
+    async def main():
+        await acquire(sensors or pair.addresses, live, rate_hz, duration_s=duration_s, backends=pair.backends)
+
+    run_virtual(main())
+    return live, pair.air.origin
+
+
+def in_sim_time(events, origin):
+    return [GaitEvent(e.t - origin, e.side, e.kind, e.value) for e in events]
+
+
+def sprint_faults(seed: int) -> Faults:
+    return Faults(drop=0.01, duplicate=0.01, reorder=0.01, corrupt=0.01, jitter_s=0.020, seed=seed)
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def faulty_session(request):
+    """60 s of two-sensor sprint reps per family: 1 % each of lost, duplicated, swapped and corrupted
+    notifications, 20 ms jitter, ±200 ppm crystals."""
+    pair = emulated_pair(request.param, "balanced", seed=3, n_reps=2, recovery_s=12.0,
+                         faults={"left": sprint_faults(1), "right": sprint_faults(2)}, drift_ppm=(200.0, -200.0))
+    duration = float(pair.session.samples["left"][0][-1]) + 0.5
+    live, origin = stream(pair, duration)
+    return request.param, pair, live, origin
+
+
+def test_events_match_truth_as_well_as_the_core_on_clean_data(faulty_session):
+    family, pair, live, origin = faulty_session
+    rate = pair.devices["left"].nominal_rate_hz
+    truth = [e for e in pair.session.events if e.kind in ("TO", "IC") and e.t > 3.0]
+    detected = [e for e in in_sim_time(live.events, origin) if e.kind in ("TO", "IC") and e.t > 3.0]
+    streamed = evaluate(detected, truth, 0.05, sample_rate_hz=rate)
+    offline = evaluate([e for e in detect_events(pair.session.samples) if e.kind in ("TO", "IC") and e.t > 3.0],
+                       truth, 0.05, sample_rate_hz=rate)
+    for kind in ("TO", "IC"):
+        s, o = streamed["kinds"][kind], offline["kinds"][kind]
+        assert s["recall"] == o["recall"] == 1.0 and s["precision"] == o["precision"] == 1.0, (family, kind)
+        # Host time stamps carry the link's constant latency (≈ 1 ms on-board + the fit's envelope);
+        # apart from it, the errors are the core's own.
+        sa, oa = s["agreement"], o["agreement"]
+        assert abs(sa["bias"] - oa["bias"]) < 0.004, (family, kind, sa, oa)
+        assert sa["sd"] < oa["sd"] + 0.0015, (family, kind, sa, oa)
+
+
+def test_every_injected_fault_is_counted(faulty_session):
+    family, pair, live, origin = faulty_session
+    health = live.health()
+    for side, device in pair.devices.items():
+        log, status = device.log, health[side]
+        assert log.dropped > 0 and log.corrupted > 0 and log.duplicated > 0 and log.reordered > 0
+        assert status.malformed == log.corrupted, (family, side)
+        assert status.reconnects == 0 and status.state == "stopped"
+        if family in TIMED:
+            # A loss is seen when a later packet arrives: the stream's final packets cannot count.
+            last_received = live.feeds[side].timeline.health.last_sample_t - origin
+            packets, samples = log.losses_before(last_received)
+            assert status.lost_packets == packets, (family, side)
+            assert status.lost_samples == samples, (family, side)
+            assert status.duplicates == log.duplicated, (family, side)
+            assert status.late == 0
+            gaps = [g for g in live.gaps if g.sensor == side]
+            assert sum(g.lost_packets for g in gaps) == status.lost_packets
+            assert all(g.exact and g.cause == "lost packets" for g in gaps)
+
+
+def test_no_phantom_steps_at_gaps(faulty_session):
+    family, pair, live, origin = faulty_session
+    detected = [e for e in in_sim_time(live.events, origin) if e.t > 3.0]
+    truth_times = np.array([e.t for e in pair.session.events])
+    nearest = np.min(np.abs(np.array([e.t for e in detected])[:, None] - truth_times[None, :]), axis=1)
+    assert nearest.max() < 0.05, family
+
+
+def true_time_of_samples(device, index: np.ndarray, first_packet_n: int) -> np.ndarray:
+    """Sim time of timeline indices (index 0 is the last sample of the first packet received)."""
+    return device.t[device.first_sent + first_packet_n - 1 + index]
+
+
+@pytest.mark.parametrize("family", TIMED)
+def test_left_right_alignment_under_drift_and_jitter(family):
+    pair = emulated_pair(family, "balanced", seed=5, n_reps=1, recovery_s=4.0,
+                         faults={"left": Faults(jitter_s=0.020, seed=1), "right": Faults(jitter_s=0.020, seed=2)},
+                         drift_ppm=(200.0, -200.0))
+    captured = {"left": [], "right": []}
+    live = LiveSession("alignment")
+    live.block_listener = lambda role, blocks: captured[role].extend(blocks)
+    _, origin = stream(pair, 25.0, session=live)
+    error = {}
+    for side, blocks in captured.items():
+        first_n = pair.devices[side].first_packet_samples
+        t = np.concatenate([b.t for b in blocks]) - origin
+        index = np.concatenate([b.index for b in blocks])
+        error[side] = (t - true_time_of_samples(pair.devices[side], index, first_n), t)
+    grid = np.arange(12.0, 24.0, 0.01)  # after 10 s of streaming
+    left = np.interp(grid, error["left"][1], error["left"][0])
+    right = np.interp(grid, error["right"][1], error["right"][0])
+    alignment = np.abs(left - right)
+    assert alignment.max() <= 0.002, (family, alignment.max())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_disconnect_mid_rep_reconnects_within_two_seconds(family):
+    pair = emulated_pair(family, "balanced", seed=4, n_reps=1, recovery_s=4.0)
+    rep_start = pair.session.reps[0]["start_s"]
+    drop_at, away = rep_start + 2.0, 1.5
+    pair.devices["left"].faults = Faults(disconnect_at_s=drop_at, away_s=away, seed=1)
+    captured = []
+    live = LiveSession("reconnect")
+    live.block_listener = lambda role, blocks: captured.extend((role, b.t[0]) for b in blocks)
+    _, origin = stream(pair, float(pair.session.samples["left"][0][-1]), session=live)
+    back = drop_at + away
+    resumed = min(t - origin for role, t in captured if role == "left" and t - origin > drop_at)
+    assert resumed - back <= 2.0, (family, resumed - back)
+    status = live.health()
+    assert status["left"].reconnects == 1 and status["right"].reconnects == 0
+    gaps = [g for g in live.gaps if g.cause == "disconnected"]
+    assert len(gaps) == 1 and gaps[0].sensor == "left"
+    assert gaps[0].t_start - origin < drop_at + 0.05 and gaps[0].t_end - origin >= back
+    assert gaps[0].lost_samples >= away * pair.devices["left"].nominal_rate_hz
+    assert not [g for g in live.gaps if g.sensor == "right"]
+    # Steps go on after the gap: the rep's later contacts are still found on the left leg.
+    late_left = [e for e in in_sim_time(live.events, origin) if e.side == "left" and e.kind == "IC" and e.t > back + 1]
+    assert late_left
+
+
+def test_scan_lists_each_family_with_name_address_and_rssi():
+    pairs = [emulated_pair(family, "balanced", seed=0, n_reps=1, recovery_s=0.0, sides=("left",)) for family in FAMILIES]
+    for i, p in enumerate(pairs):  # distinct addresses in one air
+        p.devices["left"].address = f"C0:FF:EE:00:01:{i:02X}"
+    air = VirtualAir([p.devices["left"] for p in pairs])
+    found = run_virtual(scan(0.5, (air.scanner_backend, air.client_backend)))
+    assert sorted(f.family for f in found) == FAMILIES
+    for f in found:
+        assert f.name and f.address.startswith("C0:FF:EE:00:01:") and f.rssi == -55
+
+
+def test_unsupported_rate_fails_that_sensor_only():
+    pair = emulated_pair("gaitmon_diy", "balanced", seed=0, n_reps=1, recovery_s=2.0, rate_hz=500.0)
+    live, _ = stream(pair, 6.0, rate_hz=1000.0)
+    assert {s.state for s in live.health().values()} == {"failed"}
+    assert "refused 1000 Hz" in live.health()["left"].detail
+
+
+def test_single_sensor_session():
+    pair = emulated_pair("gaitmon_diy", "balanced", seed=0, n_reps=1, recovery_s=4.0, sides=("left",))
+    live, origin = stream(pair, float(pair.session.samples["left"][0][-1]))
+    assert set(live.legs) == {"left"}
+    steps = live.steps()
+    assert len([s for s in steps if s["side"] == "left"]) > 10
+
+
+def test_the_loop_clock_is_the_only_clock():
+    """Host times come from the loop: on a virtual loop they are virtual (nothing reads the wall clock)."""
+    pair = emulated_pair("gaitmon_diy", "balanced", seed=0, n_reps=1, recovery_s=0.0)
+    live, origin = stream(pair, 8.0)
+    assert origin == pytest.approx(1000.0, abs=1e-9)
+    last = max(e.t for e in live.events) if live.events else origin
+    assert origin <= last <= origin + 8.0
