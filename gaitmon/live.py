@@ -37,11 +37,20 @@ class SensorFeed:
         self.stats = {stream: DecodeStats() for stream in self.decoders}
         self.timeline = SensorTimeline(role, setup.rate_hz, family.stream_specs(setup))
         self.replies = 0
+        # Without counter or device time, a repeated notification shows only as identical bytes.
+        self._dedupe = family.dedupe_identical
+        self._previous: dict[str, bytes] = {}
+        self.identical_repeats = 0
 
     def feed(self, stream: str, host_t: float, payload: bytes) -> tuple[list[SampleBlock], list[GapMark]]:
         decoder = self.decoders.get(stream)
         if decoder is None:
             return [], []
+        if self._dedupe:
+            if self._previous.get(stream) == payload:
+                self.identical_repeats += 1
+                return [], []
+            self._previous[stream] = payload
         packet = self.stats[stream].decode(decoder, payload)
         if packet is None:
             return [], []
@@ -156,7 +165,7 @@ class LiveSession:
             status, h = self._status(role), feed.timeline.health
             status.packets, status.samples = h.packets, h.samples
             status.lost_packets, status.lost_samples = h.lost_packets, h.lost_samples
-            status.duplicates, status.late, status.gaps = h.duplicates, h.late, h.gaps
+            status.duplicates, status.late, status.gaps = h.duplicates + feed.identical_repeats, h.late, h.gaps
             status.effective_rate_hz = h.effective_rate_hz
             status.malformed = feed.malformed
         return self.status

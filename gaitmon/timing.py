@@ -1,4 +1,4 @@
-"""Time stamps for live samples: device time or counters → sample indices → host clock, with losses marked.
+"""Time stamps for live samples: device time or arrival order → sample indices → host clock, losses marked.
 
 Every stream of every family is reduced to one number per sample, its **index** on the sensor's own
 sample clock (sample *i* was taken at ``i / rate`` on the device's crystal):
@@ -89,25 +89,32 @@ class GapMark:
 class ClockFit:
     """Running linear map from a sample index to host time, fitted to packet arrivals.
 
-    ``host ≈ intercept + slope · index``. The slope is the least-squares slope over the last
-    ``window_s`` seconds of arrivals (it absorbs crystal drift); the intercept puts the line on the
-    low envelope of the arrivals (a robust 2 % quantile of ``host − slope · index``), because radio
-    latency only ever adds delay. Refitted every ``refit_every`` points, O(window) numpy work, so
-    the per-packet cost is a deque append.
+    ``host ≈ intercept + slope · index``. Radio latency only ever adds delay, so the line is the
+    edge of the **lower convex hull** of the recent arrivals that lies under their mean index — the
+    linear-programming estimate of clock skew from one-way delays (Moon, Skelly & Towsley 1999,
+    "Estimation and removal of clock skew from network delay measurements"). Its slope absorbs
+    crystal drift; jitter above the latency floor does not bias it. Refitted every ``refit_every``
+    points with O(window) numpy work, so the per-packet cost is a deque append.
 
     Parameters
     ----------
     nominal_period_s : float
         1 / nominal rate: the slope until enough points exist.
     window_s : float
-        Length of history used, s of host time.
+        Length of history used for the slope, s of host time.
+    envelope_window_s : float, optional
+        History used for the intercept (default: all of ``window_s``). Families timed by arrival
+        order use a short one: an unseen loss shifts later arrivals by a sample period, and the
+        intercept must follow that within about a second.
     """
 
     MIN_POINTS_FOR_SLOPE = 16
 
-    def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16):
+    def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
+                 envelope_window_s: float | None = None):
         self.nominal_period_s = float(nominal_period_s)
         self.window_s = float(window_s)
+        self.envelope_window_s = self.window_s if envelope_window_s is None else float(envelope_window_s)
         self.refit_every = int(refit_every)
         self.reset()
 
@@ -138,16 +145,12 @@ class ClockFit:
     def _refit(self) -> None:
         self._since_fit = 0
         points = np.array(self._points)
-        index, host = points[:, 0], points[:, 1]
-        span = index.max() - index.min()
-        if len(points) >= self.MIN_POINTS_FOR_SLOPE and span > 0:
-            # Index spans several seconds of samples; centre both for a well-conditioned fit.
-            di, dh = index - index.mean(), host - host.mean()
-            slope = float(np.dot(di, dh) / np.dot(di, di))
-            if abs(slope / self.nominal_period_s - 1.0) < 0.01:  # a crystal is never 1 % off
-                self.slope = slope
-        residual = host - self.slope * index
-        self.intercept = float(np.quantile(residual, 0.02)) if len(residual) >= 50 else float(residual.min())
+        recent = points[points[:, 1] >= points[-1, 1] - self.envelope_window_s]
+        line = _lower_hull_line(recent[:, 0], recent[:, 1]) if len(recent) >= self.MIN_POINTS_FOR_SLOPE else None
+        if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < 0.01:  # a crystal is never 1 % off
+            self.slope, self.intercept = line
+        else:
+            self.intercept = float((recent[:, 1] - self.slope * recent[:, 0]).min())
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -223,6 +226,34 @@ class ReorderBuffer:
         return out
 
 
+def _lower_hull_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x."""
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    x0, y0 = x[0], y[0]  # shift for precision: host times are ~1e5 s, indices up to ~1e7
+    xs, ys = x - x0, y - y0
+    hull: list[int] = []
+    for i in range(len(xs)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # Drop b if it lies on or above the segment a → i.
+            if (xs[b] - xs[a]) * (ys[i] - ys[a]) - (ys[b] - ys[a]) * (xs[i] - xs[a]) <= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    if len(hull) < 2:
+        return None
+    mean = xs.mean()
+    k = int(np.searchsorted(xs[hull], mean))
+    k = min(max(k, 1), len(hull) - 1)
+    a, b = hull[k - 1], hull[k]
+    if xs[b] == xs[a]:
+        return None
+    slope = (ys[b] - ys[a]) / (xs[b] - xs[a])
+    return float(slope), float(y0 + ys[a] - slope * xs[a] - slope * x0)
+
+
 def _unwrap(value: float, previous: float | None, modulus: float | None) -> float:
     """The representative of ``value`` (mod ``modulus``) nearest to ``previous``."""
     if modulus is None or previous is None:
@@ -238,12 +269,19 @@ class StreamSpec:
     ----------
     channels : {"imu", "acc", "gyro"}
         What the stream's packets carry (``imu``: both, one row per sample).
+    clock : {"device", "arrival"}
+        Whether packets carry device time, or are timed by arrival order only.
     device_time_modulus_s : float or None
         Wrap period of the device clock as decoded (None: no wrap, or no device time).
+    resolution_s : float
+        Tick of the device clock (Movesense: 1 ms). Indices computed from a coarse clock are
+        snapped onto the stream's packet grid when they are within the clock's resolution of it.
     """
 
     channels: str = "imu"
+    clock: str = "device"
     device_time_modulus_s: float | None = None
+    resolution_s: float = 0.0
 
 
 class _Stream:
@@ -256,6 +294,7 @@ class _Stream:
         self.lost_packets = 0
         self.released_to: int | None = None
         self.device_seen = False
+        self.last_first: int | None = None
 
 
 @dataclass
@@ -302,7 +341,8 @@ class SensorTimeline:
         self._pending = {"acc": [], "gyro": []}  # released, not yet joined: (first index, rows)
         self._frontier = {"acc": None, "gyro": None}
         self._device_ref: float | None = None
-        self.clock = ClockFit(1.0 / self.rate)
+        arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
+        self.clock = ClockFit(1.0 / self.rate, envelope_window_s=1.0 if arrival_timed else None)
         self._last_index: int | None = None
         self._last_t: float | None = None
         self._segment_break: str | None = None
@@ -318,8 +358,6 @@ class SensorTimeline:
         if n == 0:
             return [], []
         first = self._first_index(st, packet, n)
-        if first is None:
-            return [], []
         self.health.packets += 1
         st.samples_per_packet = n
         accepted, released = st.buffer.push(first, n, rows)
@@ -347,7 +385,7 @@ class SensorTimeline:
                 self.clock.reset()
 
     # -- indices -----------------------------------------------------------------------------------
-    def _first_index(self, st: _Stream, packet: DecodedPacket, n: int) -> int | None:
+    def _first_index(self, st: _Stream, packet: DecodedPacket, n: int) -> int:
         if packet.device_time_s is None:
             first = st.next_arrival
             st.next_arrival += n
@@ -360,7 +398,16 @@ class SensorTimeline:
             self._new_segment(device_t)
         st.last_device_time = device_t if st.last_device_time is None else max(st.last_device_time, device_t)
         st.device_seen = True
-        return round((device_t - self._device_ref) * self.rate) - (n - 1)
+        estimate = (device_t - self._device_ref) * self.rate - (n - 1)
+        first = round(estimate)
+        if st.last_first is not None and n == st.samples_per_packet:
+            # Packets of a stream hold the same number of samples: a coarse clock's rounding must
+            # not move a packet off that grid (a real loss moves it by whole packets).
+            on_grid = st.last_first + n * round((estimate - st.last_first) / n)
+            if abs(on_grid - estimate) <= 0.5 + 2 * st.spec.resolution_s * self.rate:
+                first = on_grid
+        st.last_first = first
+        return first
 
     def _new_segment(self, device_t: float) -> None:
         for st in self._streams.values():

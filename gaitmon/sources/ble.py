@@ -144,11 +144,21 @@ class SensorLink:
                                       timeout=CONNECT_TIMEOUT_S, backend=self.backends[1])
             await asyncio.wait_for(self.client.connect(), CONNECT_TIMEOUT_S)
 
+            # Data can flow before start() returns (the sensor streams as soon as it is told to);
+            # hold it until the sink knows the setup, with its receive times.
+            early: list[tuple[str, float, bytes]] | None = []
+
             def on_data(stream: str, payload: bytearray) -> None:
-                self.sink.on_data(self.role, stream, loop.time(), bytes(payload))
+                if early is None:
+                    self.sink.on_data(self.role, stream, loop.time(), bytes(payload))
+                else:
+                    early.append((stream, loop.time(), bytes(payload)))
 
             setup = await self.family.start(self.client, rate, on_data)
             self.sink.on_configured(self.role, setup, loop.time())
+            for stream, host_t, payload in early:
+                self.sink.on_data(self.role, stream, host_t, payload)
+            early = None
         battery = await self._battery()
         self.sink.on_state(self.role, "streaming", f"{self.family.label} at {setup.rate_hz:g} Hz",
                            battery_pct=battery)

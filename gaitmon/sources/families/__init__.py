@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from gaitmon.sources.families.base import ConfigurationError, SensorFamily, StreamSetup
 from gaitmon.sources.families.diy import GaitmonDIY
+from gaitmon.sources.families.movesense import Movesense
+from gaitmon.sources.families.polar import PolarVeritySense
+from gaitmon.sources.families.witmotion import WitMotion
 
 #: name → family, in the order ``gaitmon scan`` tries them.
-FAMILIES: dict[str, SensorFamily] = {family.name: family for family in (GaitmonDIY(),)}
+FAMILIES: dict[str, SensorFamily] = {family.name: family for family in (PolarVeritySense(), Movesense(), WitMotion(), GaitmonDIY())}
 
 
 def family_for(local_name: str | None, service_uuids: list[str]) -> SensorFamily | None:

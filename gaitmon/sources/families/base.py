@@ -78,6 +78,8 @@ class SensorFamily:
     #: Rates (Hz) the family streams at, and the one used when none is asked for.
     rates: tuple[float, ...] = ()
     default_rate: float = 0.0
+    #: Drop a notification identical to the previous one (families with neither counter nor device time).
+    dedupe_identical: bool = False
 
     def matches(self, local_name: str | None, service_uuids: list[str]) -> bool:
         """Whether an advertisement is from a sensor of this family."""

@@ -210,11 +210,13 @@ class VirtualBleakClient(BaseBleakClient):
         self._callbacks.pop(characteristic.uuid, None)
         peripheral.subscribe(characteristic.uuid, False)
 
-    def deliver(self, char_uuid: str, data: bytes) -> None:
-        """A notification arrives from the peripheral (scheduled by it on the loop)."""
+    def deliver(self, char_uuid: str, data: bytes) -> bool:
+        """A notification arrives from the peripheral (scheduled by it on the loop); False if nobody listens."""
         callback = self._callbacks.get(char_uuid)
         if self._connected and callback is not None:
             callback(bytearray(data))
+            return True
+        return False
 
 
 def _service_collection(peripheral: VirtualPeripheral) -> BleakGATTServiceCollection:

@@ -67,14 +67,24 @@ class FaultLog:
     reordered: int = 0
     corrupted: int = 0
     corrupted_samples: int = 0
+    #: Corrupted notifications that reached the central's callback (duplicates count twice).
+    corrupted_arrived: int = 0
+    #: Corrupted notifications that were also sent twice.
+    corrupted_duplicated: int = 0
     disconnects: list = field(default_factory=list)  # (sim time dropped, sim time back)
-    #: Frames that never reached the central intact: (send sim time, samples), dropped or corrupted.
+    #: Frames that never reached the central intact: (send sim time, samples, first sample, "dropped"|"corrupted").
     losses: list = field(default_factory=list)
 
     def losses_before(self, sim_s: float) -> tuple[int, int]:
-        """(packets, samples) lost before ``sim_s`` — only those a later packet can reveal."""
-        lost = [n for t, n in self.losses if t < sim_s]
-        return len(lost), sum(lost)
+        """(packets, distinct samples) lost before ``sim_s`` — only those a later packet can reveal.
+
+        Samples lost in two streams (a Polar acc and gyro frame of the same instants) count once.
+        """
+        lost = [(first, n) for t, n, first, _ in self.losses if t < sim_s]
+        samples = set()
+        for first, n in lost:
+            samples.update(range(first, first + n))
+        return len(lost), len(samples)
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ class Frame:
     char_uuid: str
     data: bytes
     n_samples: int
+    first_sample: int
 
 
 class GattError(Exception):
@@ -226,7 +237,7 @@ class VirtualPeripheral:
         if self._link is None or char_uuid not in self._subscribed:
             return
         loop = asyncio.get_running_loop()
-        at = max(loop.time() + delay_s, self._last_delivery)
+        at = max(loop.time() + delay_s, self._last_delivery + LINK_SPACING_S)
         self._last_delivery = at
         loop.call_at(at, self._link.deliver, char_uuid, bytes(data))
 
@@ -270,34 +281,40 @@ class VirtualPeripheral:
         if rng.random() < f.drop:
             log.dropped += 1
             log.dropped_samples += frame.n_samples
-            log.losses.append((frame.send_s, frame.n_samples))
+            log.losses.append((frame.send_s, frame.n_samples, frame.first_sample, "dropped"))
             return
-        data = frame.data
+        data, corrupted = frame.data, False
         if rng.random() < f.corrupt:
+            corrupted = True
             data = self.corrupt(data, rng)
             log.corrupted += 1
             log.corrupted_samples += frame.n_samples
-            log.losses.append((frame.send_s, frame.n_samples))
+            log.losses.append((frame.send_s, frame.n_samples, frame.first_sample, "corrupted"))
         copies = [data, data] if rng.random() < f.duplicate else [data]
         if len(copies) == 2:
             log.duplicated += 1
+            log.corrupted_duplicated += corrupted
         held = self._held.pop(frame.char_uuid, None)
         if held is None and rng.random() < f.reorder:
             log.reordered += 1
-            self._held[frame.char_uuid] = (data, len(copies))
+            self._held[frame.char_uuid] = (data, len(copies), corrupted)
             return
         for payload in copies:
-            self._deliver(frame.char_uuid, payload)
+            self._deliver(frame.char_uuid, payload, corrupted)
         if held is not None:
             for _ in range(held[1]):
-                self._deliver(frame.char_uuid, held[0])
+                self._deliver(frame.char_uuid, held[0], held[2])
 
-    def _deliver(self, char_uuid: str, data: bytes) -> None:
+    def _deliver(self, char_uuid: str, data: bytes, corrupted: bool) -> None:
         loop = asyncio.get_running_loop()
         jitter = self._rng.uniform(0.0, self.faults.jitter_s) if self.faults.jitter_s > 0 else 0.0
-        at = max(loop.time() + jitter, self._last_delivery)
+        at = max(loop.time() + jitter, self._last_delivery + LINK_SPACING_S)
         self._last_delivery = at
-        loop.call_at(at, self._link.deliver, char_uuid, data)
+        loop.call_at(at, self._arrive, self._link, char_uuid, data, corrupted)
+
+    def _arrive(self, link, char_uuid: str, data: bytes, corrupted: bool) -> None:
+        if link.deliver(char_uuid, data) and corrupted:
+            self.log.corrupted_arrived += 1
 
     # -- helpers for subclasses --------------------------------------------------------------------------
     def chunks(self, first_sample: int, per_packet: int) -> Iterator[tuple[int, int]]:
@@ -310,6 +327,9 @@ class VirtualPeripheral:
         return float(self.t[last_sample]) + 0.001
 
 
+#: Spacing of notifications that leave in one burst: keeps the link's order on the loop's timer heap
+#: (timers due at the same instant are not guaranteed to run in scheduling order).
+LINK_SPACING_S = 1e-5
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 BATTERY_SERVICE = Service(BATTERY_SERVICE_UUID, (Characteristic(BATTERY_LEVEL_UUID, ("read", "notify")),))
