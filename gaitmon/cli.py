@@ -100,6 +100,22 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate)
 
 
+def _scan(args) -> int:
+    from gaitmon.acquisition import run_scan
+
+    return run_scan(args.timeout, emulated=args.emulated)
+
+
+def _live(args) -> int:
+    from gaitmon.acquisition import run_live
+
+    sensors = {role: ident for role, ident in (("left", args.left), ("right", args.right)) if ident}
+    if not sensors:
+        raise SystemExit("gaitmon live: give --left and/or --right (address or name from `gaitmon scan`)")
+    return run_live(sensors, Path(args.out), rate_hz=args.rate, athlete=args.athlete, placement=args.placement,
+                    duration_s=args.duration, emulated=args.emulated, virtual_clock=args.virtual_clock)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gaitmon.sim import SCENARIOS
 
@@ -146,6 +162,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gaitmon analyze output folders (or their steps.csv), oldest first")
     trend.add_argument("--out", metavar="FILE", help="also write the flags as CSV (rep column = session)")
     trend.set_defaults(run=_trend)
+
+    from gaitmon.sources.families import FAMILIES
+
+    scan = commands.add_parser("scan", help="list nearby supported BLE sensors (family, name, address, RSSI)")
+    scan.add_argument("--timeout", type=float, default=5.0, help="seconds to listen (default 5)")
+    scan.add_argument("--emulated", choices=sorted(FAMILIES), metavar="FAMILY",
+                      help=f"scan emulated sensors of FAMILY instead of the radio ({', '.join(sorted(FAMILIES))})")
+    scan.set_defaults(run=_scan)
+
+    live = commands.add_parser("live", help="stream shank sensors live: steps, gaps and health; tables at the end")
+    live.add_argument("--left", metavar="ID", help="left-shank sensor: address or advertised name")
+    live.add_argument("--right", metavar="ID", help="right-shank sensor: address or advertised name")
+    live.add_argument("--athlete", default="", metavar="NAME")
+    live.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the family's best for gait)")
+    live.add_argument("--placement", choices=PLACEMENTS, default="shank")
+    live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    live.add_argument("--out", default="gaitmon-live", metavar="DIR", help="output folder (default ./gaitmon-live)")
+    live.add_argument("--emulated", choices=sorted(FAMILIES), metavar="FAMILY",
+                      help="emulated sensors of FAMILY streaming a simulated session, instead of the radio")
+    live.add_argument("--virtual-clock", action="store_true",
+                      help="with --emulated: run as fast as possible on a virtual clock")
+    live.set_defaults(run=_live)
 
     demo = commands.add_parser("demo", help="stream a simulated sprint session through the live core (no sensor needed)")
     demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="swing_plateau")

@@ -120,7 +120,9 @@ class ClockFit:
 
     def reset(self) -> None:
         """Forget every point (a new segment: e.g. a sensor without device time reconnected)."""
-        self._points: deque[tuple[float, float]] = deque()
+        self._index: list[float] = []
+        self._host: list[float] = []
+        self._start = 0  # first point inside the window
         self._since_fit = 0
         self.slope = self.nominal_period_s
         self.intercept: float | None = None
@@ -131,26 +133,32 @@ class ClockFit:
 
     def add(self, index: float, host_t: float) -> None:
         """A packet whose last sample has ``index`` arrived at ``host_t``."""
-        self._points.append((float(index), float(host_t)))
-        while self._points and host_t - self._points[0][1] > self.window_s:
-            self._points.popleft()
+        self._index.append(float(index))
+        self._host.append(float(host_t))
+        while host_t - self._host[self._start] > self.window_s:
+            self._start += 1
+        if self._start > 4096:  # compact now and then; the window stays O(window) long
+            del self._index[:self._start], self._host[:self._start]
+            self._start = 0
         self._since_fit += 1
         if self.intercept is None:
             self.intercept = host_t - self.slope * index
-        elif self._since_fit >= self.refit_every or len(self._points) < self.MIN_POINTS_FOR_SLOPE:
+        elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
             self._refit()
         else:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
     def _refit(self) -> None:
         self._since_fit = 0
-        points = np.array(self._points)
-        recent = points[points[:, 1] >= points[-1, 1] - self.envelope_window_s]
-        line = _lower_hull_line(recent[:, 0], recent[:, 1]) if len(recent) >= self.MIN_POINTS_FOR_SLOPE else None
+        index = np.array(self._index[self._start:])
+        host = np.array(self._host[self._start:])
+        recent = host >= host[-1] - self.envelope_window_s
+        index, host = index[recent], host[recent]
+        line = _lower_hull_line(index, host, self.nominal_period_s) if len(host) >= self.MIN_POINTS_FOR_SLOPE else None
         if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < 0.01:  # a crystal is never 1 % off
             self.slope, self.intercept = line
         else:
-            self.intercept = float((recent[:, 1] - self.slope * recent[:, 0]).min())
+            self.intercept = float((host - self.slope * index).min())
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -226,8 +234,23 @@ class ReorderBuffer:
         return out
 
 
-def _lower_hull_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
-    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x."""
+#: The hull is taken over the lowest point of this many index buckets (vectorised), not every point.
+HULL_BUCKETS = 64
+
+
+def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tuple[float, float] | None:
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x.
+
+    The lower hull's vertices are among the lowest points (after removing the nominal slope) of
+    narrow index buckets, so only those enter the O(n) monotone-chain scan.
+    """
+    mean = x.mean()
+    span = float(x.max() - x.min())
+    if len(x) > 2 * HULL_BUCKETS and span > 0:
+        bucket = np.minimum(((x - x.min()) * (HULL_BUCKETS / span)).astype(np.int64), HULL_BUCKETS - 1)
+        order = np.lexsort((y - nominal_slope * x, bucket))
+        lowest = order[np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])]
+        x, y = x[lowest], y[lowest]
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
     x0, y0 = x[0], y[0]  # shift for precision: host times are ~1e5 s, indices up to ~1e7
@@ -244,8 +267,7 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None
         hull.append(i)
     if len(hull) < 2:
         return None
-    mean = xs.mean()
-    k = int(np.searchsorted(xs[hull], mean))
+    k = int(np.searchsorted(xs[hull], mean - x0))
     k = min(max(k, 1), len(hull) - 1)
     a, b = hull[k - 1], hull[k]
     if xs[b] == xs[a]:
@@ -348,6 +370,7 @@ class SensorTimeline:
         self._segment_break: str | None = None
         self.health = SensorHealth()
         self._rate_window: deque[tuple[float, int]] = deque()
+        self._rate_count = 0
 
     # -- input -------------------------------------------------------------------------------------
     def push(self, stream: str, packet: DecodedPacket, host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
@@ -515,12 +538,12 @@ class SensorTimeline:
 
     def _track_rate(self, t_last: float, n: int) -> None:
         self._rate_window.append((t_last, n))
-        while self._rate_window and t_last - self._rate_window[0][0] > 5.0:
-            self._rate_window.popleft()
-        if len(self._rate_window) > 1:
-            span = self._rate_window[-1][0] - self._rate_window[0][0]
-            count = sum(k for _, k in list(self._rate_window)[1:])
-            self.health.effective_rate_hz = count / span if span > 0 else 0.0
+        self._rate_count += n
+        while t_last - self._rate_window[0][0] > 5.0:
+            self._rate_count -= self._rate_window.popleft()[1]
+        span = t_last - self._rate_window[0][0]
+        if span > 0:  # samples after the window's first block, over the time they span
+            self.health.effective_rate_hz = (self._rate_count - self._rate_window[0][1]) / span
 
 
 def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:

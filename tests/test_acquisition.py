@@ -196,3 +196,19 @@ def test_the_loop_clock_is_the_only_clock():
     assert origin == pytest.approx(1000.0, abs=1e-9)
     last = max(e.t for e in live.events) if live.events else origin
     assert origin <= last <= origin + 8.0
+
+
+def test_cli_scan_and_live_on_emulated_sensors(tmp_path, capsys):
+    from gaitmon.cli import main
+
+    assert main(["scan", "--emulated", "witmotion", "--timeout", "0.5"]) == 0
+    listing = capsys.readouterr().out
+    assert "WT901BLE68L" in listing and "C0:FF:EE:00:00:01" in listing and "dBm" in listing
+    out = tmp_path / "live"
+    assert main(["live", "--left", "L", "--right", "R", "--emulated", "gaitmon_diy", "--virtual-clock",
+                 "--duration", "20", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "gaitmon_diy" in text and "lost 0 packets" in text
+    for name in ("events.csv", "steps.csv", "gaps.csv", "health.csv"):
+        assert (out / name).is_file()
+    assert "streaming" not in (out / "health.csv").read_text().splitlines()[1]  # final state is recorded
