@@ -212,3 +212,30 @@ def test_cli_scan_and_live_on_emulated_sensors(tmp_path, capsys):
     for name in ("events.csv", "steps.csv", "gaps.csv", "health.csv"):
         assert (out / name).is_file()
     assert "streaming" not in (out / "health.csv").read_text().splitlines()[1]  # final state is recorded
+
+
+def test_three_athletes_share_one_loop_and_one_connect_lock():
+    pairs = [emulated_pair("gaitmon_diy", "balanced", seed=s, n_reps=1, recovery_s=2.0, rate_hz=500.0) for s in range(3)]
+    devices = []
+    for a, pair in enumerate(pairs):
+        for side, device in pair.devices.items():
+            device.address = f"C0:FF:EE:0{a}:00:0{1 if side == 'left' else 2}"
+            devices.append(device)
+    air = VirtualAir(devices)
+    sessions = [LiveSession(f"athlete {a}") for a in range(3)]
+
+    async def main():
+        import asyncio
+
+        lock = asyncio.Lock()
+        await asyncio.gather(*[
+            acquire({side: f"C0:FF:EE:0{a}:00:0{1 if side == 'left' else 2}" for side in ("left", "right")},
+                    sessions[a], 500.0, duration_s=12.0, backends=(air.scanner_backend, air.client_backend),
+                    connect_lock=lock)
+            for a in range(3)])
+
+    run_virtual(main())
+    for live in sessions:
+        health = live.health()
+        assert set(health) == {"left", "right"}
+        assert all(s.samples > 500 * 8 and s.lost_packets == 0 for s in health.values())

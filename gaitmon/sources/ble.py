@@ -209,13 +209,15 @@ class SensorLink:
 
 
 async def acquire(sensors: dict[str, str], sink, rate_hz: float | None = None, duration_s: float | None = None,
-                  stop: asyncio.Event | None = None, backends=(None, None)) -> None:
+                  stop: asyncio.Event | None = None, backends=(None, None),
+                  connect_lock: asyncio.Lock | None = None) -> None:
     """Stream every sensor (role → address or name) into ``sink`` until ``duration_s`` or ``stop``.
 
     One link per sensor, all sharing one connect lock; a sensor that fails to configure stops only
-    itself (its state says why).
+    itself (its state says why). Several athletes on one laptop: one ``acquire`` per athlete (each
+    with its own sink) on the same loop, passing them all the same ``connect_lock``.
     """
-    lock = asyncio.Lock()
+    lock = connect_lock or asyncio.Lock()
     links = [SensorLink(role, ident, rate_hz, sink, lock, backends) for role, ident in sensors.items()]
     tasks = [asyncio.ensure_future(link.run()) for link in links]
     stop = stop or asyncio.Event()
