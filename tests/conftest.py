@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,16 @@ settings.load_profile("gaitmon")
 REPO = Path(__file__).resolve().parents[1]
 #: Real foot-IMU walking data with annotated events (AGPL-3.0): read in place, never copied here.
 FOOT_DATASET = REPO.parent / "shared" / "datasets" / "ipol_foot_walk"
+#: Packet bytes from vendor SDK tests and docs with their decoded values (one JSON file per family).
+VECTORS = REPO.parent / "shared" / "vectors"
+
+
+def load_vectors(name: str) -> dict:
+    """``shared/vectors/<name>.json``; skips the calling test when the folder is absent."""
+    path = VECTORS / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"vectors not present at {path}")
+    return json.loads(path.read_text())
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +13,11 @@ from gaitmon.consts import STANDARD_GRAVITY
 from gaitmon.decoders.base import DecodedPacket, DecodeStats, MalformedPacket
 from gaitmon.decoders.diy import (GaitmonProfileDecoder, ScienceJournalDecoder, encode_data, info_command,
                                   start_command, stop_command)
-
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+from tests.conftest import load_vectors
 
 
 def test_science_journal_vector():
-    path = VECTORS / "diy.json"
-    if not path.exists():
-        pytest.skip(f"vectors not present at {path}")
-    vector = json.loads(path.read_text())["vectors"][0]
+    vector = load_vectors("diy")["vectors"][0]
     acc_packet, gyro_packet = (bytes.fromhex(p) for p in vector["packets"])
     expected = vector["expected"]["constructed"]
     acc = ScienceJournalDecoder("acc").decode(acc_packet)

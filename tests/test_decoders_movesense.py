@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +15,11 @@ from gaitmon.decoders.movesense import (COMMAND_UUID, DATA_UUID, IMU6_RATES_HZ, 
                                         MovesenseDecoder, encode_command_result, encode_hello_reply, encode_imu6,
                                         hello_command, imu6_path, max_imu6_samples, samples_per_notification,
                                         subscribe_command, unsubscribe_command)
-
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+from tests.conftest import load_vectors
 
 
 def _vectors() -> dict:
-    path = VECTORS / "movesense.json"
-    if not path.exists():
-        pytest.skip(f"vectors not present at {path}")
-    return json.loads(path.read_text())
+    return load_vectors("movesense")
 
 
 def _vector(vector_id: str) -> dict:

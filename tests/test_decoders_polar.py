@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,17 +19,14 @@ from gaitmon.decoders.polar import (ACC, CONTROL_POINT_UUID, DATA_UUID, ECG, GYR
                                     parse_feature_bitmap, parse_settings, sample_timestamps_ns,
                                     sdk_mode_start_command, sdk_mode_stop_command, si_to_counts, start_command,
                                     stop_command)
+from tests.conftest import load_vectors
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
 MG = STANDARD_GRAVITY / 1000.0
 
 
 @pytest.fixture(scope="module")
 def family():
-    path = VECTORS / "polar_pmd.json"
-    if not path.exists():
-        pytest.skip(f"vectors not present at {path}")
-    return json.loads(path.read_text())
+    return load_vectors("polar_pmd")
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +15,11 @@ from gaitmon.decoders.witmotion import (ACC_SCALE, ANGLE_SCALE, GYRO_SCALE, NOTI
                                         WRITE_UUID, WitMotionDecoder, encode_register_reply, encode_sample,
                                         rate_command, read_register_command, save_command, setup_commands,
                                         unlock_command, write_register_command)
-
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+from tests.conftest import VECTORS, load_vectors
 
 
 def _vectors() -> dict:
-    path = VECTORS / "witmotion.json"
-    if not path.exists():
-        pytest.skip(f"vectors not present at {path}")
-    return json.loads(path.read_text())
+    return load_vectors("witmotion")
 
 
 def _vector(vector_id: str) -> dict:
