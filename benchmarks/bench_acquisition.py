@@ -1,10 +1,11 @@
 """Throughput and per-notification latency of the live path, per sensor family.
 
-Data: each family's emulated device (``gaitmon.sources.virtual.devices``) encodes a simulated
-two-shank sprint session (gaitmon.sim, realistic switches on) into its exact notification bytes at
-its default rate. Those bytes are then pushed, in send order with their send times as receive
-times, through what a live notification callback runs: ``LiveSession.on_data`` = decode + timing
-(index, reorder buffer, clock fit, gap marks) + orientation + the compiled event core.
+Data: two emulated sensors of each family (``gaitmon.sources.virtual``) stream a simulated sprint
+session (gaitmon.sim, realistic switches on) at the family's default rate through the real
+acquisition code on a virtual clock; every notification is captured with its receive time and the
+setup each sensor reported. Those bytes are then pushed again, timed, through what a live
+notification callback runs: ``LiveSession.on_data`` = decode + timing (index, reorder buffer, clock
+fit, gap marks) + orientation + the compiled event core.
 
 Figures, per family (medians over ``--repeat`` runs; these machines are noisy, trust ratios):
 
@@ -24,55 +25,39 @@ import time
 import numpy as np
 
 from gaitmon.live import LiveSession
-from gaitmon.sim import SimConfig, simulate_session
+from gaitmon.sources.ble import acquire
 from gaitmon.sources.families import FAMILIES
-from gaitmon.sources.virtual.devices import DEVICES
+from gaitmon.sources.virtual import DEVICES, emulated_pair
+from gaitmon.sources.virtual.clock import run_virtual
 
 
-class _Air:
-    """Just enough of VirtualAir for a device's frames(): sim time is 0."""
+class Capture:
+    """A sink that keeps what the acquisition layer hands over: setups and raw notifications."""
 
-    def sim_time(self) -> float:
-        return 0.0
+    def __init__(self):
+        self.setups = {}
+        self.items = []
+
+    def on_state(self, *args, **kwargs):
+        pass
+
+    def on_configured(self, role, setup, host_t):
+        self.setups[role] = setup
+
+    def on_data(self, role, stream, host_t, payload):
+        self.items.append((host_t, role, stream, payload))
+
+    def on_disconnected(self, role, host_t):
+        pass
 
 
 def notifications(family: str, reps: int):
-    """[(receive time s, role, stream, bytes)] of a two-sensor session, in time order, plus the setup."""
-    device_type = DEVICES[family]
-    rate = device_type.default_rate
-    session = simulate_session("balanced", seed=0, config=SimConfig.realistic(rate, n_reps=reps, drop_rate=0.0))
-    fam = FAMILIES[family]
-    items = []
-    setups = {}
-    for role, (t, x) in session.samples.items():
-        device = device_type("AA:BB", "x", t, x, rate)
-        device.air = _Air()
-        device.rate = rate  # what a start command sets on devices that track it
-        device.ref = 99
-        for frame in device.frames(0):
-            stream = _stream_key(family, frame.data)
-            items.append((frame.send_s, role, stream, frame.data))
-        setups[role] = _setup(fam, rate)
-    items.sort(key=lambda item: item[0])
-    return items, setups, float(session.samples["left"][0][-1]), rate
-
-
-def _stream_key(family: str, data: bytes) -> str:
-    if family == "polar_pmd":
-        from gaitmon.sources.families.polar import stream_of
-
-        return stream_of(data)
-    return "imu"
-
-
-def _setup(fam, rate):
-    from gaitmon.decoders import polar
-    from gaitmon.sources.families import StreamSetup
-
-    streams = {"acc": "", "gyro": ""} if fam.name == "polar_pmd" else {"imu": ""}
-    settings = {"polar_pmd": {"acc_factor": 1.0, "gyro_factor": polar.VERITY_GYRO_FACTORS[2000]},
-                "movesense": {"client_ref": 99}}.get(fam.name, {})
-    return StreamSetup(fam.name, rate, streams, settings)
+    """Captured [(receive time, role, stream, bytes)], the setups, the session length (s) and rate."""
+    pair = emulated_pair(family, "balanced", seed=0, n_reps=reps)
+    duration = float(pair.session.samples["left"][0][-1])
+    capture = Capture()
+    run_virtual(acquire(pair.addresses, capture, duration_s=duration, backends=pair.backends))
+    return capture.items, capture.setups, duration, pair.devices["left"].nominal_rate_hz
 
 
 def run_full(items, setups, timed: bool = False):
@@ -117,7 +102,7 @@ def main() -> None:
         print(f"{family:11s} {rate:5.0f} {len(items) / full:9.0f} {samples / full:10.0f} {duration / full:7.0f} "
               f"{len(items) / decode:20.0f} {full / decode:11.1f} {np.median(costs_us):10.1f} "
               f"{np.percentile(costs_us, 99):7.1f}")
-    print("(two sensors; one CPU core; receive time = send time, no faults)")
+    print("(two sensors; one CPU core; no faults)")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ class SensorFeed:
         self.decoders = family.decoders(setup)
         self.stats = {stream: DecodeStats() for stream in self.decoders}
         self.timeline = SensorTimeline(role, setup.rate_hz, family.stream_specs(setup))
-        self.replies = 0
         # Without counter or device time, a repeated notification shows only as identical bytes.
         self._dedupe = family.dedupe_identical
         self._previous: dict[str, bytes] = {}
@@ -52,10 +51,7 @@ class SensorFeed:
                 return [], []
             self._previous[stream] = payload
         packet = self.stats[stream].decode(decoder, payload)
-        if packet is None:
-            return [], []
-        if packet.kind != "data":
-            self.replies += 1
+        if packet is None or packet.kind != "data":  # malformed (counted), or a reply: nothing to time
             return [], []
         return self.timeline.push(stream, packet, host_t)
 

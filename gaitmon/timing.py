@@ -127,10 +127,6 @@ class ClockFit:
         self.slope = self.nominal_period_s
         self.intercept: float | None = None
 
-    @property
-    def ready(self) -> bool:
-        return self.intercept is not None
-
     def add(self, index: float, host_t: float) -> None:
         """A packet whose last sample has ``index`` arrived at ``host_t``."""
         self._index.append(float(index))
@@ -329,7 +325,6 @@ class SensorHealth:
     lost_packets: int = 0
     duplicates: int = 0
     late: int = 0
-    malformed: int = 0
     gaps: int = 0
     effective_rate_hz: float = 0.0
     last_sample_t: float = float("nan")
@@ -368,7 +363,7 @@ class SensorTimeline:
         self._last_index: int | None = None
         self._last_t: float | None = None
         self._segment_break: str | None = None
-        self.health = SensorHealth()
+        self._health = SensorHealth()
         self._rate_window: deque[tuple[float, int]] = deque()
         self._rate_count = 0
 
@@ -381,10 +376,9 @@ class SensorTimeline:
         if n == 0:
             return [], []
         first = self._first_index(st, packet, n)
-        self.health.packets += 1
+        self._health.packets += 1
         st.samples_per_packet = n
         accepted, released = st.buffer.push(first, n, rows)
-        self._count_rejects()
         if accepted:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
@@ -401,11 +395,11 @@ class SensorTimeline:
 
     def reconnected(self, host_t: float) -> None:
         """The link is back at ``host_t``. Without device time, estimate the samples missed."""
+        if self._has_device_time():
+            return
         for st in self._streams.values():
-            if not st.device_seen:
-                missed = 0 if self._last_t is None else max(0, round((host_t - self._last_t) * self.rate) - 1)
-                st.next_arrival += missed
-                self.clock.reset()
+            st.next_arrival += 0 if self._last_t is None else max(0, round((host_t - self._last_t) * self.rate) - 1)
+        self.clock.reset()
 
     # -- indices -----------------------------------------------------------------------------------
     def _first_index(self, st: _Stream, packet: DecodedPacket, n: int) -> int:
@@ -443,37 +437,39 @@ class SensorTimeline:
         self.clock.reset()
         self._segment_break = "device clock reset"
 
-    def _count_rejects(self) -> None:
-        self.health.duplicates = sum(st.buffer.duplicates for st in self._streams.values())
-        self.health.late = sum(st.buffer.late for st in self._streams.values())
+    @property
+    def health(self) -> SensorHealth:
+        """Counts so far (per-stream totals are summed on read, not per packet)."""
+        streams = self._streams.values()
+        self._health.duplicates = sum(st.buffer.duplicates for st in streams)
+        self._health.late = sum(st.buffer.late for st in streams)
+        self._health.lost_packets = sum(st.lost_packets for st in streams)
+        return self._health
 
     # -- output ------------------------------------------------------------------------------------
     def _emit(self, stream: str, released, final: bool = False) -> tuple[list[SampleBlock], list[GapMark]]:
         st = self._streams[stream]
-        gaps: list[GapMark] = []
         runs = []
         for first, n, (rows, skip) in released:
             if st.released_to is not None and first > st.released_to:
                 st.lost_packets += max(1, round((first - st.released_to) / st.samples_per_packet))
             st.released_to = first + n
             runs.append((first, rows[skip:]))
-        self.health.lost_packets = sum(s.lost_packets for s in self._streams.values())
         if not self._joined:
-            return self._timed(runs, gaps)
+            return self._timed(runs)
         channel = st.spec.channels
         self._pending[channel].extend(runs)
         if runs:
             self._frontier[channel] = runs[-1][0] + len(runs[-1][1])
-        return self._timed(self._join(final), gaps)
+        return self._timed(self._join(final))
 
     def _join(self, final: bool) -> list[tuple[int, np.ndarray]]:
         """Pair acc and gyro rows with the same index; rows the other stream will never send are lost."""
-        if not self._pending["acc"] or not self._pending["gyro"]:
-            if not final:
-                return []
-        limit = None if final else min((f for f in self._frontier.values() if f is not None), default=None)
-        if limit is None and not final:
+        if not final and not (self._pending["acc"] and self._pending["gyro"]):
             return []
+        # Both streams release in index order: below the lower frontier, a row missing from one
+        # stream will never come.
+        limit = None if final else min(self._frontier.values())
         parts = {}
         for channel in ("acc", "gyro"):
             runs = self._pending[channel]
@@ -495,10 +491,8 @@ class SensorTimeline:
         breaks = np.flatnonzero(np.diff(common) != 1) + 1
         return [(int(c[0]), xx) for c, xx in zip(np.split(common, breaks), np.split(x, breaks))]
 
-    def _timed(self, runs, gaps: list[GapMark]) -> tuple[list[SampleBlock], list[GapMark]]:
-        blocks = []
-        if not runs:
-            return blocks, gaps
+    def _timed(self, runs) -> tuple[list[SampleBlock], list[GapMark]]:
+        blocks, gaps = [], []
         for first, rows in runs:
             n = len(rows)
             index = np.arange(first, first + n, dtype=np.int64)
@@ -509,22 +503,23 @@ class SensorTimeline:
                 if t[0] < floor:
                     t = np.maximum(t, floor + np.arange(n) * (0.25 / self.rate))
             if self._last_index is not None and (first != self._last_index + 1 or self._segment_break):
-                lost = max(0, first - self._last_index - 1)
                 cause = self._segment_break or "lost packets"
-                exact = not (cause == "disconnected" and not self._has_device_time())
-                if cause == "disconnected" and not self._has_device_time():
+                exact = cause != "disconnected" or self._has_device_time()
+                if exact:
+                    lost = max(0, first - self._last_index - 1)
+                else:  # arrival order hides the loss: estimate it from the host-time gap
                     lost = max(0, round((t[0] - self._last_t) * self.rate) - 1)
                 if lost or cause != "lost packets":
                     per_packet = max(1, self._samples_per_packet())
                     gaps.append(GapMark(self.sensor, float(self._last_t), float(t[0]), int(lost),
                                         int(math.ceil(lost / per_packet)) if exact else 0, cause, exact))
-                    self.health.lost_samples += int(lost)
-                    self.health.gaps += 1
+                    self._health.lost_samples += int(lost)
+                    self._health.gaps += 1
             self._segment_break = None
             self._last_index = first + n - 1
             self._last_t = float(t[-1])
-            self.health.last_sample_t = self._last_t
-            self.health.samples += n
+            self._health.last_sample_t = self._last_t
+            self._health.samples += n
             self._track_rate(float(t[-1]), n)
             x = rows.astype(np.float32, copy=False)
             blocks.append(SampleBlock(self.sensor, t, np.ascontiguousarray(x), index))
@@ -543,7 +538,7 @@ class SensorTimeline:
             self._rate_count -= self._rate_window.popleft()[1]
         span = t_last - self._rate_window[0][0]
         if span > 0:  # samples after the window's first block, over the time they span
-            self.health.effective_rate_hz = (self._rate_count - self._rate_window[0][1]) / span
+            self._health.effective_rate_hz = (self._rate_count - self._rate_window[0][1]) / span
 
 
 def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:

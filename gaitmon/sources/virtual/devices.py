@@ -22,7 +22,6 @@ class VirtualGaitmonBoard(VirtualPeripheral):
     """A DIY nRF52840 board running the gaitmon GATT profile v1."""
 
     family = "gaitmon_diy"
-    rates = (104.0, 200.0, 208.0, 416.0, 500.0, 833.0, 1000.0)
     services = (
         Service(diy.SERVICE_UUID, (
             Characteristic(diy.DATA_UUID, ("notify",)),
@@ -83,7 +82,6 @@ class VirtualPolarVeritySense(VirtualPeripheral):
     """A Polar Verity Sense: PMD service, SDK mode for rates above 52 Hz, ACC (0x81) and GYRO (0x80) frames."""
 
     family = "polar_pmd"
-    rates = tuple(float(r) for r in polar.VERITY_RATES_HZ)
     default_rate = 416.0
     NAME_FORMAT = "Polar Sense {}0A1B2C3"
     services = (
@@ -178,7 +176,6 @@ class VirtualMovesense(VirtualPeripheral):
     """A Movesense sensor running ``gatt_sensordata_app``: HELLO, subscribe /Meas/IMU6/<rate>."""
 
     family = "movesense"
-    rates = tuple(float(r) for r in movesense.IMU6_RATES_HZ)
     default_rate = 416.0
     NAME_FORMAT = "Movesense 2240{}0123"
     services = (Service(movesense.SERVICE_UUID, (
@@ -225,7 +222,6 @@ class VirtualWitMotion(VirtualPeripheral):
     """A WitMotion BWT901BLE5.0: streams 0x61 packets at the return rate once notifications are on."""
 
     family = "witmotion"
-    rates = tuple(float(r) for r in witmotion.SUPPORTED_RATES_HZ)
     default_rate = 200.0
     NAME_FORMAT = "WT901BLE68{}"
     services = (Service(witmotion.SERVICE_UUID, (

@@ -137,8 +137,7 @@ class VirtualPeripheral:
     """
 
     family = "virtual"
-    #: Sample rates (Hz) the device accepts, and the one its sessions default to.
-    rates: tuple[float, ...] = ()
+    #: The rate its simulated sessions default to (Hz).
     default_rate: float = 0.0
     #: Advertised local name: ``NAME_FORMAT.format(letter)`` (a leg letter keeps the pair apart).
     NAME_FORMAT = "{}"
