@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from gaitmon.core import DetectorParams
 from gaitmon.decoders.base import DecodeStats
 from gaitmon.events import GaitEvent
@@ -143,6 +145,14 @@ class LiveSession:
         blocks, gaps = feed.timeline.disconnected()
         return self._consume(role, blocks, gaps)
 
+    def finish(self) -> list[GaitEvent]:
+        """End of the stream: release the samples the timing layer still holds back."""
+        new: list[GaitEvent] = []
+        for role, feed in self.feeds.items():
+            blocks, gaps = feed.timeline.disconnected()
+            new += self._consume(role, blocks, gaps)
+        return new
+
     def _consume(self, role: str, blocks: list[SampleBlock], gaps: list[GapMark]) -> list[GaitEvent]:
         self.gaps += gaps
         new: list[GaitEvent] = []
@@ -169,3 +179,25 @@ class LiveSession:
     def steps(self) -> list[dict]:
         """Step table of everything so far (see :func:`gaitmon.steps.build_steps`)."""
         return build_steps(sorted(self.events), sides=self.legs)
+
+
+class SampleStore:
+    """Keeps every decoded sample block per sensor (a :attr:`LiveSession.block_listener`).
+
+    What reports and exports need after a run: the samples exactly as the core saw them.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, list[SampleBlock]] = {}
+
+    def __call__(self, role: str, blocks: list[SampleBlock]) -> None:
+        self.blocks.setdefault(role, []).extend(blocks)
+
+    def samples(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """role → ``(t[n]`` s, ``x[n, 6]`` float32 sensor frame SI), in arrival order."""
+        out = {}
+        for role in sorted(self.blocks):
+            blocks = self.blocks[role]
+            if blocks:
+                out[role] = (np.concatenate([b.t for b in blocks]), np.concatenate([b.x for b in blocks]))
+        return out

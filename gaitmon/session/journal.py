@@ -1,0 +1,296 @@
+"""The session journal: an append-only log of everything the sensors sent, crash-safe, re-decodable.
+
+File layout (``journal.gmj``, little-endian)
+--------------------------------------------
+A 20-byte file header: the magic ``b"GAITMON-JOURNAL\\n"`` then ``u16 version``, ``u16 0``.
+Then records, each::
+
+    u16 sync = 0xA55A | u8 kind | u32 length | payload[length] | u32 crc32(kind, length, payload)
+
+The sync word and the CRC let a reader step over a damaged stretch and pick up the next whole record.
+Payloads by kind (``t`` is f64 seconds on the session clock, see :mod:`gaitmon.session.meta`):
+
+========== ====================================================================================
+DATA       ``u8 channel | f64 t | notification bytes`` — one BLE notification as received
+CHANNEL    ``u8 channel | JSON {"role", "stream"}`` — declares a channel before its first DATA
+CONFIGURED ``f64 t | JSON {"role", "setup"}`` — a sensor (re)started with a StreamSetup
+DISCONNECT ``f64 t | JSON {"role"}`` — a sensor's link dropped
+STATE      ``f64 t | JSON {"role", "state", "detail", "address", "battery_pct"}`` — link state
+MARK       ``f64 t | JSON {...}`` — a coach's mark (e.g. a rep marked by hand)
+SESSION    ``f64 t | JSON {"session_id", ...}`` — the first record: ties the journal to its session
+CLOSE      ``f64 t | JSON {}`` — the recording was closed properly (absent after a crash)
+========== ====================================================================================
+
+Only whole records are handed to the operating system (one ``write`` per flush), so a killed
+process leaves at most the records of the last unflushed interval missing. A flush that fails
+part-way (disk full) is cut back to the last whole flush; power lost mid-write can still leave a torn
+last record, which the reader reports and skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAGIC = b"GAITMON-JOURNAL\n"
+VERSION = 1
+_FILE_HEADER = struct.Struct("<16sHH")
+HEADER_SIZE = _FILE_HEADER.size
+
+SYNC = 0xA55A
+_RECORD_HEAD = struct.Struct("<HBI")  # sync, kind, length
+_CRC = struct.Struct("<I")
+_T = struct.Struct("<d")
+_DATA_HEAD = struct.Struct("<Bd")  # channel, t
+RECORD_OVERHEAD = _RECORD_HEAD.size + _CRC.size
+#: Longest payload a reader accepts (a BLE notification is at most 512 bytes; JSON setups are small).
+MAX_PAYLOAD = 1 << 20
+
+DATA, CHANNEL, CONFIGURED, DISCONNECT, STATE, MARK, SESSION, CLOSE = range(1, 9)
+KIND_NAMES = {DATA: "data", CHANNEL: "channel", CONFIGURED: "configured", DISCONNECT: "disconnect",
+              STATE: "state", MARK: "mark", SESSION: "session", CLOSE: "close"}
+
+
+def encode_record(kind: int, payload: bytes) -> bytes:
+    """One framed record (sync, kind, length, payload, CRC)."""
+    head = _RECORD_HEAD.pack(SYNC, kind, len(payload))
+    return head + payload + _CRC.pack(zlib.crc32(payload, zlib.crc32(head[2:])))
+
+
+def data_record(channel: int, t: float, payload: bytes) -> bytes:
+    return encode_record(DATA, _DATA_HEAD.pack(channel, t) + payload)
+
+
+def json_record(kind: int, t: float, content: dict) -> bytes:
+    return encode_record(kind, _T.pack(t) + json.dumps(content, separators=(",", ":")).encode())
+
+
+def channel_record(channel: int, role: str, stream: str) -> bytes:
+    return encode_record(CHANNEL, bytes([channel]) + json.dumps({"role": role, "stream": stream}).encode())
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------------
+
+
+class JournalWriter:
+    """Appends records to a new journal file; :meth:`flush` hands whole records to the OS.
+
+    Write errors (disk full, folder gone) never raise out of :meth:`append`/:meth:`flush`: the
+    writer stops, keeps the message in :attr:`error`, counts what it could not write in
+    :attr:`bytes_lost`, and the caller reports it. The live stream goes on without the recording.
+
+    Parameters
+    ----------
+    path : Path
+        The journal file; must not exist yet (a recording is never overwritten).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        self.pending = bytearray(_FILE_HEADER.pack(MAGIC, VERSION, 0))
+        self.bytes_written = 0
+        self.bytes_lost = 0
+        self.error: str | None = None
+
+    def append(self, record: bytes) -> None:
+        if self.error is None:
+            self.pending += record
+        else:
+            self.bytes_lost += len(record)
+
+    def flush(self) -> bool:
+        """Write the pending records; False (and :attr:`error` set) once writing has failed."""
+        if self.error is not None:
+            return False
+        view = memoryview(self.pending)
+        start = self.bytes_written
+        try:
+            while view:
+                n = os.write(self.fd, view)
+                self.bytes_written += n
+                view = view[n:]
+        except OSError as exc:
+            self.error = f"{self.path}: cannot write the recording: {exc.strerror or exc}"
+            self.bytes_lost += len(self.pending)
+            self._cut_back(start)
+        finally:
+            view.release()
+        self.pending.clear()
+        return self.error is None
+
+    def _cut_back(self, size: int) -> None:
+        """Remove a partly written flush, so the file ends with a whole record."""
+        try:
+            os.ftruncate(self.fd, size)
+            self.bytes_written = size
+        except OSError:
+            pass  # the reader skips a torn last record anyway
+
+    def close(self) -> None:
+        """Flush, sync to the disk and close."""
+        self.flush()
+        try:
+            if self.error is None:
+                os.fsync(self.fd)
+        except OSError as exc:
+            self.error = f"{self.path}: cannot sync the recording to disk: {exc.strerror or exc}"
+        finally:
+            os.close(self.fd)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One journal record as read back. ``channel`` is set for DATA, ``content`` for the others."""
+
+    kind: int
+    t: float
+    offset: int
+    channel: int = -1
+    payload: bytes = b""
+    content: dict | None = None
+
+
+@dataclass
+class Damage:
+    """A stretch of the journal that could not be read."""
+
+    offset: int
+    length: int
+    problem: str
+
+
+@dataclass
+class JournalScan:
+    """What reading a journal found besides its records: damage, and whether it was closed."""
+
+    path: Path
+    size: int = 0
+    records: int = 0
+    damage: list[Damage] = field(default_factory=list)
+    closed: bool = False
+    last_t: float = float("nan")
+
+    @property
+    def bytes_damaged(self) -> int:
+        return sum(d.length for d in self.damage)
+
+    def describe(self) -> str:
+        """One line on what was recovered, for the user."""
+        if not self.damage:
+            state = "closed properly" if self.closed else "not closed (recording was interrupted)"
+            return f"{self.path}: {self.records} records, {state}"
+        first = self.damage[0]
+        tail = first.offset + first.length == self.size and len(self.damage) == 1
+        what = "the last record is incomplete (cut off)" if tail else first.problem
+        return (f"{self.path}: offset {first.offset}: {what}; {len(self.damage)} damaged stretch(es), "
+                f"{self.bytes_damaged} of {self.size} bytes skipped; recovered {self.records} records "
+                f"up to t = {self.last_t:.1f} s")
+
+
+class JournalFormatError(ValueError):
+    """The file is not a gaitmon journal at all (wrong magic or a newer version)."""
+
+
+def read_header(data: bytes | memoryview, path: Path) -> None:
+    if len(data) < HEADER_SIZE or bytes(data[:len(MAGIC)]) != MAGIC:
+        raise JournalFormatError(f"{path}: not a gaitmon journal (bad file header)")
+    _, version, _ = _FILE_HEADER.unpack_from(data)
+    if version > VERSION:
+        raise JournalFormatError(f"{path}: journal version {version} is newer than this gaitmon reads ({VERSION})")
+
+
+def iter_records(path: Path, scan: JournalScan | None = None) -> Iterator[Record]:
+    """Every intact record of a journal, in file order; damage is skipped and noted in ``scan``.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    JournalFormatError
+        The file is not a gaitmon journal.
+    """
+    path = Path(path)
+    scan = scan if scan is not None else JournalScan(path)
+    data = path.read_bytes()
+    scan.size = len(data)
+    read_header(data, path)
+    pos = HEADER_SIZE
+    end = len(data)
+    unpack_head, unpack_crc = _RECORD_HEAD.unpack_from, _CRC.unpack_from
+    while pos < end:
+        problem = None
+        if end - pos < _RECORD_HEAD.size:
+            problem = "incomplete record header"
+        else:
+            sync, kind, length = unpack_head(data, pos)
+            stop = pos + _RECORD_HEAD.size + length
+            if sync != SYNC:
+                problem = "no record starts here (bad sync word)"
+            elif kind not in KIND_NAMES or length > MAX_PAYLOAD:
+                problem = f"bad record header (kind {kind}, length {length})"
+            elif stop + _CRC.size > end:
+                problem = f"record of {length} bytes runs past the end of the file"
+            elif unpack_crc(data, stop)[0] != zlib.crc32(data[pos + _RECORD_HEAD.size:stop],
+                                                          zlib.crc32(data[pos + 2:pos + _RECORD_HEAD.size])):
+                problem = "checksum mismatch (corrupted record)"
+            else:
+                record = _parse(kind, data, pos, pos + _RECORD_HEAD.size, stop)
+                if record is None:
+                    problem = f"unreadable {KIND_NAMES[kind]} record content"
+        if problem is not None:
+            resume = _next_record(data, pos + 1)
+            scan.damage.append(Damage(pos, resume - pos, problem))
+            pos = resume
+            continue
+        pos = stop + _CRC.size
+        scan.records += 1
+        if record.kind == CLOSE:
+            scan.closed = True
+        if record.t == record.t:
+            scan.last_t = record.t if scan.last_t != scan.last_t else max(scan.last_t, record.t)
+        yield record
+
+
+def _parse(kind: int, data: bytes, offset: int, start: int, stop: int) -> Record | None:
+    try:
+        if kind == DATA:
+            channel, t = _DATA_HEAD.unpack_from(data, start)
+            return Record(kind, t, offset, channel=channel, payload=data[start + _DATA_HEAD.size:stop])
+        if kind == CHANNEL:
+            return Record(kind, float("nan"), offset, channel=data[start],
+                          content=json.loads(data[start + 1:stop]))
+        (t,) = _T.unpack_from(data, start)
+        content = json.loads(data[start + _T.size:stop])
+        return Record(kind, t, offset, content=content) if isinstance(content, dict) else None
+    except (struct.error, IndexError, ValueError):
+        return None
+
+
+def _next_record(data: bytes, pos: int) -> int:
+    """Offset of the next whole, checksummed record at or after ``pos`` (or the end of the data)."""
+    sync = _RECORD_HEAD.pack(SYNC, 0, 0)[:2]
+    end = len(data)
+    while True:
+        pos = data.find(sync, pos)
+        if pos < 0 or end - pos < RECORD_OVERHEAD:
+            return end
+        _, kind, length = _RECORD_HEAD.unpack_from(data, pos)
+        stop = pos + _RECORD_HEAD.size + length
+        if (kind in KIND_NAMES and length <= MAX_PAYLOAD and stop + _CRC.size <= end
+                and _CRC.unpack_from(data, stop)[0]
+                == zlib.crc32(data[pos + _RECORD_HEAD.size:stop], zlib.crc32(data[pos + 2:pos + _RECORD_HEAD.size]))):
+            return pos
+        pos += 1

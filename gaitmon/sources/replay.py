@@ -1,0 +1,156 @@
+"""Replay a recorded session: the journal's calls fed again, in order, into a fresh live session.
+
+Every record becomes the sink call the recorder journalled (``on_configured``, ``on_data``,
+``on_disconnected``, ``on_state``) with its recorded session-clock time, so the decoders, the timing
+layer, the core and the analysis run exactly as they did live and give the same events and steps.
+The recorded times *are* the clock: ``speed=None`` replays as fast as the CPU allows, ``speed=N``
+paces the calls at N× the recorded rate on the wall clock (for watching).
+
+Damage (a torn or corrupted record, data of a channel whose declaration was lost, an unreadable
+sensor setup) is skipped and listed in :attr:`ReplayedSession.problems`; everything intact is used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gaitmon.errors import InputError
+from gaitmon.live import LiveSession, SampleStore
+from gaitmon.session import journal
+from gaitmon.session.folder import JOURNAL_FILE, read_meta
+from gaitmon.session.meta import SessionMeta
+from gaitmon.sources.families import FAMILIES, StreamSetup
+
+#: ``progress(fraction_done, session_time_s)`` is called about this often (wall-clock seconds).
+PROGRESS_EVERY_S = 2.0
+
+
+@dataclass
+class ReplayedSession:
+    """A replayed session: its metadata, the live session it rebuilt, its samples and what was wrong."""
+
+    folder: Path
+    meta: SessionMeta
+    live: LiveSession
+    store: SampleStore
+    scan: journal.JournalScan
+    marks: list[tuple[float, dict]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line on what the journal held and how much of it was readable."""
+        return self.scan.describe()
+
+
+def feed(records: Iterable[journal.Record], sink, scan: journal.JournalScan, problems: list[str],
+         marks: list[tuple[float, dict]], pace: Callable[[journal.Record], None] | None = None) -> None:
+    """Make the sink calls the records stand for; note records that cannot be used in ``problems``."""
+    channels: dict[int, tuple[str, str]] = {}
+    orphans = 0
+    for record in records:
+        if pace is not None:
+            pace(record)
+        kind = record.kind
+        if kind == journal.DATA:
+            target = channels.get(record.channel)
+            if target is None:
+                orphans += 1
+                continue
+            sink.on_data(target[0], target[1], record.t, record.payload)
+            continue
+        content = record.content
+        try:
+            if kind == journal.CHANNEL:
+                channels[record.channel] = (str(content["role"]), str(content["stream"]))
+            elif kind == journal.CONFIGURED:
+                sink.on_configured(str(content["role"]), _setup(content["setup"]), record.t)
+            elif kind == journal.DISCONNECT:
+                sink.on_disconnected(str(content["role"]), record.t)
+            elif kind == journal.STATE:
+                sink.on_state(str(content["role"]), str(content["state"]), str(content.get("detail", "")),
+                              address=str(content.get("address") or ""), battery_pct=content.get("battery_pct"))
+            elif kind == journal.MARK:
+                marks.append((record.t, content))
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{scan.path}: offset {record.offset}: unusable {journal.KIND_NAMES[kind]} record "
+                            f"({type(exc).__name__}: {exc}); skipped")
+    if orphans:
+        problems.append(f"{scan.path}: {orphans} notification(s) of a channel whose declaration was lost "
+                        "in a damaged stretch; skipped")
+
+
+def _setup(data: dict) -> StreamSetup:
+    setup = StreamSetup(**data)
+    if setup.family not in FAMILIES:
+        raise ValueError(f"unknown sensor family {setup.family!r}")
+    return setup
+
+
+class _Pacer:
+    """Sleeps so that records are fed at ``speed``× their recorded pace; reports progress."""
+
+    def __init__(self, speed: float | None, size: int, progress: Callable[[float, float], None] | None):
+        self.speed, self.size, self.progress = speed, max(size, 1), progress
+        self.t0: float | None = None
+        self.wall0 = time.monotonic()
+        self.next_report = self.wall0 + PROGRESS_EVERY_S
+
+    def __call__(self, record: journal.Record) -> None:
+        if record.t != record.t:  # channel declarations carry no time
+            return
+        if self.t0 is None:
+            self.t0 = record.t
+        now = time.monotonic()
+        if self.speed is not None:
+            due = self.wall0 + (record.t - self.t0) / self.speed
+            if due > now:
+                time.sleep(due - now)
+                now = due
+        if self.progress is not None and now >= self.next_report:
+            self.next_report = now + PROGRESS_EVERY_S
+            self.progress(record.offset / self.size, record.t)
+
+
+def replay_session(folder: Path, speed: float | None = None, live: LiveSession | None = None,
+                   progress: Callable[[float, float], None] | None = None) -> ReplayedSession:
+    """Replay a session folder into ``live`` (a new :class:`LiveSession` when None).
+
+    Parameters
+    ----------
+    folder : Path
+        A session folder (``session.json`` + ``journal.gmj``).
+    speed : float, optional
+        Pace as a multiple of real time; None: as fast as possible.
+    progress : callable, optional
+        ``progress(fraction_of_file_done, session_time_s)`` every couple of seconds.
+
+    Raises
+    ------
+    InputError
+        Not a session folder, no journal, or the journal is not a gaitmon journal.
+    """
+    folder = Path(folder)
+    meta = read_meta(folder)
+    path = folder / JOURNAL_FILE
+    if not path.exists():
+        raise InputError(folder, None, f"session has no {JOURNAL_FILE} (nothing was recorded)")
+    live = live if live is not None else LiveSession(meta.athlete, meta.placement)
+    store = SampleStore()
+    live.block_listener = store
+    scan = journal.JournalScan(path)
+    session = ReplayedSession(folder, meta, live, store, scan)
+    try:
+        size = path.stat().st_size
+        records = journal.iter_records(path, scan)
+        feed(records, live, scan, session.problems, session.marks, _Pacer(speed, size, progress))
+    except journal.JournalFormatError as exc:
+        raise InputError(path, "offset 0", str(exc).split(": ", 1)[-1]) from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    live.finish()
+    if scan.damage:
+        session.problems.insert(0, scan.describe())
+    return session
