@@ -1,0 +1,479 @@
+"""The athlete history: every imported session of every athlete, in one embedded SQLite file.
+
+What is kept per session: its metadata (:class:`~gaitmon.session.meta.SessionMeta`), its step
+table (:data:`gaitmon.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
+rep table (:data:`gaitmon.analysis.REP_COLUMNS`), so the session-scale strength-balance flag can be
+re-run over an athlete's weeks without the session folders.
+
+The file
+--------
+``default_db_path()`` unless given: ``$GAITMON_HOME/history.sqlite`` when that variable is set,
+otherwise the platform's per-user data folder (:func:`default_data_dir`). The database is marked as
+gaitmon's (``PRAGMA application_id``) and carries its layout version (``PRAGMA user_version``); a
+file written by a newer gaitmon is refused rather than misread. It runs in WAL mode, and each import
+is one transaction: a crash or an error half-way leaves the file as it was before the import.
+
+Importing is idempotent: the key is ``session_id``, and a content hash of everything stored for the
+session tells a repeat import ("unchanged", nothing written) from a re-analysed session ("updated",
+its rows replaced). Athletes are matched by name case-insensitively, ignoring surrounding white
+space; the name is shown as first imported.
+
+NaN values (a step metric that could not be formed) are stored as SQL NULL and read back as NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
+from gaitmon.errors import InputError
+from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
+from gaitmon.steps import STEP_COLUMNS
+
+#: Layout version of the database this code reads and writes (``PRAGMA user_version``).
+SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of a gaitmon history: "gait" in ASCII.
+APPLICATION_ID = 0x67616974
+#: Sessions with reps the session-scale flag needs before it decides anything.
+MIN_SESSIONS = 4
+
+PHASES = ("acceleration", "top_speed", "deceleration")
+
+# The on-disk layout. The two PRAGMA lines must agree with SCHEMA_VERSION and APPLICATION_ID
+# (PRAGMA values cannot be bound as parameters).
+_SCHEMA = (
+    "PRAGMA application_id = 1734437236",
+    "PRAGMA user_version = 1",
+    """CREATE TABLE IF NOT EXISTS athletes (
+        key TEXT PRIMARY KEY,           -- the name stripped and case-folded
+        name TEXT NOT NULL              -- the name as first imported
+    )""",
+    """CREATE TABLE IF NOT EXISTS sessions (
+        session_id TEXT PRIMARY KEY,
+        athlete TEXT NOT NULL REFERENCES athletes (key),
+        started_at TEXT NOT NULL,       -- ISO 8601 UTC, microseconds: sorts in time order
+        placement TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        software_version TEXT NOT NULL,
+        sensors TEXT NOT NULL,          -- JSON: role -> SensorInfo fields
+        ended_at TEXT,
+        duration_s REAL,
+        notes TEXT NOT NULL,
+        n_steps INTEGER NOT NULL,
+        n_reps INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,     -- SHA-256 of the metadata, steps and reps as stored
+        imported_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS sessions_by_athlete ON sessions (athlete, started_at)",
+    """CREATE TABLE IF NOT EXISTS reps (
+        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+        rep INTEGER NOT NULL,
+        side TEXT NOT NULL,             -- left, right, or both
+        start_s REAL, end_s REAL,
+        n_steps INTEGER, n_acceleration_steps INTEGER, n_top_speed_steps INTEGER,
+        swing_peak_rad_s REAL, push_force_bw REAL, contact_s REAL, flight_s REAL, step_hz REAL,
+        asymmetry_swing_pct REAL, asymmetry_push_pct REAL,
+        PRIMARY KEY (session_id, rep, side)
+    )""",
+    """CREATE TABLE IF NOT EXISTS steps (
+        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+        step INTEGER NOT NULL,          -- position in the step table as given
+        side TEXT,
+        ic_s REAL, to_s REAL, contact_s REAL, flight_s REAL, step_s REAL, step_hz REAL, swing_s REAL,
+        swing_peak_rad_s REAL, push_force_bw REAL,
+        flight_source TEXT,
+        rep INTEGER,                    -- NULL outside reps
+        phase TEXT,                     -- acceleration, top_speed or deceleration; NULL outside reps
+        PRIMARY KEY (session_id, step)
+    )""",
+)
+
+# Statements built from the column tuples (identifiers only; every value is a bound parameter).
+_INSERT_STEP = (f"INSERT INTO steps (session_id, step, {', '.join(STEP_COLUMNS)}, rep, phase) "
+                f"VALUES ({', '.join('?' * (len(STEP_COLUMNS) + 4))})")
+_SELECT_STEPS = f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE session_id = ? ORDER BY step"
+_INSERT_REP = (f"INSERT INTO reps (session_id, {', '.join(REP_COLUMNS)}) "
+               f"VALUES ({', '.join('?' * (len(REP_COLUMNS) + 1))})")
+_SELECT_REPS = f"SELECT {', '.join(REP_COLUMNS)} FROM reps WHERE session_id = ? ORDER BY rowid"
+_SESSION_FIELDS = ("session_id", "athlete", "started_at", "placement", "source", "source_path", "software_version",
+                   "sensors", "ended_at", "duration_s", "notes", "n_steps", "n_reps", "content_hash", "imported_at")
+_INSERT_SESSION = (f"INSERT INTO sessions ({', '.join(_SESSION_FIELDS)}) "
+                   f"VALUES ({', '.join('?' * len(_SESSION_FIELDS))})")
+_SELECT_SESSIONS = (f"SELECT {', '.join('s.' + f for f in _SESSION_FIELDS)}, a.name FROM sessions s "
+                    "JOIN athletes a ON a.key = s.athlete WHERE s.athlete = ? ORDER BY s.started_at, s.session_id")
+
+_TEXT_COLUMNS = frozenset({"side", "flight_source"})
+_INT_COLUMNS = frozenset({"rep", "n_steps", "n_acceleration_steps", "n_top_speed_steps"})
+
+
+def default_data_dir() -> Path:
+    """Folder of gaitmon's per-user data.
+
+    ``$GAITMON_HOME`` when set; otherwise ``$XDG_DATA_HOME/gaitmon`` when that is set; otherwise
+    ``%LOCALAPPDATA%\\gaitmon`` on Windows, ``~/Library/Application Support/gaitmon`` on macOS and
+    ``~/.local/share/gaitmon`` elsewhere.
+    """
+    home = os.environ.get("GAITMON_HOME")
+    if home:
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "gaitmon"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "gaitmon"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "gaitmon"
+    return Path.home() / ".local" / "share" / "gaitmon"
+
+
+def default_db_path() -> Path:
+    """The athlete history used when none is named: ``default_data_dir() / "history.sqlite"``."""
+    return default_data_dir() / "history.sqlite"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One session as stored in the history (what :meth:`History.sessions` lists).
+
+    Attributes
+    ----------
+    session_id, athlete, started_at, placement, source, software_version, ended_at, duration_s, notes
+        As in :class:`~gaitmon.session.meta.SessionMeta`; ``athlete`` is the stored display name and
+        ``started_at`` is in UTC.
+    sensors : dict
+        role → :class:`~gaitmon.session.meta.SensorInfo`.
+    source_path : str
+        Where the session was imported from, as given to :meth:`History.add_session`.
+    n_steps, n_reps : int
+        Rows of its step table; reps found in it.
+    content_hash : str
+        SHA-256 (hex) of everything stored for it; decides "unchanged" on a repeat import.
+    imported_at : str
+        Wall-clock time of the last import that wrote it (ISO 8601 UTC).
+    """
+
+    session_id: str
+    athlete: str
+    started_at: str
+    placement: str
+    source: str
+    source_path: str
+    software_version: str
+    sensors: dict[str, SensorInfo]
+    ended_at: str | None
+    duration_s: float | None
+    notes: str
+    n_steps: int
+    n_reps: int
+    content_hash: str
+    imported_at: str
+
+    @property
+    def meta(self) -> SessionMeta:
+        """The session's metadata."""
+        return SessionMeta(athlete=self.athlete, placement=self.placement, started_at=self.started_at,
+                           source=self.source, sensors=dict(self.sensors), session_id=self.session_id,
+                           software_version=self.software_version, ended_at=self.ended_at,
+                           duration_s=self.duration_s, notes=self.notes)
+
+
+class History:
+    """The athlete history database; use as a context manager (or call :meth:`close`).
+
+    Parameters
+    ----------
+    path : Path, optional
+        The database file; created, with its parent folders, if missing. Default
+        :func:`default_db_path`.
+
+    Attributes
+    ----------
+    path : Path
+        The database file.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        The file is not a gaitmon history (not SQLite, corrupted, another program's database), was
+        written by a newer gaitmon, or cannot be opened; any later SQLite failure too.
+    """
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._errors():
+            self._db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            try:
+                self._open()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database file."""
+        self._db.close()
+
+    def add_session(self, meta: SessionMeta, steps: list[dict], source_path: str = "") -> str:
+        """Import one session: its metadata, step table and the reps found in it.
+
+        Parameters
+        ----------
+        meta : SessionMeta
+            Must name the athlete; ``started_at`` must be ISO 8601 (stored in UTC).
+        steps : list of dict
+            The session's step table (:func:`gaitmon.steps.build_steps`); the columns of
+            :data:`~gaitmon.steps.STEP_COLUMNS` are stored.
+        source_path : str
+            Where the session came from (a session folder, a CSV), for the record.
+
+        Returns
+        -------
+        str
+            ``"added"`` (new session), ``"unchanged"`` (same session_id and content: nothing written)
+            or ``"updated"`` (same session_id, different content: its rows replaced).
+
+        Raises
+        ------
+        ValueError
+            No athlete name, ``started_at`` not ISO 8601, or steps without the step-table columns.
+        """
+        key = _athlete_key(meta.athlete)
+        if not key:
+            raise ValueError(f"session {meta.session_id} has no athlete name; the history is kept per athlete")
+        started_at = _utc_iso(meta.started_at)
+        missing = [c for c in STEP_COLUMNS if steps and c not in steps[0]]
+        if missing:
+            raise ValueError(f"not a step table: missing column(s) {', '.join(missing)}")
+        reps = segment_reps(steps)
+        step_values = _step_values(steps, reps)
+        rep_values = [tuple(row[c] for c in REP_COLUMNS) for rep in reps for row in rep.table_rows()]
+        sensors = json.dumps({role: asdict(info) for role, info in meta.sensors.items()}, sort_keys=True)
+        stored_meta = {**meta.to_json(), "athlete": meta.athlete.strip(), "started_at": started_at}
+        digest = hashlib.sha256(json.dumps([stored_meta, step_values, rep_values], sort_keys=True).encode()).hexdigest()
+        with self._errors(), self._transaction():
+            old = self._db.execute("SELECT content_hash FROM sessions WHERE session_id = ?",
+                                   (meta.session_id,)).fetchone()
+            if old is not None and old[0] == digest:
+                return "unchanged"
+            self._db.execute("DELETE FROM sessions WHERE session_id = ?", (meta.session_id,))  # cascades
+            self._db.execute("INSERT OR IGNORE INTO athletes (key, name) VALUES (?, ?)", (key, meta.athlete.strip()))
+            self._db.execute(_INSERT_SESSION, (
+                meta.session_id, key, started_at, meta.placement, meta.source, str(source_path),
+                meta.software_version, sensors, meta.ended_at, meta.duration_s, meta.notes, len(steps), len(reps),
+                digest, utc_now_iso()))
+            self._insert_rows(_INSERT_REP, meta.session_id, rep_values)
+            self._insert_rows(_INSERT_STEP, meta.session_id, step_values)
+            self._db.execute("DELETE FROM athletes WHERE key NOT IN (SELECT athlete FROM sessions)")
+        return "added" if old is None else "updated"
+
+    def athletes(self) -> list[str]:
+        """Display names of the athletes with sessions, alphabetical (case-insensitive)."""
+        with self._errors():
+            return [name for (name,) in self._db.execute("SELECT name FROM athletes ORDER BY key")]
+
+    def sessions(self, athlete: str) -> list[SessionRecord]:
+        """The athlete's sessions (name matched case-insensitively), oldest first; [] if unknown."""
+        with self._errors():
+            rows = self._db.execute(_SELECT_SESSIONS, (_athlete_key(athlete),)).fetchall()
+        records = []
+        for row in rows:
+            fields = dict(zip(_SESSION_FIELDS, row))
+            fields["athlete"] = row[-1]
+            fields["sensors"] = {role: SensorInfo(**info) for role, info in json.loads(fields["sensors"]).items()}
+            records.append(SessionRecord(**fields))
+        return records
+
+    def steps(self, session_id: str) -> list[dict]:
+        """The session's step table as imported (:data:`~gaitmon.steps.STEP_COLUMNS`, NaN kept)."""
+        with self._errors():
+            rows = self._db.execute(_SELECT_STEPS, (session_id,)).fetchall()
+        return [_row_dict(STEP_COLUMNS, row) for row in rows]
+
+    def reps(self, session_id: str) -> list[dict]:
+        """The session's rep table (:data:`~gaitmon.analysis.REP_COLUMNS`), as found at import."""
+        with self._errors():
+            rows = self._db.execute(_SELECT_REPS, (session_id,)).fetchall()
+        return [_row_dict(REP_COLUMNS, row) for row in rows]
+
+    def _open(self) -> None:
+        """Check the file is a gaitmon history this code can read (creating it when empty); WAL on."""
+        self._db.execute("PRAGMA foreign_keys = ON")
+        if self._header() == (0, 0) and not self._db.execute("SELECT 1 FROM sqlite_master").fetchone():
+            with self._transaction():
+                for statement in _SCHEMA:
+                    self._db.execute(statement)
+        application_id, version = self._header()
+        if application_id != APPLICATION_ID:
+            raise InputError(self.path, None, "not a gaitmon history database (another program's SQLite file)")
+        if version > SCHEMA_VERSION:
+            raise InputError(self.path, None, f"history database layout version {version} is newer than this gaitmon "
+                                              f"understands ({SCHEMA_VERSION}); upgrade gaitmon")
+        self._db.execute("PRAGMA journal_mode = WAL")
+
+    def _header(self) -> tuple[int, int]:
+        return (self._db.execute("PRAGMA application_id").fetchone()[0],
+                self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _insert_rows(self, statement: str, session_id: str, rows: list[tuple]) -> None:
+        self._db.executemany(statement, ((session_id, *row) for row in rows))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: committed at the end of the block, rolled back on any exception."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite failures as one-line InputErrors naming the file."""
+        try:
+            yield
+        except sqlite3.OperationalError as error:  # locked, read-only, cannot open, disk full
+            raise InputError(self.path, None, f"history database: {error}") from None
+        except sqlite3.DatabaseError as error:
+            if type(error) is not sqlite3.DatabaseError:  # constraint or programming errors: a bug, not the file
+                raise
+            raise InputError(self.path, None, f"not a gaitmon history database, or it is corrupted ({error})") from None
+
+
+def history_text(history: History, athlete: str) -> str:
+    """What ``gaitmon history ATHLETE`` prints: the athlete's sessions and session-scale flags.
+
+    One row per session, oldest first: date, reps, and per leg the median top-speed swing-side
+    output (rad/s) and push-side output (body weights) over the top-speed steps of all its reps,
+    with the % change from the first session with reps (the baseline of the session-scale flag).
+    Then the session-scale strength-balance flags (reps rebuilt from the stored steps), each with
+    its sentence, or why there are none.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        The athlete has no sessions in the history.
+    """
+    records = history.sessions(athlete)
+    if not records:
+        known = ", ".join(history.athletes()) or "none"
+        raise InputError(history.path, None, f"no sessions for athlete {athlete!r}; known: {known}")
+    labels = _labels(records)
+    sessions = [(label, segment_reps(history.steps(r.session_id))) for label, r in zip(labels, records)]
+    with_reps = [(label, reps) for label, reps in sessions if reps]
+    base_label, baseline = (with_reps[0][0], _leg_medians(with_reps[0][1])) if with_reps else (None, {})
+
+    header = ["date (UTC)", "reps"] + [f"{leg} {what}" for leg in ("left", "right")
+                                       for what in ("swing rad/s", "push BW")]
+    table = []
+    for label, reps in sessions:
+        medians = _leg_medians(reps)
+        versus = {} if label == base_label else baseline  # no % on the baseline itself
+        table.append([label, str(len(reps))] + [_cell(medians[k], versus.get(k, math.nan)) for k in _LEG_OUTPUTS])
+    lines = [f"{records[0].athlete}: {len(records)} session{'s' * (len(records) != 1)} in {history.path}"]
+    if with_reps:
+        lines.append(f"Per leg, median over the top-speed steps of all reps; % change vs {base_label} "
+                     "(the first session with reps).")
+    lines += ["", *_format_table(header, table), ""]
+
+    flags = session_scale_flags(sessions, min_sessions=MIN_SESSIONS)
+    lines.append("Session-scale strength-balance flags (docs/strength-balance.md):")
+    lines += [f"  {'FLAG' if flag.alarm else 'note'} after {flag.session}: {flag.message}" for flag in flags]
+    if len(with_reps) < MIN_SESSIONS:
+        lines.append(f"  none yet: the session-scale flag needs at least {MIN_SESSIONS} sessions with reps "
+                     f"(there {'is' if len(with_reps) == 1 else 'are'} {len(with_reps)}).")
+    elif not flags:
+        lines.append("  none raised.")
+    return "\n".join(lines)
+
+
+_LEG_OUTPUTS = tuple((leg, key) for leg in ("left", "right") for key in ("swing_peak_rad_s", "push_force_bw"))
+
+
+def _leg_medians(reps: list[Rep]) -> dict:
+    """(leg, output) → median over the top-speed steps of that leg in all the reps."""
+    out = {}
+    for leg, key in _LEG_OUTPUTS:
+        values = np.array([r[key] for rep in reps for r in rep.top_speed if r["side"] == leg], dtype=float)
+        values = values[np.isfinite(values)]
+        out[leg, key] = float(np.median(values)) if len(values) else math.nan
+    return out
+
+
+def _cell(value: float, baseline: float) -> str:
+    if not math.isfinite(value):
+        return "—"
+    if not (math.isfinite(baseline) and baseline > 0):
+        return f"{value:.2f}"
+    return f"{value:.2f} ({100.0 * (value / baseline - 1.0):+.1f} %)"
+
+
+def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Aligned columns; the second (a count) to the right, the others to the left."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.rjust(width) if i == 1 else cell.ljust(width)
+                      for i, (cell, width) in enumerate(zip(row, widths))).rstrip()
+            for row in [header, *rows]]
+
+
+def _labels(records: list[SessionRecord]) -> list[str]:
+    """Session dates (UTC), with the time added where one day has several sessions."""
+    days = [r.started_at[:10] for r in records]
+    return [day if days.count(day) == 1 else f"{day} {r.started_at[11:16]}" for day, r in zip(days, records)]
+
+
+def _athlete_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _utc_iso(text: str) -> str:
+    """ISO 8601 time as UTC with microseconds (a time without offset is taken as UTC)."""
+    moment = _dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return moment.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _step_values(steps: list[dict], reps: list[Rep]) -> list[tuple]:
+    """Rows to store: (position, STEP_COLUMNS values..., rep, phase)."""
+    where = {id(row): (rep.number, phase) for rep in reps for phase in PHASES for row in getattr(rep, phase)}
+    return [(i, *(_stored(c, row[c]) for c in STEP_COLUMNS), *where.get(id(row), (None, None)))
+            for i, row in enumerate(steps)]
+
+
+def _stored(column: str, value):
+    """A value as SQLite keeps it: text as str, numbers as float (NaN as None, which SQLite would make NULL)."""
+    if column in _TEXT_COLUMNS:
+        return str(value)
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _row_dict(columns: tuple[str, ...], row: tuple) -> dict:
+    out = {}
+    for column, value in zip(columns, row):
+        if column not in _TEXT_COLUMNS and column not in _INT_COLUMNS and value is None:
+            value = math.nan
+        out[column] = value
+    return out

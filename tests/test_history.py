@@ -1,0 +1,310 @@
+"""The athlete history (gaitmon.session.history): round trips, idempotent imports, crashes, bad files.
+
+Step tables come from simulated sessions run through the detector (``build_steps(detect_events(…))``,
+what ``gaitmon.analyze.analyze_samples`` does), so they have the NaNs of real detections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gaitmon.analysis import REP_COLUMNS, segment_reps
+from gaitmon.errors import InputError
+from gaitmon.pipeline import detect_events
+from gaitmon.session.history import (SCHEMA_VERSION, History, default_data_dir, default_db_path,
+                                     history_text)
+from gaitmon.session.meta import SensorInfo, SessionMeta
+from gaitmon.steps import STEP_COLUMNS, build_steps
+from tests.conftest import REPO, simulated
+
+MONDAY = dt.datetime(2024, 1, 8, 9, 30, tzinfo=dt.timezone.utc)
+
+
+@functools.lru_cache(maxsize=None)
+def _detected_steps(seed: int) -> tuple[dict, ...]:
+    samples = simulated("balanced", seed=seed, rate=200.0, n_reps=4).samples
+    return tuple(build_steps(detect_events(samples), sides=samples.keys()))
+
+
+def _steps(seed: int, swing_gain: float = 1.0, push_gain: float = 1.0) -> list[dict]:
+    """Fresh copies of a simulated session's detected steps, outputs optionally scaled."""
+    return [{**row, "swing_peak_rad_s": row["swing_peak_rad_s"] * swing_gain,
+             "push_force_bw": row["push_force_bw"] * push_gain} for row in _detected_steps(seed)]
+
+
+def _meta(athlete: str = "Ana Silva", week: int = 0, **fields) -> SessionMeta:
+    fields.setdefault("started_at", (MONDAY + dt.timedelta(weeks=week)).isoformat(timespec="microseconds"))
+    sensors = {"left": SensorInfo("left", address="AA:BB", family="diy", rate_hz=200.0),
+               "right": SensorInfo("right", address="CC:DD", family="diy", rate_hz=200.0)}
+    return SessionMeta(athlete=athlete, sensors=sensors, **fields)
+
+
+def _same(a, b) -> bool:
+    """Equal, NaN equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def _same_rows(got: list[dict], want: list[dict]) -> bool:
+    return len(got) == len(want) and all(
+        set(g) == set(w) and all(_same(g[k], w[k]) for k in w) for g, w in zip(got, want))
+
+
+def _count(path, table: str, session_id: str) -> int:
+    with sqlite3.connect(path) as db:
+        count = db.execute(f"SELECT count(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[0]
+    db.close()
+    return count
+
+
+def test_sessions_steps_and_reps_round_trip(tmp_path):
+    path = tmp_path / "deep" / "folder" / "history.sqlite"
+    metas = [_meta(week=w) for w in range(3)]
+    with History(path) as history:
+        for week in (2, 0, 1):  # imported out of order, listed by date
+            assert history.add_session(metas[week], _steps(week), source_path=f"/data/week{week}") == "added"
+        records = history.sessions("Ana Silva")
+        assert [r.session_id for r in records] == [m.session_id for m in metas]
+        for week, (meta, record) in enumerate(zip(metas, records)):
+            steps = _steps(week)
+            assert any(math.isnan(row["flight_s"]) for row in steps)  # real detections: NaNs to keep
+            stored = history.steps(meta.session_id)
+            assert _same_rows(stored, steps)
+            assert [list(row) for row in stored] == [list(STEP_COLUMNS)] * len(steps)
+            want_reps = [row for rep in segment_reps(steps) for row in rep.table_rows()]
+            assert len(want_reps) == 3 * 4  # 4 reps × (left, right, both)
+            assert _same_rows(history.reps(meta.session_id), want_reps)
+            assert list(history.reps(meta.session_id)[0]) == list(REP_COLUMNS)
+            assert (record.n_steps, record.n_reps, record.source_path) == (len(steps), 4, f"/data/week{week}")
+            assert record.meta == meta
+        assert history.steps("no such session") == [] and history.sessions("nobody") == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        step_columns = [c[1] for c in db.execute("PRAGMA table_info(steps)")]
+        assert step_columns == ["session_id", "step", *STEP_COLUMNS, "rep", "phase"]
+        assert [c[1] for c in db.execute("PRAGMA table_info(reps)")] == ["session_id", *REP_COLUMNS]
+        phases = {p for (p,) in db.execute("SELECT DISTINCT phase FROM steps")}
+        assert phases == {None, "acceleration", "top_speed", "deceleration"}
+    db.close()
+
+
+def test_reimport_is_idempotent_and_a_reanalysis_replaces_the_rows(tmp_path):
+    path = tmp_path / "history.sqlite"
+    meta, other = _meta(week=0), _meta(week=1)
+    with History(path) as history:
+        assert history.add_session(meta, _steps(0)) == "added"
+        assert history.add_session(other, _steps(1)) == "added"
+        before = history.sessions("Ana Silva")
+        n_steps = _count(path, "steps", meta.session_id)
+
+        assert history.add_session(meta, _steps(0), source_path="elsewhere") == "unchanged"
+        assert history.sessions("Ana Silva") == before  # nothing written, not even imported_at
+        assert _count(path, "steps", meta.session_id) == n_steps
+
+        reanalysed = _steps(0)[:-5]  # e.g. a newer detector: different steps, same session
+        reanalysed[0]["contact_s"] += 0.001
+        assert history.add_session(meta, reanalysed) == "updated"
+        assert _same_rows(history.steps(meta.session_id), reanalysed)
+        assert _count(path, "steps", meta.session_id) == n_steps - 5
+        assert history.sessions("Ana Silva")[0].n_steps == n_steps - 5
+        assert _same_rows(history.steps(other.session_id), _steps(1))  # the other session untouched
+
+        meta.notes = "wet track"  # metadata is content too
+        assert history.add_session(meta, reanalysed) == "updated"
+        assert history.sessions("Ana Silva")[0].notes == "wet track"
+        assert history.add_session(meta, reanalysed) == "unchanged"
+
+
+def test_athletes_are_matched_case_insensitively(tmp_path):
+    with History(tmp_path / "history.sqlite") as history:
+        history.add_session(_meta("Ana Silva", week=0), _steps(0))
+        history.add_session(_meta("  ANA silva ", week=1), _steps(1))
+        history.add_session(_meta("Bo Lee", week=0), _steps(2))
+        assert history.athletes() == ["Ana Silva", "Bo Lee"]  # shown as first imported
+        for spelling in ("ana silva", " Ana SILVA", "Ana Silva"):
+            assert len(history.sessions(spelling)) == 2
+        assert [r.athlete for r in history.sessions("ana silva")] == ["Ana Silva", "Ana Silva"]
+        assert len(history.sessions("bo lee")) == 1
+
+        moved = _meta("Cy Ode", week=3)
+        history.add_session(moved, _steps(3))
+        moved.athlete = "Bo Lee"  # the session was filed under the wrong athlete
+        assert history.add_session(moved, _steps(3)) == "updated"
+        assert history.athletes() == ["Ana Silva", "Bo Lee"]  # no athlete left without sessions
+        assert len(history.sessions("Bo Lee")) == 2
+
+        with pytest.raises(ValueError, match="no athlete name"):
+            history.add_session(_meta("  "), _steps(0))
+        with pytest.raises(ValueError, match="missing column.*push_force_bw"):
+            history.add_session(_meta(), [{k: v for k, v in row.items() if k != "push_force_bw"} for row in _steps(0)])
+
+
+def test_history_text_lists_every_session_and_raises_the_session_scale_flag(tmp_path):
+    """Six weekly sessions where the swing side stops improving after week 3 while the push side keeps
+    improving. The simulator's plateaus are within a session, so the weekly change is made here
+    synthetically: each week's detected steps have swing_peak_rad_s and push_force_bw scaled."""
+    with History(tmp_path / "history.sqlite") as history:
+        for week in range(6):
+            steps = _steps(week, swing_gain=1 + 0.03 * min(week, 2), push_gain=1 + 0.03 * week)
+            history.add_session(_meta(week=week), steps)
+        text = history_text(history, "ana SILVA")
+    print(text)
+    for week in range(6):
+        assert (MONDAY + dt.timedelta(weeks=week)).date().isoformat() in text
+    assert "2024-01-08     4  " in text  # date, reps
+    assert "FLAG after 2024-02-12" in text
+    assert "swing speed has stopped rising" in text and "%/session" in text
+    assert "needs at least 4" not in text
+
+
+def test_history_text_with_few_sessions_and_unknown_athletes(tmp_path):
+    path = tmp_path / "history.sqlite"
+    with History(path) as history:
+        with pytest.raises(InputError, match="no sessions for athlete 'Ana'; known: none"):
+            history_text(history, "Ana")
+        history.add_session(_meta(week=0), _steps(0))
+        history.add_session(_meta(week=0, started_at="2024-01-08T19:00:00+02:00"), _steps(1))
+        history.add_session(_meta("Bo Lee"), _steps(2))
+        text = history_text(history, "Ana Silva")
+        assert history.sessions("Ana Silva")[1].started_at == "2024-01-08T17:00:00.000000+00:00"  # kept in UTC
+        with pytest.raises(InputError) as error:
+            history_text(history, "Cy")
+    assert "2024-01-08 09:30" in text and "2024-01-08 17:00" in text  # two the same day: with the time
+    assert "needs at least 4 sessions with reps (there are 2)" in text
+    assert str(error.value) == f"{path}: no sessions for athlete 'Cy'; known: Ana Silva, Bo Lee"
+
+
+def test_data_dir_follows_gaitmon_home_then_xdg_then_the_platform(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAITMON_HOME", str(tmp_path / "gm"))
+    assert default_db_path() == tmp_path / "gm" / "history.sqlite"
+    with History() as history:
+        history.add_session(_meta(), _steps(0))
+    assert (tmp_path / "gm" / "history.sqlite").is_file()
+
+    monkeypatch.delenv("GAITMON_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "gaitmon"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "gaitmon"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert default_data_dir() == tmp_path / "home" / "Library" / "Application Support" / "gaitmon"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert default_data_dir() == tmp_path / "local" / "gaitmon"
+
+
+def test_files_that_are_not_a_gaitmon_history_are_refused(tmp_path):
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"t_s,side,ax\n" * 500)
+    with pytest.raises(InputError, match="not a gaitmon history database"):
+        History(garbage)
+    assert garbage.read_bytes() == b"t_s,side,ax\n" * 500
+
+    foreign = tmp_path / "other.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE photos (name TEXT)")
+    db.close()
+    with pytest.raises(InputError, match="another program"):
+        History(foreign)
+
+    newer = tmp_path / "newer.sqlite"
+    History(newer).close()
+    with sqlite3.connect(newer) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(InputError, match="newer than this gaitmon understands"):
+        History(newer)
+
+
+def test_a_corrupted_history_is_reported_not_a_traceback(tmp_path):
+    path = tmp_path / "history.sqlite"
+    with History(path) as history:
+        history.add_session(_meta(), _steps(0))
+        session_id = history.sessions("Ana Silva")[0].session_id
+    data = bytearray(path.read_bytes())
+    assert len(data) > 8 * 4096
+    data[2 * 4096:] = bytes(range(256)) * ((len(data) - 2 * 4096) // 256) + b"\0" * (len(data) % 256)
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="not a gaitmon history database, or it is corrupted"):
+        with History(path) as history:
+            history.steps(session_id)
+
+
+def test_an_import_that_fails_half_way_leaves_the_history_as_before(tmp_path, monkeypatch):
+    path = tmp_path / "history.sqlite"
+    kept, failing = _meta(week=0), _meta(week=1)
+    original = History._insert_rows
+
+    def insert_then_fail(self, statement, session_id, rows):
+        original(self, statement, session_id, rows)  # the session row and its reps are in by now
+        raise RuntimeError("power cut")
+
+    with History(path) as history:
+        history.add_session(kept, _steps(0))
+        monkeypatch.setattr(History, "_insert_rows", insert_then_fail)
+        with pytest.raises(RuntimeError, match="power cut"):
+            history.add_session(failing, _steps(1))
+        with pytest.raises(RuntimeError, match="power cut"):  # a failed update keeps the old version
+            history.add_session(kept, _steps(2))
+        monkeypatch.undo()
+        assert [r.session_id for r in history.sessions("Ana Silva")] == [kept.session_id]
+        assert _same_rows(history.steps(kept.session_id), _steps(0))
+    for table in ("sessions", "reps", "steps"):
+        assert _count(path, table, failing.session_id) == 0
+    with History(path) as history:  # and the same session imports cleanly afterwards
+        assert history.add_session(failing, _steps(1)) == "added"
+
+
+def test_a_process_killed_mid_import_leaves_the_history_as_before(tmp_path):
+    """A real crash: the importing process dies (os._exit) after writing all the step rows, before
+    the commit, with a one-page cache so the uncommitted rows have been spilled into the WAL."""
+    path = tmp_path / "history.sqlite"
+    with History(path) as history:
+        history.add_session(_meta(week=0), _steps(0))
+    child = textwrap.dedent(f"""
+        import os, sys
+        from gaitmon.session.history import History, _INSERT_STEP
+        from gaitmon.session.meta import SessionMeta
+        original = History._insert_rows
+        def insert_then_die(self, statement, session_id, rows):
+            original(self, statement, session_id, rows)
+            if statement == _INSERT_STEP:
+                os._exit(9)
+        History._insert_rows = insert_then_die
+        history = History({str(path)!r})
+        history._db.execute("PRAGMA cache_size = 1")
+        steps = [dict(side="left", ic_s=float(i), to_s=i + 0.1, contact_s=0.1, flight_s=0.12, step_s=0.22,
+                      step_hz=4.5, swing_s=0.3, swing_peak_rad_s=20.0, push_force_bw=3.0, flight_source="measured")
+                 for i in range(2000)]
+        history.add_session(SessionMeta(athlete="Ana Silva", session_id="crashed"), steps)
+    """)
+    done = subprocess.run([sys.executable, "-c", child], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 9, done.stderr
+    assert (tmp_path / "history.sqlite-wal").stat().st_size > 100_000  # the uncommitted rows reached the file
+    with History(path) as history:
+        assert len(history.sessions("Ana Silva")) == 1
+        assert history.steps("crashed") == []
+        assert _same_rows(history.steps(history.sessions("Ana Silva")[0].session_id), _steps(0))
+    assert _count(path, "steps", "crashed") == 0
+
+
+def test_values_are_bound_not_formatted(tmp_path):
+    """Names with quotes and SQL in them are stored as text."""
+    name = "O'Brien\"; DROP TABLE sessions; --"
+    with History(tmp_path / "history.sqlite") as history:
+        history.add_session(_meta(name), _steps(0), source_path="it's here")
+        assert history.athletes() == [name]
+        assert history.sessions(name.upper())[0].source_path == "it's here"
+

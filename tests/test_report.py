@@ -1,0 +1,183 @@
+"""The HTML session report: self-contained, well-formed, escaped, and robust to thin sessions."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import xml.etree.ElementTree as ET
+from html import escape
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from gaitmon.analyze import analyze_samples
+from gaitmon.report import decimate_minmax, nice_ticks, write_report
+from gaitmon.session.meta import SensorInfo, SessionMeta
+from gaitmon.timing import GapMark
+from tests.conftest import simulated
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+HOSTILE = "<script>alert(1)</script>"
+
+
+class TagBalance(HTMLParser):
+    """Fails on an end tag that does not close the innermost open element."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <line/> in SVG: opens and closes
+        pass
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+
+def check_well_formed(page: str) -> list[str]:
+    """Asserts balanced tags and XML-parsable SVG; returns the SVG sources."""
+    parser = TagBalance()
+    parser.feed(page)
+    parser.close()
+    assert parser.open == []
+    charts = re.findall(r"<svg\b.*?</svg>", page, flags=re.S)
+    for chart in charts:
+        ET.fromstring(chart)
+    return charts
+
+
+def slice_samples(samples, start, end):
+    return {side: (t[(t > start) & (t < end)], x[(t > start) & (t < end)]) for side, (t, x) in samples.items()}
+
+
+@pytest.fixture(scope="module")
+def session():
+    sim = simulated("swing_plateau", seed=1, rate=500.0, n_reps=8)
+    return sim.samples, analyze_samples(sim.samples)
+
+
+@pytest.fixture(scope="module")
+def report(session, tmp_path_factory):
+    samples, result = session
+    meta = SessionMeta(athlete=HOSTILE, sensors={side: SensorInfo(side, label="Polar <Verity>", rate_hz=416)
+                                                for side in ("left", "right")})
+    gaps = [GapMark("left", 80.0, 80.4, 200, 10, "disconnected", False)]
+    path = write_report(tmp_path_factory.mktemp("report") / "report.html", result, samples, meta, gaps)
+    return path, path.read_text(encoding="utf-8"), result
+
+
+def test_report_is_one_well_formed_self_contained_file(report):
+    path, page, _ = report
+    assert path.is_file() and page.startswith("<!DOCTYPE html>")
+    charts = check_well_formed(page)
+    assert len(charts) >= 4
+    assert not re.search(r"https?://", page)
+    assert not re.search(r"<(script|link|img|iframe)\b", page, flags=re.I)
+    assert not re.search(r"\b(src|href)=", page)
+
+
+def test_one_panel_per_rep_and_the_flagged_rep_is_shown_first(report):
+    _, page, result = report
+    reps = result.balance.reps
+    assert len(reps) == 8
+    assert page.count('class="rep-panel"') == len(reps)
+    for rep in reps:
+        assert f'id="panel-{rep.number}"' in page and f'id="rep-{rep.number}"' in page
+    checked = re.findall(r'<input type="radio" name="rep" id="rep-(\d+)" class="picker" checked>', page)
+    first_alarm = min(flag.rep for flag in result.balance.alarms)
+    assert checked == [str(first_alarm)]
+
+
+def test_flags_are_banners_with_their_sentence(report):
+    _, page, result = report
+    assert result.balance.alarms, "the swing_plateau scenario raises a flag"
+    for flag in result.balance.flags:
+        assert escape(flag.message) in page
+    assert page.count('class="flag alarm"') == len(result.balance.alarms)
+    assert "not a diagnosis" in page
+    assert "swing speed has stopped rising" in page
+
+
+def test_text_from_outside_is_escaped(report):
+    _, page, _ = report
+    assert HOSTILE not in page and "<Verity>" not in page
+    assert escape(HOSTILE) in page and escape("Polar <Verity>") in page
+
+
+def test_sections_and_rep_table(report):
+    _, page, result = report
+    for section in ("flags", "traces", "steps", "legs", "tables"):
+        assert f'<section id="{section}">' in page
+    rep_table = page[page.index('<table class="reps">'):]
+    assert rep_table[:rep_table.index("</table>")].count("<tbody") == len(result.balance.reps)
+    assert "disconnected" in page  # the marked gap is listed
+
+
+def test_size_of_a_five_minute_two_sensor_1khz_session(tmp_path):
+    sim = simulated("swing_plateau", seed=2, rate=1000.0, n_reps=9, recovery_s=20.0)
+    assert sim.duration_s >= 290
+    path = write_report(tmp_path / "report.html", analyze_samples(sim.samples), sim.samples)
+    assert path.stat().st_size < 2_000_000
+
+
+def test_no_reps_shows_the_first_seconds_and_says_why(tmp_path):
+    samples = slice_samples(simulated("balanced", seed=0, rate=200.0, n_reps=1, recovery_s=20.0).samples, 15, 40)
+    result = analyze_samples(samples)
+    assert result.steps and not result.balance.reps
+    page = write_report(tmp_path / "walk.html", result, samples).read_text()
+    check_well_formed(page)
+    assert 'class="rep-panel"' not in page
+    assert "too short to count as a sprint rep" in page
+    assert "No strength-balance flag" in page
+
+
+def test_no_movement_at_all(tmp_path):
+    samples = slice_samples(simulated("balanced", seed=0, rate=200.0, n_reps=1, recovery_s=20.0).samples, 0, 2)
+    result = analyze_samples(samples)
+    assert not result.events
+    page = write_report(tmp_path / "still.html", result, samples).read_text()
+    check_well_formed(page)
+    assert "No steps were detected" in page
+
+
+def test_one_leg(tmp_path):
+    sim = simulated("balanced", seed=0, rate=200.0, n_reps=3)
+    samples = {"left": sim.samples["left"]}
+    result = analyze_samples(samples)
+    page = write_report(tmp_path / "one.html", result, samples).read_text()
+    check_well_formed(page)
+    assert page.count('class="rep-panel"') == len(result.balance.reps) > 0
+    assert "Right shank" not in page and "Only the left leg" in page
+
+
+def test_missing_values_and_events(tmp_path, session):
+    samples, result = session
+    steps = [dict(row, flight_s=math.nan, push_force_bw=math.nan) if i % 3 else row
+             for i, row in enumerate(result.steps)]
+    result = dataclasses.replace(result, events=[], steps=steps)
+    page = write_report(tmp_path / "nan.html", result, samples).read_text()
+    check_well_formed(page)
+    assert not re.search(r"\bnan\b", page, flags=re.I)
+    assert "–" in page  # missing values are shown as a dash
+
+
+def test_decimation_keeps_every_extreme_in_time_order():
+    t = np.arange(10_000) / 1000.0
+    y = np.sin(2 * np.pi * 3 * t) + (t == 4.321) * 5.0
+    td, yd = decimate_minmax(t, y, 0.0, 10.0, 500)
+    assert len(td) <= 1000 and np.all(np.diff(td) > 0)
+    assert yd.max() == y.max() and yd.min() == y.min()
+    assert 4.321 in td
+
+
+def test_ticks_are_round_and_inside():
+    ticks = nice_ticks(-9.7, 23.4, 5)
+    assert ticks[0] >= -9.7 and ticks[-1] <= 23.4 and len(ticks) >= 3
+    assert np.allclose(np.diff(ticks), ticks[1] - ticks[0]) and (ticks[1] - ticks[0]) in (5, 10)
