@@ -10,23 +10,24 @@ without hardware; ``--virtual-clock`` runs that as fast as the CPU allows.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
-from gaitmon.analysis import strength_balance
-from gaitmon.analyze import AnalysisResult, write_outputs
-from gaitmon.io import write_table_csv
-from gaitmon.live import LiveSession, SensorStatus
+from gaitmon.analyze import live_result, write_session_outputs
+from gaitmon.live import LiveSession, SampleStore
+from gaitmon.session.folder import default_session_dir
+from gaitmon.session.history import History, default_data_dir
+from gaitmon.session.meta import SensorInfo, SessionMeta
+from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
 from gaitmon.sources import ble
 
-GAP_COLUMNS = ("sensor", "t_start", "t_end", "lost_samples", "lost_packets", "cause", "exact")
 
-
-def _backends(emulated: str | None, scenario: str, seed: int, rate_hz: float | None):
+def _backends(emulated, scenario: str, seed: int, rate_hz: float | None):
     if emulated is None:
         return None, (None, None)
-    from gaitmon.sources.virtual import emulated_pair
+    from gaitmon.sources.virtual import EmulatedPair, emulated_pair
 
-    pair = emulated_pair(emulated, scenario, seed=seed, rate_hz=rate_hz)
+    pair = emulated if isinstance(emulated, EmulatedPair) else emulated_pair(emulated, scenario, seed=seed, rate_hz=rate_hz)
     return pair, pair.backends
 
 
@@ -50,68 +51,104 @@ def run_scan(timeout_s: float, emulated: str | None = None, print_fn=print) -> i
     return 0
 
 
-def status_line(live: LiveSession, now: float) -> str:
+def _warn(message: str) -> None:
+    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
+
+
+def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
     parts = []
     for role, s in sorted(live.health().items()):
         battery = f" batt {s.battery_pct}%" if s.battery_pct is not None else ""
         parts.append(f"{role}: {s.state} {s.effective_rate_hz:5.0f} Hz lost {s.lost_packets} "
                      f"bad {s.malformed}{battery}")
     steps = sum(1 for e in live.events if e.kind == "IC")
-    return f"[{now:7.1f} s] {' | '.join(parts)} | {steps} contacts"
+    rec = "REC" if recorder.recording else ("REC FAILED" if recorder.error else "not recording")
+    return f"[{recorder.now():7.1f} s] {rec} | {' | '.join(parts)} | {steps} contacts"
 
 
-def run_live(sensors: dict[str, str], out_dir: Path, rate_hz: float | None = None, athlete: str = "",
+def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: float | None = None, athlete: str = "",
              placement: str = "shank", duration_s: float | None = None, emulated: str | None = None,
-             scenario: str = "swing_plateau", seed: int = 1, virtual_clock: bool = False,
-             report_every_s: float = 5.0, print_fn=print) -> int:
+             scenario: str = "swing_plateau", seed: int = 1, virtual_clock: bool = False, record: bool = True,
+             history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=print,
+             warn_fn=_warn) -> int:
+    """Stream ``sensors`` (role → address or name) into a live session, recording it.
+
+    The session folder is ``out_dir`` (default: a new folder under the data directory's
+    ``sessions/``); with ``record=False`` nothing is journalled and ``out_dir`` only receives the
+    tables. At the end the tables are written into the folder and the session is added to the
+    athlete history (``history_db``, default: the data directory's) unless ``add_to_history`` is False.
+    """
     pair, backends = _backends(emulated, scenario, seed, rate_hz)
     if pair is not None:
         sensors = {role: pair.addresses[role] for role in sensors}
         if duration_s is None:
             duration_s = float(pair.session.samples["left"][0][-1])
+        rate_hz = rate_hz or next(iter(pair.devices.values())).nominal_rate_hz
+    source = "live" if pair is None else f"emulated:{pair.family}"
+    meta = SessionMeta(athlete=athlete, placement=placement, source=source,
+                       sensors={role: SensorInfo(role, identifier=ident) for role, ident in sensors.items()})
+    if out_dir is None:
+        out_dir = default_session_dir(default_data_dir() / "sessions", meta)
     live = LiveSession(athlete, placement)
+    store = SampleStore()
+    live.block_listener = store
+    recorder: SessionRecorder | None = None
 
     async def main():
+        nonlocal recorder
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        recorder = SessionRecorder(live, out_dir if record else None, meta, loop.time, on_error=warn_fn)
+        if recorder.recording:
+            print_fn(f"recording to {out_dir}")
         stop = asyncio.Event()
 
-        async def report():
+        async def housekeeping():
+            next_report = report_every_s
             while not stop.is_set():
-                await asyncio.sleep(report_every_s)
-                print_fn(status_line(live, loop.time() - start))
+                await asyncio.sleep(FLUSH_INTERVAL_S)
+                recorder.tick()
+                if recorder.now() >= next_report:
+                    next_report += report_every_s
+                    print_fn(status_line(live, recorder))
 
-        reporter = asyncio.ensure_future(report())
+        chores = asyncio.ensure_future(housekeeping())
         try:
-            await ble.acquire(sensors, live, rate_hz, duration_s=duration_s, stop=stop, backends=backends)
+            await ble.acquire(sensors, recorder, rate_hz, duration_s=duration_s, stop=stop, backends=backends)
         finally:
             stop.set()
-            reporter.cancel()
+            chores.cancel()
 
     try:
         _run(main(), virtual_clock and pair is not None)
     except KeyboardInterrupt:
         print_fn("stopping (Ctrl-C): writing what was recorded")
-    return _finish(live, out_dir, print_fn)
-
-
-def _finish(live: LiveSession, out_dir: Path, print_fn) -> int:
-    steps = live.steps()
-    result = AnalysisResult(Path(f"<live {live.athlete or 'session'}>"), live.placement, sorted(live.legs),
-                            sorted(live.events), steps, strength_balance(steps))
+    finally:
+        if recorder is not None:
+            recorder.close()
+    live.finish()
+    result = live_result(live, f"<live {athlete or 'session'}>")
     print_fn(result.summary())
+    for line in health_lines(live):
+        print_fn(line)
+    written = write_session_outputs(out_dir, result, live, store.samples(), meta)
+    print_fn(f"wrote {', '.join(str(p) for p in written)}")
+    if recorder is not None and recorder.saved and add_to_history and not athlete.strip():
+        print_fn("not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later")
+    elif recorder is not None and recorder.saved and add_to_history:
+        with History(history_db) as history:
+            outcome = history.add_session(meta, result.steps, source_path=str(out_dir))
+        print_fn(f"athlete history: session {outcome} in {history.path}")
     health = live.health()
-    for status in health.values():
-        print_fn(f"  {status.role}: {status.family} {status.address} {status.state} {status.detail}".rstrip())
-        print_fn(f"    {status.samples} samples, effective {status.effective_rate_hz:.1f} Hz, "
-                 f"lost {status.lost_packets} packets ({status.lost_samples} samples) in {status.gaps} gaps, "
-                 f"{status.malformed} malformed, {status.duplicates} duplicates, {status.reconnects} reconnects")
-    written = write_outputs(result, out_dir)
-    gaps = out_dir / "gaps.csv"
-    write_table_csv(gaps, [g.__dict__ for g in live.gaps], list(GAP_COLUMNS))
-    health_csv = out_dir / "health.csv"
-    rows = [s.as_dict() for s in health.values()]
-    write_table_csv(health_csv, rows, list(SensorStatus.__dataclass_fields__))
-    print_fn(f"wrote {', '.join(str(p) for p in written + [gaps, health_csv])}")
     failed = [s for s in health.values() if s.state == "failed"]
     return 1 if failed and len(failed) == len(health) else 0
+
+
+def health_lines(live: LiveSession) -> list[str]:
+    """Two lines per sensor: link and identity, then the counts."""
+    lines = []
+    for status in live.health().values():
+        lines.append(f"  {status.role}: {status.family} {status.address} {status.state} {status.detail}".rstrip())
+        lines.append(f"    {status.samples} samples, effective {status.effective_rate_hz:.1f} Hz, "
+                     f"lost {status.lost_packets} packets ({status.lost_samples} samples) in {status.gaps} gaps, "
+                     f"{status.malformed} malformed, {status.duplicates} duplicates, {status.reconnects} reconnects")
+    return lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,10 @@ import numpy as np
 from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, StrengthBalance, strength_balance
 from gaitmon.events import GaitEvent
 from gaitmon.io import read_imu_csv, write_events_csv, write_table_csv
+from gaitmon.live import LiveSession, SensorStatus
 from gaitmon.pipeline import detect_events
+from gaitmon.report import write_report
+from gaitmon.session.meta import SessionMeta
 from gaitmon.steps import STEP_COLUMNS, build_steps
 
 
@@ -68,6 +71,30 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
     write_table_csv(paths[3], result.balance.flag_rows(), list(FLAG_COLUMNS))
     result.written = paths
     return result.written
+
+
+GAP_COLUMNS = ("sensor", "t_start", "t_end", "lost_samples", "lost_packets", "cause", "exact")
+
+
+def live_result(live: LiveSession, source: Path | str) -> AnalysisResult:
+    """The analysis of everything a live (or replayed) session has seen so far."""
+    steps = live.steps()
+    return AnalysisResult(Path(source), live.placement, sorted(live.legs), sorted(live.events), steps,
+                          strength_balance(steps))
+
+
+def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession,
+                          samples: dict | None = None, meta: SessionMeta | None = None) -> list[Path]:
+    """The ``analyze`` tables plus ``gaps.csv``, ``health.csv`` and, given samples, ``report.html``."""
+    written = write_outputs(result, out_dir)
+    gaps, health = out_dir / "gaps.csv", out_dir / "health.csv"
+    write_table_csv(gaps, [asdict(g) for g in live.gaps], list(GAP_COLUMNS))
+    write_table_csv(health, [s.as_dict() for s in live.health().values()], list(SensorStatus.__dataclass_fields__))
+    written += [gaps, health]
+    if samples:
+        written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=live.gaps))
+    result.written = written
+    return written
 
 
 def analyze_file(path: Path, out_dir: Path, placement: str = "shank") -> AnalysisResult:

@@ -24,13 +24,107 @@ def _version_text() -> str:
     return f"gaitmon {__version__} (event core: {BACKEND})"
 
 
+def _report_problems(loaded) -> int:
+    """Print the notes and problems of a load; exit status 2 when something had to be skipped."""
+    for note in loaded.notes:
+        print(f"gaitmon: note: {note}", file=sys.stderr)
+    for problem in loaded.problems:
+        print(f"gaitmon: error: {problem}", file=sys.stderr)
+    return EXIT_BAD_INPUT if loaded.problems else 0
+
+
+def _progress(fraction: float, t: float) -> None:
+    print(f"  ... {100 * fraction:3.0f} % ({t:.0f} s of session)", file=sys.stderr, flush=True)
+
+
+def _write_loaded(loaded, out: Path) -> list[Path]:
+    from gaitmon.analyze import write_outputs, write_session_outputs
+    from gaitmon.report import write_report
+
+    if loaded.live is not None:
+        return write_session_outputs(out, loaded.result, loaded.live, loaded.samples, loaded.meta)
+    written = write_outputs(loaded.result, out)
+    written.append(write_report(out / "report.html", loaded.result, loaded.samples, meta=loaded.meta))
+    loaded.result.written = written
+    return written
+
+
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.analyze import analyze_file
+    from gaitmon.session.loader import load
 
     started = time.perf_counter()
-    result = analyze_file(Path(args.input), Path(args.out), placement=args.placement)
-    print(result.summary())
-    print(f"wrote {', '.join(str(p) for p in result.written)} in {time.perf_counter() - started:.1f} s")
+    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
+    written = _write_loaded(loaded, Path(args.out))
+    print(loaded.result.summary())
+    print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
+    return _report_problems(loaded)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from gaitmon.session.loader import kind_of, load
+
+    folder = Path(args.session)
+    if kind_of(folder) != "session":
+        raise InputError(folder, None, "not a recorded session folder (replay needs session.json + journal.gmj)")
+    speed = None if args.speed == "max" else _speed(args.speed)
+    if not args.headless:
+        print("gaitmon: no dashboard in this build yet; replaying headless", file=sys.stderr)
+    started = time.perf_counter()
+    loaded = load(folder, speed=speed, progress=_progress)
+    elapsed = time.perf_counter() - started
+    out = Path(args.out) if args.out else folder / "replay"
+    written = _write_loaded(loaded, out)
+    print(loaded.result.summary())
+    duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values()), default=0.0)
+    print(f"replayed {duration:.1f} s of session in {elapsed:.1f} s "
+          f"({duration / max(elapsed, 1e-9):.0f}x real time); wrote {', '.join(str(p) for p in written)}")
+    return _report_problems(loaded)
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise InputError("gaitmon replay", "--speed", f"{text!r}: give a positive number (1 = real time) or 'max'")
+    return value
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gaitmon.session.bids import export_bids
+    from gaitmon.session.loader import load
+
+    loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
+    written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
+    print(f"BIDS motion export of {args.session} ({sum(len(t) for t, _ in loaded.samples.values())} samples, "
+          f"{len(loaded.result.events)} events) -> {args.bids}: {len(written)} files")
+    return _report_problems(loaded)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from gaitmon.session.history import History
+    from gaitmon.session.loader import load
+
+    status = 0
+    with History(Path(args.db) if args.db else None) as history:
+        for source in map(Path, args.sources):
+            loaded = load(source, athlete=args.athlete, placement=args.placement, progress=_progress)
+            if not loaded.meta.athlete:
+                raise InputError(source, None, "no athlete name in this file: give --athlete NAME")
+            outcome = history.add_session(loaded.meta, loaded.result.steps, source_path=str(source.resolve()))
+            print(f"{source}: {loaded.meta.athlete}, {loaded.meta.started_at[:10]}, "
+                  f"{len(loaded.result.steps)} steps, {len(loaded.result.balance.reps)} reps: {outcome}")
+            status = max(status, _report_problems(loaded))
+        print(f"history: {history.path}")
+    return status
+
+
+def _history(args: argparse.Namespace) -> int:
+    from gaitmon.session.history import History, history_text
+
+    with History(Path(args.db) if args.db else None) as history:
+        print(history_text(history, args.athlete))
     return 0
 
 
@@ -112,8 +206,16 @@ def _live(args) -> int:
     sensors = {role: ident for role, ident in (("left", args.left), ("right", args.right)) if ident}
     if not sensors:
         raise SystemExit("gaitmon live: give --left and/or --right (address or name from `gaitmon scan`)")
-    return run_live(sensors, Path(args.out), rate_hz=args.rate, athlete=args.athlete, placement=args.placement,
-                    duration_s=args.duration, emulated=args.emulated, virtual_clock=args.virtual_clock)
+    return run_live(sensors, Path(args.out) if args.out else None, rate_hz=args.rate, athlete=args.athlete,
+                    placement=args.placement, duration_s=args.duration, emulated=args.emulated,
+                    virtual_clock=args.virtual_clock, record=not args.no_record,
+                    history_db=Path(args.db) if args.db else None, add_to_history=not args.no_history)
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--athlete", default="", metavar="NAME", help="athlete of a CSV input (sessions know theirs)")
+    parser.add_argument("--placement", choices=PLACEMENTS, default="shank",
+                        help="where the sensors of a CSV input were worn (default: shank)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,12 +228,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version_text())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    analyze = commands.add_parser("analyze", help="detect steps in a recorded CSV and write events.csv, steps.csv")
-    analyze.add_argument("input", metavar="INPUT", help="CSV with header t_s,side,ax,ay,az,gx,gy,gz (SI units)")
+    analyze = commands.add_parser("analyze", help="analyse a recorded session, BIDS export or samples CSV: "
+                                  "events, steps, reps, flags and an HTML report")
+    analyze.add_argument("input", metavar="INPUT", help="session folder, BIDS motion dataset, or CSV with header "
+                         "t_s,side,ax,ay,az,gx,gy,gz (SI units)")
     analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    analyze.add_argument("--placement", choices=PLACEMENTS, default="shank",
-                         help="where the sensors were worn (default: shank)")
+    _add_input_options(analyze)
     analyze.set_defaults(run=_analyze)
+
+    replay = commands.add_parser("replay", help="replay a recorded session through the live pipeline")
+    replay.add_argument("session", metavar="SESSION", help="session folder (session.json + journal.gmj)")
+    replay.add_argument("--speed", default="max", metavar="1|N|max",
+                        help="pace: 1 = as recorded, N = N times faster, max = as fast as possible (default)")
+    replay.add_argument("--headless", action="store_true", help="no window: print a summary and write the outputs")
+    replay.add_argument("--out", metavar="DIR", help="output folder (default SESSION/replay)")
+    replay.set_defaults(run=_replay)
+
+    export = commands.add_parser("export", help="export a session as a BIDS motion dataset")
+    export.add_argument("session", metavar="SESSION", help="session folder, BIDS dataset or samples CSV")
+    export.add_argument("--bids", required=True, metavar="DIR", help="BIDS dataset folder (created or added to)")
+    _add_input_options(export)
+    export.set_defaults(run=_export)
+
+    importer = commands.add_parser("import", help="add sessions to the athlete history (idempotent)")
+    importer.add_argument("sources", nargs="+", metavar="SOURCE", help="session folders, BIDS datasets or CSVs")
+    _add_input_options(importer)
+    importer.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    importer.set_defaults(run=_import)
+
+    history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
+    history.add_argument("athlete", metavar="ATHLETE")
+    history.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    history.set_defaults(run=_history)
 
     simulate = commands.add_parser("simulate", help="write a synthetic sprint session with ground truth")
     simulate.add_argument("--scenario", choices=sorted(SCENARIOS), default="balanced")
@@ -178,7 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--rate", type=float, metavar="HZ", help="sample rate (default: the family's best for gait)")
     live.add_argument("--placement", choices=PLACEMENTS, default="shank")
     live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
-    live.add_argument("--out", default="gaitmon-live", metavar="DIR", help="output folder (default ./gaitmon-live)")
+    live.add_argument("--out", metavar="DIR",
+                      help="session folder to record into (default: a new folder under the data directory)")
+    live.add_argument("--no-record", action="store_true", help="do not record the raw packets")
+    live.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    live.add_argument("--no-history", action="store_true", help="do not add the session to the athlete history")
     live.add_argument("--emulated", choices=sorted(FAMILIES), metavar="FAMILY",
                       help="emulated sensors of FAMILY streaming a simulated session, instead of the radio")
     live.add_argument("--virtual-clock", action="store_true",

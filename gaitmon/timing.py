@@ -27,6 +27,7 @@ Everything here is pure bookkeeping on numbers: no I/O, no clock reads, no bleak
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -249,8 +250,8 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tupl
         x, y = x[lowest], y[lowest]
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
-    x0, y0 = x[0], y[0]  # shift for precision: host times are ~1e5 s, indices up to ~1e7
-    xs, ys = x - x0, y - y0
+    x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
+    xs, ys = (x - x0).tolist(), (y - y0).tolist()  # Python floats: the scan below is scalar work
     hull: list[int] = []
     for i in range(len(xs)):
         while len(hull) >= 2:
@@ -263,13 +264,13 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tupl
         hull.append(i)
     if len(hull) < 2:
         return None
-    k = int(np.searchsorted(xs[hull], mean - x0))
+    k = bisect_left([xs[i] for i in hull], float(mean) - x0)
     k = min(max(k, 1), len(hull) - 1)
     a, b = hull[k - 1], hull[k]
     if xs[b] == xs[a]:
         return None
     slope = (ys[b] - ys[a]) / (xs[b] - xs[a])
-    return float(slope), float(y0 + ys[a] - slope * xs[a] - slope * x0)
+    return slope, y0 + ys[a] - slope * xs[a] - slope * x0
 
 
 def _unwrap(value: float, previous: float | None, modulus: float | None) -> float:

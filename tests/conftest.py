@@ -39,6 +39,12 @@ def simulated(scenario: str = "balanced", seed: int = 0, rate: float = 500.0, re
     return simulate_session(scenario, seed=seed, config=config)
 
 
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory, monkeypatch):
+    """Recordings and the athlete history of a test go to a temporary data directory, never ~/."""
+    monkeypatch.setenv("GAITMON_HOME", str(tmp_path_factory.getbasetemp() / "gaitmon-home"))
+
+
 @pytest.fixture
 def foot_dataset() -> Path:
     if not FOOT_DATASET.is_dir():

@@ -24,22 +24,32 @@ Every problem with the input is raised as :class:`gaitmon.errors.InputError` wit
 ``walk.csv: line 17: column 'gx': 'abc' is not a number``. When a file has several problems the
 first one in file order is reported.
 
+Recovery
+--------
+:func:`read_imu_csv_recovering` reads whatever is intact instead: every data line that the strict
+reader would reject on its own account (see :func:`read_imu_csv`) is skipped and recorded in a
+:class:`Recovery`, and the rows returned are exactly those the strict reader returns for the file
+with the skipped lines deleted. Rows out of time order are judged against the rows kept before
+them, so a line whose time goes backwards is dropped and the earlier rows are kept. In this mode
+every line is split on its own (a quoted field cannot run on into the next line).
+
 Speed
 -----
 The file is streamed in blocks of about 4 MiB. Each block is parsed by :func:`numpy.loadtxt` (C
 tokenizer, structured dtype) and then checked with vectorised code. If that fast path rejects a
 block for any reason, the block is parsed again line by line with the :mod:`csv` module; that slow
 path is the reference: it accepts exactly the same files (plus quoted fields), produces identical
-values, and finds the offending line and the words for the error message.
+values, and finds the offending line and the words for the error message. When recovering, a
+rejected block is first halved, again and again, so that only small pieces around the bad lines
+take the slow path.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +69,7 @@ from gaitmon.io._common import (
     where,
 )
 
-__all__ = ["IMU_COLUMNS", "read_imu_csv", "write_imu_csv"]
+__all__ = ["IMU_COLUMNS", "Recovery", "read_imu_csv", "read_imu_csv_recovering", "write_imu_csv"]
 
 TIME_COLUMN = "t_s"
 SIDE_COLUMN = "side"
@@ -67,10 +77,86 @@ SIDE_COLUMN = "side"
 IMU_COLUMNS: tuple[str, ...] = (TIME_COLUMN, SIDE_COLUMN, *SAMPLE_COLUMNS)
 
 _CHUNK_BYTES = 4 << 20
+# Recovery mode halves a block that fails the fast path until it has at most this many lines.
+_SLOW_LINES = 16
 _WRITE_ROWS = 32768
 # Smallest magnitude that rounds to infinity in float32 (2**128 * (1 - 2**-25)).
 _F32_OVERFLOW = 3.4028235677973366e38
 _ALLOWED_SIDES = "allowed: 'left', 'right'"
+#: Most problems a :class:`Recovery` keeps (all are counted).
+MAX_PROBLEMS = 1000
+
+
+# --------------------------------------------------------------------------------------------------
+# Recovery report
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recovery:
+    """What a recovering read of a CSV file kept and skipped.
+
+    Attributes
+    ----------
+    path : str
+        The file read.
+    rows_kept : int
+        Data lines returned as rows.
+    problems : list of InputError
+        One per skipped line, in file order (``where="line N"``, header = line 1); only the first
+        :data:`MAX_PROBLEMS` are kept.
+    n_problems : int
+        Number of skipped lines (all of them).
+    """
+
+    path: str
+    rows_kept: int = 0
+    problems: list[InputError] = field(default_factory=list)
+    n_problems: int = 0
+
+    @property
+    def rows_total(self) -> int:
+        """Data lines seen: kept plus skipped (header and trailing blank lines not counted)."""
+        return self.rows_kept + self.n_problems
+
+    @property
+    def complete(self) -> bool:
+        """True when no line was skipped."""
+        return self.n_problems == 0
+
+    def message(self) -> str:
+        """One line for the user: the first problem and how much was recovered.
+
+        E.g. ``walk.csv: line 17: column 'gx': 'abc' is not a number; 3 bad lines skipped,
+        recovered 12 345 of 12 348 rows (99.98 %)``.
+        """
+        if self.complete:
+            return f"{self.path}: all {_count(self.rows_total)} rows read"
+        lines = "line" if self.n_problems == 1 else "lines"
+        return (
+            f"{self.problems[0]}; {_count(self.n_problems)} bad {lines} skipped, recovered "
+            f"{_count(self.rows_kept)} of {_count(self.rows_total)} rows "
+            f"({_percent(self.rows_kept, self.rows_total)} %)"
+        )
+
+    def _record(self, line: int, problem: str) -> None:
+        """Count a skipped line (for the readers of :mod:`gaitmon.io`)."""
+        self.n_problems += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(InputError(self.path, where(line), problem))
+
+
+def _count(n: int) -> str:
+    """``12 345``: thousands separated by spaces."""
+    return f"{n:,}".replace(",", " ")
+
+
+def _percent(part: int, whole: int) -> str:
+    """``part / whole`` in percent with 2 decimals, never shown as 0 or 100 when it is neither."""
+    value = 100.0 * part / whole
+    if 0 < part < whole:
+        value = min(max(value, 0.01), 99.99)
+    return f"{value:.2f}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -87,6 +173,7 @@ class _Layout:
     time_index: int
     side_index: int
     value_index: tuple[int, ...]  # positions of ax, ay, az, gx, gy, gz
+    needed: tuple[int, ...]  # positions of all the columns above, in file order
     dtype: np.dtype
     values_offset: int | None  # byte offset of ax in a parsed record when ax..gz are adjacent
 
@@ -107,9 +194,13 @@ class _Layout:
             time_index=index[TIME_COLUMN],
             side_index=index[SIDE_COLUMN],
             value_index=value_index,
+            needed=tuple(sorted(index.values())),
             dtype=dtype,
             values_offset=dtype.fields[f"f{value_index[0]}"][1] if adjacent else None,
         )
+
+
+_Problem = tuple[int, str]  # (file line, problem)
 
 
 @dataclass
@@ -137,8 +228,9 @@ class _State:
 
 
 class _Reader:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, recovery: Recovery | None = None):
         self.path = path
+        self.recovery = recovery  # None: strict, raise at the first problem
         self.state = _State()
         self.blocks: list[_Block] = []
 
@@ -151,10 +243,12 @@ class _Reader:
             except OSError as exc:
                 raise InputError(self.path, None, f"cannot read file: {exc.strerror or exc}") from None
         if not self.blocks:
-            raise InputError(self.path, None, "no data rows after the header line")
+            self._raise_no_rows()
         # Copy each block's rows straight into the per-side arrays, freeing blocks as we go.
         n_right = sum(int(b.right.sum()) for b in self.blocks)
         n_left = sum(b.t.size for b in self.blocks) - n_right
+        if self.recovery is not None:
+            self.recovery.rows_kept = n_left + n_right
         arrays = {
             is_right: (np.empty(n, dtype=np.float64), np.empty((n, len(SAMPLE_COLUMNS)), dtype=np.float32))
             for is_right, n in ((False, n_left), (True, n_right))
@@ -174,6 +268,17 @@ class _Reader:
             for name, is_right in zip(SIDES, (False, True))
             if arrays[is_right][0].size
         }
+
+    def _raise_no_rows(self) -> None:
+        rec = self.recovery
+        if rec is None or rec.complete:
+            raise InputError(self.path, None, "no data rows after the header line")
+        first = rec.problems[0]
+        raise InputError(
+            self.path,
+            first.where,
+            f"{first.problem} (no usable data rows: all {_count(rec.n_problems)} lines are bad)",
+        )
 
     def _read_stream(self, f) -> None:
         header = f.readline()
@@ -223,18 +328,40 @@ class _Reader:
         """Parse and check one block of whole lines; returns its number of lines."""
         n_lines = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
         block = self._parse_fast(piece, first_line, n_lines)
-        parse_error = None
+        if block is None and self.recovery is not None and n_lines > _SLOW_LINES:
+            return self._process_halves(piece, n_lines, first_line, last)
         if block is None:
-            block, parse_error = self._parse_slow(piece, first_line, last)
-        elif self.state.blank_line is not None:
-            self._raise(self.state.blank_line, _blank_problem())
+            block, problems = self._parse_slow(piece, first_line, last)
+        else:
+            problems = self._end_blank_run(first_line)
+        problems += self._check_order(block)
         if block.t.size:
-            self._check_order(block)
             block.lines = None  # line numbers are only needed by the checks
             self.blocks.append(block)
-        if parse_error is not None:
-            self._raise(*parse_error)
+        self._report(problems)
         return n_lines
+
+    def _process_halves(self, piece: bytes, n_lines: int, first_line: int, last: bool) -> int:
+        """Recovery mode: process a block as two halves, so only the pieces around bad lines take
+        the slow path (lines are independent in this mode)."""
+        ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == ord("\n"))
+        cut = int(ends[n_lines // 2 - 1]) + 1
+        n_first = self._process(piece[:cut], first_line, False)
+        return n_first + self._process(piece[cut:], first_line + n_first, last)
+
+    def _report(self, problems: list[_Problem]) -> None:
+        """Strict: raise the first problem in file order; recovery: record them all, in order."""
+        problems.sort(key=lambda p: p[0])
+        if problems and self.recovery is None:
+            line, problem = problems[0]
+            raise InputError(self.path, where(line), problem)
+        for line, problem in problems:
+            self.recovery._record(line, problem)
+
+    def _end_blank_run(self, line: int) -> list[_Problem]:
+        """Blank lines before ``line``, which is not blank: each one is a problem."""
+        first, self.state.blank_line = self.state.blank_line, None
+        return [] if first is None else [(n, _blank_problem()) for n in range(first, line)]
 
     def _parse_fast(self, piece: bytes, first_line: int, n_lines: int) -> _Block | None:
         """numpy.loadtxt on the whole block; None when anything at all is unusual."""
@@ -274,73 +401,37 @@ class _Reader:
             return None
         return _Block(t=t, right=right, x=x, first_line=first_line)
 
-    def _parse_slow(
-        self, piece: bytes, first_line: int, last: bool
-    ) -> tuple[_Block, tuple[int, str] | None]:
-        """Line-by-line parse; returns the rows before the first problem, and that problem."""
-        lay = self.layout
+    def _parse_slow(self, piece: bytes, first_line: int, last: bool) -> tuple[_Block, list[_Problem]]:
+        """Line-by-line parse: the good rows of the block, and its problems.
+
+        Strict mode stops at the first problem; recovery mode goes on past every bad line.
+        """
         text = piece.decode("utf-8", errors="replace")
         raw_lines = text.split("\n")
         if text.endswith("\n"):
             raw_lines.pop()
-        n_raw = len(raw_lines)
         ts: list[float] = []
         rights: list[bool] = []
         xs: list[tuple[float, ...]] = []
         lines: list[int] = []
-        error: tuple[int, str] | None = None
-        reader = csv.reader((ln[:-1] if ln.endswith("\r") else ln for ln in raw_lines), strict=True)
-        line_no = first_line
-        needed = sorted([lay.time_index, lay.side_index, *lay.value_index])
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
+        problems: list[_Problem] = []
+        for i, fields, problem in self._split_lines(raw_lines):
+            if problems and self.recovery is None:
                 break
-            except csv.Error as exc:
-                error = (first_line + reader.line_num - 1, f"cannot parse CSV: {exc}")
-                break
-            line_no = first_line + reader.line_num - 1
-            if not fields or all(not f.strip() for f in fields):
+            line_no = first_line + i
+            if fields is not None and not any(f.strip() for f in fields):
                 if self.state.blank_line is None:
                     self.state.blank_line = line_no
                 continue
-            if self.state.blank_line is not None:
-                error = (self.state.blank_line, _blank_problem())
-                break
-            if len(fields) != lay.n_fields:
-                is_last_line = last and reader.line_num == n_raw
-                error = (line_no, field_count_problem(lay.n_fields, len(fields), is_last_line))
-                break
-            values: dict[int, float] = {}
-            is_right = False
-            problem = None
-            for i in needed:
-                if i == lay.side_index:
-                    side = fields[i].strip()
-                    if side not in SIDES:
-                        problem = (
-                            f"column {lay.names[i]!r}: {quote(fields[i])} is not a side ({_ALLOWED_SIDES})"
-                        )
-                        break
-                    is_right = side == "right"
-                    continue
-                value, problem = number_problem(lay.names[i], fields[i])
-                if problem is not None:
-                    break
-                if i != lay.time_index and abs(value) >= _F32_OVERFLOW:
-                    problem = (
-                        f"column {lay.names[i]!r}: {quote(fields[i].strip())} is too large "
-                        "(beyond the float32 range)"
-                    )
-                    break
-                values[i] = value
+            problems += self._end_blank_run(line_no)
+            if fields is not None:
+                row, problem = self._parse_row(fields, is_last_line=last and i == len(raw_lines) - 1)
             if problem is not None:
-                error = (line_no, problem)
-                break
-            ts.append(values[lay.time_index])
-            rights.append(is_right)
-            xs.append(tuple(values[i] for i in lay.value_index))
+                problems.append((line_no, problem))
+                continue
+            ts.append(row[0])
+            rights.append(row[1])
+            xs.append(row[2])
             lines.append(line_no)
         block = _Block(
             t=np.array(ts, dtype=np.float64),
@@ -349,62 +440,130 @@ class _Reader:
             first_line=first_line,
             lines=np.array(lines, dtype=np.int64),
         )
-        return block, error
+        return block, problems
+
+    def _split_lines(self, raw_lines: list[str]) -> Iterator[tuple[int, list[str] | None, str | None]]:
+        """``(index of the line in the block, fields, None)``, or ``(index, None, problem)``.
+
+        Strict mode reads the block as one CSV stream: a quoted field may go on over line breaks
+        (the index is then that of the record's last line) and a syntax error ends the block.
+        Recovery mode splits each line on its own.
+        """
+        lines = (ln[:-1] if ln.endswith("\r") else ln for ln in raw_lines)
+        if self.recovery is None:
+            reader = csv.reader(lines, strict=True)
+            try:
+                for fields in reader:
+                    yield reader.line_num - 1, fields, None
+            except csv.Error as exc:
+                yield reader.line_num - 1, None, f"cannot parse CSV: {exc}"
+            return
+        for i, line in enumerate(lines):
+            try:
+                fields = next(csv.reader((line,), strict=True), [])
+            except csv.Error as exc:
+                yield i, None, f"cannot parse CSV: {exc}"
+            else:
+                yield i, fields, None
+
+    def _parse_row(
+        self, fields: list[str], is_last_line: bool
+    ) -> tuple[tuple[float, bool, tuple[float, ...]] | None, str | None]:
+        """``((t, is right, (ax, ..., gz)), None)`` for a good line, ``(None, problem)`` otherwise."""
+        lay = self.layout
+        if len(fields) != lay.n_fields:
+            return None, field_count_problem(lay.n_fields, len(fields), is_last_line)
+        values: dict[int, float] = {}
+        is_right = False
+        for i in lay.needed:
+            if i == lay.side_index:
+                side = fields[i].strip()
+                if side not in SIDES:
+                    return None, (
+                        f"column {lay.names[i]!r}: {quote(fields[i])} is not a side ({_ALLOWED_SIDES})"
+                    )
+                is_right = side == "right"
+                continue
+            value, problem = number_problem(lay.names[i], fields[i])
+            if problem is not None:
+                return None, problem
+            if i != lay.time_index and abs(value) >= _F32_OVERFLOW:
+                return None, (
+                    f"column {lay.names[i]!r}: {quote(fields[i].strip())} is too large "
+                    "(beyond the float32 range)"
+                )
+            values[i] = value
+        return (values[lay.time_index], is_right, tuple(values[i] for i in lay.value_index)), None
 
     # -- ordering ----------------------------------------------------------------------------------
 
-    def _check_order(self, b: _Block) -> None:
-        """Time non-decreasing over the file and strictly increasing per side (vectorised)."""
-        st = self.state
-        t, n = b.t, b.t.size
-        problems: list[tuple[int, int, str]] = []  # (row, priority, message)
-        prev = np.empty(n)
-        prev[0] = -math.inf if st.last_t is None else st.last_t
-        prev[1:] = t[:-1]
-        back = np.flatnonzero(t < prev)
-        if back.size:
-            i = int(back[0])
-            prev_line = st.last_line if i == 0 else b.line(i - 1)
-            problems.append(
-                (
-                    i,
-                    0,
-                    f"time goes backwards: t_s {float(t[i])!r} comes after t_s {float(prev[i])!r} "
-                    f"on line {prev_line} (rows must be sorted by time)",
-                )
-            )
-        for is_right in (False, True):
-            idx = np.flatnonzero(b.right == is_right)
-            if not idx.size:
-                continue
-            ts = t[idx]
-            last = st.side_last.get(is_right)
-            prev_s = np.empty(idx.size)
-            prev_s[0] = -math.inf if last is None else last[0]
-            prev_s[1:] = ts[:-1]
-            dup = np.flatnonzero(ts <= prev_s)
-            if dup.size:
-                k = int(dup[0])
-                i = int(idx[k])
-                prev_line = last[1] if k == 0 else b.line(int(idx[k - 1]))
-                name = SIDES[int(is_right)]
-                problems.append(
-                    (
-                        i,
-                        1,
-                        f"duplicate time: side {name!r} already has a sample at t_s {float(t[i])!r} "
-                        f"(line {prev_line}); times must increase strictly within a side",
-                    )
-                )
-            st.side_last[is_right] = (float(ts[-1]), b.line(int(idx[-1])))
-        if problems:
-            i, _, message = min(problems)
-            self._raise(b.line(i), message)
-        st.last_t = float(t[-1])
-        st.last_line = b.line(n - 1)
+    def _check_order(self, b: _Block) -> list[_Problem]:
+        """Time non-decreasing over the file and strictly increasing per side.
 
-    def _raise(self, line: int, problem: str) -> None:
-        raise InputError(self.path, where(line), problem)
+        Vectorised for a block in order; otherwise row by row (see :meth:`_order_rows`).
+        """
+        if not b.t.size:
+            return []
+        st = self.state
+        sides = [(is_right, np.flatnonzero(b.right == is_right)) for is_right in (False, True)]
+        in_order = _increasing(b.t, st.last_t, strictly=False) and all(
+            _increasing(b.t[idx], st.side_last.get(is_right, (None,))[0], strictly=True)
+            for is_right, idx in sides
+        )
+        if not in_order:
+            return self._order_rows(b)
+        st.last_t, st.last_line = float(b.t[-1]), b.line(b.t.size - 1)
+        for is_right, idx in sides:
+            if idx.size:
+                st.side_last[is_right] = (float(b.t[idx[-1]]), b.line(int(idx[-1])))
+        return []
+
+    def _order_rows(self, b: _Block) -> list[_Problem]:
+        """Order check row by row against the rows kept before.
+
+        Strict mode stops at the first row out of order; recovery mode drops every such row from
+        ``b``.
+        """
+        st = self.state
+        keep = np.ones(b.t.size, dtype=bool)
+        problems: list[_Problem] = []
+        for i, (t, is_right) in enumerate(zip(b.t.tolist(), b.right.tolist())):
+            line = b.line(i)
+            problem = self._order_problem(t, is_right)
+            if problem is None:
+                st.last_t, st.last_line = t, line
+                st.side_last[is_right] = (t, line)
+                continue
+            problems.append((line, problem))
+            if self.recovery is None:
+                break
+            keep[i] = False
+        b.t, b.right, b.x = b.t[keep], b.right[keep], b.x[keep]
+        if b.lines is not None:
+            b.lines = b.lines[keep]
+        return problems
+
+    def _order_problem(self, t: float, is_right: bool) -> str | None:
+        """Why a row at time ``t`` (s) cannot follow the rows before it; None if it can."""
+        st = self.state
+        if st.last_t is not None and t < st.last_t:
+            return (
+                f"time goes backwards: t_s {t!r} comes after t_s {st.last_t!r} "
+                f"on line {st.last_line} (rows must be sorted by time)"
+            )
+        last = st.side_last.get(is_right)
+        if last is not None and t <= last[0]:
+            return (
+                f"duplicate time: side {SIDES[int(is_right)]!r} already has a sample at t_s {t!r} "
+                f"(line {last[1]}); times must increase strictly within a side"
+            )
+        return None
+
+
+def _increasing(t: np.ndarray, before: float | None, strictly: bool) -> bool:
+    """Whether ``before`` (if any) followed by ``t`` is non-decreasing, or strictly increasing."""
+    ok = np.greater if strictly else np.greater_equal
+    return bool(t.size == 0 or ((before is None or ok(t[0], before)) and ok(t[1:], t[:-1]).all()))
 
 
 def _blank_problem() -> str:
@@ -437,6 +596,42 @@ def read_imu_csv(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         blank line followed by data, text that is not UTF-8 in a needed column.
     """
     return _Reader(path).read()
+
+
+def read_imu_csv_recovering(
+    path: str | Path,
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Recovery]:
+    """Read an IMU sample file, skipping bad lines instead of stopping at the first one.
+
+    Every data line that :func:`read_imu_csv` would reject on its own account (wrong number of
+    fields, a bad value or side, time going backwards or repeated within a side, a blank line
+    followed by data, ...) is skipped and recorded; the rows returned are exactly what
+    :func:`read_imu_csv` returns for the file with the skipped lines deleted. A row out of time
+    order is judged against the rows kept before it. Blocks without problems are read as fast as
+    by :func:`read_imu_csv`.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file, as for :func:`read_imu_csv`.
+
+    Returns
+    -------
+    samples : dict
+        ``side -> (t, x)`` as from :func:`read_imu_csv`: ``t`` float64 ``(n,)`` in s, ``x``
+        float32 ``(n, 6)``, ``ax, ay, az`` in m/s², ``gx, gy, gz`` in rad/s.
+    recovery : Recovery
+        The lines skipped, and why; ``recovery.message()`` is one line for the user.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        For problems with the file as a whole: missing or empty file, missing or broken header,
+        no data rows; and when no data line at all is usable (the message then names the first
+        bad line).
+    """
+    recovery = Recovery(str(path))
+    return _Reader(path, recovery).read(), recovery
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 These files are small (thousands of rows), so they are read whole and parsed line by line with the
 :mod:`csv` module. Bad input raises :class:`gaitmon.errors.InputError` with ``where="line N"``,
-where ``N`` counts the lines of the file with the header as line 1.
+where ``N`` counts the lines of the file with the header as line 1;
+:func:`read_events_csv_recovering` skips bad lines instead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gaitmon.io._common import (
     format_float,
     names_list,
     number_problem,
+    open_binary,
     open_text_for_writing,
     parse_header,
     parse_float,
@@ -32,10 +34,12 @@ from gaitmon.io._common import (
     split_csv_line,
     where,
 )
+from gaitmon.io.imu_csv import Recovery
 
 __all__ = [
     "EVENT_COLUMNS",
     "read_events_csv",
+    "read_events_csv_recovering",
     "read_table_csv",
     "write_events_csv",
     "write_table_csv",
@@ -106,54 +110,107 @@ def read_events_csv(path: str | Path) -> list[GaitEvent]:
         side not ``left``/``right``, event not one of ``TO, MSW, IC``, value not a number, the same
         event (time, side, kind) twice. ``where`` is ``"line N"`` (header = line 1).
     """
-    header, rows = _read_rows(path)
+    return _read_events(path, None)
+
+
+def read_events_csv_recovering(path: str | Path) -> tuple[list[GaitEvent], Recovery]:
+    """Read a gait event list, skipping bad lines instead of stopping at the first one.
+
+    Every data line that :func:`read_events_csv` would reject on its own account (wrong number of
+    fields, a bad time (s), side, event or value, a blank line followed by data, text that is not
+    UTF-8, an event already on an earlier line) is skipped and recorded; the events returned are
+    exactly what :func:`read_events_csv` returns for the file with the skipped lines deleted.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV file, as for :func:`read_events_csv`.
+
+    Returns
+    -------
+    events : list of GaitEvent
+        As from :func:`read_events_csv` (possibly empty).
+    recovery : Recovery
+        The lines skipped, and why; ``recovery.message()`` is one line for the user.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        For problems with the file as a whole: missing or empty file, missing or broken header.
+    """
+    skipped: list[tuple[int, str]] = []
+    events = _read_events(path, skipped)
+    recovery = Recovery(str(path), rows_kept=len(events))
+    for line, problem in sorted(skipped):
+        recovery._record(line, problem)
+    return events, recovery
+
+
+def _read_events(path: str | Path, skipped: list[tuple[int, str]] | None) -> list[GaitEvent]:
+    """The events of a file; ``skipped`` as for :func:`_read_rows`."""
+    header, rows = _read_rows(path, skipped)
     index = parse_header(path, header, EVENT_COLUMNS[:3], optional=("value",))
     names = [h.strip() for h in header]
     events: list[GaitEvent] = []
     seen: dict[tuple[float, str, str], int] = {}
     for line_no, fields in rows:
-        t, problem = number_problem(names[index["t_s"]], fields[index["t_s"]])
-        if problem is not None:
-            raise InputError(path, where(line_no), problem)
-        side = fields[index["side"]].strip()
-        if side not in SIDES:
-            raise InputError(
-                path,
-                where(line_no),
-                f"column {names[index['side']]!r}: {quote(fields[index['side']])} is not a side "
-                f"(allowed: {names_list(SIDES)})",
-            )
-        kind = fields[index["event"]].strip()
-        if kind not in EVENT_KINDS:
-            raise InputError(
-                path,
-                where(line_no),
-                f"column {names[index['event']]!r}: {quote(fields[index['event']])} is not an event "
-                f"(allowed: {names_list(EVENT_KINDS)})",
-            )
-        value = math.nan
-        if "value" in index:
-            text = fields[index["value"]].strip()
-            if text:
-                parsed = parse_float(text)
-                if parsed is None:
-                    raise InputError(
-                        path,
-                        where(line_no),
-                        f"column {names[index['value']]!r}: {quote(text)} is not a number",
-                    )
-                value = parsed
-        key = (t, side, kind)
-        if key in seen:
-            raise InputError(
-                path,
-                where(line_no),
-                f"duplicate event: {kind} of side {side!r} at t_s {t!r} is already on line {seen[key]}",
-            )
+        try:
+            event = _parse_event(path, line_no, fields, index, names)
+            key = (event.t, event.side, event.kind)
+            if key in seen:
+                raise InputError(
+                    path,
+                    where(line_no),
+                    f"duplicate event: {event.kind} of side {event.side!r} at t_s {event.t!r} "
+                    f"is already on line {seen[key]}",
+                )
+        except InputError as exc:
+            if skipped is None:
+                raise
+            skipped.append((line_no, exc.problem))
+            continue
         seen[key] = line_no
-        events.append(GaitEvent(t=t, side=side, kind=kind, value=value))
+        events.append(event)
     events.sort(key=_event_sort_key)
     return events
+
+
+def _parse_event(
+    path: str | Path, line_no: int, fields: list[str], index: dict[str, int], names: list[str]
+) -> GaitEvent:
+    """One event from the fields of a line; InputError when a field is bad."""
+    t, problem = number_problem(names[index["t_s"]], fields[index["t_s"]])
+    if problem is not None:
+        raise InputError(path, where(line_no), problem)
+    side = fields[index["side"]].strip()
+    if side not in SIDES:
+        raise InputError(
+            path,
+            where(line_no),
+            f"column {names[index['side']]!r}: {quote(fields[index['side']])} is not a side "
+            f"(allowed: {names_list(SIDES)})",
+        )
+    kind = fields[index["event"]].strip()
+    if kind not in EVENT_KINDS:
+        raise InputError(
+            path,
+            where(line_no),
+            f"column {names[index['event']]!r}: {quote(fields[index['event']])} is not an event "
+            f"(allowed: {names_list(EVENT_KINDS)})",
+        )
+    value = math.nan
+    if "value" in index:
+        text = fields[index["value"]].strip()
+        if text:
+            parsed = parse_float(text)
+            if parsed is None:
+                raise InputError(
+                    path,
+                    where(line_no),
+                    f"column {names[index['value']]!r}: {quote(text)} is not a number",
+                )
+            value = parsed
+    return GaitEvent(t=t, side=side, kind=kind, value=value)
 
 
 def write_table_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -229,31 +286,66 @@ def read_table_csv(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
-def _read_rows(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _read_rows(
+    path: str | Path, skipped: list[tuple[int, str]] | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header fields and ``(line number, fields)`` of each data line; checks the field counts.
 
-    Blank lines are skipped only at the end of the file.
+    Blank lines are skipped only at the end of the file. With ``skipped=None`` the first bad line
+    raises InputError; otherwise each bad data line is left out and ``(line number, problem)``
+    appended to ``skipped`` (problems with the header still raise).
     """
-    lines = read_text_lines(path)
+    lines = read_text_lines(path) if skipped is None else _read_text_lines_escaped(path)
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
         raise InputError(path, None, "file is empty (expected a header line)")
     if not lines[0].strip():
         raise InputError(path, where(1), "header line is empty")
-    header = split_csv_line(path, lines[0], 1)
+    header = _split(path, lines[0], 1)
     rows: list[tuple[int, list[str]]] = []
     n = len(header)
     for i, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            raise InputError(
-                path, where(i), "empty line (blank lines are only allowed at the end of the file)"
-            )
-        fields = split_csv_line(path, line, i)
-        if len(fields) != n:
-            raise InputError(path, where(i), field_count_problem(n, len(fields), i == len(lines)))
+        try:
+            if not line.strip():
+                raise InputError(
+                    path, where(i), "empty line (blank lines are only allowed at the end of the file)"
+                )
+            fields = _split(path, line, i)
+            if len(fields) != n:
+                raise InputError(path, where(i), field_count_problem(n, len(fields), i == len(lines)))
+        except InputError as exc:
+            if skipped is None:
+                raise
+            skipped.append((i, exc.problem))
+            continue
         rows.append((i, fields))
     return header, rows
+
+
+def _read_text_lines_escaped(path: str | Path) -> list[str]:
+    """Like :func:`read_text_lines`, but bytes that are not UTF-8 become lone surrogates.
+
+    :func:`_split` then rejects just the lines that hold them.
+    """
+    with open_binary(path) as f:
+        try:
+            data = f.read()
+        except OSError as exc:
+            raise InputError(path, None, f"cannot read file: {exc.strerror or exc}") from None
+    lines = data.decode("utf-8-sig", errors="surrogateescape").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _split(path: str | Path, line: str, line_no: int) -> list[str]:
+    """:func:`split_csv_line`, after checking that ``line`` holds no undecodable bytes."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(path, where(line_no), "not valid UTF-8 text") from None
+    return split_csv_line(path, line, line_no)
 
 
 def _write_text(path: str | Path, text: str) -> None:

@@ -80,7 +80,13 @@ class SessionRecorder:
 
     @property
     def recording(self) -> bool:
+        """Journalling now."""
         return self.writer is not None and self.error is None
+
+    @property
+    def saved(self) -> bool:
+        """A session folder was (or is being) recorded without error."""
+        return self.folder is not None and self.error is None
 
     def now(self) -> float:
         """Session-clock time."""

@@ -22,6 +22,7 @@ PAIR = {"left": ("L", "C0:FF:EE:00:00:01"), "right": ("R", "C0:FF:EE:00:00:02")}
 class EmulatedPair:
     """A simulated session streamed by two emulated sensors."""
 
+    family: str
     air: VirtualAir
     session: SimulatedSession
     devices: dict[str, VirtualPeripheral]
@@ -66,7 +67,7 @@ def emulated_pair(family: str = "gaitmon_diy", scenario: str = "swing_plateau", 
         t, x = session.samples[side]
         devices[side] = device_type(address, device_type.advertised_name(letter), t, x, rate,
                                     faults.get(side), rssi=-55 if side == "left" else -62)
-    return EmulatedPair(VirtualAir(list(devices.values())), session, devices)
+    return EmulatedPair(family, VirtualAir(list(devices.values())), session, devices)
 
 
 __all__ = ["DEVICES", "EmulatedPair", "FaultLog", "Faults", "VirtualAir", "emulated_pair"]

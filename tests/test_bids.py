@@ -1,0 +1,436 @@
+"""BIDS motion export and import: layout against the spec, exact round trip, strict reading, formatters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gaitmon.errors import InputError
+from gaitmon.events import GaitEvent
+from gaitmon.io import _format
+from gaitmon.session.bids import BIDS_VERSION, export_bids, read_bids
+from gaitmon.session.meta import SensorInfo, SessionMeta
+from tests.conftest import simulated
+
+STARTED = "2026-11-21T10:15:03.250000+00:00"
+SUB, SES = "ZoeOBrien", "20261121T101503"
+# BIDS date-time: YYYY-MM-DDThh:mm:ss[.000000][Z|+hh:mm|-hh:mm] (common principles, "Units").
+BIDS_DATETIME = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
+    r"(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?"
+)
+
+
+def _meta(started_at: str = STARTED, athlete: str = "Zoë O'Brien") -> SessionMeta:
+    return SessionMeta(
+        athlete=athlete,
+        placement="shank",
+        started_at=started_at,
+        source="live",
+        sensors={
+            "left": SensorInfo("left", identifier="Polar Sense 1", address="A0:9E:1A:00:00:01",
+                               family="polar_pmd", label="Polar Verity Sense", rate_hz=500.0),
+            "right": SensorInfo("right", address="0C:8C:DC:00:00:02", family="movesense",
+                                label="Movesense (GSP)"),
+        },
+        ended_at="2026-11-21T10:16:20.000000+00:00",
+        duration_s=77.0,
+        notes="wet track",
+    )
+
+
+def _session():
+    """Simulated samples with a gap on the right side, and events (one exactly on a sample, no value)."""
+    sim = simulated("balanced", 0, 500.0)
+    rng = np.random.default_rng(7)
+    samples = {side: (t.copy(), x.copy()) for side, (t, x) in sim.samples.items()}
+    t, x = samples["right"]
+    start = int(rng.integers(1000, t.size - 2000))
+    keep = np.ones(t.size, dtype=bool)
+    keep[start : start + int(rng.integers(100, 600))] = False
+    samples["right"] = (t[keep], x[keep])
+    on_sample = GaitEvent(float(samples["left"][0][1234]), "left", "IC")
+    return samples, [*sim.events, on_sample]
+
+
+def _motion_dir(root: Path, ses: str = SES) -> Path:
+    return root / f"sub-{SUB}" / f"ses-{ses}" / "motion"
+
+
+def _file(root: Path, side: str, suffix: str) -> Path:
+    point = {"left": "LeftShank", "right": "RightShank"}[side]
+    return _motion_dir(root) / f"sub-{SUB}_ses-{SES}_task-sprint_tracksys-{point}_{suffix}"
+
+
+def _tsv(path: Path) -> list[list[str]]:
+    return [line.split("\t") for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def exported_once(tmp_path_factory):
+    samples, events = _session()
+    meta = _meta()
+    root = tmp_path_factory.mktemp("bids") / "ds"
+    files = export_bids(root, meta, samples, events)
+    return root, meta, samples, events, files
+
+
+@pytest.fixture
+def exported(exported_once, tmp_path):
+    """A private copy of one export (tests may damage it): root, meta, samples, events, files."""
+    root, meta, samples, events, files = exported_once
+    copy = tmp_path / "ds"
+    shutil.copytree(root, copy)
+    return copy, meta, samples, events, [copy / p.relative_to(root) for p in files]
+
+
+# --------------------------------------------------------------------------------------------------
+# Layout and required fields
+# --------------------------------------------------------------------------------------------------
+
+
+def test_file_layout(exported):
+    root, _, _, _, files = exported
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert found == sorted(p.relative_to(root).as_posix() for p in files)
+    stem = f"sub-{SUB}/ses-{SES}/motion/sub-{SUB}_ses-{SES}_task-sprint_tracksys-"
+    expected = {"README", "dataset_description.json", "participants.tsv",
+                f"sub-{SUB}/ses-{SES}/sub-{SUB}_ses-{SES}_scans.tsv"}
+    suffixes = ("motion.tsv", "motion.json", "channels.tsv", "channels.json", "events.tsv", "events.json")
+    for point in ("LeftShank", "RightShank"):
+        expected |= {f"{stem}{point}_{s}" for s in suffixes}
+    assert set(found) == expected
+
+
+def test_dataset_description_and_participants(exported):
+    root = exported[0]
+    desc = json.loads((root / "dataset_description.json").read_text())
+    assert desc["BIDSVersion"] == BIDS_VERSION and desc["Name"] and desc["DatasetType"] == "raw"
+    assert desc["GeneratedBy"][0]["Name"] == "gaitmon" and desc["GeneratedBy"][0]["Version"]
+    assert _tsv(root / "participants.tsv") == [["participant_id"], [f"sub-{SUB}"]]
+
+
+def test_channels_tsv_follows_the_spec(exported):
+    root = exported[0]
+    rows = _tsv(_file(root, "left", "channels.tsv"))
+    # Required columns first, in the schema's order; then the recommended/optional ones used.
+    assert rows[0] == ["name", "component", "type", "tracked_point", "units", "placement", "reference_frame",
+                       "sampling_frequency"]
+    body = [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert [(r["type"], r["component"], r["units"]) for r in body] == [
+        ("LATENCY", "n/a", "s"), ("ACCEL", "x", "m/s^2"), ("ACCEL", "y", "m/s^2"), ("ACCEL", "z", "m/s^2"),
+        ("GYRO", "x", "rad/s"), ("GYRO", "y", "rad/s"), ("GYRO", "z", "rad/s")]
+    assert {r["tracked_point"] for r in body} == {"LeftShank"}
+    assert {r["reference_frame"] for r in body[1:]} == {"sensor"}
+    frames = json.loads(_file(root, "left", "channels.json").read_text())["reference_frame"]["Levels"]
+    assert set(frames) == {"sensor"} and frames["sensor"]["RotationRule"] == "right-hand"
+
+
+def test_motion_tsv_has_no_header_and_one_column_per_channel(exported):
+    root, _, samples, _, _ = exported
+    for side in ("left", "right"):
+        lines = _file(root, side, "motion.tsv").read_text().splitlines()
+        assert len(lines) == samples[side][0].size
+        first = lines[0].split("\t")
+        assert len(first) == len(_tsv(_file(root, side, "channels.tsv"))) - 1
+        assert [float(v) for v in first][0] == 0.0  # no header: LATENCY of the first sample
+        assert re.fullmatch(r"\d+\.\d{9}", lines[-1].split("\t")[0])
+
+
+def test_motion_sidecar_fields(exported):
+    root, meta, samples, _, _ = exported
+    for side, rate in (("left", 500.0), ("right", 500.0)):  # right: estimated from the samples
+        sidecar = json.loads(_file(root, side, "motion.json").read_text())
+        assert sidecar["TaskName"] == "sprint" and sidecar["SamplingFrequency"] == rate  # REQUIRED
+        types = [r[2] for r in _tsv(_file(root, side, "channels.tsv"))[1:]]
+        assert sidecar["MotionChannelCount"] == len(types)
+        for kind in ("ACCEL", "GYRO", "LATENCY"):
+            assert sidecar[f"{kind}ChannelCount"] == types.count(kind)
+        t = samples[side][0]
+        assert sidecar["RecordingDuration"] == pytest.approx(t[-1] - t[0])
+        assert sidecar["SamplingFrequencyEffective"] == pytest.approx((t.size - 1) / (t[-1] - t[0]))
+        assert sidecar["Gaitmon"]["session_id"] == meta.session_id and sidecar["Gaitmon"]["side"] == side
+    left = json.loads(_file(root, "left", "motion.json").read_text())
+    assert (left["Manufacturer"], left["ManufacturersModelName"]) == ("Polar", "Polar Verity Sense")
+
+
+def test_scans_tsv_acq_time_is_the_first_sample(exported):
+    root, _, samples, _, _ = exported
+    rows = _tsv(root / f"sub-{SUB}" / f"ses-{SES}" / f"sub-{SUB}_ses-{SES}_scans.tsv")
+    assert rows[0] == ["filename", "acq_time"]
+    start = dt.datetime.fromisoformat(STARTED)
+    for (name, when), side in zip(rows[1:], ("left", "right")):
+        assert name == f"motion/{_file(root, side, 'motion.tsv').name}"
+        assert BIDS_DATETIME.fullmatch(when) and re.search(r"\.\d{6}Z$", when)
+        first = start + dt.timedelta(seconds=float(samples[side][0][0]))
+        assert when == first.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_events_tsv(exported):
+    root = exported[0]
+    rows = _tsv(_file(root, "left", "events.tsv"))
+    assert rows[0] == ["onset", "duration", "trial_type", "side", "value"]
+    onsets = [float(r[0]) for r in rows[1:]]
+    assert onsets == sorted(onsets) and {r[3] for r in rows[1:]} == {"left"}
+    described = json.loads(_file(root, "left", "events.json").read_text())
+    assert {"trial_type", "side", "value"} <= set(described)
+    assert set(described["trial_type"]["Levels"]) == {"TO", "MSW", "IC"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Round trip
+# --------------------------------------------------------------------------------------------------
+
+
+def test_round_trip_is_exact(exported):
+    root, meta, samples, events, _ = exported
+    back = read_bids(root)
+    assert back.meta == meta
+    assert list(back.samples) == ["left", "right"]
+    for side, (t, x) in samples.items():
+        t2, x2 = back.samples[side]
+        assert t2.dtype == np.float64 and x2.dtype == np.float32
+        assert np.array_equal(x2.view(np.uint32), x.view(np.uint32))
+        assert (np.abs(t2 - t) <= 1e-9 + 1e-15 * np.abs(t)).all()
+    expected = sorted(events)
+    assert len(back.events) == len(expected)
+    for got, want in zip(back.events, expected):
+        assert (got.side, got.kind) == (want.side, want.kind)
+        assert abs(got.t - want.t) <= 1e-9 + 1e-15 * abs(want.t)
+        assert (math.isnan(got.value) and math.isnan(want.value)) or got.value == want.value
+    # An event on a sample time reads back equal to that sample's time (same offset, same text).
+    on_sample = [e for e in back.events if math.isnan(e.value)]
+    assert on_sample[0].t == back.samples["left"][0][1234]
+    assert _file(root, "left", "motion.tsv") in back.files
+
+
+def test_two_sessions_in_one_dataset(tmp_path, exported):
+    root, meta, samples, events, _ = exported
+    other = _meta(started_at="2026-11-22T08:00:00.000001+00:00")
+    export_bids(root, other, {"left": samples["left"]}, [e for e in events if e.side == "left"])
+    export_bids(root, _meta(athlete="Bo Li"), {"right": samples["right"]})
+    with pytest.raises(InputError, match=r"holds 3 sessions .*pass one session folder") as info:
+        read_bids(root)
+    assert info.value.path == str(root)
+    assert read_bids(root / f"sub-{SUB}" / f"ses-{SES}").meta == meta
+    second = read_bids(root / f"sub-{SUB}" / "ses-20261122T080000")
+    assert second.meta == other and list(second.samples) == ["left"]
+    assert read_bids(root / "sub-BoLi").meta.athlete == "Bo Li"
+    assert _tsv(root / "participants.tsv")[1:] == [[f"sub-{SUB}"], ["sub-BoLi"]]
+
+
+def test_re_export_overwrites_its_own_files_only(tmp_path, exported):
+    root, meta, samples, events, _ = exported
+    other = _meta(started_at="2026-11-22T08:00:00+00:00")
+    export_bids(root, other, samples)
+    snapshot = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    export_bids(root, meta, samples, events)
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == snapshot
+    # Without events and right side: those files go, the other session stays as it was.
+    export_bids(root, meta, {"left": samples["left"]})
+    assert not list(_motion_dir(root).glob("*_events.*")) and not list(_motion_dir(root).glob("*RightShank*"))
+    assert len(_tsv(root / f"sub-{SUB}" / f"ses-{SES}" / f"sub-{SUB}_ses-{SES}_scans.tsv")) == 2
+    for path, data in snapshot.items():
+        if "20261122T080000" in str(path):
+            assert path.read_bytes() == data
+    assert _tsv(root / "participants.tsv") == [["participant_id"], [f"sub-{SUB}"]]
+
+
+def test_another_recording_in_the_same_second_is_refused(exported):
+    root, _, samples, _, _ = exported
+    with pytest.raises(InputError, match="already holds another recording"):
+        export_bids(root, _meta(), samples)  # new session_id, same athlete and start second
+
+
+def test_export_refuses_a_non_bids_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    samples, _ = _session()
+    with pytest.raises(InputError, match="not a BIDS dataset"):
+        export_bids(tmp_path, _meta(), samples)
+
+
+@pytest.mark.parametrize(
+    ("samples", "match"),
+    [
+        ({}, "no side has samples"),
+        ({"middle": (np.zeros(2), np.zeros((2, 6), np.float32))}, "unknown side"),
+        ({"left": (np.array([0.0, 1.0]), np.zeros((2, 6)))}, "float32"),
+        ({"left": (np.array([0.0, 0.0]), np.zeros((2, 6), np.float32))}, "increase strictly"),
+        ({"left": (np.array([0.0, np.nan]), np.zeros((2, 6), np.float32))}, "finite"),
+    ],
+)
+def test_export_rejects_malformed_samples(tmp_path, samples, match):
+    with pytest.raises(ValueError, match=match):
+        export_bids(tmp_path / "ds", _meta(), samples)
+
+
+# --------------------------------------------------------------------------------------------------
+# Strict reading
+# --------------------------------------------------------------------------------------------------
+
+
+def _expect(root_or_session: Path, path: Path, where: str | None, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        read_bids(root_or_session)
+    assert info.value.path == str(path)
+    assert info.value.where == where
+    assert needle in str(info.value)
+
+
+def test_truncated_motion_tsv(exported):
+    root = exported[0]
+    path = _file(root, "left", "motion.tsv")
+    text = path.read_text()
+    path.write_text(text[: text.rindex("\t")])  # last line cut inside its last value's field
+    n = text.count("\n")
+    _expect(root, path, f"line {n}", "found 6 (the last line looks truncated)")
+
+
+def test_non_number(exported):
+    root = exported[0]
+    path = _file(root, "right", "motion.tsv")
+    lines = path.read_text().splitlines(keepends=True)
+    fields = lines[4].split("\t")
+    fields[2] = "n/a"
+    lines[4] = "\t".join(fields)
+    path.write_text("".join(lines))
+    _expect(root, path, "line 5", "column 3: 'n/a' is not a number")
+
+
+def test_extra_column_does_not_match_channels_tsv(exported):
+    root = exported[0]
+    path = _file(root, "left", "motion.tsv")
+    path.write_text("".join(line + "\t0\n" for line in path.read_text().splitlines()))
+    _expect(root, path, "line 1", "expected 7 tab-separated values (one per row of the channels.tsv), "
+                                  "found 8")
+
+
+def test_latency_must_increase(exported):
+    root = exported[0]
+    path = _file(root, "left", "motion.tsv")
+    lines = path.read_text().splitlines(keepends=True)
+    lines[9], lines[10] = lines[10], lines[9]
+    path.write_text("".join(lines))
+    _expect(root, path, "line 11", "does not increase")
+
+
+def test_missing_channels_tsv(exported):
+    root = exported[0]
+    path = _file(root, "right", "channels.tsv")
+    path.unlink()
+    _expect(root, path, None, "file not found")
+
+
+def test_bad_channels_tsv(exported):
+    root = exported[0]
+    path = _file(root, "left", "channels.tsv")
+    path.write_text(path.read_text().replace("\tGYRO\tLeftShank\trad/s", "\tGYRO\tLeftShank\tdeg/s", 1))
+    _expect(root, path, "line 6", "units 'deg/s', expected 'rad/s'")
+
+
+def test_bad_sidecar_json(exported):
+    root = exported[0]
+    path = _file(root, "left", "motion.json")
+    path.write_text(path.read_text().replace('"TaskName": "sprint",', '"TaskName": "sprint"', 1))
+    _expect(root, path, "line 3", "not valid JSON")
+    path.write_text(json.dumps({"TaskName": "walk", "SamplingFrequency": 100}))
+    _expect(root, path, "key 'Gaitmon'", "not a gaitmon export")
+
+
+def test_bad_events_tsv(exported):
+    root = exported[0]
+    path = _file(root, "left", "events.tsv")
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].replace("\tleft\t", "\tup\t")
+    path.write_text("".join(lines))
+    _expect(root, path, "line 3", "side 'up'")
+
+
+def test_foreign_and_missing_folders(tmp_path):
+    (tmp_path / "data.csv").write_text("t,x\n")
+    _expect(tmp_path, tmp_path, None, "not a BIDS motion dataset: no dataset_description.json")
+    _expect(tmp_path / "nope", tmp_path / "nope", None, "no such folder")
+    (tmp_path / "dataset_description.json").write_text('{"Name": "x", "BIDSVersion": "1.11.1"}')
+    _expect(tmp_path, tmp_path, None, "no motion recording found")
+
+
+# --------------------------------------------------------------------------------------------------
+# The nine-digit formatters
+# --------------------------------------------------------------------------------------------------
+
+
+def _g9_texts(values: np.ndarray) -> list[str]:
+    return _format.join_rows([_format.g9_block(values)]).decode().splitlines()
+
+
+def _check_g9(values: np.ndarray) -> None:
+    """Text reads back as the same float32 and is within one unit of the 9th digit of ``%.9g``."""
+    values = np.asarray(values, dtype=np.float32)
+    texts = _g9_texts(values)
+    back = np.array(texts, dtype=np.float64).astype(np.float32)
+    assert np.array_equal(back.view(np.uint32), values.view(np.uint32)), [
+        (v, s) for v, s, b in zip(values.tolist(), texts, back.tolist()) if b != v][:5]
+    for value, text in zip(values.astype(np.float64).tolist(), texts):
+        reference = "%.9g" % value
+        if text != reference:
+            exact = Decimal(reference)
+            unit = Decimal(1).scaleb(exact.adjusted() - 8)
+            assert abs(Decimal(text) - exact) <= unit, (value, text, reference)
+
+
+EDGE_FLOATS = [0.0, -0.0, 1.0, -1.0, 0.1, 9.80665, 1e-4, 1e-5, 9.999999e-5, 1e8, 1e9, 123456789.0,
+               999999999.0, 1e-14, 1e-15, 1e30, 1e31,
+               3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45,  # max, min normal, min
+               np.nextafter(np.float32(1e-4), np.float32(0)), np.nextafter(np.float32(10), np.float32(0)),
+               np.nextafter(np.float32(1e9), np.float32(np.inf)), 156.9, 34.906586]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(width=32, allow_nan=False, allow_infinity=False), min_size=1, max_size=64))
+@example(EDGE_FLOATS)
+@example([-v for v in EDGE_FLOATS])
+def test_g9_round_trips_every_float32_magnitude(values):
+    _check_g9(np.array(values, dtype=np.float32))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(min_value=-200.0, max_value=200.0, width=32), min_size=1, max_size=64))
+def test_g9_round_trips_imu_values(values):
+    _check_g9(np.array(values, dtype=np.float32))
+
+
+def test_g9_million_random_float32():
+    rng = np.random.default_rng(2026)
+    bits = rng.integers(0, 2**32, 500_000, dtype=np.uint64).astype(np.uint32)  # every exponent alike
+    anywhere = bits.view(np.float32)
+    anywhere = anywhere[np.isfinite(anywhere)]
+    imu = (rng.standard_normal(500_000) * 10.0 ** rng.uniform(-4, 2.3, 500_000)).astype(np.float32)
+    values = np.concatenate([anywhere, imu])
+    assert values.size > 990_000
+    texts = _g9_texts(values)
+    back = np.array(texts, dtype=np.float64).astype(np.float32)
+    assert np.array_equal(back.view(np.uint32), values.view(np.uint32))
+    some = imu[:200_000]
+    in_range = np.abs(some) >= 1e-4  # exact scaling there: byte-identical to Python's %.9g
+    assert [t for t, keep in zip(texts[-imu.size:], in_range) if keep] == [
+        "%.9g" % v for v in some[in_range].astype(np.float64).tolist()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=_format.F9_LIMIT, exclude_max=True), min_size=1,
+                max_size=64))
+@example([0.0, 5e-10, 1.5e-9, 2.5e-9, 0.1, 1.0000000005, 1234.0000000005, 3599.9999999995,
+          4499999.9999999995])
+def test_f9_matches_python(values):
+    text = _format.join_rows([_format.f9_block(np.array(values))]).decode()
+    assert text.splitlines() == ["%.9f" % v for v in values]
