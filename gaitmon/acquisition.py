@@ -15,7 +15,8 @@ from pathlib import Path
 
 from gaitmon.analyze import live_result, write_session_outputs
 from gaitmon.live import LiveSession, SampleStore
-from gaitmon.session.folder import default_session_dir
+from gaitmon.errors import InputError
+from gaitmon.session.folder import JOURNAL_FILE, default_session_dir
 from gaitmon.session.history import History, default_data_dir
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
@@ -89,6 +90,8 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
                        sensors={role: SensorInfo(role, identifier=ident) for role, ident in sensors.items()})
     if out_dir is None:
         out_dir = default_session_dir(default_data_dir() / "sessions", meta)
+    elif record and (Path(out_dir) / JOURNAL_FILE).exists():
+        raise InputError(out_dir, None, "already holds a recording; not overwriting it (choose another --out)")
     live = LiveSession(athlete, placement)
     store = SampleStore()
     live.block_listener = store

@@ -1,4 +1,4 @@
-"""``gaitmon analyze``: a recorded file in; events, steps, reps and strength-balance flags out."""
+"""Analysis results and the files they are written to: events, steps, reps, flags (+ gaps, health, report)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, StrengthBalance, strength_balance
 from gaitmon.events import GaitEvent
-from gaitmon.io import read_imu_csv, write_events_csv, write_table_csv
+from gaitmon.io import write_events_csv, write_table_csv
 from gaitmon.live import LiveSession, SensorStatus
 from gaitmon.pipeline import detect_events
 from gaitmon.report import write_report
@@ -95,11 +95,3 @@ def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSessi
         written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=live.gaps))
     result.written = written
     return written
-
-
-def analyze_file(path: Path, out_dir: Path, placement: str = "shank") -> AnalysisResult:
-    """Read a samples CSV, detect, write the tables; raises InputError on bad input."""
-    samples = read_imu_csv(path)
-    result = analyze_samples(samples, placement=placement, source=path)
-    write_outputs(result, out_dir)
-    return result

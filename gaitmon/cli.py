@@ -162,32 +162,6 @@ def _accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trend(args: argparse.Namespace) -> int:
-    from gaitmon.analysis import FLAG_COLUMNS, segment_reps, session_scale_flags
-    from gaitmon.io import read_table_csv, write_table_csv
-    from gaitmon.steps import STEP_COLUMNS
-
-    sessions = []
-    for folder in map(Path, args.sessions):
-        path = folder / "steps.csv" if folder.is_dir() else folder
-        rows = read_table_csv(path)
-        missing = [c for c in STEP_COLUMNS if rows and c not in rows[0]]
-        if missing:
-            raise InputError(path, None, f"not a gaitmon steps table: missing column(s) {', '.join(missing)}")
-        reps = segment_reps(rows)
-        print(f"{folder}: {len(rows)} steps, {len(reps)} reps")
-        sessions.append((str(folder), reps))
-    flags = session_scale_flags(sessions)
-    for flag in flags:
-        print(f"{'FLAG' if flag.alarm else 'note'} [sessions, after {flag.session}] {flag.message}")
-    if not flags:
-        print(f"no session-scale flag (needs at least 4 sessions with reps; got "
-              f"{sum(1 for _, reps in sessions if reps)})")
-    if args.out:
-        write_table_csv(Path(args.out), [{**f.row(), "rep": f.session} for f in flags], list(FLAG_COLUMNS))
-    return 0
-
-
 def _demo(args: argparse.Namespace) -> int:
     from gaitmon.demo import run_demo
 
@@ -284,12 +258,6 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--flag-seeds", type=int, default=10, help="seeds per scenario and rate for --flags")
     accuracy.add_argument("--flag-reps", type=int, default=8, help="reps per simulated session for --flags (default 8)")
     accuracy.set_defaults(run=_accuracy)
-
-    trend = commands.add_parser("trend", help="strength-balance flags across an athlete's sessions (oldest first)")
-    trend.add_argument("sessions", nargs="+", metavar="SESSION",
-                       help="gaitmon analyze output folders (or their steps.csv), oldest first")
-    trend.add_argument("--out", metavar="FILE", help="also write the flags as CSV (rep column = session)")
-    trend.set_defaults(run=_trend)
 
     from gaitmon.sources.families import FAMILIES
 

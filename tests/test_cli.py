@@ -120,26 +120,3 @@ def test_demo_runs_headless(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "agreement with the simulator's ground truth" in result.stdout
     assert (tmp_path / "demo" / "steps.csv").exists()
-
-
-def test_trend_across_sessions(tmp_path):
-    """Weeks of sessions as analyze outputs: swing side stalls after week 3, push keeps rising."""
-    from gaitmon.io import write_table_csv
-    from gaitmon.steps import STEP_COLUMNS
-    from tests.test_strength_balance import _session
-
-    folders = []
-    for week in range(6):
-        steps = _session([20.0 * (1 + 0.02 * min(week, 2))] * 3, [3.0 * (1 + 0.02 * week)] * 3, seed=week)
-        folder = tmp_path / f"week{week + 1}"
-        folder.mkdir()
-        write_table_csv(folder / "steps.csv", steps, list(STEP_COLUMNS))
-        folders.append(str(folder))
-    result = gaitmon("trend", *folders, "--out", str(tmp_path / "flags.csv"))
-    assert result.returncode == 0, result.stderr
-    assert "FLAG [sessions" in result.stdout and "swing speed has stopped rising" in result.stdout
-    assert "swing_plateau" in (tmp_path / "flags.csv").read_text()
-    bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2\n")
-    result = gaitmon("trend", str(bad))
-    assert result.returncode == 2 and "not a gaitmon steps table" in result.stderr

@@ -222,18 +222,16 @@ def test_a_kill_leaves_an_unclosed_but_whole_session(recordings, tmp_path, capsy
     assert "was not closed" in capsys.readouterr().err
 
 
-def test_recording_refuses_to_overwrite_and_live_goes_on(recordings, tmp_path):
+def test_recording_refuses_to_overwrite(recordings, tmp_path, capsys):
+    """A folder that holds a recording is refused before anything starts; nothing in it changes."""
     folder, _ = recordings("gaitmon_diy")
-    before = (folder / JOURNAL_FILE).read_bytes()
     copy = tmp_path / "again"
     shutil.copytree(folder, copy)
-    warnings, lines = [], []
-    pair = emulated_pair("gaitmon_diy", "balanced", seed=0, rate_hz=200.0)
-    assert run_live({"left": "L"}, copy, emulated=pair, duration_s=5.0, virtual_clock=True,
-                    print_fn=lines.append, warn_fn=warnings.append, athlete="X") == 0
-    assert len(warnings) == 1 and "already holds a recording" in warnings[0]
-    assert (copy / JOURNAL_FILE).read_bytes() == before
-    assert any("samples" in line for line in lines)  # the live session ran
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    assert main(["live", "--left", "L", "--emulated", "gaitmon_diy", "--virtual-clock", "--duration", "2",
+                 "--out", str(copy)]) == 2
+    assert "already holds a recording" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
 
 
 def test_samples_in_the_replay_are_the_decoded_stream(recordings):
