@@ -22,20 +22,18 @@ import asyncio
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.dashboard.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.live import LiveSession
-from gaitmon.session import journal
-from gaitmon.session.folder import JOURNAL_FILE, default_session_dir, read_meta
+from gaitmon.session.folder import default_session_dir, read_meta
 from gaitmon.session.history import default_data_dir
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
 from gaitmon.sources import ble
-from gaitmon.sources.replay import feed
+from gaitmon.sources.replay import replay_session
 from gaitmon.sources.virtual import EmulatedPair, emulated_pair
 from gaitmon.sources.virtual.clock import run_virtual
 
@@ -229,10 +227,6 @@ class _LiveAthlete:
         self.model.add_mark(self.recorder.mark({"kind": "rep"}))
 
 
-class _Halted(Exception):
-    """The engine is stopping: the replay ends here."""
-
-
 class _ReplayAthlete:
     """An athlete replayed from a session folder, in a thread of its own (the journal is read in one go)."""
 
@@ -269,42 +263,28 @@ class _ReplayAthlete:
         await done
 
     def _replay(self, halt: threading.Event) -> None:
-        path = self.folder / JOURNAL_FILE
-        scan = journal.JournalScan(path)
-        problems: list[str] = []
-        marks: list[tuple[float, dict]] = []
         shown_marks = 0
         next_update = -math.inf
-        start: tuple[float, float] | None = None  # (first record time, wall clock then)
 
-        def pace(record: journal.Record) -> None:
-            nonlocal shown_marks, next_update, start
-            if halt.is_set():
-                raise _Halted
-            if record.t != record.t:  # channel declarations carry no time
-                return
-            if self.speed is not None:
-                start = start or (record.t, time.monotonic())
-                wait = start[1] + (record.t - start[0]) / self.speed - time.monotonic()
-                if wait > 0 and halt.wait(wait):
-                    raise _Halted
-            self.now = max(self.now, record.t)
+        def show_marks(marks: list[tuple[float, dict]]) -> None:
+            nonlocal shown_marks
+            for t, _ in marks[shown_marks:]:
+                self.model.add_mark(t)
+            shown_marks = len(marks)
+
+        def advance(t: float, marks: list[tuple[float, dict]]) -> None:
+            nonlocal next_update
+            self.now = max(self.now, t)
             if self.now >= next_update:
                 next_update = self.now + FLUSH_INTERVAL_S
-                for t, _ in marks[shown_marks:]:
-                    self.model.add_mark(t)
-                shown_marks = len(marks)
+                show_marks(marks)
                 self.model.update(self.now, self.state)
 
-        try:
-            feed(journal.iter_records(path, scan), self.live, scan, problems, marks, pace)
-        except _Halted:
-            pass
-        self.live.finish()
-        for problem in ([scan.describe()] if scan.damage else []) + problems:
+        replayed = replay_session(self.folder, self.speed, live=self.live, keep_samples=False, halt=halt,
+                                  on_time=advance)
+        for problem in replayed.problems:
             self.on_error(problem)
-        for t, _ in marks[shown_marks:]:
-            self.model.add_mark(t)
+        show_marks(replayed.marks)
         self.model.analyse_now(self.now, self.state)
 
     def tick(self) -> None:

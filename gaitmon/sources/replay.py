@@ -12,6 +12,7 @@ sensor setup) is skipped and listed in :attr:`ReplayedSession.problems`; everyth
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -89,16 +90,28 @@ def _setup(data: dict) -> StreamSetup:
     return setup
 
 
-class _Pacer:
-    """Sleeps so that records are fed at ``speed``× their recorded pace; reports progress."""
+class ReplayStopped(Exception):
+    """The replay was asked to stop (its ``halt`` event was set)."""
 
-    def __init__(self, speed: float | None, size: int, progress: Callable[[float, float], None] | None):
+
+class _Pacer:
+    """Sleeps so that records are fed at ``speed``× their recorded pace; reports time and progress.
+
+    ``halt`` (a :class:`threading.Event`) stops the replay between records and cuts a wait short;
+    ``on_time(t)`` sees the session time of every timed record.
+    """
+
+    def __init__(self, speed: float | None, size: int, progress: Callable[[float, float], None] | None,
+                 halt: threading.Event | None = None, on_time: Callable[[float], None] | None = None):
         self.speed, self.size, self.progress = speed, max(size, 1), progress
+        self.halt, self.on_time = halt, on_time
         self.t0: float | None = None
         self.wall0 = time.monotonic()
         self.next_report = self.wall0 + PROGRESS_EVERY_S
 
     def __call__(self, record: journal.Record) -> None:
+        if self.halt is not None and self.halt.is_set():
+            raise ReplayStopped
         if record.t != record.t:  # channel declarations carry no time
             return
         if self.t0 is None:
@@ -107,15 +120,25 @@ class _Pacer:
         if self.speed is not None:
             due = self.wall0 + (record.t - self.t0) / self.speed
             if due > now:
-                time.sleep(due - now)
+                self._sleep(due - now)
                 now = due
+        if self.on_time is not None:
+            self.on_time(record.t)
         if self.progress is not None and now >= self.next_report:
             self.next_report = now + PROGRESS_EVERY_S
             self.progress(record.offset / self.size, record.t)
 
+    def _sleep(self, seconds: float) -> None:
+        if self.halt is None:
+            time.sleep(seconds)
+        elif self.halt.wait(seconds):
+            raise ReplayStopped
+
 
 def replay_session(folder: Path, speed: float | None = None, live: LiveSession | None = None,
-                   progress: Callable[[float, float], None] | None = None) -> ReplayedSession:
+                   progress: Callable[[float, float], None] | None = None, keep_samples: bool = True,
+                   halt: threading.Event | None = None,
+                   on_time: Callable[[float, list[tuple[float, dict]]], None] | None = None) -> ReplayedSession:
     """Replay a session folder into ``live`` (a new :class:`LiveSession` when None).
 
     Parameters
@@ -126,6 +149,13 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
         Pace as a multiple of real time; None: as fast as possible.
     progress : callable, optional
         ``progress(fraction_of_file_done, session_time_s)`` every couple of seconds.
+    keep_samples : bool
+        Keep every decoded sample in :attr:`ReplayedSession.store` (it becomes the session's
+        block listener); False leaves ``live``'s own listener in place and the store empty.
+    halt : threading.Event, optional
+        Set it to stop the replay early; what was fed so far is finished and returned.
+    on_time : callable, optional
+        ``on_time(session_time_s, marks_so_far)`` for every timed record (e.g. a view's clock).
 
     Raises
     ------
@@ -139,13 +169,16 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
         raise InputError(folder, None, f"session has no {JOURNAL_FILE} (nothing was recorded)")
     live = live if live is not None else LiveSession(meta.athlete, meta.placement)
     store = SampleStore()
-    live.block_listener = store
+    if keep_samples:
+        live.block_listener = store
     scan = journal.JournalScan(path)
     session = ReplayedSession(folder, meta, live, store, scan)
+    tick = None if on_time is None else (lambda t: on_time(t, session.marks))
     try:
-        size = path.stat().st_size
-        records = journal.iter_records(path, scan)
-        feed(records, live, scan, session.problems, session.marks, _Pacer(speed, size, progress))
+        pacer = _Pacer(speed, path.stat().st_size, progress, halt, tick)
+        feed(journal.iter_records(path, scan), live, scan, session.problems, session.marks, pacer)
+    except ReplayStopped:
+        pass
     except journal.JournalFormatError as exc:
         raise InputError(path, "offset 0", str(exc).split(": ", 1)[-1]) from None
     except OSError as exc:
