@@ -83,15 +83,18 @@ def live_result(live: LiveSession, source: Path | str) -> AnalysisResult:
                           strength_balance(steps))
 
 
-def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession,
+def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession | None = None,
                           samples: dict | None = None, meta: SessionMeta | None = None) -> list[Path]:
-    """The ``analyze`` tables plus ``gaps.csv``, ``health.csv`` and, given samples, ``report.html``."""
+    """The ``analyze`` tables, ``gaps.csv`` and ``health.csv`` of a live (or replayed) session, and,
+    given samples, ``report.html``."""
     written = write_outputs(result, out_dir)
-    gaps, health = out_dir / "gaps.csv", out_dir / "health.csv"
-    write_table_csv(gaps, [asdict(g) for g in live.gaps], list(GAP_COLUMNS))
-    write_table_csv(health, [s.as_dict() for s in live.health().values()], list(SensorStatus.__dataclass_fields__))
-    written += [gaps, health]
+    if live is not None:
+        gaps, health = out_dir / "gaps.csv", out_dir / "health.csv"
+        write_table_csv(gaps, [asdict(g) for g in live.gaps], list(GAP_COLUMNS))
+        write_table_csv(health, [s.as_dict() for s in live.health().values()], list(SensorStatus.__dataclass_fields__))
+        written += [gaps, health]
     if samples:
-        written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=live.gaps))
+        gap_marks = live.gaps if live is not None else ()
+        written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=gap_marks))
     result.written = written
     return written

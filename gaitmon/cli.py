@@ -37,30 +37,20 @@ def _progress(fraction: float, t: float) -> None:
     print(f"  ... {100 * fraction:3.0f} % ({t:.0f} s of session)", file=sys.stderr, flush=True)
 
 
-def _write_loaded(loaded, out: Path) -> list[Path]:
-    from gaitmon.analyze import write_outputs, write_session_outputs
-    from gaitmon.report import write_report
-
-    if loaded.live is not None:
-        return write_session_outputs(out, loaded.result, loaded.live, loaded.samples, loaded.meta)
-    written = write_outputs(loaded.result, out)
-    written.append(write_report(out / "report.html", loaded.result, loaded.samples, meta=loaded.meta))
-    loaded.result.written = written
-    return written
-
-
 def _analyze(args: argparse.Namespace) -> int:
+    from gaitmon.analyze import write_session_outputs
     from gaitmon.session.loader import load
 
     started = time.perf_counter()
     loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
-    written = _write_loaded(loaded, Path(args.out))
+    written = write_session_outputs(Path(args.out), loaded.result, loaded.live, loaded.samples, loaded.meta)
     print(loaded.result.summary())
     print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
     return _report_problems(loaded)
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from gaitmon.analyze import write_session_outputs
     from gaitmon.session.loader import kind_of, load
 
     folder = Path(args.session)
@@ -73,7 +63,7 @@ def _replay(args: argparse.Namespace) -> int:
     loaded = load(folder, speed=speed, progress=_progress)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else folder / "replay"
-    written = _write_loaded(loaded, out)
+    written = write_session_outputs(out, loaded.result, loaded.live, loaded.samples, loaded.meta)
     print(loaded.result.summary())
     duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values()), default=0.0)
     print(f"replayed {duration:.1f} s of session in {elapsed:.1f} s "

@@ -259,8 +259,8 @@ def iter_records(path: Path, scan: JournalScan | None = None) -> Iterator[Record
         scan.records += 1
         if record.kind == CLOSE:
             scan.closed = True
-        if record.t == record.t:
-            scan.last_t = record.t if scan.last_t != scan.last_t else max(scan.last_t, record.t)
+        if record.t == record.t and not record.t <= scan.last_t:  # NaN: no time yet / no time here
+            scan.last_t = record.t
         yield record
 
 

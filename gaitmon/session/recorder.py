@@ -98,6 +98,8 @@ class SessionRecorder:
         self._append(journal.json_record(journal.STATE, t, {
             "role": role, "state": state, "detail": detail, "address": address, "battery_pct": battery_pct}))
         self.sink.on_state(role, state, detail, address=address, battery_pct=battery_pct)
+        if address:
+            self.meta.sensors.setdefault(role, SensorInfo(role)).address = address
         self._flush(t)
 
     def on_configured(self, role: str, setup, host_t: float) -> None:
@@ -157,14 +159,10 @@ class SessionRecorder:
 
     # -- internals -----------------------------------------------------------------------------------
     def _note_sensor(self, role: str, setup) -> None:
-        info = self.meta.sensors.get(role) or SensorInfo(role)
+        info = self.meta.sensors.setdefault(role, SensorInfo(role))
         if (info.family, info.rate_hz) != (setup.family, setup.rate_hz):
             info.family, info.rate_hz = setup.family, setup.rate_hz
             info.label = FAMILIES[setup.family].label
-            status = getattr(self.sink, "status", {}).get(role)
-            if status is not None and status.address:
-                info.address = status.address
-            self.meta.sensors[role] = info
             self._save_meta()
 
     def _save_meta(self) -> None:
