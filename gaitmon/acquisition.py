@@ -129,21 +129,32 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
         if recorder is not None:
             recorder.close()
     live.finish()
-    result = live_result(live, f"<live {athlete or 'session'}>")
-    print_fn(result.summary())
-    for line in health_lines(live):
-        print_fn(line)
-    written = write_session_outputs(out_dir, result, live, store.samples(), meta)
-    print_fn(f"wrote {', '.join(str(p) for p in written)}")
-    if recorder is not None and recorder.saved and add_to_history and not athlete.strip():
-        print_fn("not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later")
-    elif recorder is not None and recorder.saved and add_to_history:
-        with History(history_db) as history:
-            outcome = history.add_session(meta, result.steps, source_path=str(out_dir))
-        print_fn(f"athlete history: session {outcome} in {history.path}")
+    finish_session(out_dir, live, store.samples(), meta, saved=recorder is not None and recorder.saved,
+                   history_db=history_db if add_to_history else False, print_fn=print_fn)
     health = live.health()
     failed = [s for s in health.values() if s.state == "failed"]
     return 1 if failed and len(failed) == len(health) else 0
+
+
+def finish_session(out_dir: Path, live: LiveSession, samples: dict, meta: SessionMeta, saved: bool,
+                   history_db: Path | None | bool = None, print_fn=print):
+    """The end of a live session: summary and health printed, tables and report written into
+    ``out_dir``, and, when it was ``saved`` (recorded), the session added to the athlete history
+    (``history_db``; None: the data directory's, False: not at all). ``live`` must be finished.
+    Returns the :class:`~gaitmon.analyze.AnalysisResult`."""
+    result = live_result(live, f"<live {meta.athlete or 'session'}>")
+    print_fn(result.summary())
+    for line in health_lines(live):
+        print_fn(line)
+    written = write_session_outputs(out_dir, result, live, samples, meta)
+    print_fn(f"wrote {', '.join(str(p) for p in written)}")
+    if saved and history_db is not False and not meta.athlete.strip():
+        print_fn("not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later")
+    elif saved and history_db is not False:
+        with History(history_db) as history:
+            outcome = history.add_session(meta, result.steps, source_path=str(out_dir))
+        print_fn(f"athlete history: session {outcome} in {history.path}")
+    return result
 
 
 def health_lines(live: LiveSession) -> list[str]:

@@ -155,7 +155,12 @@ def _accuracy(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from gaitmon.demo import run_demo
 
-    return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate)
+    if not 1 <= args.athletes <= 6:
+        raise InputError("gaitmon demo", "--athletes", f"{args.athletes}: give 1 to 6")
+    if args.reps < 1:
+        raise InputError("gaitmon demo", "--reps", f"{args.reps}: give at least 1")
+    return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate,
+                    athletes=args.athletes, headless=True if args.headless else None, n_reps=args.reps)
 
 
 def _scan(args) -> int:
@@ -275,11 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="with --emulated: run as fast as possible on a virtual clock")
     live.set_defaults(run=_live)
 
-    demo = commands.add_parser("demo", help="stream a simulated sprint session through the live core (no sensor needed)")
+    demo = commands.add_parser("demo", help="the dashboard on emulated sensors streaming a simulated sprint session "
+                               "(no sensor needed; headless with a PNG when there is no display)")
     demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="swing_plateau")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--rate", type=float, default=500.0)
-    demo.add_argument("--out", default="gaitmon-demo", metavar="DIR", help="output folder (default ./gaitmon-demo)")
+    demo.add_argument("--rate", type=float, metavar="HZ", help="sensor rate (default: the DIY board's 1000 Hz)")
+    demo.add_argument("--reps", type=int, default=8, help="reps in the simulated session (default 8)")
+    demo.add_argument("--athletes", type=int, default=1, metavar="N",
+                      help="emulated athletes on the one laptop (default 1; switch with A)")
+    demo.add_argument("--headless", action="store_true",
+                      help="no window, even with a display: virtual clock, printed summary, dashboard.png")
+    demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
+                      help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
     demo.set_defaults(run=_demo)
     return parser
 

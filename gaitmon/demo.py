@@ -1,84 +1,119 @@
-"""``gaitmon demo``: a simulated two-shank sprint session streamed through the live core, headless.
+"""``gaitmon demo``: the main job on its embedded default, no sensor needed.
 
-No sensor and no screen needed. The simulator's samples are cut into notification-sized blocks and
-fed, in time order, to one :class:`~gaitmon.pipeline.LegPipeline` per leg — the same objects the
-live engine uses — while a running summary is printed. At the end the detected events are scored
-against the simulator's ground truth and the tables are written like ``gaitmon analyze`` does.
+Two emulated shank sensors (bleak's ``backend=`` hook, :mod:`gaitmon.sources.virtual`) stream a
+simulated sprint session — :data:`DEMO_REPS` reps of the ``swing_plateau`` scenario by default,
+all realism switches on — through the real BLE code path into the dashboard engine, which records
+it like ``gaitmon live`` does. With a display the dashboard shows it in real time. Without one (or
+with ``--headless``) the engine runs on a virtual clock as fast as the CPU allows, prints the live
+status and the summary (steps, reps, flags), and paints the dashboard into ``dashboard.png`` at the
+last rep's top-speed phase.
 """
 
 from __future__ import annotations
 
-import heapq
+import sys
 from pathlib import Path
 
-import numpy as np
-
-from gaitmon.analysis import strength_balance
-from gaitmon.analyze import AnalysisResult, write_outputs
-from gaitmon.core import BACKEND, DetectorParams
-from gaitmon.evaluation import evaluate, format_report
-from gaitmon.io import write_events_csv, write_table_csv
-from gaitmon.pipeline import LegPipeline
-from gaitmon.steps import STEP_COLUMNS, build_steps
+from gaitmon.dashboard.engine import EmulatedSource, Engine
+from gaitmon.dashboard.model import VISIBLE_S, Snapshot
 
 #: Reps in the demo session: enough for the rep-scale flag to have its minimum evidence twice over.
 DEMO_REPS = 8
-#: Samples per block: what one BLE notification of a 500 Hz sensor typically carries.
-BLOCK_SAMPLES = 10
+#: Scenarios of the second, third… demo athlete (the first runs the one asked for).
+OTHER_SCENARIOS = ("balanced", "push_plateau", "swing_plateau")
+#: Steps of a leg into a rep when the picture is taken (top speed; a sprint rep has ~15–20 per leg).
+PICTURE_STEPS = 10
+#: Session seconds between headless status lines.
+REPORT_EVERY_S = 15.0
 
 
-def _blocks(samples: dict, block: int):
-    """(t_first, side, t, x) for every block of every leg, in time order (as they would arrive)."""
-    streams = []
-    for side, (t, x) in samples.items():
-        streams.append([(t[lo], side, t[lo:lo + block], x[lo:lo + block]) for lo in range(0, len(t), block)])
-    return heapq.merge(*streams, key=lambda item: item[0])
+def demo_sources(scenario: str, seed: int, rate_hz: float | None, athletes: int, realtime: bool,
+                 n_reps: int = DEMO_REPS) -> dict[str, EmulatedSource]:
+    """athlete name → emulated source: the first runs ``scenario``, others :data:`OTHER_SCENARIOS`."""
+    scenarios = [scenario] + [OTHER_SCENARIOS[i % len(OTHER_SCENARIOS)] for i in range(athletes - 1)]
+    return {f"Demo {chr(ord('A') + i)}": EmulatedSource("gaitmon_diy", chosen, seed=seed + i, rate_hz=rate_hz,
+                                                        realtime=realtime, sim_options={"n_reps": n_reps})
+            for i, chosen in enumerate(scenarios)}
 
 
-def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate_hz: float = 500.0,
-             report_every_s: float = 15.0, print_fn=print) -> int:
-    """Run the demo; returns the process exit status."""
-    from gaitmon.sim import SimConfig, simulate_session
+def _warn(message: str) -> None:
+    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
 
-    config = SimConfig.realistic(rate_hz, n_reps=DEMO_REPS)
-    session = simulate_session(scenario, seed=seed, config=config)
-    print_fn(f"gaitmon demo: simulated {scenario!r} session (seed {seed}, {rate_hz:g} Hz, all realism switches on), "
-             f"event core: {BACKEND}")
-    legs = {side: LegPipeline(side, DetectorParams(sample_rate_hz=rate_hz)) for side in session.samples}
-    events = []
-    next_report = report_every_s
-    for t_first, side, t, x in _blocks(session.samples, BLOCK_SAMPLES):
-        events += legs[side].feed(t, x)
-        if t_first >= next_report:
-            steps = build_steps(events, sides=legs)
-            recent = [r for r in steps if r["ic_s"] > t_first - report_every_s]
-            print_fn(_status_line(t_first, steps, recent))
-            next_report += report_every_s
 
-    events.sort()
-    steps = build_steps(events, sides=legs)
-    result = AnalysisResult(Path(f"<demo {scenario} seed {seed}>"), "shank", sorted(legs), events, steps,
-                            strength_balance(steps))
-    print_fn(result.summary())
-    truth = [e for e in session.events if e.kind in ("TO", "IC")]
-    print_fn("agreement with the simulator's ground truth (synthetic data):")
-    print_fn(format_report(evaluate(events, truth, 0.05, sample_rate_hz=rate_hz)))
+class PictureMoments:
+    """Keeps, per athlete, a snapshot taken :data:`PICTURE_STEPS` steps into each running rep (the
+    latest rep's wins): what the coach would see at top speed."""
 
-    written = write_outputs(result, out_dir)
-    write_events_csv(out_dir / "truth_events.csv", session.events)
-    write_table_csv(out_dir / "truth_steps.csv", session.steps, list(session.steps[0]) if session.steps else list(STEP_COLUMNS))
-    print_fn(f"wrote {', '.join(str(p) for p in written)} and the simulator's truth to {out_dir}")
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.best: dict[str, Snapshot] = {}
+        self._taken: dict[str, int] = {}
+
+    def __call__(self, session_s: float) -> None:
+        for name in self.engine.athletes:
+            snap = self.engine.snapshot(name, VISIBLE_S)
+            leg = snap.balance.get("left")
+            if (snap.current_rep is None or snap.current_rep_over or leg is None
+                    or len(leg.steps_swing.x) < PICTURE_STEPS or self._taken.get(name) == snap.current_rep):
+                continue
+            self._taken[name] = snap.current_rep
+            self.best[name] = snap
+
+
+def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate_hz: float | None = None,
+             athletes: int = 1, headless: bool | None = None, n_reps: int = DEMO_REPS, print_fn=print) -> int:
+    """Run the demo (recordings and outputs under ``out_dir``); returns the process exit status."""
+    from gaitmon.core import BACKEND
+
+    if headless is None:
+        headless = not _display()
+    sources = demo_sources(scenario, seed, rate_hz, athletes, realtime=not headless, n_reps=n_reps)
+    print_fn(f"gaitmon demo: {len(sources)} athlete(s) on emulated gaitmon DIY shank sensors through the BLE "
+             f"path; scenario {scenario!r} (seed {seed}), {n_reps} reps, all realism switches on; "
+             f"event core: {BACKEND}; recordings under {out_dir}")
+    if not headless:
+        from gaitmon.dashboard.window import run_window
+
+        engine = Engine(sources, sessions_dir=out_dir, on_error=_warn, on_message=print_fn, history_db=False)
+        return run_window(engine)
+    return _run_headless(out_dir, sources, print_fn)
+
+
+def _display() -> bool:
+    try:
+        from gaitmon.dashboard.window import display_available
+    except ImportError:  # Qt cannot load here: headless it is
+        return False
+    return display_available()
+
+
+def _run_headless(out_dir: Path, sources: dict[str, EmulatedSource], print_fn) -> int:
+    next_report = [REPORT_EVERY_S]
+    moments: PictureMoments | None = None
+
+    def tick(session_s: float) -> None:
+        moments(session_s)
+        if session_s >= next_report[0]:
+            next_report[0] += REPORT_EVERY_S
+            for name in engine.athletes:
+                print_fn(engine.status_line(name))
+
+    engine = Engine(sources, sessions_dir=out_dir, on_error=_warn, on_message=print_fn, history_db=False,
+                    on_tick=tick)
+    moments = PictureMoments(engine)
+    engine.run_to_end()
+    if engine.failure is not None:
+        raise engine.failure
+    first = engine.athletes[0]
+    snap = moments.best.get(first) or engine.snapshot(first, VISIBLE_S)
+    try:
+        from gaitmon.dashboard.window import save_png
+
+        picture = save_png(snap, out_dir / "dashboard.png", athletes=engine.athletes)
+    except (ImportError, RuntimeError, OSError) as error:
+        _warn(f"could not paint the dashboard picture ({type(error).__name__}: {error}); "
+              f"the recordings and tables above are complete")
+        return 1
+    rep = f"rep {snap.current_rep}, " if snap.current_rep is not None else ""
+    print_fn(f"dashboard picture ({first}, {rep}t = {snap.session_s:.0f} s): {picture}")
     return 0
-
-
-def _status_line(t_now: float, steps: list[dict], recent: list[dict]) -> str:
-    def median(key, scale=1.0, fmt="5.0f"):
-        values = np.array([r[key] for r in recent], dtype=float) * scale
-        values = values[np.isfinite(values)]
-        return format(np.median(values), fmt) if len(values) else "    -"
-
-    peaks = np.array([r["swing_peak_rad_s"] for r in recent], dtype=float)
-    peaks = peaks[np.isfinite(peaks)]
-    peak = f"{peaks.max():4.1f}" if len(peaks) else "   -"
-    return (f"t={t_now:6.1f} s  steps {len(steps):4d}  last {len(recent):3d}: contact {median('contact_s', 1e3)} ms  "
-            f"step {median('step_hz', fmt='4.1f')} Hz  max swing peak {peak} rad/s")

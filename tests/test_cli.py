@@ -115,8 +115,22 @@ def test_real_dataset_through_the_cli(foot_dataset, tmp_path):
     assert (tmp_path / "steps.csv").exists()
 
 
-def test_demo_runs_headless(tmp_path):
-    result = gaitmon("demo", "--out", str(tmp_path / "demo"))
+def test_demo_without_a_display_runs_headless_and_paints_the_dashboard(tmp_path, monkeypatch):
+    """No DISPLAY: the demo streams the emulated sensors on a virtual clock, records, prints the
+    summary and writes dashboard.png."""
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    out = tmp_path / "demo"
+    result = gaitmon("demo", "--reps", "6", "--rate", "500", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "agreement with the simulator's ground truth" in result.stdout
-    assert (tmp_path / "demo" / "steps.csv").exists()
+    assert "Traceback" not in result.stderr and "Qt:" not in result.stderr
+    assert "6 reps" in result.stdout and "FLAG" in result.stdout
+    assert "dashboard picture" in result.stdout
+    picture = out / "dashboard.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 50_000
+    (session,) = out.glob("Demo-A_*")
+    for name in ("session.json", "journal.gmj", "steps.csv", "reps.csv", "flags.csv", "report.html"):
+        assert (session / name).exists(), name
+    replayed = gaitmon("replay", str(session), "--headless", "--out", str(tmp_path / "replayed"))
+    assert replayed.returncode == 0, replayed.stderr
+    assert (tmp_path / "replayed" / "steps.csv").read_text() == (session / "steps.csv").read_text()

@@ -43,7 +43,14 @@ def _same(a, b) -> bool:
 
 
 def _last_rows(steps: list[dict]) -> dict[str, dict]:
-    return {row["side"]: row for row in steps}
+    """Per side, the last row whose contact, flight, push and swing peak are all known (else the last)."""
+    known = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
+    last = {}
+    for side in {row["side"] for row in steps}:
+        rows = [row for row in steps if row["side"] == side]
+        complete = [row for row in rows if not any(np.isnan(row[k]) for k in known)]
+        last[side] = (complete or rows)[-1]
+    return last
 
 
 def _rep_table(balance) -> list[dict]:

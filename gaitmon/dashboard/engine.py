@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.dashboard.model import DashboardModel, RecordingState, Snapshot
-from gaitmon.live import LiveSession
+from gaitmon.live import LiveSession, SampleStore
 from gaitmon.session.folder import default_session_dir, read_meta
 from gaitmon.session.history import default_data_dir
 from gaitmon.session.meta import SensorInfo, SessionMeta
@@ -47,6 +47,7 @@ class LiveSource:
     sensors: Mapping[str, str]
     rate_hz: float | None = None
     backends: tuple | None = None
+    duration_s: float | None = None  # stop after this long (None: until stopped)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,10 @@ class _LiveAthlete:
     """An athlete on sensors (real or emulated): relay → recorder → live session → model."""
 
     def __init__(self, name: str, source: LiveSource | EmulatedSource, model_for: Callable[[float], DashboardModel],
-                 sessions_dir: Path, placement: str, on_error: Callable[[str], None]):
+                 sessions_dir: Path, placement: str, on_error: Callable[[str], None], ending: Callable[..., None],
+                 folder: Path | None = None):
         self.name, self.placement, self.sessions_dir, self.on_error = name, placement, sessions_dir, on_error
+        self.ending, self.first_folder = ending, folder
         if isinstance(source, EmulatedSource):
             pair = source.pair()
             self.sensors = pair.addresses
@@ -177,51 +180,77 @@ class _LiveAthlete:
             self.label = f"emulated:{pair.family}"
         else:
             self.sensors = dict(source.sensors)
-            self.rate_hz, self.duration_s = source.rate_hz, None
+            self.rate_hz, self.duration_s = source.rate_hz, source.duration_s
             self.backends = source.backends or (None, None)
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
         self.relay = _Relay()
+        self.saved_folder: Path | None = None
 
     def open(self, clock: Callable[[], float], record: bool) -> None:
         self.clock = clock
         self._new_session(record)
 
     def _new_session(self, record: bool) -> None:
-        meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
-                           sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
+        self.meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
+                                sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
         self.live = LiveSession(self.name, self.placement)
         self.model.attach(self.live)
-        folder = default_session_dir(self.sessions_dir, meta) if record else None
-        self.recorder = SessionRecorder(self.live, folder, meta, self.clock, on_error=self.on_error)
+        self.folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if record else None
+        if record:
+            self.first_folder = None
+        self.store = store = SampleStore() if record else None
+        if store is not None:
+            show = self.live.block_listener
+
+            def keep(role: str, blocks) -> None:
+                show(role, blocks)
+                store(role, blocks)
+
+            self.live.block_listener = keep
+        self.recorder = SessionRecorder(self.live, self.folder, self.meta, self.clock, on_error=self.on_error)
         self.relay.switch(self.recorder, self.clock())
         self.show()
+
+    def _end_session(self, then_record: bool | None) -> None:
+        """Close the current session (its saved recording gets tables, report and history through
+        ``ending``) and, unless ``then_record`` is None, go on in a new one, recorded or not."""
+        recorder, live, store, meta, folder = self.recorder, self.live, self.store, self.meta, self.folder
+        if then_record is not None:
+            self._new_session(then_record)
+        recorder.close()
+        live.finish()
+        if recorder.saved and store is not None:
+            self.saved_folder = folder
+            self.ending(folder, live, store.samples(), meta)
 
     async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
         await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
                           backends=self.backends, connect_lock=connect_lock)
 
     def show(self) -> None:
-        self.model.update(self.recorder.now(), recording_state(self.recorder))
+        state = recording_state(self.recorder)
+        if state.state == "off" and self.saved_folder is not None:
+            state = RecordingState("stopped", str(self.saved_folder))
+        self.model.update(self.recorder.now(), state)
 
     def tick(self) -> None:
         self.recorder.tick()
         self.show()
 
     def close(self) -> None:
-        self.live.finish()
-        self.recorder.close()
-        self.model.analyse_now(self.recorder.now(), recording_state(self.recorder))
+        self._end_session(then_record=None)
+        self.show()
+        self.model.analyse_now(self.recorder.now())
 
     # -- commands (on the loop) -------------------------------------------------------------------------
     def start_recording(self) -> None:
         if not self.recorder.recording:
-            self.recorder.close()
-            self._new_session(record=True)
+            self._end_session(then_record=True)
 
     def stop_recording(self) -> None:
-        self.recorder.close()
-        self.show()
+        if self.recorder.recording:
+            self._end_session(then_record=False)
 
     def mark_rep(self) -> None:
         self.model.add_mark(self.recorder.mark({"kind": "rep"}))
@@ -324,6 +353,16 @@ class Engine:
         Trace history of each model, s.
     on_error : callable
         Receives one-line messages (a recording that failed, damage in a replayed journal).
+    on_message : callable
+        Receives what a finished recording prints (summary, health, files written, history).
+    history_db : Path, None or False
+        Where finished recordings of named athletes go (None: the data directory's; False: nowhere).
+    folders : Mapping, optional
+        athlete name → the folder of that athlete's first recording (default: a new one in
+        ``sessions_dir``).
+    on_tick : callable, optional
+        ``on_tick(session_s)``, called on the engine thread after each housekeeping round (every
+        0.25 s): headless status lines, snapshots for a picture.
 
     Raises
     ------
@@ -334,13 +373,17 @@ class Engine:
     """
 
     def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
-                 placement: str = "shank", window_s: float = 10.0, on_error: Callable[[str], None] = log.error):
+                 placement: str = "shank", window_s: float = 10.0, on_error: Callable[[str], None] = log.error,
+                 on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
+                 on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None):
         sources = list(athletes.values())
         virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
         if any(virtual) and not all(virtual):
             raise ValueError("a virtual-clock emulated source cannot share the engine with real-time sources")
         self._virtual = bool(sources) and all(virtual)
         self._record = record
+        self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
+        self._closing = False
         sessions_dir = Path(sessions_dir) if sessions_dir is not None else default_data_dir() / "sessions"
 
         def model_for(name: str) -> Callable[[float], DashboardModel]:
@@ -352,7 +395,8 @@ class Engine:
             if isinstance(source, ReplaySource):
                 self._athletes[name] = _ReplayAthlete(name, source, model_for(name), on_error)
             else:
-                self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error)
+                self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
+                                                    self._finish_recording, (folders or {}).get(name))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._halt = threading.Event()
@@ -442,16 +486,39 @@ class Engine:
             await asyncio.gather(*(a.run(self._stop, connect_lock, self._halt) for a in self._athletes.values()))
         finally:
             self._loop = None
+            self._closing = True
             self._halt.set()
             chores.cancel()
             for athlete in self._athletes.values():
                 athlete.close()
 
     async def _housekeeping(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             for athlete in self._athletes.values():
                 athlete.tick()
+            if self._on_tick is not None:
+                self._on_tick(loop.time() - started)
+
+    def _finish_recording(self, folder: Path, live: LiveSession, samples: dict, meta: SessionMeta) -> None:
+        """Tables, report and history entry of a saved recording: in a worker thread while the
+        engine runs in real time (the stream must not wait seconds for a report), else at once."""
+        from gaitmon.acquisition import finish_session
+
+        def finish() -> None:
+            try:
+                finish_session(folder, live, samples, meta, saved=True, history_db=self._history_db,
+                               print_fn=self._on_message)
+            except Exception as exc:  # noqa: BLE001 - the recording itself is safe on disk
+                self._on_error(f"{folder}: the session's tables could not be written ({exc}); "
+                               f"`gaitmon analyze {folder}` makes them from the recording")
+
+        if self._virtual or self._closing:
+            finish()
+        else:
+            threading.Thread(target=finish, name="gaitmon-session-end").start()
 
     # -- the GUI's side ----------------------------------------------------------------------------------
     @property
@@ -464,6 +531,13 @@ class Engine:
     def snapshot(self, athlete: str, window_s: float | None = None) -> Snapshot:
         """What to draw for ``athlete`` now (thread-safe, never waits for the engine)."""
         return self._athletes[athlete].model.snapshot(window_s)
+
+    def status_line(self, athlete: str) -> str:
+        """The headless status line of a live or emulated athlete (links, rates, losses, contacts)."""
+        from gaitmon.acquisition import status_line
+
+        target = self._athletes[athlete]
+        return f"{athlete}: {status_line(target.live, target.recorder)}"
 
     def live(self, athlete: str) -> LiveSession:
         """The athlete's current live session (touch it from the engine thread or once it has ended)."""

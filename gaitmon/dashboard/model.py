@@ -47,6 +47,8 @@ from gaitmon.orientation import SagittalProjector
 from gaitmon.steps import build_steps
 from gaitmon.timing import SampleBlock
 
+#: Trace seconds on screen (the model keeps ``window_s``, more).
+VISIBLE_S = 5.0
 #: Event kinds drawn on the traces.
 MARKER_KINDS = ("TO", "MSW", "IC")
 #: Reps in the fallback (Theil–Sen) trend across reps, as in the rep-scale flag's window.
@@ -325,7 +327,7 @@ class Snapshot:
     legs : Mapping
         side → :class:`LegTrace`.
     latest : Mapping
-        side → the leg's latest :class:`Step` (its numbers fill in as TO and the other leg's landing come).
+        side → the leg's latest complete :class:`Step` (:func:`latest_steps`).
     reps : tuple of RepRow
         Finished reps, in order.
     balance : Mapping
@@ -375,9 +377,22 @@ def _median(values) -> float:
     return float(np.median(values)) if len(values) else math.nan
 
 
+#: What a step must have for the big numbers (contact ends at TO, flight at the other leg's IC).
+COMPLETE = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
+
+
 def latest_steps(steps: Sequence[dict]) -> dict[str, Step]:
-    """side → its last row of the step table."""
-    return {row["side"]: Step(**row) for row in steps}
+    """side → its last complete row of the step table (all of :data:`COMPLETE` known), else its last row.
+
+    A step's numbers fill in over the next ~0.3 s (toe-off, the other leg's landing); showing the
+    last complete one keeps the big numbers from blinking to "–" between steps.
+    """
+    latest: dict[str, Step] = {}
+    for row in steps:
+        complete = all(math.isfinite(row[key]) for key in COMPLETE)
+        if complete or row["side"] not in latest:
+            latest[row["side"]] = Step(**row)
+    return latest
 
 
 def flag_label(flag: Flag) -> str:

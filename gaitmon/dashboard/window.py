@@ -1,0 +1,773 @@
+"""The coach's window (Qt through pyqtgraph's binding shim): it draws :class:`Snapshot` s, nothing else.
+
+The window holds no session state. A ``QTimer`` on the GUI thread pulls the current athlete's
+:meth:`Engine.snapshot` (immutable, a few hundred µs) and draws it; buttons and keys send the
+engine's thread-safe commands, which never wait for the acquisition loop. :meth:`DashboardWindow.render`
+draws any snapshot, so a headless run can paint one into a PNG (:func:`save_png`).
+
+Drawing follows pyqtgraph's performance practice: 1-px cosmetic pens, numpy arrays to ``setData``,
+clip-to-view, peak downsampling (impact spikes stay visible), no OpenGL, and items made once and
+re-filled. Only the traces are redrawn every frame; the numbers, tables and strength-balance plots
+change only when a new analysis or health update arrives.
+
+Layout, top to bottom: controls and recording state; the flag banner (sentence and evidence); the
+current step's numbers for each leg in large type; traces (sagittal ω per leg with TO / MSW / IC
+markers, gaps shaded, hand marks dashed; accelerometer magnitude) beside the strength-balance plots
+(per leg: swing- and push-side output in % of the first rep, across reps and across the current
+rep's steps, with trend lines and their confidence fans); the rep table and sensor health.
+
+Keys (one hand, or a presenter clicker): Space / Page Down mark a rep, R starts or stops
+recording, A / Page Up switch athlete, T switches theme, F or F11 full screen, Esc leaves it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from gaitmon.dashboard.model import MARKER_KINDS, VISIBLE_S, RecordingState, Series, Snapshot, Step, TrendLine
+#: Redraws per second.
+FPS = 30
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of one theme (``#rrggbb``)."""
+
+    name: str
+    background: str
+    foreground: str
+    muted: str
+    panel: str
+    legs: dict
+    markers: dict
+    swing: str
+    push: str
+    alarm_bg: str
+    alarm_fg: str
+    note_bg: str
+    ok: str
+    warn: str
+    bad: str
+    gap: tuple
+
+
+#: Black on white with saturated colours: readable in sunlight (the default).
+OUTDOOR = Theme("outdoor", "#ffffff", "#000000", "#444444", "#ececec",
+                {"left": "#0046c8", "right": "#c83200"}, {"TO": "#00802b", "MSW": "#7a1fa2", "IC": "#d10000"},
+                "#6a00c8", "#000000", "#ffc400", "#000000", "#d8d8d8", "#00802b", "#b36b00", "#d10000",
+                (200, 0, 0, 60))
+#: Light on black for indoor or evening use.
+INDOOR = Theme("indoor", "#000000", "#f2f2f2", "#b0b0b0", "#1c1c1c",
+               {"left": "#5aa9ff", "right": "#ff8a3d"}, {"TO": "#3ddc84", "MSW": "#e08cff", "IC": "#ff5c5c"},
+               "#c792ff", "#f2f2f2", "#ffc400", "#000000", "#333333", "#3ddc84", "#ffc400", "#ff5c5c",
+               (255, 80, 80, 70))
+THEMES = {theme.name: theme for theme in (OUTDOOR, INDOOR)}
+
+#: Marker symbols: up for toe-off (the foot leaves), circle at mid-swing, down for initial contact.
+SYMBOLS = {"TO": "t1", "MSW": "o", "IC": "t"}
+#: The big numbers: (label, unit, Step attribute, scale, format).
+NUMBERS = (("CONTACT", "ms", "contact_s", 1e3, "{:.0f}"),
+           ("FLIGHT", "ms", "flight_s", 1e3, "{:.0f}"),
+           ("STEP FREQ", "Hz", "step_hz", 1.0, "{:.2f}"),
+           ("SWING PEAK", "rad/s", "swing_peak_rad_s", 1.0, "{:.1f}"),
+           ("PUSH", "BW", "push_force_bw", 1.0, "{:.2f}"))
+REP_COLUMNS = ("Rep", "Steps", "Contact ms", "Flight ms", "Step Hz", "Swing L", "Swing R", "Push L", "Push R",
+               "Flag")
+HEALTH_COLUMNS = ("Sensor", "State", "Rate Hz", "Lost", "Bad", "Battery")
+
+
+def display_available() -> bool:
+    """Whether a window can be shown (a desktop session; not ``QT_QPA_PLATFORM=offscreen``)."""
+    import os
+    import sys
+
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def application(offscreen: bool = False) -> QtWidgets.QApplication:
+    """The QApplication (made once; ``offscreen`` selects Qt's offscreen platform before that)."""
+    import os
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        if offscreen:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        pg.setConfigOptions(antialias=False, useOpenGL=False)
+        QtCore.qInstallMessageHandler(_qt_message)
+        app = QtWidgets.QApplication(["gaitmon"])
+    return app
+
+
+#: Qt messages that say nothing to a user (the offscreen platform cannot size windows by hints).
+QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+
+
+def _qt_message(kind, context, message: str) -> None:
+    if message not in QUIET_QT_MESSAGES:
+        import sys
+
+        print(f"Qt: {message}", file=sys.stderr)
+
+
+def _fmt(value: float, scale: float = 1.0, fmt: str = "{:.1f}") -> str:
+    return fmt.format(value * scale) if value is not None and math.isfinite(value) else "–"
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0.0, seconds) if math.isfinite(seconds) else 0.0
+    return f"{int(seconds // 60):02d}:{int(seconds % 60):02d}"
+
+
+# -- panels -----------------------------------------------------------------------------------------
+
+
+class TracePanel(pg.GraphicsLayoutWidget):
+    """Sagittal ω of each leg (with event markers, gaps and hand marks) and |a| of both, time-linked."""
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.setMinimumHeight(300)
+        self.plots, self.curves, self.acc_curves, self.markers = {}, {}, {}, {}
+        self._gap_items: dict[str, list[pg.LinearRegionItem]] = {}
+        self._mark_items: dict[str, list[pg.InfiniteLine]] = {}
+        self._y_range: dict[str, tuple[float, float]] = {}
+        for row, side in enumerate(SIDES):
+            plot = self.addPlot(row=row, col=0)
+            plot.setLabel("left", f"{side.upper()} ω", units="rad/s")
+            self.plots[side] = plot
+            self.curves[side] = self._curve(plot)
+            self.markers[side] = {kind: pg.ScatterPlotItem(size=13, symbol=SYMBOLS[kind], pxMode=True)
+                                  for kind in MARKER_KINDS}
+            for item in self.markers[side].values():
+                plot.addItem(item)
+            self._gap_items[side], self._mark_items[side] = [], []
+        acc = self.addPlot(row=2, col=0)
+        acc.setLabel("left", "|a|", units="m/s²")
+        acc.setLabel("bottom", "session time", units="s")
+        self.plots["acc"] = acc
+        for side in SIDES:
+            self.acc_curves[side] = self._curve(acc)
+        self.ci.layout.setRowStretchFactor(2, 0)
+        for name, plot in self.plots.items():
+            plot.setMouseEnabled(x=False, y=False)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.getAxis("left").setWidth(72)
+            if name != "acc":
+                plot.setXLink(acc)
+                plot.getAxis("bottom").setStyle(showValues=False)
+        acc.setYRange(0.0, 60.0, padding=0)
+        self.apply_theme(theme)
+
+    @staticmethod
+    def _curve(plot: pg.PlotItem) -> pg.PlotDataItem:
+        curve = plot.plot()
+        curve.setClipToView(True)
+        curve.setDownsampling(auto=True, method="peak")
+        return curve
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.background)
+        for plot in self.plots.values():
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(theme.foreground)
+                plot.getAxis(axis).setTextPen(theme.foreground)
+        for side in SIDES:
+            pen = pg.mkPen(theme.legs[side], width=1)
+            self.curves[side].setPen(pen)
+            self.acc_curves[side].setPen(pen)
+            for kind, item in self.markers[side].items():
+                item.setPen(pg.mkPen(theme.foreground, width=1))
+                item.setBrush(pg.mkBrush(theme.markers[kind]))
+            for region in self._gap_items[side]:
+                region.setBrush(pg.mkBrush(*theme.gap))
+            for line in self._mark_items[side]:
+                line.setPen(self._mark_pen())
+        key = "  ".join(f"<span style='color:{theme.markers[kind]}'>{glyph}</span> {name}" for kind, glyph, name in
+                        (("TO", "▲", "toe-off"), ("MSW", "●", "mid-swing"), ("IC", "▼", "initial contact")))
+        self.plots["left"].setTitle(f"<span style='color:{theme.foreground}'>{key}   ┆ dashed: rep marked by hand"
+                                    f"   ░ shaded: data missing</span>", size="11pt")
+
+    def _mark_pen(self) -> QtGui.QPen:
+        return pg.mkPen(self.theme.foreground, width=1, style=QtCore.Qt.PenStyle.DashLine)
+
+    def draw(self, snap: Snapshot, visible_s: float) -> None:
+        """Draw the last ``visible_s`` of ``snap``'s traces."""
+        t_end = snap.t_end if math.isfinite(snap.t_end) else 0.0
+        t_start = t_end - visible_s
+        for side in SIDES:
+            leg = snap.legs.get(side)
+            if leg is None or not len(leg.t):
+                self.curves[side].setData([], [])
+                self.acc_curves[side].setData([], [])
+            else:
+                finite = bool(np.isfinite(leg.omega).all() and np.isfinite(leg.acc).all())
+                self.curves[side].setData(leg.t, leg.omega, skipFiniteCheck=finite)
+                self.acc_curves[side].setData(leg.t, leg.acc, skipFiniteCheck=finite)
+                self._fit_y(side, leg.omega)
+            for kind, item in self.markers[side].items():
+                marks = leg.markers[kind] if leg is not None else None
+                if marks is None or not len(marks.t):
+                    item.setData([], [])
+                else:
+                    item.setData(marks.t, marks.value)
+            self._show_gaps(side, leg.gaps if leg is not None else ())
+            self._show_marks(side, [t for t in snap.marks if t >= t_start])
+        self.plots["acc"].setXRange(t_start, t_end, padding=0)
+
+    def _fit_y(self, side: str, omega: np.ndarray) -> None:
+        """Grow the ω axis at once, shrink it only when the data use under half of it (no jitter)."""
+        lo, hi = float(omega.min()), float(omega.max())
+        want = (5.0 * math.floor(min(lo, -5.0) / 5.0 - 0.5), 5.0 * math.ceil(max(hi, 10.0) / 5.0 + 0.5))
+        have = self._y_range.get(side)
+        if have is None or lo < have[0] or hi > have[1] or (hi - lo) < 0.5 * (have[1] - have[0]):
+            self._y_range[side] = want
+            self.plots[side].setYRange(*want, padding=0)
+
+    def _show_gaps(self, side: str, gaps: Sequence[tuple[float, float]]) -> None:
+        items = self._gap_items[side]
+        while len(items) < len(gaps):
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*self.theme.gap), pen=pg.mkPen(None))
+            region.setZValue(-10)
+            self.plots[side].addItem(region)
+            items.append(region)
+        for item, (a, b) in zip(items, gaps):
+            item.setRegion((a, b))
+            item.setVisible(True)
+        for item in items[len(gaps):]:
+            item.setVisible(False)
+
+    def _show_marks(self, side: str, marks: Sequence[float]) -> None:
+        items = self._mark_items[side]
+        while len(items) < len(marks):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=self._mark_pen())
+            self.plots[side].addItem(line)
+            items.append(line)
+        for item, t in zip(items, marks):
+            item.setValue(t)
+            item.setVisible(True)
+        for item in items[len(marks):]:
+            item.setVisible(False)
+
+
+class BalancePanel(pg.GraphicsLayoutWidget):
+    """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps."""
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.setMinimumWidth(420)
+        self.plots: dict[tuple[str, str], pg.PlotItem] = {}
+        self.items: dict[tuple[str, str, str], dict] = {}
+        for row, side in enumerate(SIDES):
+            for col, scale in enumerate(("reps", "steps")):
+                plot = self.addPlot(row=row, col=col)
+                plot.setMouseEnabled(x=False, y=False)
+                plot.setMenuEnabled(False)
+                plot.hideButtons()
+                plot.showGrid(x=True, y=True, alpha=0.25)
+                plot.getAxis("left").setWidth(52)
+                self.plots[side, scale] = plot
+                for output in ("swing", "push"):
+                    fan = pg.FillBetweenItem(pg.PlotCurveItem(), pg.PlotCurveItem())
+                    plot.addItem(fan)
+                    line = plot.plot()
+                    points = plot.plot()
+                    self.items[side, scale, output] = {"fan": fan, "line": line, "points": points}
+        self.legend = self.plots["left", "reps"].addLegend(offset=(4, 4), labelTextSize="10pt")
+        self.legend.addItem(self.items["left", "reps", "swing"]["points"], "swing side")
+        self.legend.addItem(self.items["left", "reps", "push"]["points"], "push side")
+        self.apply_theme(theme)
+        self._titles(None, False)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setBackground(theme.background)
+        for plot in self.plots.values():
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(theme.foreground)
+                plot.getAxis(axis).setTextPen(theme.foreground)
+        for (_, _, output), parts in self.items.items():
+            colour = theme.swing if output == "swing" else theme.push
+            symbol = "o" if output == "swing" else "s"
+            style = QtCore.Qt.PenStyle.SolidLine if output == "swing" else QtCore.Qt.PenStyle.DashLine
+            parts["points"].setPen(pg.mkPen(colour, width=1, style=style))
+            parts["points"].setSymbol(symbol)
+            parts["points"].setSymbolSize(9)
+            parts["points"].setSymbolBrush(colour if output == "swing" else theme.background)
+            parts["points"].setSymbolPen(pg.mkPen(colour, width=1))
+            parts["line"].setPen(pg.mkPen(colour, width=3))
+            fan = QtGui.QColor(colour)
+            fan.setAlpha(55)
+            parts["fan"].setBrush(pg.mkBrush(fan))
+        self.legend.setLabelTextColor(theme.foreground)
+        for (side, scale), plot in self.plots.items():
+            plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
+
+    def _titles(self, current_rep: int | None, over: bool) -> None:
+        for side in SIDES:
+            self.plots[side, "reps"].setTitle(f"{side.upper()}: across reps (% of rep 1)",
+                                              color=self.theme.foreground, size="11pt")
+            which = "–" if current_rep is None else f"rep {current_rep}" + ("" if over else " (running)")
+            self.plots[side, "steps"].setTitle(f"{side.upper()}: steps of {which}", color=self.theme.foreground,
+                                               size="11pt")
+
+    def draw(self, snap: Snapshot) -> None:
+        self._titles(snap.current_rep, snap.current_rep_over)
+        for side in SIDES:
+            leg = snap.balance.get(side)
+            for scale in ("reps", "steps"):
+                for output in ("swing", "push"):
+                    series = None if leg is None else getattr(leg, f"{scale}_{output}")
+                    self._series(self.items[side, scale, output], series)
+
+    @staticmethod
+    def _series(parts: dict, series: Series | None) -> None:
+        if series is None or not len(series.x):
+            parts["points"].setData([], [])
+        else:
+            keep = np.isfinite(series.y)
+            parts["points"].setData(series.x[keep], series.y[keep])
+        trend: TrendLine | None = None if series is None else series.trend
+        if trend is None:
+            parts["line"].setData([], [])
+            parts["fan"].curves[0].setData([], [])
+            parts["fan"].curves[1].setData([], [])
+            return
+        x = np.array([trend.x0, trend.x1])
+        parts["line"].setData(x, np.array([trend.y0, trend.y1]))
+        parts["fan"].curves[0].setData(x, np.array([trend.low0, trend.low1]))
+        parts["fan"].curves[1].setData(x, np.array([trend.high0, trend.high1]))
+
+
+def _table(columns: Sequence[str]) -> QtWidgets.QTableWidget:
+    table = QtWidgets.QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill_row(table: QtWidgets.QTableWidget, row: int, cells: Sequence[str], background: str | None = None,
+              foreground: str | None = None, bold: bool = False) -> None:
+    for col, text in enumerate(cells):
+        item = table.item(row, col)
+        if item is None:
+            item = QtWidgets.QTableWidgetItem()
+            table.setItem(row, col, item)
+        item.setText(text)
+        item.setBackground(QtGui.QBrush(QtGui.QColor(background)) if background else QtGui.QBrush())
+        item.setForeground(QtGui.QBrush(QtGui.QColor(foreground)) if foreground else QtGui.QBrush())
+        font = item.font()
+        font.setBold(bold)
+        item.setFont(font)
+
+
+def rep_cells(rep) -> list[str]:
+    """One rep-table row as text (times in ms, ω in rad/s, push in body weights)."""
+    return [str(rep.rep), str(rep.n_steps), _fmt(rep.contact_s, 1e3, "{:.0f}"), _fmt(rep.flight_s, 1e3, "{:.0f}"),
+            _fmt(rep.step_hz, 1, "{:.2f}"), _fmt(rep.swing_left_rad_s), _fmt(rep.swing_right_rad_s),
+            _fmt(rep.push_left_bw, 1, "{:.2f}"), _fmt(rep.push_right_bw, 1, "{:.2f}"),
+            "; ".join(rep.flags) if rep.flags else "—"]
+
+
+def health_cells(status) -> list[str]:
+    battery = f"{status.battery_pct} %" if status.battery_pct is not None else "–"
+    detail = f" ({status.detail})" if status.detail and status.state != "streaming" else ""
+    return [status.role.upper(), status.state + detail,
+            f"{status.effective_rate_hz:.0f}", str(status.lost_packets), str(status.malformed), battery]
+
+
+def banner_text(snap: Snapshot) -> tuple[str, str, str]:
+    """``(headline, evidence, kind)`` of the banner; kind is ``"alarm"``, ``"note"`` or ``"none"``."""
+    if snap.banner is not None:
+        b = snap.banner
+        where = f"rep {b.rep}" if b.scale != "sessions" else "this session"
+        head = ("FLAG: " if b.alarm else "NOTE: ") + f"{b.message}  [{where}]"
+        return head, f"Rests on {b.evidence}", "alarm" if b.alarm else "note"
+    reps = len(snap.reps)
+    if reps < 4:
+        return (f"No flag. {reps} rep{'s' if reps != 1 else ''} so far: the across-reps check needs 4.",
+                "Within a rep the steps are compared with the earlier reps' from rep 3 on.", "none")
+    return ("No flag: swing-side and push-side outputs are moving together.",
+            f"Checked over the last reps ({reps} so far) and within each rep.", "none")
+
+
+# -- the window -------------------------------------------------------------------------------------
+
+
+class DashboardWindow(QtWidgets.QMainWindow):
+    """The trackside dashboard.
+
+    Parameters
+    ----------
+    engine : Engine, optional
+        Where snapshots come from and commands go (``snapshot``, ``start_recording``,
+        ``stop_recording``, ``mark_rep``, ``athletes``). None: a window that only shows what
+        :meth:`render` is given.
+    theme : {"outdoor", "indoor"}
+    visible_s : float
+        Trace seconds on screen.
+    fps : float
+        Redraws per second while running (0: as fast as the event loop allows; benchmarks).
+    """
+
+    def __init__(self, engine=None, theme: str = "outdoor", visible_s: float = VISIBLE_S, fps: float = FPS):
+        super().__init__()
+        self.engine = engine
+        self.visible_s = visible_s
+        self.athletes: tuple[str, ...] = tuple(engine.athletes) if engine is not None else ()
+        self.athlete = self.athletes[0] if self.athletes else ""
+        self.theme = THEMES[theme]
+        self.frame_times: deque[float] = deque(maxlen=100_000)
+        self.frames = 0
+        self.last: Snapshot | None = None
+        self._shown_analysis: tuple | None = None
+        self._shown_health: tuple | None = None
+        self.setWindowTitle("gaitmon")
+        self._build()
+        self._shortcuts()
+        self.apply_theme(self.theme.name)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self._interval_ms = 0 if not fps else max(1, round(1000.0 / fps))
+
+    # -- building ------------------------------------------------------------------------------------
+    def _button(self, text: str, slot: Callable[[], None], tip: str) -> QtWidgets.QPushButton:
+        button = QtWidgets.QPushButton(text)
+        button.setMinimumHeight(64)
+        button.setMinimumWidth(150)
+        button.setToolTip(tip)
+        button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(slot)
+        return button
+
+    def _build(self) -> None:
+        central = QtWidgets.QWidget()
+        self.setCentralWidget(central)
+        outer = QtWidgets.QVBoxLayout(central)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setSpacing(6)
+
+        bar = QtWidgets.QHBoxLayout()
+        self.athlete_button = self._button("", self.next_athlete, "Switch athlete (A or Page Up)")
+        self.record_button = self._button("", self.toggle_recording, "Start or stop recording (R)")
+        self.record_button.setMinimumWidth(200)
+        self.mark_button = self._button("MARK REP", self.mark_rep, "Mark a rep by hand (Space or Page Down)")
+        self.theme_button = self._button("", self.toggle_theme, "Outdoor / indoor colours (T)")
+        self.full_button = self._button("FULL SCREEN", self.toggle_full_screen, "Full screen (F or F11; Esc leaves)")
+        self.status_label = QtWidgets.QLabel()
+        self.status_label.setObjectName("status")
+        self.status_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        for widget in (self.athlete_button, self.record_button, self.mark_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.status_label, 1)
+        bar.addWidget(self.theme_button)
+        bar.addWidget(self.full_button)
+        outer.addLayout(bar)
+
+        self.banner = QtWidgets.QFrame()
+        self.banner.setObjectName("banner")
+        banner_layout = QtWidgets.QVBoxLayout(self.banner)
+        banner_layout.setContentsMargins(12, 6, 12, 6)
+        self.banner_head = QtWidgets.QLabel()
+        self.banner_head.setObjectName("bannerHead")
+        self.banner_head.setWordWrap(True)
+        self.banner_evidence = QtWidgets.QLabel()
+        self.banner_evidence.setObjectName("bannerEvidence")
+        self.banner_evidence.setWordWrap(True)
+        banner_layout.addWidget(self.banner_head)
+        banner_layout.addWidget(self.banner_evidence)
+        outer.addWidget(self.banner)
+
+        numbers = QtWidgets.QGridLayout()
+        numbers.setHorizontalSpacing(18)
+        numbers.setVerticalSpacing(0)
+        self.number_labels: dict[tuple[str, str], QtWidgets.QLabel] = {}
+        for col, (label, unit, *_rest) in enumerate(NUMBERS, start=1):
+            head = QtWidgets.QLabel(f"{label} <span style='font-weight:normal'>{unit}</span>")
+            head.setObjectName("numberHead")
+            head.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            numbers.addWidget(head, 0, col)
+        for row, side in enumerate(SIDES, start=1):
+            name = QtWidgets.QLabel(side[0].upper())
+            name.setObjectName(f"legName_{side}")
+            name.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            numbers.addWidget(name, row, 0)
+            for col, (_, _, key, *_rest) in enumerate(NUMBERS, start=1):
+                value = QtWidgets.QLabel("–")
+                value.setObjectName(f"number_{side}")
+                value.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                numbers.addWidget(value, row, col)
+                self.number_labels[side, key] = value
+        outer.addLayout(numbers)
+
+        middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.traces = TracePanel(self.theme)
+        self.balance = BalancePanel(self.theme)
+        middle.addWidget(self.traces)
+        middle.addWidget(self.balance)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 2)
+        outer.addWidget(middle, 1)
+
+        bottom = QtWidgets.QHBoxLayout()
+        self.rep_table = _table(REP_COLUMNS)
+        self.rep_table.setMinimumHeight(150)
+        self.health_table = _table(HEALTH_COLUMNS)
+        self.health_table.horizontalHeader().setStretchLastSection(False)
+        self.health_table.horizontalHeader().setSectionResizeMode(
+            HEALTH_COLUMNS.index("State"), QtWidgets.QHeaderView.ResizeMode.Stretch)
+        self.health_table.setMaximumWidth(560)
+        bottom.addWidget(self.rep_table, 3)
+        bottom.addWidget(self.health_table, 2)
+        outer.addLayout(bottom)
+
+    def _shortcuts(self) -> None:
+        keys = {self.mark_rep: ("Space", "PgDown"), self.toggle_recording: ("R",),
+                self.next_athlete: ("A", "PgUp"), self.toggle_theme: ("T",),
+                self.toggle_full_screen: ("F", "F11"), self.leave_full_screen: ("Esc",)}
+        for slot, sequences in keys.items():
+            for sequence in sequences:
+                shortcut = QtGui.QShortcut(QtGui.QKeySequence(sequence), self)
+                shortcut.activated.connect(slot)
+
+    # -- look ------------------------------------------------------------------------------------------
+    def apply_theme(self, name: str) -> None:
+        theme = self.theme = THEMES[name]
+        self.setStyleSheet(f"""
+            QWidget {{ background: {theme.background}; color: {theme.foreground}; font-size: 15px; }}
+            QPushButton {{ background: {theme.panel}; border: 3px solid {theme.foreground}; border-radius: 8px;
+                          font-size: 20px; font-weight: bold; padding: 4px 14px; }}
+            QPushButton:pressed {{ background: {theme.foreground}; color: {theme.background}; }}
+            QPushButton:disabled {{ color: {theme.muted}; border-color: {theme.muted}; }}
+            QLabel#status {{ font-size: 24px; font-weight: bold; }}
+            QLabel#bannerHead {{ font-size: 24px; font-weight: bold; }}
+            QLabel#bannerEvidence {{ font-size: 14px; }}
+            QLabel#numberHead {{ font-size: 15px; font-weight: bold; color: {theme.muted}; }}
+            QLabel#number_left {{ font-size: 54px; font-weight: bold; color: {theme.legs['left']}; }}
+            QLabel#number_right {{ font-size: 54px; font-weight: bold; color: {theme.legs['right']}; }}
+            QLabel#legName_left {{ font-size: 40px; font-weight: bold; color: {theme.legs['left']}; }}
+            QLabel#legName_right {{ font-size: 40px; font-weight: bold; color: {theme.legs['right']}; }}
+            QTableWidget {{ gridline-color: {theme.muted}; font-size: 16px; }}
+            QHeaderView::section {{ background: {theme.panel}; color: {theme.foreground}; font-weight: bold;
+                                   font-size: 14px; border: 1px solid {theme.muted}; padding: 2px; }}
+        """)
+        self.traces.apply_theme(theme)
+        self.balance.apply_theme(theme)
+        self.theme_button.setText("INDOOR" if name == "outdoor" else "OUTDOOR")
+        self._shown_analysis = self._shown_health = None
+        if self.last is not None:
+            self.render(self.last)
+
+    # -- commands ------------------------------------------------------------------------------------
+    def _live_controls(self) -> bool:
+        return (self.engine is not None and self.engine.running and self.last is not None
+                and self.last.recording.state != "replay")
+
+    def toggle_recording(self) -> None:
+        if not self._live_controls():
+            return
+        if self.last.recording.state == "recording":
+            self.engine.stop_recording(self.athlete)
+        else:
+            self.engine.start_recording(self.athlete)
+
+    def mark_rep(self) -> None:
+        if self._live_controls():
+            self.engine.mark_rep(self.athlete)
+
+    def next_athlete(self) -> None:
+        if len(self.athletes) > 1:
+            self.athlete = self.athletes[(self.athletes.index(self.athlete) + 1) % len(self.athletes)]
+            self._shown_analysis = self._shown_health = None
+            self.refresh()
+
+    def toggle_theme(self) -> None:
+        self.apply_theme("indoor" if self.theme.name == "outdoor" else "outdoor")
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def leave_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+
+    # -- running ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the redraw timer (the engine must be started)."""
+        self.refresh()
+        self.timer.start(self._interval_ms)
+
+    def refresh(self) -> None:
+        """Pull the current athlete's snapshot and draw it (the timer's slot)."""
+        if self.engine is None:
+            return
+        started = time.perf_counter()
+        self.render(self.engine.snapshot(self.athlete, self.visible_s))
+        self.frame_times.append(time.perf_counter() - started)
+        self.frames += 1
+
+    def render(self, snap: Snapshot) -> None:
+        """Draw ``snap``: traces always, the rest only when it changed."""
+        self.last = snap
+        self.traces.draw(snap, self.visible_s)
+        self._show_status(snap)
+        analysis = (snap.athlete, snap.analysed_s, len(snap.reps), snap.current_rep)
+        if analysis != self._shown_analysis:
+            self._shown_analysis = analysis
+            self._show_banner(snap)
+            self._show_numbers(snap.latest)
+            self._show_reps(snap)
+            self.balance.draw(snap)
+        health = (snap.athlete, snap.health)
+        if health != self._shown_health:
+            self._shown_health = health
+            self._show_health(snap)
+
+    def _show_status(self, snap: Snapshot) -> None:
+        many = len(self.athletes) > 1
+        self.athlete_button.setText(f"{'▸ ' if many else ''}{(snap.athlete or 'athlete').upper()}"
+                                    + (f"  {self.athletes.index(self.athlete) + 1}/{len(self.athletes)}" if many else ""))
+        self.athlete_button.setEnabled(many)
+        rec: RecordingState = snap.recording
+        live = self.engine is not None and self.engine.running and rec.state != "replay"
+        self.record_button.setText("■ STOP REC" if rec.state == "recording" else "● RECORD")
+        self.record_button.setEnabled(live)
+        self.mark_button.setEnabled(live)
+        t = _clock(snap.session_s)
+        theme = self.theme
+        text, colour = {
+            "recording": (f"● REC {t}", theme.bad),
+            "failed": (f"REC FAILED {t}", theme.bad),
+            "stopped": (f"saved · {t}", theme.foreground),
+            "replay": (f"REPLAY {t}", theme.foreground),
+        }.get(rec.state, (f"not recording · {t}", theme.muted))
+        if self.engine is not None and not self.engine.running and rec.state != "failed":
+            text += " · ended"
+        self.status_label.setText(f"<span style='color:{colour}'>{text}</span>")
+        self.status_label.setToolTip(rec.error or rec.folder)
+
+    def _show_banner(self, snap: Snapshot) -> None:
+        head, evidence, kind = banner_text(snap)
+        theme = self.theme
+        background, foreground = {"alarm": (theme.alarm_bg, theme.alarm_fg), "note": (theme.note_bg, theme.foreground)
+                                  }.get(kind, (theme.panel, theme.foreground))
+        border = theme.alarm_fg if kind == "alarm" else theme.muted
+        self.banner.setStyleSheet(f"QFrame#banner {{ background: {background}; border: 3px solid {border}; "
+                                  f"border-radius: 6px; }} QFrame#banner QLabel {{ background: {background}; "
+                                  f"color: {foreground}; }}")
+        self.banner_head.setText(head)
+        self.banner_evidence.setText(evidence)
+        self.banner.setProperty("kind", kind)
+
+    def _show_numbers(self, latest: dict[str, Step]) -> None:
+        for side in SIDES:
+            step = latest.get(side)
+            for _, _, key, scale, fmt in NUMBERS:
+                value = getattr(step, key) if step is not None else math.nan
+                self.number_labels[side, key].setText(_fmt(value, scale, fmt))
+
+    def _show_reps(self, snap: Snapshot) -> None:
+        rows = list(reversed(snap.reps))  # newest first: the coach looks at the top
+        self.rep_table.setRowCount(len(rows))
+        for row, rep in enumerate(rows):
+            alarm = (self.theme.alarm_bg, self.theme.alarm_fg) if rep.alarm else (None, None)
+            _fill_row(self.rep_table, row, rep_cells(rep), *alarm, bold=rep.alarm)
+
+    def _show_health(self, snap: Snapshot) -> None:
+        self.health_table.setRowCount(len(snap.health))
+        colours = {"streaming": self.theme.ok, "reconnecting": self.theme.warn, "connecting": self.theme.warn,
+                   "searching": self.theme.warn, "stopped": self.theme.muted}
+        for row, status in enumerate(snap.health):
+            colour = colours.get(status.state, self.theme.bad)
+            _fill_row(self.health_table, row, health_cells(status), foreground=colour, bold=status.state != "streaming")
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.timer.stop()
+        super().closeEvent(event)
+
+
+def dispose(widget: QtWidgets.QWidget) -> None:
+    """Close and delete ``widget`` now, while the QApplication lives.
+
+    Left to the interpreter's exit, PySide6 6.12 with pyqtgraph 0.14 can crash in the final garbage
+    collection (the C++ scene outliving its Python wrappers), so every window is deleted explicitly.
+    """
+    import gc
+
+    widget.close()
+    widget.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    gc.collect()
+
+
+def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), athletes: Sequence[str] = (),
+             theme: str = "outdoor") -> Path:
+    """Paint ``snap`` in a dashboard window of ``size`` px into a PNG (works offscreen)."""
+    application(offscreen=not display_available())
+    window = DashboardWindow(theme=theme)
+    try:
+        window.athletes = tuple(athletes) or (snap.athlete,)
+        window.athlete = snap.athlete
+        window.resize(*size)
+        window.render(snap)
+        window.show()
+        QtWidgets.QApplication.processEvents()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(path)):
+            raise OSError(f"{path}: the PNG could not be written")
+    finally:
+        dispose(window)
+    return path
+
+
+def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int:
+    """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
+
+    Returns 1 when the engine failed, else 0.
+    """
+    import signal
+
+    app = application()
+    window = DashboardWindow(engine, theme=theme)
+    window.resize(1600, 1000)
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())  # Ctrl-C in the terminal closes it
+    try:
+        engine.start()
+        window.start()
+        if full_screen:
+            window.showFullScreen()
+        else:
+            window.show()
+        app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        engine.stop()
+        dispose(window)
+    return 1 if engine.failure is not None else 0

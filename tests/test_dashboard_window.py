@@ -1,0 +1,236 @@
+"""The Qt dashboard, offscreen (pytest-qt): it opens on the demo source, updates, shows events, reps
+and a flag, and its one-hand controls reach the engine.
+
+Screenshots go to pytest's temporary folder, or to ``$GAITMON_SCREENSHOTS`` when that is set (to
+look at them: ``GAITMON_SCREENSHOTS=shots python -m pytest tests/test_dashboard_window.py``).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import dataclasses  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+pg = pytest.importorskip("pyqtgraph")
+
+from pyqtgraph.Qt import QtCore  # noqa: E402
+
+from gaitmon.dashboard import EmulatedSource, Engine, ReplaySource  # noqa: E402
+from gaitmon.dashboard.window import REP_COLUMNS, DashboardWindow, application, banner_text, dispose, save_png  # noqa: E402
+
+#: The flag scenario on the demo source: 8 reps of a swing plateau, 200 Hz to keep it quick.
+FLAG_SOURCE = EmulatedSource("gaitmon_diy", "swing_plateau", seed=1, rate_hz=200.0, realtime=False,
+                             sim_options={"n_reps": 8})
+#: A short real-time source for the controls.
+LIVE_SOURCE = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=200.0, realtime=True,
+                             sim_options={"n_reps": 1, "recovery_s": 5.0})
+
+
+def _screenshot(widget, tmp_path: Path, name: str) -> Path:
+    folder = Path(os.environ.get("GAITMON_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    assert widget.grab().save(str(path))
+    return path
+
+
+def _points(item) -> int:
+    """Points given to a PlotDataItem's setData."""
+    return 0 if item.xData is None else len(item.xData)
+
+
+def _window(qtbot, engine, **options) -> DashboardWindow:
+    application()
+    window = DashboardWindow(engine, **options)
+    qtbot.addWidget(window)  # closed and deleted at teardown, while the QApplication lives
+    window.resize(1600, 1000)
+    window.show()
+    return window
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="True is immortal from Python 3.12 on")
+def test_the_qt_binding_keeps_its_references_to_true(qapp):
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to True per setData: a dashboard then aborts
+    within minutes ("deallocating True"). pyproject.toml excludes it; this catches a binding that does it."""
+    plot = pg.PlotWidget()
+    curve = plot.plot()
+    x = np.arange(100.0)
+    before = sys.getrefcount(True)
+    for _ in range(500):
+        curve.setData(x, x, skipFiniteCheck=True)
+        plot.setXRange(0.0, 10.0, padding=0)
+    assert sys.getrefcount(True) - before > -50
+    dispose(plot)
+
+
+class _PauseWhenFlagged:
+    """An ``on_tick`` hook that holds the virtual-clock engine still (time does not advance) once a
+    flag is up and a rep is under way with at least ``steps`` left steps, until released."""
+
+    def __init__(self, steps: int = 8):
+        self.steps = steps
+        self.engine: Engine | None = None
+        self.paused = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, session_s: float) -> None:
+        if self.paused.is_set():
+            return
+        snap = self.engine.snapshot("Demo")
+        leg = snap.balance.get("left")
+        if (snap.banner is not None and snap.banner.alarm and snap.current_rep is not None
+                and not snap.current_rep_over and leg is not None and len(leg.steps_swing.x) >= self.steps):
+            self.paused.set()
+            self.release.wait(60.0)
+
+
+def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_path):
+    pause = _PauseWhenFlagged()
+    engine = Engine({"Demo": FLAG_SOURCE}, sessions_dir=tmp_path / "sessions", on_tick=pause)
+    pause.engine = engine
+    window = _window(qtbot, engine)
+    engine.start()
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.frames > 3 and _points(window.traces.curves["left"]) > 0,
+                        timeout=60_000)
+        early = window.frames
+        qtbot.waitUntil(pause.paused.is_set, timeout=120_000)
+        qtbot.waitUntil(lambda: window.frames > early + 5, timeout=10_000)
+        window.refresh()
+        snap = window.last
+        assert snap.banner is not None and snap.banner.alarm
+
+        # traces: both legs, with toe-off, mid-swing and initial-contact markers in view
+        for side in ("left", "right"):
+            curve = window.traces.curves[side]
+            t = curve.xData  # what was given to setData (getData: what is drawn, clipped and downsampled)
+            assert _points(curve) > 100 and t[-1] - t[0] > 4.0
+            for kind in ("TO", "MSW", "IC"):
+                marks_t, _ = window.traces.markers[side][kind].getData()
+                assert len(marks_t) >= 3, (side, kind)
+                assert np.all(marks_t >= window.traces.plots["acc"].viewRange()[0][0] - 1e-9)
+            acc_curve = window.traces.acc_curves[side]
+            assert np.array_equal(acc_curve.xData, t) and np.nanmax(acc_curve.yData) > 20.0  # sprint impacts
+        # big numbers: every one filled for both legs, matching the latest complete step
+        for side in ("left", "right"):
+            step = snap.latest[side]
+            assert window.number_labels[side, "contact_s"].text() == f"{step.contact_s * 1e3:.0f}"
+            assert window.number_labels[side, "step_hz"].text() == f"{step.step_hz:.2f}"
+            assert all(label.text() != "–" for (s, _), label in window.number_labels.items() if s == side)
+        # rep table: one row per finished rep, newest first, flagged rows say so
+        assert window.rep_table.rowCount() == len(snap.reps) >= 5
+        assert window.rep_table.item(0, 0).text() == str(snap.reps[-1].rep)
+        flag_column = REP_COLUMNS.index("Flag")
+        flagged = {int(window.rep_table.item(row, 0).text()) for row in range(window.rep_table.rowCount())
+                   if "swing plateau" in window.rep_table.item(row, flag_column).text()}
+        assert flagged == {row.rep for row in snap.reps if row.alarm} and snap.banner.rep in flagged
+        # the banner: the flag's sentence and what it rests on
+        head, evidence, kind = banner_text(snap)
+        assert kind == "alarm" and window.banner_head.text() == head and head.startswith("FLAG: ")
+        assert "swing" in head and "push" in head and "CI" in evidence
+        assert window.banner_evidence.text().startswith("Rests on reps")
+        # strength balance: points and trend lines for both outputs of both legs
+        for side in ("left", "right"):
+            for output in ("swing", "push"):
+                parts = window.balance.items[side, "reps", output]
+                assert _points(parts["points"]) == len(snap.reps)
+                assert _points(parts["line"]) == 2
+        # health: both sensors streaming at the rate asked for
+        assert window.health_table.rowCount() == 2
+        assert {window.health_table.item(r, 1).text() for r in range(2)} == {"streaming"}
+        assert window.status_label.text().count("REC") == 1
+        _screenshot(window, tmp_path, "dashboard_flag_outdoor")
+        window.toggle_theme()
+        assert window.theme.name == "indoor"
+        _screenshot(window, tmp_path, "dashboard_flag_indoor")
+    finally:
+        pause.release.set()
+        engine.stop()
+    assert engine.failure is None
+
+
+def test_one_hand_controls_reach_the_engine(qtbot, tmp_path):
+    engine = Engine({"Ana": LIVE_SOURCE, "Ben": dataclasses.replace(LIVE_SOURCE, seed=1)},
+                    sessions_dir=tmp_path / "sessions", history_db=False)
+    window = _window(qtbot, engine)
+    engine.start()
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.last is not None and window.last.recording.state == "recording"
+                        and any(h.samples for h in window.last.health), timeout=20_000)
+        assert window.athlete == "Ana" and "ANA" in window.athlete_button.text()
+
+        # Space marks a rep (journalled; drawn as a dashed line on the traces)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: len(window.last.marks) == 1, timeout=5_000)
+        qtbot.waitUntil(lambda: any(line.isVisible() for line in window.traces._mark_items["left"]), timeout=5_000)
+
+        # R stops the recording, the button starts a new one
+        first = window.last.recording.folder
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
+        qtbot.waitUntil(lambda: window.last.recording.state == "stopped", timeout=10_000)
+        assert window.record_button.text() == "● RECORD"
+        qtbot.mouseClick(window.record_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.last.recording.state == "recording", timeout=10_000)
+        assert window.last.recording.folder != first
+        qtbot.waitUntil(lambda: (Path(first) / "steps.csv").exists(), timeout=20_000)  # tables of the closed one
+
+        # A switches athlete, T the theme, F full screen (Esc leaves it)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
+        assert window.athlete == "Ben" and window.last.athlete == "Ben"
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_T)
+        assert window.theme.name == "indoor"
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_F)
+        qtbot.waitUntil(window.isFullScreen, timeout=5_000)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
+        _screenshot(window, tmp_path, "dashboard_controls_indoor")
+    finally:
+        engine.stop()
+    assert engine.failure is None
+    window.refresh()
+    assert "ended" in window.status_label.text()
+    assert not window.record_button.isEnabled()
+
+
+def test_replay_shows_the_recording_and_offers_no_recording_controls(qtbot, tmp_path):
+    recorded = Engine({"Cy": dataclasses.replace(LIVE_SOURCE, realtime=False)}, sessions_dir=tmp_path, history_db=False)
+    recorded.run_to_end()
+    folder = recorded.snapshot("Cy").recording.folder
+    engine = Engine({"Cy": ReplaySource(Path(folder), speed=None)})
+    window = _window(qtbot, engine)
+    engine.start()
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: not engine.running, timeout=30_000)
+        window.refresh()
+        assert "REPLAY" in window.status_label.text()
+        assert not window.record_button.isEnabled() and not window.mark_button.isEnabled()
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_R)  # ignored: a replay is not recorded again
+        replayed, original = window.last, recorded.snapshot("Cy")
+        assert replayed.reps == original.reps and len(replayed.reps) == 1
+        assert replayed.latest == original.latest
+        assert window.rep_table.rowCount() == 1
+    finally:
+        engine.stop()
+
+
+def test_save_png_paints_a_snapshot_without_an_engine(tmp_path):
+    engine = Engine({"Di": dataclasses.replace(LIVE_SOURCE, realtime=False)}, sessions_dir=tmp_path, record=False)
+    engine.run_to_end()
+    path = save_png(engine.snapshot("Di"), tmp_path / "shot" / "dashboard.png", size=(1280, 800))
+    image = pg.QtGui.QImage(str(path))
+    assert (image.width(), image.height()) == (1280, 800)
+    # not a blank page: the leg colours of the outdoor theme are on it
+    pixels = {image.pixelColor(x, y).name() for x in range(0, 1280, 4) for y in range(0, 800, 4)}
+    assert len(pixels) > 20 and "#0046c8" in pixels
