@@ -56,9 +56,15 @@ def _replay(args: argparse.Namespace) -> int:
     folder = Path(args.session)
     if kind_of(folder) != "session":
         raise InputError(folder, None, "not a recorded session folder (replay needs session.json + journal.gmj)")
-    speed = None if args.speed == "max" else _speed(args.speed)
-    if not args.headless:
-        print("gaitmon: no dashboard in this build yet; replaying headless", file=sys.stderr)
+    if not args.headless and _display():
+        from gaitmon.dashboard import Engine, ReplaySource
+        from gaitmon.dashboard.window import run_window
+        from gaitmon.session.folder import read_meta
+
+        speed = 1.0 if args.speed is None else (None if args.speed == "max" else _speed(args.speed))
+        name = read_meta(folder).athlete or folder.name
+        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=_warn))
+    speed = None if args.speed in (None, "max") else _speed(args.speed)
     started = time.perf_counter()
     loaded = load(folder, speed=speed, progress=_progress)
     elapsed = time.perf_counter() - started
@@ -169,12 +175,69 @@ def _scan(args) -> int:
     return run_scan(args.timeout, emulated=args.emulated)
 
 
+def _warn(message: str) -> None:
+    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
+
+
+def _display() -> bool:
+    """Whether the dashboard can open a window here."""
+    try:
+        from gaitmon.dashboard.window import display_available
+    except ImportError as error:  # Qt cannot load: say why once, go on headless
+        _warn(f"no dashboard ({error}); running headless")
+        return False
+    return display_available()
+
+
+def _more_athletes(specs: list[str]) -> dict[str, dict[str, str]]:
+    """``NAME=LEFT,RIGHT`` → {NAME: {"left": LEFT, "right": RIGHT}}."""
+    athletes = {}
+    for spec in specs:
+        name, _, ids = spec.partition("=")
+        left, _, right = ids.partition(",")
+        if not (name.strip() and left.strip() and right.strip()):
+            raise InputError("gaitmon live", "--add-athlete", f"{spec!r}: give NAME=LEFT_ID,RIGHT_ID")
+        athletes[name.strip()] = {"left": left.strip(), "right": right.strip()}
+    return athletes
+
+
+def _live_dashboard(args, sensors: dict[str, str]) -> int:
+    from gaitmon.dashboard import EmulatedSource, Engine, LiveSource
+    from gaitmon.dashboard.window import run_window
+    from gaitmon.session.folder import JOURNAL_FILE
+
+    name = args.athlete or "athlete"
+    if args.emulated:
+        first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate)
+    else:
+        first = LiveSource(sensors, rate_hz=args.rate, duration_s=args.duration)
+    athletes = {name: first}
+    for other, pair in _more_athletes(args.add_athlete).items():
+        if other in athletes:
+            raise InputError("gaitmon live", "--add-athlete", f"{other!r} is already on this laptop")
+        athletes[other] = LiveSource(pair, rate_hz=args.rate, duration_s=args.duration)
+    folders = {}
+    if args.out and not args.no_record:
+        if (Path(args.out) / JOURNAL_FILE).exists():
+            raise InputError(args.out, None, "already holds a recording; not overwriting it (choose another --out)")
+        folders[name] = Path(args.out)
+    history = False if args.no_history else (Path(args.db) if args.db else None)
+    engine = Engine(athletes, record=not args.no_record, placement=args.placement, on_error=_warn, on_message=print,
+                    history_db=history, folders=folders)
+    return run_window(engine)
+
+
 def _live(args) -> int:
     from gaitmon.acquisition import run_live
 
     sensors = {role: ident for role, ident in (("left", args.left), ("right", args.right)) if ident}
-    if not sensors:
+    if not sensors and not args.emulated:
         raise SystemExit("gaitmon live: give --left and/or --right (address or name from `gaitmon scan`)")
+    if not args.headless and not args.virtual_clock and _display():
+        return _live_dashboard(args, sensors)
+    if args.add_athlete:
+        raise InputError("gaitmon live", "--add-athlete", "several athletes need the dashboard (a display, no --headless)")
+    sensors = sensors or {"left": "left", "right": "right"}
     return run_live(sensors, Path(args.out) if args.out else None, rate_hz=args.rate, athlete=args.athlete,
                     placement=args.placement, duration_s=args.duration, emulated=args.emulated,
                     virtual_clock=args.virtual_clock, record=not args.no_record,
@@ -207,9 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="replay a recorded session through the live pipeline")
     replay.add_argument("session", metavar="SESSION", help="session folder (session.json + journal.gmj)")
-    replay.add_argument("--speed", default="max", metavar="1|N|max",
-                        help="pace: 1 = as recorded, N = N times faster, max = as fast as possible (default)")
-    replay.add_argument("--headless", action="store_true", help="no window: print a summary and write the outputs")
+    replay.add_argument("--speed", metavar="1|N|max",
+                        help="pace: 1 = as recorded (the dashboard's default), N = N times faster, "
+                             "max = as fast as possible (the default headless)")
+    replay.add_argument("--headless", action="store_true",
+                        help="no window (also when there is no display): print a summary and write the outputs")
     replay.add_argument("--out", metavar="DIR", help="output folder (default SESSION/replay)")
     replay.set_defaults(run=_replay)
 
@@ -277,7 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--emulated", choices=sorted(FAMILIES), metavar="FAMILY",
                       help="emulated sensors of FAMILY streaming a simulated session, instead of the radio")
     live.add_argument("--virtual-clock", action="store_true",
-                      help="with --emulated: run as fast as possible on a virtual clock")
+                      help="with --emulated: run as fast as possible on a virtual clock (headless)")
+    live.add_argument("--add-athlete", action="append", default=[], metavar="NAME=LEFT,RIGHT",
+                      help="another athlete's sensors on this laptop (dashboard; repeatable; switch with A)")
+    live.add_argument("--headless", action="store_true",
+                      help="no window (also when there is no display): status lines, tables at the end")
     live.set_defaults(run=_live)
 
     demo = commands.add_parser("demo", help="the dashboard on emulated sensors streaming a simulated sprint session "

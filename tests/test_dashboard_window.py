@@ -234,3 +234,43 @@ def test_save_png_paints_a_snapshot_without_an_engine(tmp_path):
     # not a blank page: the leg colours of the outdoor theme are on it
     pixels = {image.pixelColor(x, y).name() for x in range(0, 1280, 4) for y in range(0, 800, 4)}
     assert len(pixels) > 20 and "#0046c8" in pixels
+
+
+def _close_dashboard_after(ms: int, seen: list) -> None:
+    """Close the dashboard window the command opened, after ``ms`` of its event loop."""
+    from pyqtgraph.Qt import QtWidgets
+
+    def close() -> None:
+        for widget in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(widget, DashboardWindow) and widget.isVisible():
+                seen.append(widget.last)
+                widget.close()
+
+    QtCore.QTimer.singleShot(ms, close)
+
+
+def test_live_and_replay_commands_open_the_dashboard_when_there_is_a_display(qapp, monkeypatch, tmp_path):
+    from gaitmon.cli import main
+    from gaitmon.dashboard import window as window_module
+
+    monkeypatch.setattr(window_module, "display_available", lambda: True)
+    seen: list = []
+    _close_dashboard_after(4000, seen)
+    folder = tmp_path / "recording"
+    status = main(["live", "--emulated", "gaitmon_diy", "--rate", "200", "--athlete", "Eve", "--out", str(folder),
+                   "--no-history"])
+    assert status == 0
+    (snap,) = seen
+    assert snap.athlete == "Eve" and snap.recording.state == "recording" and snap.recording.folder == str(folder)
+    assert any(h.samples for h in snap.health)
+    for name in ("journal.gmj", "session.json", "steps.csv", "health.csv", "report.html"):
+        assert (folder / name).exists(), name
+
+    _close_dashboard_after(3000, seen)
+    assert main(["replay", str(folder), "--speed", "max"]) == 0
+    assert seen[-1].recording.state == "replay" and seen[-1].athlete == "Eve"
+    import csv
+
+    with open(folder / "health.csv", newline="") as file:
+        recorded = sum(int(row["samples"]) for row in csv.DictReader(file))
+    assert sum(h.samples for h in seen[-1].health) == recorded > sum(h.samples for h in snap.health) > 0
