@@ -424,7 +424,7 @@ class Engine:
         finally:
             self._ready.set()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, timeout_s: float | None = 10.0) -> None:
         """Stop acquisition and replays, close the recordings, and wait for the engine thread."""
         self._halt.set()
         loop, stop = self._loop, self._stop

@@ -750,7 +750,8 @@ def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), a
 def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int:
     """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
 
-    Returns 1 when the engine failed, else 0.
+    Returns 1 when the engine failed, else 0. Closing waits until the recordings are closed and
+    their tables written (seconds for a long session).
     """
     import signal
 
@@ -768,6 +769,6 @@ def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int
         app.exec()
     finally:
         signal.signal(signal.SIGINT, previous)
-        engine.stop()
         dispose(window)
+        engine.stop(timeout_s=None)  # the recordings close and their tables are written: wait for it
     return 1 if engine.failure is not None else 0
