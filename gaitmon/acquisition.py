@@ -10,12 +10,11 @@ without hardware; ``--virtual-clock`` runs that as fast as the CPU allows.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 from gaitmon.analyze import live_result, write_session_outputs
 from gaitmon.live import LiveSession, SampleStore
-from gaitmon.errors import InputError
+from gaitmon.errors import InputError, warn
 from gaitmon.session.folder import JOURNAL_FILE, default_session_dir
 from gaitmon.session.history import History, default_data_dir
 from gaitmon.session.meta import SensorInfo, SessionMeta
@@ -52,10 +51,6 @@ def run_scan(timeout_s: float, emulated: str | None = None, print_fn=print) -> i
     return 0
 
 
-def _warn(message: str) -> None:
-    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
-
-
 def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
     parts = []
     for role, s in sorted(live.health().items()):
@@ -71,7 +66,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
              placement: str = "shank", duration_s: float | None = None, emulated: str | None = None,
              scenario: str = "swing_plateau", seed: int = 1, virtual_clock: bool = False, record: bool = True,
              history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=print,
-             warn_fn=_warn) -> int:
+             warn_fn=warn) -> int:
     """Stream ``sensors`` (role → address or name) into a live session, recording it.
 
     The session folder is ``out_dir`` (default: a new folder under the data directory's

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gaitmon._version import __version__
 from gaitmon.consts import PLACEMENTS
-from gaitmon.errors import InputError
+from gaitmon.errors import InputError, warn
 
 EXIT_BAD_INPUT = 2
 
@@ -63,7 +63,7 @@ def _replay(args: argparse.Namespace) -> int:
 
         speed = 1.0 if args.speed is None else (None if args.speed == "max" else _speed(args.speed))
         name = read_meta(folder).athlete or folder.name
-        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=_warn))
+        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=warn))
     speed = None if args.speed in (None, "max") else _speed(args.speed)
     started = time.perf_counter()
     loaded = load(folder, speed=speed, progress=_progress)
@@ -175,18 +175,10 @@ def _scan(args) -> int:
     return run_scan(args.timeout, emulated=args.emulated)
 
 
-def _warn(message: str) -> None:
-    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
-
-
 def _display() -> bool:
-    """Whether the dashboard can open a window here."""
-    try:
-        from gaitmon.dashboard.window import display_available
-    except ImportError as error:  # Qt cannot load: say why once, go on headless
-        _warn(f"no dashboard ({error}); running headless")
-        return False
-    return display_available()
+    from gaitmon.dashboard import can_show_window
+
+    return can_show_window(warn)
 
 
 def _more_athletes(specs: list[str]) -> dict[str, dict[str, str]]:
@@ -222,7 +214,7 @@ def _live_dashboard(args, sensors: dict[str, str]) -> int:
             raise InputError(args.out, None, "already holds a recording; not overwriting it (choose another --out)")
         folders[name] = Path(args.out)
     history = False if args.no_history else (Path(args.db) if args.db else None)
-    engine = Engine(athletes, record=not args.no_record, placement=args.placement, on_error=_warn, on_message=print,
+    engine = Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
                     history_db=history, folders=folders)
     return run_window(engine)
 

@@ -11,11 +11,12 @@ last rep's top-speed phase.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from gaitmon.dashboard import can_show_window
 from gaitmon.dashboard.engine import EmulatedSource, Engine
 from gaitmon.dashboard.model import VISIBLE_S, Snapshot
+from gaitmon.errors import warn
 
 #: Reps in the demo session: enough for the rep-scale flag to have its minimum evidence twice over.
 DEMO_REPS = 8
@@ -34,10 +35,6 @@ def demo_sources(scenario: str, seed: int, rate_hz: float | None, athletes: int,
     return {f"Demo {chr(ord('A') + i)}": EmulatedSource("gaitmon_diy", chosen, seed=seed + i, rate_hz=rate_hz,
                                                         realtime=realtime, sim_options={"n_reps": n_reps})
             for i, chosen in enumerate(scenarios)}
-
-
-def _warn(message: str) -> None:
-    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
 
 
 class PictureMoments:
@@ -66,7 +63,7 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
     from gaitmon.core import BACKEND
 
     if headless is None:
-        headless = not _display()
+        headless = not can_show_window(warn)
     sources = demo_sources(scenario, seed, rate_hz, athletes, realtime=not headless, n_reps=n_reps)
     print_fn(f"gaitmon demo: {len(sources)} athlete(s) on emulated gaitmon DIY shank sensors through the BLE "
              f"path; scenario {scenario!r} (seed {seed}), {n_reps} reps, all realism switches on; "
@@ -74,17 +71,9 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
     if not headless:
         from gaitmon.dashboard.window import run_window
 
-        engine = Engine(sources, sessions_dir=out_dir, on_error=_warn, on_message=print_fn, history_db=False)
+        engine = Engine(sources, sessions_dir=out_dir, on_error=warn, on_message=print_fn, history_db=False)
         return run_window(engine)
     return _run_headless(out_dir, sources, print_fn)
-
-
-def _display() -> bool:
-    try:
-        from gaitmon.dashboard.window import display_available
-    except ImportError:  # Qt cannot load here: headless it is
-        return False
-    return display_available()
 
 
 def _run_headless(out_dir: Path, sources: dict[str, EmulatedSource], print_fn) -> int:
@@ -98,7 +87,7 @@ def _run_headless(out_dir: Path, sources: dict[str, EmulatedSource], print_fn) -
             for name in engine.athletes:
                 print_fn(engine.status_line(name))
 
-    engine = Engine(sources, sessions_dir=out_dir, on_error=_warn, on_message=print_fn, history_db=False,
+    engine = Engine(sources, sessions_dir=out_dir, on_error=warn, on_message=print_fn, history_db=False,
                     on_tick=tick)
     moments = PictureMoments(engine)
     engine.run_to_end()
@@ -111,7 +100,7 @@ def _run_headless(out_dir: Path, sources: dict[str, EmulatedSource], print_fn) -
 
         picture = save_png(snap, out_dir / "dashboard.png", athletes=engine.athletes)
     except (ImportError, RuntimeError, OSError) as error:
-        _warn(f"could not paint the dashboard picture ({type(error).__name__}: {error}); "
+        warn(f"could not paint the dashboard picture ({type(error).__name__}: {error}); "
               f"the recordings and tables above are complete")
         return 1
     rep = f"rep {snap.current_rep}, " if snap.current_rep is not None else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -18,3 +19,8 @@ class InputError(Exception):
         self.problem = problem
         location = f"{self.path}: {where}" if where else self.path
         super().__init__(f"{location}: {problem}")
+
+
+def warn(message: str) -> None:
+    """One line on stderr, ``gaitmon: message`` (problems that do not stop the run)."""
+    print(f"gaitmon: {message}", file=sys.stderr, flush=True)

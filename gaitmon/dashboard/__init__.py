@@ -9,4 +9,19 @@ does not.
 from gaitmon.dashboard.engine import Engine, EmulatedSource, LiveSource, ReplaySource
 from gaitmon.dashboard.model import DashboardModel, RecordingState, Snapshot
 
-__all__ = ["DashboardModel", "EmulatedSource", "Engine", "LiveSource", "RecordingState", "ReplaySource", "Snapshot"]
+__all__ = ["DashboardModel", "EmulatedSource", "Engine", "LiveSource", "RecordingState", "ReplaySource", "Snapshot",
+           "can_show_window"]
+
+
+def can_show_window(warn=None) -> bool:
+    """Whether the dashboard window can open here: Qt loads and there is a display.
+
+    ``warn(message)`` hears why not when Qt itself cannot load.
+    """
+    try:
+        from gaitmon.dashboard.window import display_available
+    except ImportError as error:
+        if warn is not None:
+            warn(f"no dashboard ({error}); running headless")
+        return False
+    return display_available()
