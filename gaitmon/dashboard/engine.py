@@ -196,7 +196,7 @@ class _LiveAthlete:
                                 sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
         self.live = LiveSession(self.name, self.placement)
         self.model.attach(self.live)
-        self.folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if record else None
+        folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if record else None
         if record:
             self.first_folder = None
         self.store = store = SampleStore() if record else None
@@ -208,21 +208,21 @@ class _LiveAthlete:
                 store(role, blocks)
 
             self.live.block_listener = keep
-        self.recorder = SessionRecorder(self.live, self.folder, self.meta, self.clock, on_error=self.on_error)
+        self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
         self.relay.switch(self.recorder, self.clock())
         self.show()
 
     def _end_session(self, then_record: bool | None) -> None:
         """Close the current session (its saved recording gets tables, report and history through
         ``ending``) and, unless ``then_record`` is None, go on in a new one, recorded or not."""
-        recorder, live, store, meta, folder = self.recorder, self.live, self.store, self.meta, self.folder
+        recorder, live, store, meta = self.recorder, self.live, self.store, self.meta
         if then_record is not None:
             self._new_session(then_record)
         recorder.close()
         live.finish()
         if recorder.saved and store is not None:
-            self.saved_folder = folder
-            self.ending(folder, live, store.samples(), meta)
+            self.saved_folder = recorder.folder
+            self.ending(recorder.folder, live, store.samples(), meta)
 
     async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
         await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
@@ -383,7 +383,6 @@ class Engine:
         self._virtual = bool(sources) and all(virtual)
         self._record = record
         self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
-        self._closing = False
         sessions_dir = Path(sessions_dir) if sessions_dir is not None else default_data_dir() / "sessions"
 
         def model_for(name: str) -> Callable[[float], DashboardModel]:
@@ -486,7 +485,6 @@ class Engine:
             await asyncio.gather(*(a.run(self._stop, connect_lock, self._halt) for a in self._athletes.values()))
         finally:
             self._loop = None
-            self._closing = True
             self._halt.set()
             chores.cancel()
             for athlete in self._athletes.values():
@@ -515,7 +513,7 @@ class Engine:
                 self._on_error(f"{folder}: the session's tables could not be written ({exc}); "
                                f"`gaitmon analyze {folder}` makes them from the recording")
 
-        if self._virtual or self._closing:
+        if self._virtual or self._loop is None:  # no loop: the engine is closing, nothing left to keep waiting
             finish()
         else:
             threading.Thread(target=finish, name="gaitmon-session-end").start()

@@ -135,6 +135,24 @@ def _clock(seconds: float) -> str:
 # -- panels -----------------------------------------------------------------------------------------
 
 
+def _fixed_plot(plot: pg.PlotItem, axis_width: int) -> None:
+    """A plot for looking at, not handling: no mouse zoom, menu or buttons; a light grid."""
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.getAxis("left").setWidth(axis_width)
+
+
+def _colour_plots(widget: pg.GraphicsLayoutWidget, plots, theme: Theme) -> None:
+    """Background and axes of ``widget``'s ``plots`` in ``theme``'s colours."""
+    widget.setBackground(theme.background)
+    for plot in plots:
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setPen(theme.foreground)
+            plot.getAxis(axis).setTextPen(theme.foreground)
+
+
 class TracePanel(pg.GraphicsLayoutWidget):
     """Sagittal ω of each leg (with event markers, gaps and hand marks) and |a| of both, time-linked."""
 
@@ -163,11 +181,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self.acc_curves[side] = self._curve(acc)
         self.ci.layout.setRowStretchFactor(2, 0)
         for name, plot in self.plots.items():
-            plot.setMouseEnabled(x=False, y=False)
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.getAxis("left").setWidth(72)
+            _fixed_plot(plot, axis_width=72)
             if name != "acc":
                 plot.setXLink(acc)
                 plot.getAxis("bottom").setStyle(showValues=False)
@@ -183,11 +197,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.setBackground(theme.background)
-        for plot in self.plots.values():
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(theme.foreground)
-                plot.getAxis(axis).setTextPen(theme.foreground)
+        _colour_plots(self, self.plots.values(), theme)
         for side in SIDES:
             pen = pg.mkPen(theme.legs[side], width=1)
             self.curves[side].setPen(pen)
@@ -211,6 +221,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         """Draw the last ``visible_s`` of ``snap``'s traces."""
         t_end = snap.t_end if math.isfinite(snap.t_end) else 0.0
         t_start = t_end - visible_s
+        # the range first: clip-to-view and downsampling then run once, in setData
+        self.plots["acc"].setXRange(t_start, t_end, padding=0)
         for side in SIDES:
             leg = snap.legs.get(side)
             if leg is None or not len(leg.t):
@@ -229,7 +241,6 @@ class TracePanel(pg.GraphicsLayoutWidget):
                     item.setData(marks.t, marks.value)
             self._show_gaps(side, leg.gaps if leg is not None else ())
             self._show_marks(side, [t for t in snap.marks if t >= t_start])
-        self.plots["acc"].setXRange(t_start, t_end, padding=0)
 
     def _fit_y(self, side: str, omega: np.ndarray) -> None:
         """Grow the ω axis at once, shrink it only when the data use under half of it (no jitter)."""
@@ -277,11 +288,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         for row, side in enumerate(SIDES):
             for col, scale in enumerate(("reps", "steps")):
                 plot = self.addPlot(row=row, col=col)
-                plot.setMouseEnabled(x=False, y=False)
-                plot.setMenuEnabled(False)
-                plot.hideButtons()
-                plot.showGrid(x=True, y=True, alpha=0.25)
-                plot.getAxis("left").setWidth(52)
+                _fixed_plot(plot, axis_width=52)
                 self.plots[side, scale] = plot
                 for output in ("swing", "push"):
                     fan = pg.FillBetweenItem(pg.PlotCurveItem(), pg.PlotCurveItem())
@@ -297,11 +304,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.setBackground(theme.background)
-        for plot in self.plots.values():
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(theme.foreground)
-                plot.getAxis(axis).setTextPen(theme.foreground)
+        _colour_plots(self, self.plots.values(), theme)
         for (_, _, output), parts in self.items.items():
             colour = theme.swing if output == "swing" else theme.push
             symbol = "o" if output == "swing" else "s"
@@ -644,8 +647,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self._show_numbers(snap.latest)
             self._show_reps(snap)
             self.balance.draw(snap)
-        health = (snap.athlete, snap.health)
-        if health != self._shown_health:
+        health = (snap.athlete, tuple(tuple(health_cells(status)) for status in snap.health))
+        if health != self._shown_health:  # the counters behind the cells change at every update
             self._shown_health = health
             self._show_health(snap)
 
@@ -670,7 +673,9 @@ class DashboardWindow(QtWidgets.QMainWindow):
         if self.engine is not None and not self.engine.running and rec.state != "failed":
             text += " · ended"
         self.status_label.setText(f"<span style='color:{colour}'>{text}</span>")
-        self.status_label.setToolTip(rec.error or rec.folder)
+        tip = rec.error or rec.folder
+        if self.status_label.toolTip() != tip:  # setToolTip posts an event even when unchanged
+            self.status_label.setToolTip(tip)
 
     def _show_banner(self, snap: Snapshot) -> None:
         head, evidence, kind = banner_text(snap)
@@ -678,12 +683,12 @@ class DashboardWindow(QtWidgets.QMainWindow):
         background, foreground = {"alarm": (theme.alarm_bg, theme.alarm_fg), "note": (theme.note_bg, theme.foreground)
                                   }.get(kind, (theme.panel, theme.foreground))
         border = theme.alarm_fg if kind == "alarm" else theme.muted
-        self.banner.setStyleSheet(f"QFrame#banner {{ background: {background}; border: 3px solid {border}; "
-                                  f"border-radius: 6px; }} QFrame#banner QLabel {{ background: {background}; "
-                                  f"color: {foreground}; }}")
+        style = (f"QFrame#banner {{ background: {background}; border: 3px solid {border}; border-radius: 6px; }} "
+                 f"QFrame#banner QLabel {{ background: {background}; color: {foreground}; }}")
+        if self.banner.styleSheet() != style:  # re-styling re-polishes the frame and its labels
+            self.banner.setStyleSheet(style)
         self.banner_head.setText(head)
         self.banner_evidence.setText(evidence)
-        self.banner.setProperty("kind", kind)
 
     def _show_numbers(self, latest: dict[str, Step]) -> None:
         for side in SIDES:
