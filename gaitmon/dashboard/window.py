@@ -135,13 +135,64 @@ def _clock(seconds: float) -> str:
 # -- panels -----------------------------------------------------------------------------------------
 
 
-def _fixed_plot(plot: pg.PlotItem, axis_width: int) -> None:
-    """A plot for looking at, not handling: no mouse zoom, menu or buttons; a light grid."""
+def _fixed_plot(plot: pg.PlotItem, axis_width: int, grid: bool = True) -> None:
+    """A plot for looking at, not handling: no mouse zoom, menu or buttons; pyqtgraph's light grid."""
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
     plot.hideButtons()
-    plot.showGrid(x=True, y=True, alpha=0.25)
+    if grid:
+        plot.showGrid(x=True, y=True, alpha=0.25)
     plot.getAxis("left").setWidth(axis_width)
+
+
+def nice_ticks(lo: float, hi: float, most: int = 6, least_step: float = 0.0) -> np.ndarray:
+    """Round values (steps of 1, 2 or 5 × 10ⁿ, at least ``least_step``) in ``[lo, hi]``: the finest
+    step giving at most ``most + 1`` of them."""
+    step = 10.0 ** math.floor(math.log10(max(hi - lo, least_step, 1e-9) / most))
+    while True:
+        for factor in (1.0, 2.0, 5.0):
+            size = factor * step
+            first, last = math.ceil(lo / size - 1e-9), math.floor(hi / size + 1e-9)
+            if size >= least_step and last - first <= most:
+                return np.arange(first, last + 1) * size
+        step *= 10.0
+
+
+class StaticGrid:
+    """Grid lines of a plot whose range rarely changes, as one path, with the axes' ticks at the lines.
+
+    pyqtgraph's own grid belongs to the axis items: while any curve in the plot changes, each axis
+    repaints its grid together with its tick labels (several ms per axis and frame). This grid is
+    one opaque line path under the data.
+    """
+
+    def __init__(self, plot: pg.PlotItem, most_y: int = 6, least_step_x: float = 0.0):
+        self.plot = plot
+        self.most_y = most_y
+        self.least_step_x = least_step_x
+        self.path = pg.PlotCurveItem(connect="pairs")
+        self.path.setZValue(-20)
+        plot.addItem(self.path, ignoreBounds=True)
+
+    def set(self, x_range: tuple[float, float], y_range: tuple[float, float], show_x_values: bool = True) -> None:
+        """Set the plot's ranges, with lines at round values within them and the axes' ticks at the lines."""
+        self.plot.setRange(xRange=x_range, yRange=y_range, padding=0)
+        xs, ys = nice_ticks(*x_range, least_step=self.least_step_x), nice_ticks(*y_range, most=self.most_y)
+        vertical = np.repeat(xs, 2), np.tile(y_range, len(xs))
+        horizontal = np.tile(x_range, len(ys)), np.repeat(ys, 2)
+        self.path.setData(np.concatenate([vertical[0], horizontal[0]]), np.concatenate([vertical[1], horizontal[1]]))
+        self.plot.getAxis("left").setTicks([[(y, f"{y:g}") for y in ys], []])
+        self.plot.getAxis("bottom").setTicks([[(x, f"{x:g}" if show_x_values else "") for x in xs], []])
+
+    def colour(self, theme: "Theme") -> None:
+        self.path.setPen(pg.mkPen(_mix(theme.foreground, theme.background, 0.2), width=1))
+
+
+def _mix(a: str, b: str, share_a: float) -> str:
+    """The opaque colour ``share_a`` of the way from ``b`` to ``a`` (what a translucent ``a`` over ``b`` shows)."""
+    ca, cb = QtGui.QColor(a), QtGui.QColor(b)
+    mixed = [round(share_a * x + (1.0 - share_a) * y) for x, y in zip(ca.getRgb()[:3], cb.getRgb()[:3])]
+    return QtGui.QColor(*mixed).name()
 
 
 def _colour_plots(widget: pg.GraphicsLayoutWidget, plots, theme: Theme) -> None:
@@ -154,11 +205,12 @@ def _colour_plots(widget: pg.GraphicsLayoutWidget, plots, theme: Theme) -> None:
 
 
 class TracePanel(pg.GraphicsLayoutWidget):
-    """Sagittal ω of each leg (with event markers, gaps and hand marks) and |a| of both, time-linked."""
+    """Sagittal ω of each leg (with event markers, gaps and hand marks) and |a| of both, over the last seconds."""
 
-    def __init__(self, theme: Theme):
+    def __init__(self, theme: Theme, visible_s: float = VISIBLE_S):
         super().__init__()
         self.setMinimumHeight(300)
+        self.visible_s = visible_s
         self.plots, self.curves, self.acc_curves, self.markers = {}, {}, {}, {}
         self._gap_items: dict[str, list[pg.LinearRegionItem]] = {}
         self._mark_items: dict[str, list[pg.InfiniteLine]] = {}
@@ -175,17 +227,18 @@ class TracePanel(pg.GraphicsLayoutWidget):
             self._gap_items[side], self._mark_items[side] = [], []
         acc = self.addPlot(row=2, col=0)
         acc.setLabel("left", "|a|", units="m/s²")
-        acc.setLabel("bottom", "session time", units="s")
+        acc.setLabel("bottom", "time before now", units="s")
         self.plots["acc"] = acc
         for side in SIDES:
             self.acc_curves[side] = self._curve(acc)
         self.ci.layout.setRowStretchFactor(2, 0)
-        for name, plot in self.plots.items():
-            _fixed_plot(plot, axis_width=72)
-            if name != "acc":
-                plot.setXLink(acc)
-                plot.getAxis("bottom").setStyle(showValues=False)
-        acc.setYRange(0.0, 60.0, padding=0)
+        self.grids = {name: StaticGrid(plot, most_y=6 if name != "acc" else 3) for name, plot in self.plots.items()}
+        for plot in self.plots.values():  # one column, equal axis widths: the fixed x ranges line up
+            _fixed_plot(plot, axis_width=72, grid=False)
+        # fixed ranges: axes (and their tick layout) are drawn once, not on every frame
+        self._set_y("acc", (0.0, 60.0))
+        for side in SIDES:
+            self._set_y(side, (-10.0, 25.0))
         self.apply_theme(theme)
 
     @staticmethod
@@ -198,6 +251,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         _colour_plots(self, self.plots.values(), theme)
+        for grid in self.grids.values():
+            grid.colour(theme)
         for side in SIDES:
             pen = pg.mkPen(theme.legs[side], width=1)
             self.curves[side].setPen(pen)
@@ -217,39 +272,44 @@ class TracePanel(pg.GraphicsLayoutWidget):
     def _mark_pen(self) -> QtGui.QPen:
         return pg.mkPen(self.theme.foreground, width=1, style=QtCore.Qt.PenStyle.DashLine)
 
-    def draw(self, snap: Snapshot, visible_s: float) -> None:
-        """Draw the last ``visible_s`` of ``snap``'s traces."""
-        t_end = snap.t_end if math.isfinite(snap.t_end) else 0.0
-        t_start = t_end - visible_s
-        # the range first: clip-to-view and downsampling then run once, in setData
-        self.plots["acc"].setXRange(t_start, t_end, padding=0)
+    def draw(self, snap: Snapshot) -> None:
+        """Draw the last :attr:`visible_s` of ``snap``'s traces, on a time axis that ends now (at 0 s).
+
+        The view stands still and the data move through it: scrolling the axis instead would lay out
+        its ticks and labels again on every frame, the most expensive part of a frame.
+        """
+        now = snap.t_end if math.isfinite(snap.t_end) else 0.0
         for side in SIDES:
             leg = snap.legs.get(side)
             if leg is None or not len(leg.t):
                 self.curves[side].setData([], [])
                 self.acc_curves[side].setData([], [])
             else:
+                t = leg.t - now
                 finite = bool(np.isfinite(leg.omega).all() and np.isfinite(leg.acc).all())
-                self.curves[side].setData(leg.t, leg.omega, skipFiniteCheck=finite)
-                self.acc_curves[side].setData(leg.t, leg.acc, skipFiniteCheck=finite)
+                self.curves[side].setData(t, leg.omega, skipFiniteCheck=finite)
+                self.acc_curves[side].setData(t, leg.acc, skipFiniteCheck=finite)
                 self._fit_y(side, leg.omega)
             for kind, item in self.markers[side].items():
                 marks = leg.markers[kind] if leg is not None else None
                 if marks is None or not len(marks.t):
                     item.setData([], [])
                 else:
-                    item.setData(marks.t, marks.value)
-            self._show_gaps(side, leg.gaps if leg is not None else ())
-            self._show_marks(side, [t for t in snap.marks if t >= t_start])
+                    item.setData(marks.t - now, marks.value)
+            self._show_gaps(side, [(a - now, b - now) for a, b in leg.gaps] if leg is not None else ())
+            self._show_marks(side, [t - now for t in snap.marks if t >= now - self.visible_s])
 
     def _fit_y(self, side: str, omega: np.ndarray) -> None:
         """Grow the ω axis at once, shrink it only when the data use under half of it (no jitter)."""
         lo, hi = float(omega.min()), float(omega.max())
         want = (5.0 * math.floor(min(lo, -5.0) / 5.0 - 0.5), 5.0 * math.ceil(max(hi, 10.0) / 5.0 + 0.5))
-        have = self._y_range.get(side)
-        if have is None or lo < have[0] or hi > have[1] or (hi - lo) < 0.5 * (have[1] - have[0]):
-            self._y_range[side] = want
-            self.plots[side].setYRange(*want, padding=0)
+        have = self._y_range[side]
+        if lo < have[0] or hi > have[1] or (hi - lo) < 0.5 * (have[1] - have[0]):
+            self._set_y(side, want)
+
+    def _set_y(self, name: str, y_range: tuple[float, float]) -> None:
+        self._y_range[name] = y_range
+        self.grids[name].set((-self.visible_s, 0.0), y_range, show_x_values=name == "acc")
 
     def _show_gaps(self, side: str, gaps: Sequence[tuple[float, float]]) -> None:
         items = self._gap_items[side]
@@ -278,24 +338,35 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
 
 class BalancePanel(pg.GraphicsLayoutWidget):
-    """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps."""
+    """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps.
+
+    Ranges are set by the panel (round values, grown at once, shrunk only when the data use under
+    half), so a new analysis redraws the points and lines but rarely the axes; series that did not
+    change since the last draw are not given again.
+    """
 
     def __init__(self, theme: Theme):
         super().__init__()
         self.setMinimumWidth(420)
         self.plots: dict[tuple[str, str], pg.PlotItem] = {}
+        self.grids: dict[tuple[str, str], StaticGrid] = {}
         self.items: dict[tuple[str, str, str], dict] = {}
+        self._ranges: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float]]] = {}
+        self._shown: dict[tuple[str, str, str], Series | None] = {}
+        self._title_text: dict[tuple[str, str], str] = {}
         for row, side in enumerate(SIDES):
             for col, scale in enumerate(("reps", "steps")):
                 plot = self.addPlot(row=row, col=col)
-                _fixed_plot(plot, axis_width=52)
+                _fixed_plot(plot, axis_width=52, grid=False)
                 self.plots[side, scale] = plot
+                self.grids[side, scale] = StaticGrid(plot, most_y=5, least_step_x=1.0)
                 for output in ("swing", "push"):
                     fan = pg.FillBetweenItem(pg.PlotCurveItem(), pg.PlotCurveItem())
                     plot.addItem(fan)
                     line = plot.plot()
                     points = plot.plot()
                     self.items[side, scale, output] = {"fan": fan, "line": line, "points": points}
+                self._fit((side, scale), [])
         self.legend = self.plots["left", "reps"].addLegend(offset=(4, 4), labelTextSize="10pt")
         self.legend.addItem(self.items["left", "reps", "swing"]["points"], "swing side")
         self.legend.addItem(self.items["left", "reps", "push"]["points"], "push side")
@@ -305,6 +376,8 @@ class BalancePanel(pg.GraphicsLayoutWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         _colour_plots(self, self.plots.values(), theme)
+        for grid in self.grids.values():
+            grid.colour(theme)
         for (_, _, output), parts in self.items.items():
             colour = theme.swing if output == "swing" else theme.push
             symbol = "o" if output == "swing" else "s"
@@ -319,25 +392,51 @@ class BalancePanel(pg.GraphicsLayoutWidget):
             fan.setAlpha(55)
             parts["fan"].setBrush(pg.mkBrush(fan))
         self.legend.setLabelTextColor(theme.foreground)
-        for (side, scale), plot in self.plots.items():
-            plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
+        for key, text in self._title_text.items():
+            self.plots[key].setTitle(text, color=theme.foreground, size="11pt")
 
     def _titles(self, current_rep: int | None, over: bool) -> None:
+        which = "–" if current_rep is None else f"rep {current_rep}" + ("" if over else " (running)")
         for side in SIDES:
-            self.plots[side, "reps"].setTitle(f"{side.upper()}: across reps (% of rep 1)",
-                                              color=self.theme.foreground, size="11pt")
-            which = "–" if current_rep is None else f"rep {current_rep}" + ("" if over else " (running)")
-            self.plots[side, "steps"].setTitle(f"{side.upper()}: steps of {which}", color=self.theme.foreground,
-                                               size="11pt")
+            for scale, text in (("reps", f"{side.upper()}: across reps (% of rep 1)"),
+                                ("steps", f"{side.upper()}: steps of {which}")):
+                if self._title_text.get((side, scale)) != text:  # a title is laid out again when set
+                    self._title_text[side, scale] = text
+                    self.plots[side, scale].setTitle(text, color=self.theme.foreground, size="11pt")
 
     def draw(self, snap: Snapshot) -> None:
         self._titles(snap.current_rep, snap.current_rep_over)
         for side in SIDES:
             leg = snap.balance.get(side)
             for scale in ("reps", "steps"):
+                shown = []
                 for output in ("swing", "push"):
                     series = None if leg is None else getattr(leg, f"{scale}_{output}")
-                    self._series(self.items[side, scale, output], series)
+                    shown.append(series)
+                    if not _same_series(series, self._shown.get((side, scale, output))):
+                        self._shown[side, scale, output] = series
+                        self._series(self.items[side, scale, output], series)
+                self._fit((side, scale), [series for series in shown if series is not None])
+
+    def _fit(self, key: tuple[str, str], shown: Sequence[Series]) -> None:
+        """Ranges holding every point and fan: x from 0.5 to a multiple of 5 (+0.5), y padded and rounded."""
+        xs = [series.x for series in shown if len(series.x)]
+        ys = [series.y[np.isfinite(series.y)] for series in shown]
+        ys += [np.array([t.low0, t.low1, t.high0, t.high1, t.y0, t.y1]) for t in (s.trend for s in shown) if t]
+        x_max = max([float(x.max()) for x in xs], default=0.0)
+        x_range = (0.5, 5.0 * max(1, math.ceil(x_max / 5.0)) + 0.5)
+        values = np.concatenate(ys) if ys else np.empty(0)
+        values = values[np.isfinite(values)]
+        lo, hi = (float(values.min()), float(values.max())) if len(values) else (-1.0, 1.0)
+        pad = max(0.1 * (hi - lo), 0.5)
+        ticks = nice_ticks(lo - pad, hi + pad, most=5)
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+        want = (step * math.floor((lo - pad) / step), step * math.ceil((hi + pad) / step))
+        have = self._ranges.get(key)
+        if (have is None or x_range != have[0] or want[0] < have[1][0] or want[1] > have[1][1]
+                or (want[1] - want[0]) < 0.5 * (have[1][1] - have[1][0])):
+            self._ranges[key] = x_range, want
+            self.grids[key].set(x_range, want)
 
     @staticmethod
     def _series(parts: dict, series: Series | None) -> None:
@@ -356,6 +455,12 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         parts["line"].setData(x, np.array([trend.y0, trend.y1]))
         parts["fan"].curves[0].setData(x, np.array([trend.low0, trend.low1]))
         parts["fan"].curves[1].setData(x, np.array([trend.high0, trend.high1]))
+
+
+def _same_series(a: Series | None, b: Series | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.trend == b.trend and np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y, equal_nan=True)
 
 
 def _table(columns: Sequence[str]) -> QtWidgets.QTableWidget:
@@ -527,7 +632,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         outer.addLayout(numbers)
 
         middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.traces = TracePanel(self.theme)
+        self.traces = TracePanel(self.theme, self.visible_s)
         self.balance = BalancePanel(self.theme)
         middle.addWidget(self.traces)
         middle.addWidget(self.balance)
@@ -638,7 +743,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
     def render(self, snap: Snapshot) -> None:
         """Draw ``snap``: traces always, the rest only when it changed."""
         self.last = snap
-        self.traces.draw(snap, self.visible_s)
+        self.traces.draw(snap)
         self._show_status(snap)
         analysis = (snap.athlete, snap.analysed_s, len(snap.reps), snap.current_rep)
         if analysis != self._shown_analysis:
