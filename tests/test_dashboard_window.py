@@ -44,7 +44,7 @@ def _screenshot(widget, tmp_path: Path, name: str) -> Path:
 
 
 def _points(item) -> int:
-    """Points given to a PlotDataItem's setData."""
+    """Points given to a plot item's setData."""
     return 0 if item.xData is None else len(item.xData)
 
 
@@ -113,12 +113,18 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
         # traces: both legs, with toe-off, mid-swing and initial-contact markers in view
         for side in ("left", "right"):
             curve = window.traces.curves[side]
-            t = curve.xData  # what was given to setData (getData: what is drawn, clipped and downsampled)
-            assert _points(curve) > 100 and t[-1] - t[0] > 4.0
+            t = curve.xData  # s before now, decimated to about two points per pixel column
+            leg = snap.legs[side]
+            columns = window.traces.plots[side].getViewBox().width()
+            assert 100 < _points(curve) <= 2 * columns + 20
+            assert leg.t[-1] - snap.t_end - 0.02 < t[-1] <= 0.0 and t[0] == leg.t[0] - snap.t_end < -4.0
+            assert np.nanmax(curve.yData) == np.nanmax(leg.omega)  # peaks survive the decimation
+            x_range = window.traces.plots[side].viewRange()[0]
             for kind in ("TO", "MSW", "IC"):
-                marks_t, _ = window.traces.markers[side][kind].getData()
+                marks_t, marks_value = window.traces.shown_markers(side, kind)
                 assert len(marks_t) >= 3, (side, kind)
-                assert np.all(marks_t >= window.traces.plots["acc"].viewRange()[0][0] - 1e-9)
+                assert np.allclose(marks_t, leg.markers[kind].t - snap.t_end) and np.all(marks_t >= x_range[0] - 1e-9)
+                assert np.array_equal(marks_value, leg.markers[kind].value)
             acc_curve = window.traces.acc_curves[side]
             assert np.array_equal(acc_curve.xData, t) and np.nanmax(acc_curve.yData) > 20.0  # sprint impacts
         # big numbers: every one filled for both legs, matching the latest complete step

@@ -188,6 +188,32 @@ class StaticGrid:
         self.path.setPen(pg.mkPen(_mix(theme.foreground, theme.background, 0.2), width=1))
 
 
+def peak_decimate(t: np.ndarray, ys: Sequence[np.ndarray], columns: int) -> tuple[np.ndarray, ...]:
+    """``t`` and each of ``ys`` cut to about ``2 × columns`` points: min and max of runs of samples.
+
+    pyqtgraph's "peak" downsampling: a spike of one sample stays visible at any zoom. Runs start at
+    multiples of the run length in the sample count since ``t = 0`` (``t`` evenly sampled), so as the
+    window slides the same samples stay together and the picture does not shimmer; the few samples
+    at either end that do not fill a run are kept as they are. NaNs (gaps) are ignored within a run;
+    a run that is all NaN stays NaN, so the line breaks there.
+    """
+    n = len(t)
+    run = n // columns
+    if run < 2:
+        return (t, *ys)
+    dt = (t[-1] - t[0]) / (n - 1)
+    head = int(-round(t[0] / dt) % run) if dt > 0 else 0
+    end = head + (n - head) // run * run
+    keep = lambda a, runs: np.concatenate([a[:head], runs, a[end:]])  # noqa: E731
+    out = [keep(t, np.repeat(t[head:end:run], 2))]
+    for y in ys:
+        runs = y[head:end].reshape(-1, run)
+        with np.errstate(invalid="ignore"):
+            low, high = np.fmin.reduce(runs, axis=1), np.fmax.reduce(runs, axis=1)
+        out.append(keep(y, np.column_stack([low, high]).ravel()))
+    return tuple(out)
+
+
 def _mix(a: str, b: str, share_a: float) -> str:
     """The opaque colour ``share_a`` of the way from ``b`` to ``a`` (what a translucent ``a`` over ``b`` shows)."""
     ca, cb = QtGui.QColor(a), QtGui.QColor(b)
@@ -212,6 +238,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.setMinimumHeight(300)
         self.visible_s = visible_s
         self.plots, self.curves, self.acc_curves, self.markers = {}, {}, {}, {}
+        self._marker_key: dict[str, tuple | None] = {side: None for side in SIDES}
+        self.marker_kinds: dict[str, np.ndarray] = {side: np.empty(0, dtype=object) for side in SIDES}
         self._gap_items: dict[str, list[pg.LinearRegionItem]] = {}
         self._mark_items: dict[str, list[pg.InfiniteLine]] = {}
         self._y_range: dict[str, tuple[float, float]] = {}
@@ -220,10 +248,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
             plot.setLabel("left", f"{side.upper()} ω", units="rad/s")
             self.plots[side] = plot
             self.curves[side] = self._curve(plot)
-            self.markers[side] = {kind: pg.ScatterPlotItem(size=13, symbol=SYMBOLS[kind], pxMode=True)
-                                  for kind in MARKER_KINDS}
-            for item in self.markers[side].values():
-                plot.addItem(item)
+            self.markers[side] = pg.ScatterPlotItem(size=13, pxMode=True)
+            plot.addItem(self.markers[side])
             self._gap_items[side], self._mark_items[side] = [], []
         acc = self.addPlot(row=2, col=0)
         acc.setLabel("left", "|a|", units="m/s²")
@@ -242,10 +268,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.apply_theme(theme)
 
     @staticmethod
-    def _curve(plot: pg.PlotItem) -> pg.PlotDataItem:
-        curve = plot.plot()
-        curve.setClipToView(True)
-        curve.setDownsampling(auto=True, method="peak")
+    def _curve(plot: pg.PlotItem) -> pg.PlotCurveItem:
+        curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
+        plot.addItem(curve)
         return curve
 
     def apply_theme(self, theme: Theme) -> None:
@@ -257,9 +282,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
             pen = pg.mkPen(theme.legs[side], width=1)
             self.curves[side].setPen(pen)
             self.acc_curves[side].setPen(pen)
-            for kind, item in self.markers[side].items():
-                item.setPen(pg.mkPen(theme.foreground, width=1))
-                item.setBrush(pg.mkBrush(theme.markers[kind]))
+            self.markers[side].setPen(pg.mkPen(theme.foreground, width=1))
+            self._marker_key[side] = None  # re-filled with the theme's brushes
             for region in self._gap_items[side]:
                 region.setBrush(pg.mkBrush(*theme.gap))
             for line in self._mark_items[side]:
@@ -276,36 +300,64 @@ class TracePanel(pg.GraphicsLayoutWidget):
         """Draw the last :attr:`visible_s` of ``snap``'s traces, on a time axis that ends now (at 0 s).
 
         The view stands still and the data move through it: scrolling the axis instead would lay out
-        its ticks and labels again on every frame, the most expensive part of a frame.
+        its ticks and labels again on every frame, the most expensive part of a frame. Curves are
+        decimated to two points (min and max) per pixel column; event markers stay in session time
+        and their item is moved, so they are given again only when an event comes or goes.
         """
         now = snap.t_end if math.isfinite(snap.t_end) else 0.0
+        columns = self._pixel_columns()
         for side in SIDES:
             leg = snap.legs.get(side)
             if leg is None or not len(leg.t):
                 self.curves[side].setData([], [])
                 self.acc_curves[side].setData([], [])
             else:
-                t = leg.t - now
-                finite = bool(np.isfinite(leg.omega).all() and np.isfinite(leg.acc).all())
-                self.curves[side].setData(t, leg.omega, skipFiniteCheck=finite)
-                self.acc_curves[side].setData(t, leg.acc, skipFiniteCheck=finite)
-                self._fit_y(side, leg.omega)
-            for kind, item in self.markers[side].items():
-                marks = leg.markers[kind] if leg is not None else None
-                if marks is None or not len(marks.t):
-                    item.setData([], [])
-                else:
-                    item.setData(marks.t - now, marks.value)
+                t, omega, acc = peak_decimate(leg.t, (leg.omega, leg.acc), columns)
+                t = t - now
+                self.curves[side].setData(t, omega)
+                self.acc_curves[side].setData(t, acc)
+                self._fit_y(side, omega)
+            self._show_markers(side, leg.markers if leg is not None else {})
+            self.markers[side].setPos(-now, 0.0)
             self._show_gaps(side, [(a - now, b - now) for a, b in leg.gaps] if leg is not None else ())
             self._show_marks(side, [t - now for t in snap.marks if t >= now - self.visible_s])
 
+    def _pixel_columns(self) -> int:
+        view = self.plots["acc"].getViewBox()
+        return max(100, int(view.width() * self.devicePixelRatioF()))
+
+    def _show_markers(self, side: str, markers) -> None:
+        """One scatter item per leg: ▲ toe-off, ● mid-swing, ▼ initial contact, at session times."""
+        key = tuple((kind, len(m.t), float(m.t[0]), float(m.t[-1])) for kind, m in markers.items() if len(m.t))
+        if key == self._marker_key[side]:
+            return
+        self._marker_key[side] = key
+        shown = [(kind, markers[kind]) for kind, *_ in key]
+        kinds = np.concatenate([np.full(len(m.t), kind, dtype=object) for kind, m in shown]) if shown else \
+            np.empty(0, dtype=object)
+        brushes = {kind: pg.mkBrush(self.theme.markers[kind]) for kind in MARKER_KINDS}
+        self.marker_kinds[side] = kinds
+        self.markers[side].setData(
+            np.concatenate([m.t for _, m in shown]) if shown else [],
+            np.concatenate([m.value for _, m in shown]) if shown else [],
+            symbol=[SYMBOLS[kind] for kind in kinds], brush=[brushes[kind] for kind in kinds])
+
+    def shown_markers(self, side: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, value)`` of ``side``'s ``kind`` markers as drawn (t in s before now)."""
+        t, value = self.markers[side].getData()
+        mine = self.marker_kinds[side] == kind
+        return t[mine] + self.markers[side].pos().x(), value[mine]
+
     def _fit_y(self, side: str, omega: np.ndarray) -> None:
-        """Grow the ω axis at once, shrink it only when the data use under half of it (no jitter)."""
-        lo, hi = float(omega.min()), float(omega.max())
-        want = (5.0 * math.floor(min(lo, -5.0) / 5.0 - 0.5), 5.0 * math.ceil(max(hi, 10.0) / 5.0 + 0.5))
+        """Grow the ω axis at once (to a multiple of 10 rad/s with room above), shrink it only when
+        the data use under 40 % of it: it changes a few times per rep, not with every stride."""
+        if not np.isfinite(omega).any():
+            return
+        lo, hi = float(np.nanmin(omega)), float(np.nanmax(omega))
         have = self._y_range[side]
-        if lo < have[0] or hi > have[1] or (hi - lo) < 0.5 * (have[1] - have[0]):
-            self._set_y(side, want)
+        if lo < have[0] or hi > have[1] or (hi - lo) < 0.4 * (have[1] - have[0]):
+            self._set_y(side, (10.0 * math.floor(min(lo, -5.0) / 10.0 - 0.2),
+                               10.0 * math.ceil(max(hi, 10.0) / 10.0 + 0.2)))
 
     def _set_y(self, name: str, y_range: tuple[float, float]) -> None:
         self._y_range[name] = y_range
