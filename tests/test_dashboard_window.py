@@ -45,7 +45,8 @@ def _screenshot(widget, tmp_path: Path, name: str) -> Path:
 
 def _points(item) -> int:
     """Points given to a plot item's setData."""
-    return 0 if item.xData is None else len(item.xData)
+    x = item.getData()[0] if isinstance(item, pg.ScatterPlotItem) else item.xData
+    return 0 if x is None else len(x)
 
 
 def _window(qtbot, engine, **options) -> DashboardWindow:
@@ -148,9 +149,14 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
         # strength balance: points and trend lines for both outputs of both legs
         for side in ("left", "right"):
             for output in ("swing", "push"):
-                parts = window.balance.items[side, "reps", output]
-                assert _points(parts["points"]) == len(snap.reps)
-                assert _points(parts["line"]) == 2
+                for scale in ("reps", "steps"):
+                    parts = window.balance.items[side, scale, output]
+                    x, y = parts["points"].getData()
+                    assert len(x) == (len(snap.reps) if scale == "reps" else
+                                      np.isfinite(getattr(snap.balance[side], f"steps_{output}").y).sum())
+                    assert _points(parts["line"]) == 2 and parts["fan"].isVisible()
+                    (x0, x1), (y0, y1) = window.balance.plots[side, scale].viewRange()
+                    assert x0 < x.min() and x.max() < x1 and y0 < y.min() and y.max() < y1  # all in view
         # health: both sensors streaming at the rate asked for
         assert window.health_table.rowCount() == 2
         assert {window.health_table.item(r, 1).text() for r in range(2)} == {"streaming"}
