@@ -25,8 +25,8 @@ Each block starts 0.5 s after its window is shown (the first, full paint is not 
 
 What a "frame" is: one timeout of the window's own redraw QTimer (the timer and its interval are the
 window's; its slot is replaced by a timed one doing the same): ``window.refresh()`` (snapshot +
-setData + labels; ``next_athlete()`` on a switch frame; ``window.render(snapshot)`` when drawing
-alone), plus the paint Qt does right after it in the same event-loop pass: the ``UpdateRequest``
+setData + labels; ``next_athlete()`` on a switch frame; ``window.render(snapshot, parts_per_frame=1)``,
+as refresh() draws, when drawing alone), plus the paint Qt does right after it in the same event-loop pass: the ``UpdateRequest``
 posted to the window, whose delivery paints every dirty widget into the backing store. That delivery
 is timed by an event filter on the window (it delivers the event itself between two clock readings),
 so Qt paints exactly when and what it would have. Frame time = timer callback to the end of that
@@ -39,8 +39,9 @@ measured blocks is printed; trust the ratios more than the absolute numbers):
 
 - fps: frames / measured wall time (sustained);
 - frame ms: median, p95 and max of the frame as defined above; refresh and paint ms: median / p95 of
-  each part; paints (syncs) per frame; and the frames split by what they redrew (traces only; + the
-  health table; + numbers, banner, rep table and balance plots after an analysis; athlete switch);
+  each part; paints (syncs) per frame; and the frames split by what they redrew (``window.drawn``:
+  traces only, or the traces and one of the parts that changed — numbers and banner, rep table,
+  one leg's balance plots, health table — or an athlete switch);
 - CPU, in % of one core: the process (``time.process_time``), the GUI thread (``time.thread_time``
   read in the GUI thread), the engine and analysis threads (``/proc/self/task/<tid>/schedstat``) and
   the other processes on the machine (``/proc/stat``);
@@ -231,22 +232,11 @@ class SyncTimer(QtCore.QObject):
         return False
 
 
-#: What a frame redrew besides the traces (the window redraws the rest only when it changed).
-KINDS = {"traces": "traces only", "health": "+ health table", "analysis": "+ numbers/banner/reps/balance",
+#: What a frame redrew besides the traces (``window.drawn``: at most one part per frame, and only
+#: a part whose content changed), or an athlete switch (everything).
+KINDS = {"traces": "traces only", "numbers": "+ numbers/banner", "reps": "+ rep table",
+         "balance left": "+ balance L", "balance right": "+ balance R", "health": "+ health table",
          "switch": "athlete switch"}
-
-
-def redrawn(before, after) -> str:
-    """``"analysis"``, ``"health"`` or ``"traces"``: what the window redraws going from snapshot
-    ``before`` to ``after`` (the keys :meth:`DashboardWindow.render` compares)."""
-    if before is None or after is None:
-        return "analysis"
-    key = lambda snap: (snap.athlete, snap.analysed_s, len(snap.reps), snap.current_rep)  # noqa: E731
-    if key(before) != key(after):
-        return "analysis"
-    if (before.athlete, before.health) != (after.athlete, after.health):
-        return "health"
-    return "traces"
 
 
 class Frames:
@@ -284,14 +274,13 @@ class Frames:
 
     def frame(self) -> None:
         window = self.window
-        before = window.last
         t0 = time.perf_counter()
         kind = None
         if self.replay is not None:
             if self.i >= len(self.replay):
                 self.on_done()
                 return
-            window.render(self.replay[self.i])
+            window.render(self.replay[self.i], parts_per_frame=1)  # as refresh() draws
             self.i += 1
         elif t0 >= self.next_switch:
             self.next_switch = t0 + self.switch_every_s
@@ -300,7 +289,7 @@ class Frames:
         else:
             window.refresh()
         if self.measuring:
-            self.calls.append((t0, time.perf_counter(), kind or redrawn(before, window.last)))
+            self.calls.append((t0, time.perf_counter(), kind or window.drawn[-1]))
             if len(self.calls) <= self.keep_first:
                 self.kept.append((len(self.calls) - 1, window.last))
 
@@ -335,7 +324,7 @@ class Phase:
     frames: list[float] = field(default_factory=list)  # s, timer callback → end of its paint
     refresh: list[float] = field(default_factory=list)  # s, refresh() (next_athlete() / render())
     paint: list[float] = field(default_factory=list)  # s, painting per frame
-    kinds: list[str] = field(default_factory=list)  # what each frame redrew (:func:`redrawn`)
+    kinds: list[str] = field(default_factory=list)  # what each frame redrew (:data:`KINDS`)
     syncs_in: int = 0
     untimed: int = 0
     kept: list = field(default_factory=list)  # (live frame time s, snapshot)
@@ -719,7 +708,7 @@ def main() -> int:
           f"{pg.Qt.QT_LIB} {pg.Qt.QtVersion}, pyqtgraph {pg.__version__}, Qt platform {app.platformName()}; "
           f"window {SIZE[0]}×{SIZE[1]}; {args.seconds:g} s per mode")
     print("frame = one timeout of the window's own redraw QTimer: refresh() (next_athlete() on a switch frame, "
-          "render(snapshot) when drawing alone) and the paint Qt does right after it (the window's "
+          "render(snapshot, parts_per_frame=1) when drawing alone) and the paint Qt does right after it (the window's "
           "UpdateRequest, timed where Qt delivers it); 'frame' = timer callback to the end of that paint; "
           "'refresh' = refresh() alone (= window.frame_times); 'paint' = painting per frame; 'syncs/fr' = "
           "paints per frame")

@@ -106,8 +106,8 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
                         timeout=60_000)
         early = window.frames
         qtbot.waitUntil(pause.paused.is_set, timeout=120_000)
-        qtbot.waitUntil(lambda: window.frames > early + 5, timeout=10_000)
-        window.refresh()
+        # every part drawn (the timer draws one changed part per frame) from the held still moment
+        qtbot.waitUntil(lambda: window.frames > early + 5 and not window.pending, timeout=10_000)
         snap = window.last
         assert snap.banner is not None and snap.banner.alarm
 

@@ -6,9 +6,13 @@ engine's thread-safe commands, which never wait for the acquisition loop. :meth:
 draws any snapshot, so a headless run can paint one into a PNG (:func:`save_png`).
 
 Drawing follows pyqtgraph's performance practice: 1-px cosmetic pens, numpy arrays to ``setData``,
-clip-to-view, peak downsampling (impact spikes stay visible), no OpenGL, and items made once and
-re-filled. Only the traces are redrawn every frame; the numbers, tables and strength-balance plots
-change only when a new analysis or health update arrives.
+only what is in view, peak downsampling (impact spikes stay visible), no OpenGL, and items made once
+and re-filled. What made frames slow here (measured with ``benchmarks/bench_dashboard.py``) is
+avoided: axes stand still (the traces' time axis ends "now" and the data move; ranges are set by the
+window, not auto-ranged), grids are one path under the data rather than pyqtgraph's axis grids, and
+plain curve and scatter items replace PlotDataItems. Only the traces are redrawn every frame; the
+numbers, tables and strength-balance plots change only when a new analysis or health update
+arrives, one of them per frame.
 
 Layout, top to bottom: controls and recording state; the flag banner (sentence and evidence); the
 current step's numbers for each leg in large type; traces (sagittal ω per leg with TO / MSW / IC
@@ -84,6 +88,10 @@ NUMBERS = (("CONTACT", "ms", "contact_s", 1e3, "{:.0f}"),
 REP_COLUMNS = ("Rep", "Steps", "Contact ms", "Flight ms", "Step Hz", "Swing L", "Swing R", "Push L", "Push R",
                "Flag")
 HEALTH_COLUMNS = ("Sensor", "State", "Rate Hz", "Lost", "Bad", "Battery")
+#: What a new analysis redraws, in this order: banner and big numbers, rep table, balance plots.
+ANALYSIS_PARTS = ("numbers", "reps", "balance left", "balance right")
+#: Parts of the window redrawn only when their content changed (the traces are redrawn every frame).
+PARTS = (*ANALYSIS_PARTS, "health")
 
 
 def display_available() -> bool:
@@ -475,9 +483,10 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                     self._title_text[side, scale] = text
                     self.plots[side, scale].setTitle(text, color=self.theme.foreground, size="11pt")
 
-    def draw(self, snap: Snapshot) -> None:
+    def draw(self, snap: Snapshot, sides: Sequence[str] = SIDES) -> None:
+        """Draw ``sides``' plots from ``snap``."""
         self._titles(snap.current_rep, snap.current_rep_over)
-        for side in SIDES:
+        for side in sides:
             leg = snap.balance.get(side)
             for scale in ("reps", "steps"):
                 shown = []
@@ -624,6 +633,9 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.last: Snapshot | None = None
         self._shown_analysis: tuple | None = None
         self._shown_health: tuple | None = None
+        self._pending: dict[str, None] = {}  # parts to redraw, in order (an ordered set)
+        #: What the last :meth:`render` drew: "traces", then any of :data:`PARTS`.
+        self.drawn: tuple[str, ...] = ()
         self.setWindowTitle("gaitmon")
         self._build()
         self._shortcuts()
@@ -804,30 +816,54 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.timer.start(self._interval_ms)
 
     def refresh(self) -> None:
-        """Pull the current athlete's snapshot and draw it (the timer's slot)."""
+        """Pull the current athlete's snapshot and draw it, one part of the rest at most (the timer's slot)."""
         if self.engine is None:
             return
         started = time.perf_counter()
-        self.render(self.engine.snapshot(self.athlete, self.visible_s))
+        self.render(self.engine.snapshot(self.athlete, self.visible_s), parts_per_frame=1)
         self.frame_times.append(time.perf_counter() - started)
         self.frames += 1
 
-    def render(self, snap: Snapshot) -> None:
-        """Draw ``snap``: traces always, the rest only when it changed."""
+    def render(self, snap: Snapshot, parts_per_frame: int | None = None) -> None:
+        """Draw ``snap``: the traces always; of the other :data:`PARTS`, those whose content changed.
+
+        ``parts_per_frame`` (the live timer gives 1) spreads those parts over the next frames, in
+        :data:`PARTS` order, each drawn from the snapshot of its frame: after a new analysis the
+        numbers and the banner come first, the balance plots 1–3 frames (≤ 0.1 s) later. No frame
+        then does all of it, which would take several times a traces-only frame. None: all now.
+        """
         self.last = snap
         self.traces.draw(snap)
         self._show_status(snap)
         analysis = (snap.athlete, snap.analysed_s, len(snap.reps), snap.current_rep)
         if analysis != self._shown_analysis:
             self._shown_analysis = analysis
-            self._show_banner(snap)
-            self._show_numbers(snap.latest)
-            self._show_reps(snap)
-            self.balance.draw(snap)
+            self._pending.update(dict.fromkeys(ANALYSIS_PARTS))
         health = (snap.athlete, tuple(tuple(health_cells(status)) for status in snap.health))
         if health != self._shown_health:  # the counters behind the cells change at every update
             self._shown_health = health
+            self._pending["health"] = None
+        due = [part for part in PARTS if part in self._pending][:parts_per_frame]
+        for part in due:
+            del self._pending[part]
+            self._draw_part(part, snap)
+        self.drawn = ("traces", *due)
+
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Parts that changed and are still to be drawn (see :meth:`render`)."""
+        return tuple(self._pending)
+
+    def _draw_part(self, part: str, snap: Snapshot) -> None:
+        if part == "numbers":
+            self._show_banner(snap)
+            self._show_numbers(snap.latest)
+        elif part == "reps":
+            self._show_reps(snap)
+        elif part == "health":
             self._show_health(snap)
+        else:  # "balance left" / "balance right"
+            self.balance.draw(snap, sides=(part.split()[1],))
 
     def _show_status(self, snap: Snapshot) -> None:
         many = len(self.athletes) > 1
