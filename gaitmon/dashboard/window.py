@@ -181,6 +181,7 @@ class StaticGrid:
         self.path = pg.PlotCurveItem(connect="pairs")
         self.path.setZValue(-20)
         plot.addItem(self.path, ignoreBounds=True)
+        self._ticks: dict[str, list] = {}
 
     def set(self, x_range: tuple[float, float], y_range: tuple[float, float], show_x_values: bool = True) -> None:
         """Set the plot's ranges, with lines at round values within them and the axes' ticks at the lines."""
@@ -189,8 +190,11 @@ class StaticGrid:
         vertical = np.repeat(xs, 2), np.tile(y_range, len(xs))
         horizontal = np.tile(x_range, len(ys)), np.repeat(ys, 2)
         self.path.setData(np.concatenate([vertical[0], horizontal[0]]), np.concatenate([vertical[1], horizontal[1]]))
-        self.plot.getAxis("left").setTicks([[(y, f"{y:g}") for y in ys], []])
-        self.plot.getAxis("bottom").setTicks([[(x, f"{x:g}" if show_x_values else "") for x in xs], []])
+        for axis, ticks in (("left", [(y, f"{y:g}") for y in ys]),
+                            ("bottom", [(x, f"{x:g}" if show_x_values else "") for x in xs])):
+            if self._ticks.get(axis) != ticks:  # new ticks: the axis is laid out and drawn again
+                self._ticks[axis] = ticks
+                self.plot.getAxis(axis).setTicks([ticks, []])
 
     def colour(self, theme: "Theme") -> None:
         self.path.setPen(pg.mkPen(_mix(theme.foreground, theme.background, 0.2), width=1))
@@ -498,17 +502,21 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                         self._series(self.items[side, scale, output], series)
                 self._fit((side, scale), [series for series in shown if series is not None])
 
+    #: x shown at first: reps of a session, steps of a leg in a sprint rep; grown by half as needed.
+    X_SPAN = {"reps": 10, "steps": 20}
+
     def _fit(self, key: tuple[str, str], shown: Sequence[Series]) -> None:
-        """Ranges holding every point and fan: x from 0.5 to a multiple of 5 (+0.5), y padded and rounded."""
+        """Ranges holding every point and fan: x from 0.5 to a round count (+0.5), y padded and rounded."""
         xs = [series.x for series in shown if len(series.x)]
         ys = [series.y[np.isfinite(series.y)] for series in shown]
         ys += [np.array([t.low0, t.low1, t.high0, t.high1, t.y0, t.y1]) for t in (s.trend for s in shown) if t]
         x_max = max([float(x.max()) for x in xs], default=0.0)
-        x_range = (0.5, 5.0 * max(1, math.ceil(x_max / 5.0)) + 0.5)
+        span = self.X_SPAN[key[1]]
+        x_range = (0.5, span * max(2, math.ceil(2.0 * x_max / span)) / 2 + 0.5)
         values = np.concatenate(ys) if ys else np.empty(0)
         values = values[np.isfinite(values)]
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (-1.0, 1.0)
-        pad = max(0.1 * (hi - lo), 0.5)
+        pad = max(0.15 * (hi - lo), 1.0)
         ticks = nice_ticks(lo - pad, hi + pad, most=5)
         step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
         want = (step * math.floor((lo - pad) / step), step * math.ceil((hi + pad) / step))
