@@ -199,7 +199,8 @@ def test_one_hand_controls_reach_the_engine(qtbot, tmp_path):
 
         # A switches athlete, T the theme, F full screen (Esc leaves it)
         qtbot.keyClick(window, QtCore.Qt.Key.Key_A)
-        assert window.athlete == "Ben" and window.last.athlete == "Ben"
+        assert window.athlete == "Ben" and window.last.athlete == "Ben" and "BEN" in window.athlete_button.text()
+        assert window.drawn == ("traces", "numbers", "reps", "balance left", "balance right", "health")
         qtbot.keyClick(window, QtCore.Qt.Key.Key_T)
         assert window.theme.name == "indoor"
         qtbot.keyClick(window, QtCore.Qt.Key.Key_F)
@@ -225,7 +226,8 @@ def test_replay_shows_the_recording_and_offers_no_recording_controls(qtbot, tmp_
     window.start()
     try:
         qtbot.waitUntil(lambda: not engine.running, timeout=30_000)
-        window.refresh()
+        ended = window.frames
+        qtbot.waitUntil(lambda: window.frames > ended + 1 and not window.pending, timeout=5_000)
         assert "REPLAY" in window.status_label.text()
         assert not window.record_button.isEnabled() and not window.mark_button.isEnabled()
         qtbot.keyClick(window, QtCore.Qt.Key.Key_R)  # ignored: a replay is not recorded again
@@ -246,6 +248,36 @@ def test_save_png_paints_a_snapshot_without_an_engine(tmp_path):
     # not a blank page: the leg colours of the outdoor theme are on it
     pixels = {image.pixelColor(x, y).name() for x in range(0, 1280, 4) for y in range(0, 800, 4)}
     assert len(pixels) > 20 and "#0046c8" in pixels
+
+
+def test_a_new_analysis_is_drawn_one_part_per_frame(qtbot, tmp_path):
+    """The timer's frames draw the traces and at most one changed part; render() alone draws all."""
+    taken = []
+    engine = Engine({"Di": dataclasses.replace(LIVE_SOURCE, realtime=False)}, sessions_dir=tmp_path, record=False,
+                    on_tick=lambda session_s: taken.append(engine.snapshot("Di")))
+    engine.run_to_end()
+    before = next(snap for snap in taken if snap.current_rep == 1 and not snap.current_rep_over)  # rep 1 running
+    after = engine.snapshot("Di")
+    assert len(before.reps) == 0 and len(after.reps) == 1
+    window = DashboardWindow()
+    qtbot.addWidget(window)
+    window.athletes, window.athlete = ("Di",), "Di"
+    window.render(before)
+    assert window.drawn == ("traces", "numbers", "reps", "balance left", "balance right", "health")
+    drawn = []
+    while True:
+        window.render(after, parts_per_frame=1)
+        drawn.append(window.drawn)
+        if window.drawn == ("traces",):
+            break
+        if window.drawn[-1] == "numbers":
+            assert window.rep_table.rowCount() == 0  # not yet: the rep table comes next frame
+    assert drawn[:4] == [("traces", "numbers"), ("traces", "reps"), ("traces", "balance left"),
+                         ("traces", "balance right")] and len(drawn) <= 6 and not window.pending
+    assert window.rep_table.rowCount() == len(after.reps)
+    for side in ("left", "right"):
+        x, _ = window.balance.items[side, "reps", "swing"]["points"].getData()
+        assert len(x) == len(after.reps)
 
 
 def _close_dashboard_after(ms: int, seen: list) -> None:

@@ -37,6 +37,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from gaitmon.dashboard.drawing import nice_ticks, peak_decimate
 from gaitmon.dashboard.model import MARKER_KINDS, VISIBLE_S, RecordingState, Series, Snapshot, Step, TrendLine
 #: Redraws per second.
 FPS = 30
@@ -153,19 +154,6 @@ def _fixed_plot(plot: pg.PlotItem, axis_width: int, grid: bool = True) -> None:
     plot.getAxis("left").setWidth(axis_width)
 
 
-def nice_ticks(lo: float, hi: float, most: int = 6, least_step: float = 0.0) -> np.ndarray:
-    """Round values (steps of 1, 2 or 5 × 10ⁿ, at least ``least_step``) in ``[lo, hi]``: the finest
-    step giving at most ``most + 1`` of them."""
-    step = 10.0 ** math.floor(math.log10(max(hi - lo, least_step, 1e-9) / most))
-    while True:
-        for factor in (1.0, 2.0, 5.0):
-            size = factor * step
-            first, last = math.ceil(lo / size - 1e-9), math.floor(hi / size + 1e-9)
-            if size >= least_step and last - first <= most:
-                return np.arange(first, last + 1) * size
-        step *= 10.0
-
-
 class StaticGrid:
     """Grid lines of a plot whose range rarely changes, as one path, with the axes' ticks at the lines.
 
@@ -198,32 +186,6 @@ class StaticGrid:
 
     def colour(self, theme: "Theme") -> None:
         self.path.setPen(pg.mkPen(_mix(theme.foreground, theme.background, 0.2), width=1))
-
-
-def peak_decimate(t: np.ndarray, ys: Sequence[np.ndarray], columns: int) -> tuple[np.ndarray, ...]:
-    """``t`` and each of ``ys`` cut to about ``2 × columns`` points: min and max of runs of samples.
-
-    pyqtgraph's "peak" downsampling: a spike of one sample stays visible at any zoom. Runs start at
-    multiples of the run length in the sample count since ``t = 0`` (``t`` evenly sampled), so as the
-    window slides the same samples stay together and the picture does not shimmer; the few samples
-    at either end that do not fill a run are kept as they are. NaNs (gaps) are ignored within a run;
-    a run that is all NaN stays NaN, so the line breaks there.
-    """
-    n = len(t)
-    run = n // columns
-    if run < 2:
-        return (t, *ys)
-    dt = (t[-1] - t[0]) / (n - 1)
-    head = int(-round(t[0] / dt) % run) if dt > 0 else 0
-    end = head + (n - head) // run * run
-    keep = lambda a, runs: np.concatenate([a[:head], runs, a[end:]])  # noqa: E731
-    out = [keep(t, np.repeat(t[head:end:run], 2))]
-    for y in ys:
-        runs = y[head:end].reshape(-1, run)
-        with np.errstate(invalid="ignore"):
-            low, high = np.fmin.reduce(runs, axis=1), np.fmax.reduce(runs, axis=1)
-        out.append(keep(y, np.column_stack([low, high]).ravel()))
-    return tuple(out)
 
 
 def _mix(a: str, b: str, share_a: float) -> str:
@@ -367,9 +329,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
             return
         lo, hi = float(np.nanmin(omega)), float(np.nanmax(omega))
         have = self._y_range[side]
-        if lo < have[0] or hi > have[1] or (hi - lo) < 0.4 * (have[1] - have[0]):
-            self._set_y(side, (10.0 * math.floor(min(lo, -5.0) / 10.0 - 0.2),
-                               10.0 * math.ceil(max(hi, 10.0) / 10.0 + 0.2)))
+        want = (10.0 * math.floor(min(lo, -5.0) / 10.0 - 0.2), 10.0 * math.ceil(max(hi, 10.0) / 10.0 + 0.2))
+        if want != have and (lo < have[0] or hi > have[1] or (hi - lo) < 0.4 * (have[1] - have[0])):
+            self._set_y(side, want)
 
     def _set_y(self, name: str, y_range: tuple[float, float]) -> None:
         self._y_range[name] = y_range
@@ -504,6 +466,9 @@ class BalancePanel(pg.GraphicsLayoutWidget):
 
     #: x shown at first: reps of a session, steps of a leg in a sprint rep; grown by half as needed.
     X_SPAN = {"reps": 10, "steps": 20}
+    #: y always shown (%): a rep's steps go from about -40 % (first steps) to about the first rep's
+    #: top speed, so the range is not re-laid out step by step as a rep starts.
+    Y_SHOWN = {"reps": (0.0, 0.0), "steps": (-50.0, 10.0)}
 
     def _fit(self, key: tuple[str, str], shown: Sequence[Series]) -> None:
         """Ranges holding every point and fan: x from 0.5 to a round count (+0.5), y padded and rounded."""
@@ -516,6 +481,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         values = np.concatenate(ys) if ys else np.empty(0)
         values = values[np.isfinite(values)]
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (-1.0, 1.0)
+        lo, hi = min(lo, self.Y_SHOWN[key[1]][0]), max(hi, self.Y_SHOWN[key[1]][1])
         pad = max(0.15 * (hi - lo), 1.0)
         ticks = nice_ticks(lo - pad, hi + pad, most=5)
         step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
@@ -802,7 +768,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
         if len(self.athletes) > 1:
             self.athlete = self.athletes[(self.athletes.index(self.athlete) + 1) % len(self.athletes)]
             self._shown_analysis = self._shown_health = None
-            self.refresh()
+            if self.engine is not None:  # all parts at once: never one athlete's numbers beside another's plots
+                self.render(self.engine.snapshot(self.athlete, self.visible_s))
 
     def toggle_theme(self) -> None:
         self.apply_theme("indoor" if self.theme.name == "outdoor" else "outdoor")
