@@ -23,8 +23,8 @@ each block) are drawn again in the same order by a new window, unthrottled, with
 the drawing's own cost, compared with the live frame times of the same snapshots.
 Each block starts 0.5 s after its window is shown (the first, full paint is not counted).
 
-What a "frame" is: one timeout of the window's own redraw QTimer (the timer and its interval are the
-window's; its slot is replaced by a timed one doing the same): ``window.refresh()`` (snapshot +
+What a "frame" is: one timeout of the window's own redraw QTimer (the timer and its frame pacing are
+the window's; its ``refresh`` is replaced by a timed one doing the same): ``window.refresh()`` (snapshot +
 setData + labels; ``next_athlete()`` on a switch frame; ``window.render(snapshot, parts_per_frame=1)``,
 as refresh() draws, when drawing alone), plus the paint Qt does right after it in the same event-loop pass: the ``UpdateRequest``
 posted to the window, whose delivery paints every dirty widget into the backing store. That delivery
@@ -37,7 +37,8 @@ refresh() alone; it is shown beside it.
 Figures, per mode (the machine has 2 cores and may be shared: the CPU of other processes during the
 measured blocks is printed; trust the ratios more than the absolute numbers):
 
-- fps: frames / measured wall time (sustained);
+- fps: frames per second from the first to the last frame start of each block, summed over the
+  blocks (sustained; a block's ends, part of a frame period each, are not counted);
 - frame ms: median, p95 and max of the frame as defined above; refresh and paint ms: median / p95 of
   each part; paints (syncs) per frame; and the frames split by what they redrew (``window.drawn``:
   traces only, or the traces and one of the parts that changed — numbers and banner, rep table,
@@ -57,7 +58,9 @@ timing (``replay_session``), compared with what the emulated devices sent (their
 counters × samples per notification; no link faults are configured, so any loss would be ours) and
 with the live session's health counts. A "dropped: N" line per sensor; the script exits 1 if any
 sample was lost. The issue's target (≥ 30 fps with p95 frame time ≤ 25 ms, one athlete, window @30
-fps) is printed as PASS or MISS; a miss does not fail the script (benchmarks measure, they don't assert).
+fps) is printed as PASS or MISS, with the frames of the window's 30 fps pace it missed (the window
+paces at exactly 30 fps, so a measured rate within ``FPS_RESOLUTION`` of 30 counts); a miss does not
+fail the script (benchmarks measure, they don't assert).
 
 Run: ``python benchmarks/bench_dashboard.py`` (30 s per mode, about 4.5 min) or
 ``python benchmarks/bench_dashboard.py --quick`` (10 s per mode, about 2 min);
@@ -107,6 +110,10 @@ WARMUP_LIMIT_S = 40.0
 KEEP = 150
 #: The issue's target for one athlete with the window at its normal rate.
 TARGET_FPS, TARGET_P95_MS = 30.0, 25.0
+#: The window paces frames at exactly FPS; timer jitter (~1 ms) at the ends of each block moves the
+#: measured rate by ~0.01 fps either way, so a rate within this of the target meets it. One frame
+#: missed in a 30 s mode costs 0.03 fps.
+FPS_RESOLUTION = 0.05
 #: Simulated session: about this long per rep (10 s walking recovery) plus this much around the reps.
 REP_CYCLE_S, SESSION_EXTRA_S = 23.0, 6.0
 
@@ -243,27 +250,29 @@ class Frames:
     """Takes over a window's redraw QTimer: each timeout calls refresh() (or what the mode draws),
     timed; the paint that follows in the same event-loop pass is timed by :class:`SyncTimer`."""
 
-    def __init__(self, window: DashboardWindow, switch_every_s: float | None = None, keep_first: int = 0):
+    def __init__(self, window: DashboardWindow, switch_every_s: float | None = None, keep_first: int = 0,
+                 period_s: float = 0.0):
         self.window = window
         self.switch_every_s = switch_every_s
         self.keep_first = keep_first  # snapshots kept from the start of each measured block
+        self.period_s = period_s  # the window's frame pace (0: unthrottled)
         self.replay: list | None = None
         self.on_done = None
         self.measuring = False
         self.sync = SyncTimer(window)
         self.next_switch = math.inf
         self.reset()
-        window.timer.timeout.disconnect(window.refresh)
-        window.timer.timeout.connect(self.frame)
+        self.refresh = window.refresh
+        window.refresh = self.frame  # the window's own timer and pacing now call the timed frame
 
     def activate(self) -> None:
         self.window.show()
         if self.switch_every_s:
             self.next_switch = time.perf_counter() + self.switch_every_s
-        self.window.start()  # refresh() once, then the timer at the window's interval
+        self.window.start()  # refresh() once, then the window's timer at its pace
 
     def deactivate(self) -> None:
-        self.window.timer.stop()
+        self.window.stop()
         self.window.hide()
 
     def reset(self) -> None:
@@ -287,7 +296,7 @@ class Frames:
             window.next_athlete()  # draws the next athlete (refresh() inside)
             kind = "switch"
         else:
-            window.refresh()
+            self.refresh()
         if self.measuring:
             self.calls.append((t0, time.perf_counter(), kind or window.drawn[-1]))
             if len(self.calls) <= self.keep_first:
@@ -302,7 +311,10 @@ class Frames:
         calls, syncs = self.calls, sorted(self.sync.syncs)
         starts = [s for s, _ in syncs]
         out = dict(frames=[], refresh=[], paint=[], kinds=[], syncs_in=0,
-                   untimed=self.sync.untimed - self.untimed_at_start)
+                   untimed=self.sync.untimed - self.untimed_at_start,
+                   intervals=max(0, len(calls) - 1), span=calls[-1][0] - calls[0][0] if calls else 0.0)
+        if self.period_s and calls:  # frames of the window's pace that were not drawn
+            out["missed"] = max(0, round(out["span"] / self.period_s) + 1 - len(calls))
         for i, (t0, t1, kind) in enumerate(calls):
             until = calls[i + 1][0] if i + 1 < len(calls) else end
             mine = syncs[bisect_left(starts, t1):bisect_left(starts, until)]
@@ -327,6 +339,9 @@ class Phase:
     kinds: list[str] = field(default_factory=list)  # what each frame redrew (:data:`KINDS`)
     syncs_in: int = 0
     untimed: int = 0
+    intervals: int = 0  # frame starts after the first of each block
+    missed: int = 0  # frames of the window's pace (1 / FPS) not drawn: the window ran late
+    span: float = 0.0  # s, first to last frame start of each block, summed
     kept: list = field(default_factory=list)  # (live frame time s, snapshot)
     lag_ms: np.ndarray | None = None
 
@@ -336,7 +351,7 @@ class Phase:
 
     @property
     def fps(self) -> float:
-        return len(self.frames) / self.usage.wall if self.frames else math.nan
+        return self.intervals / self.span if self.span > 0 else math.nan
 
     def ms(self, q: float, values=None) -> float:
         values = self.frames if values is None else values
@@ -516,7 +531,7 @@ def run_case(n_athletes: int, args, base: Path) -> CaseResult:
             windows += [live, free]
             for window in windows:
                 window.resize(*SIZE)
-            modes = {ALONE: None, LIVE: Frames(live, switch, keep_first=math.ceil(KEEP / rounds)),
+            modes = {ALONE: None, LIVE: Frames(live, switch, keep_first=math.ceil(KEEP / rounds), period_s=1.0 / FPS),
                      FREE: Frames(free, switch)}
             streaming_after = None
             while True:  # warm-up: at least --warmup s, every sensor streaming and every trace showing data
@@ -671,9 +686,10 @@ def print_summary(results: list[CaseResult], args) -> bool:
     one = next((r for r in results if r.n_athletes == 1), None)
     if one is not None:
         live = one.phases[LIVE]
-        met = live.fps >= TARGET_FPS and live.ms(95) <= TARGET_P95_MS
+        met = live.fps >= TARGET_FPS - FPS_RESOLUTION and live.ms(95) <= TARGET_P95_MS
         print(f"target (1 athlete, {LIVE}): ≥ {TARGET_FPS:g} fps and p95 frame ≤ {TARGET_P95_MS:g} ms: "
-              f"{'PASS' if met else 'MISS'} ({live.fps:.1f} fps, p95 {live.ms(95):.1f} ms)")
+              f"{'PASS' if met else 'MISS'} ({live.fps:.2f} fps, {live.missed} of {live.intervals + live.missed} "
+              f"frames of the {FPS:g} fps pace missed; p95 {live.ms(95):.1f} ms)")
     return failed
 
 

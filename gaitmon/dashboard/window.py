@@ -616,8 +616,11 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.apply_theme(self.theme.name)
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self.refresh)
-        self._interval_ms = 0 if not fps else max(1, round(1000.0 / fps))
+        self.timer.setSingleShot(True)  # each frame sets the next one's time (see _tick)
+        self.timer.timeout.connect(self._tick)
+        self._period_s = 1.0 / fps if fps else 0.0
+        self._due = 0.0
+        self._running = False
 
     # -- building ------------------------------------------------------------------------------------
     def _button(self, text: str, slot: Callable[[], None], tip: str) -> QtWidgets.QPushButton:
@@ -787,8 +790,31 @@ class DashboardWindow(QtWidgets.QMainWindow):
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> None:
         """Start the redraw timer (the engine must be started)."""
+        self._running = True
         self.refresh()
-        self.timer.start(self._interval_ms)
+        self._due = time.perf_counter()
+        self._schedule()
+
+    def stop(self) -> None:
+        """Stop redrawing (closing the window does)."""
+        self._running = False
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        self.refresh()
+        if self._running:  # refresh() may have led to stop()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Time the next frame on a fixed grid of ``1 / fps`` s, not ``1 / fps`` after this one.
+
+        A periodic QTimer of ``round(1000 / fps)`` ms loses a tick whenever a frame runs late, and its
+        whole milliseconds miss 30 fps anyway; here a late frame is followed at once by the next (one
+        catch-up at most, never a burst), so the display keeps ``fps`` on average.
+        """
+        now = time.perf_counter()
+        self._due = max(self._due + self._period_s, now - self._period_s)
+        self.timer.start(max(0, round((self._due - now) * 1e3)))
 
     def refresh(self) -> None:
         """Pull the current athlete's snapshot and draw it, one part of the rest at most (the timer's slot)."""
@@ -901,7 +927,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
             _fill_row(self.health_table, row, health_cells(status), foreground=colour, bold=status.state != "streaming")
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        self.timer.stop()
+        self.stop()
         super().closeEvent(event)
 
 
