@@ -27,6 +27,8 @@ recording, A / Page Up switch athlete, T switches theme, F or F11 full screen, E
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -97,9 +99,6 @@ PARTS = (*ANALYSIS_PARTS, "health")
 
 def display_available() -> bool:
     """Whether a window can be shown (a desktop session; not ``QT_QPA_PLATFORM=offscreen``)."""
-    import os
-    import sys
-
     if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
         return False
     if sys.platform.startswith("linux"):
@@ -109,8 +108,6 @@ def display_available() -> bool:
 
 def application(offscreen: bool = False) -> QtWidgets.QApplication:
     """The QApplication (made once; ``offscreen`` selects Qt's offscreen platform before that)."""
-    import os
-
     app = QtWidgets.QApplication.instance()
     if app is None:
         if offscreen:
@@ -127,8 +124,6 @@ QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 
 def _qt_message(kind, context, message: str) -> None:
     if message not in QUIET_QT_MESSAGES:
-        import sys
-
         print(f"Qt: {message}", file=sys.stderr)
 
 
@@ -379,7 +374,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         self.items: dict[tuple[str, str, str], dict] = {}
         self._ranges: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float]]] = {}
         self._shown: dict[tuple[str, str, str], Series | None] = {}
-        self._title_text: dict[tuple[str, str], str] = {}
+        self._rep_labels: dict[str, pg.LabelItem] = {}
         for row, side in enumerate(SIDES):
             for col, scale in enumerate(("reps", "steps")):
                 plot = self.addPlot(row=row, col=col)
@@ -396,13 +391,22 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                         plot.addItem(item)
                     self.items[side, scale, output] = parts
                 self._fit((side, scale), [])
+                # fixed titles: a title whose text changes lays the whole panel out again (tens of ms)
+                plot.setTitle(f"{side.upper()}: " + ("across reps (% of rep 1)" if scale == "reps" else
+                                                     "steps of this rep (%)"), size="11pt")
+            # which rep, in the steps plot's upper left corner (a rep's first steps are low), outside
+            # the layout, so cheap to change
+            label = pg.LabelItem(size="11pt", justify="left")
+            label.setParentItem(self.plots[side, "steps"].getViewBox())
+            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
+            self._rep_labels[side] = label
         self.legend = self.plots["left", "reps"].addLegend(offset=(4, 4), labelTextSize="10pt")
         # drawn in the legend only; a point, so that pyqtgraph styles their symbol
         self._legend_samples = {output: pg.PlotDataItem([0.0], [0.0]) for output in ("swing", "push")}
         self.legend.addItem(self._legend_samples["swing"], "swing side")
         self.legend.addItem(self._legend_samples["push"], "push side")
+        self._rep_text = ""
         self.apply_theme(theme)
-        self._titles(None, False)
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -424,10 +428,15 @@ class BalancePanel(pg.GraphicsLayoutWidget):
             parts["line"].setPen(look["line"])
             parts["fan"].setBrush(look["fan"])
         self.legend.setLabelTextColor(theme.foreground)
+        backing = QtGui.QColor(theme.background)
+        backing.setAlpha(210)
+        self.legend.setBrush(pg.mkBrush(backing))  # readable over the points
         for _, label in self.legend.items:  # the colour applies from the next text on
             label.setText(label.text)
-        for key, text in self._title_text.items():
-            self.plots[key].setTitle(text, color=theme.foreground, size="11pt")
+        for plot in self.plots.values():
+            plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
+        for label in self._rep_labels.values():
+            label.setText(self._rep_text, color=theme.foreground)
 
     def _look(self, output: str) -> dict:
         """Swing side: filled circles and solid joins; push side: open squares and dashed joins."""
@@ -440,18 +449,16 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                 "joins": pg.mkPen(colour, width=1, style=style), "line": pg.mkPen(colour, width=3),
                 "fan": pg.mkBrush(fan)}
 
-    def _titles(self, current_rep: int | None, over: bool) -> None:
-        which = "–" if current_rep is None else f"rep {current_rep}" + ("" if over else " (running)")
-        for side in SIDES:
-            for scale, text in (("reps", f"{side.upper()}: across reps (% of rep 1)"),
-                                ("steps", f"{side.upper()}: steps of {which}")):
-                if self._title_text.get((side, scale)) != text:  # a title is laid out again when set
-                    self._title_text[side, scale] = text
-                    self.plots[side, scale].setTitle(text, color=self.theme.foreground, size="11pt")
+    def _show_rep(self, current_rep: int | None, over: bool) -> None:
+        text = "" if current_rep is None else f"rep {current_rep}" + ("" if over else " · running")
+        if text != self._rep_text:
+            self._rep_text = text
+            for label in self._rep_labels.values():
+                label.setText(text, color=self.theme.foreground)
 
     def draw(self, snap: Snapshot, sides: Sequence[str] = SIDES) -> None:
         """Draw ``sides``' plots from ``snap``."""
-        self._titles(snap.current_rep, snap.current_rep_over)
+        self._show_rep(snap.current_rep, snap.current_rep_over)
         for side in sides:
             leg = snap.balance.get(side)
             for scale in ("reps", "steps"):
@@ -789,7 +796,16 @@ class DashboardWindow(QtWidgets.QMainWindow):
 
     # -- running ---------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the redraw timer (the engine must be started)."""
+        """Start the redraw timer (the engine must be started).
+
+        While the window runs, Python's thread switch interval is 1 ms instead of 5: the GUI thread
+        shares the interpreter lock with the engine and analysis threads, and each time a Qt call
+        lets the lock go during a frame, getting it back could otherwise take up to 5 ms (measured:
+        p95 frame time 25.8 → 22.5 ms, one athlete, ``benchmarks/bench_dashboard.py``).
+        """
+        if not self._running:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, 0.001))
         self._running = True
         self.refresh()
         self._due = time.perf_counter()
@@ -797,6 +813,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
 
     def stop(self) -> None:
         """Stop redrawing (closing the window does)."""
+        if self._running:
+            sys.setswitchinterval(self._switch_interval)
         self._running = False
         self.timer.stop()
 
