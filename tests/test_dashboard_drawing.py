@@ -20,7 +20,8 @@ def test_ticks_are_round_inside_the_range_and_few(lo, span, most, least):
         step = ticks[1] - ticks[0]
         assert step >= least and np.allclose(np.diff(ticks), step)
         mantissa = step / 10.0 ** np.floor(np.log10(step))
-        assert min(abs(mantissa - m) for m in (1.0, 2.0, 5.0, 10.0)) < 1e-6  # 1, 2 or 5 × 10ⁿ
+        assert min(abs(mantissa - m) for m in (1.0, 2.0, 2.5, 5.0, 10.0)) < 1e-6  # 1, 2, 2.5 or 5 × 10ⁿ
+        assert not least or abs(step / least - round(step / least)) < 1e-9
         assert np.allclose(ticks / step, np.round(ticks / step))  # multiples of the step
 
 
@@ -30,6 +31,8 @@ def test_ticks_for_the_dashboard_ranges():
     assert nice_ticks(0.0, 60.0, most=3).tolist() == [0, 20, 40, 60]
     assert nice_ticks(0.5, 20.5, least_step=1.0).tolist() == [5, 10, 15, 20]
     assert nice_ticks(0.5, 3.5, least_step=1.0).tolist() == [1, 2, 3]  # rep numbers: no half reps
+    assert nice_ticks(0.5, 15.5, least_step=1.0).tolist() == [2, 4, 6, 8, 10, 12, 14]  # not 2.5, 5, 7.5, …
+    assert nice_ticks(-80.0, 40.0, most=5).tolist() == [-75, -50, -25, 0, 25]  # not just -50, 0
 
 
 RATE = 1000.0

@@ -9,14 +9,15 @@ import numpy as np
 
 
 def nice_ticks(lo: float, hi: float, most: int = 6, least_step: float = 0.0) -> np.ndarray:
-    """Round values (steps of 1, 2 or 5 × 10ⁿ, at least ``least_step``) in ``[lo, hi]``: the finest
-    step giving at most ``most + 1`` of them."""
+    """Round values in ``[lo, hi]``: the finest step of 1, 2, 2.5 or 5 × 10ⁿ giving at most
+    ``most + 1`` of them. With ``least_step`` the step is a multiple of it (1: whole numbers)."""
     step = 10.0 ** math.floor(math.log10(max(hi - lo, least_step, 1e-9) / most))
     while True:
-        for factor in (1.0, 2.0, 5.0):
+        for factor in (1.0, 2.0, 2.5, 5.0):
             size = factor * step
+            whole = not least_step or math.isclose(size / least_step, round(size / least_step))
             first, last = math.ceil(lo / size - 1e-9), math.floor(hi / size + 1e-9)
-            if size >= least_step and last - first <= most:
+            if size >= least_step and whole and last - first <= most:
                 return np.arange(first, last + 1) * size
         step *= 10.0
 
