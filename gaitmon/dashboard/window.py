@@ -139,13 +139,11 @@ def _clock(seconds: float) -> str:
 # -- panels -----------------------------------------------------------------------------------------
 
 
-def _fixed_plot(plot: pg.PlotItem, axis_width: int, grid: bool = True) -> None:
-    """A plot for looking at, not handling: no mouse zoom, menu or buttons; pyqtgraph's light grid."""
+def _fixed_plot(plot: pg.PlotItem, axis_width: int) -> None:
+    """A plot for looking at, not handling: no mouse zoom, menu or buttons (grid: :class:`StaticGrid`)."""
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
     plot.hideButtons()
-    if grid:
-        plot.showGrid(x=True, y=True, alpha=0.25)
     plot.getAxis("left").setWidth(axis_width)
 
 
@@ -229,7 +227,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(2, 0)
         self.grids = {name: StaticGrid(plot, most_y=6 if name != "acc" else 3) for name, plot in self.plots.items()}
         for plot in self.plots.values():  # one column, equal axis widths: the fixed x ranges line up
-            _fixed_plot(plot, axis_width=72, grid=False)
+            _fixed_plot(plot, axis_width=72)
         # fixed ranges: axes (and their tick layout) are drawn once, not on every frame
         self._set_y("acc", (0.0, 60.0))
         for side in SIDES:
@@ -238,7 +236,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
     @staticmethod
     def _curve(plot: pg.PlotItem) -> pg.PlotCurveItem:
-        curve = pg.PlotCurveItem(connect="finite", skipFiniteCheck=True)
+        curve = pg.PlotCurveItem(connect="finite")  # NaN (a gap) breaks the line
         plot.addItem(curve)
         return curve
 
@@ -378,7 +376,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         for row, side in enumerate(SIDES):
             for col, scale in enumerate(("reps", "steps")):
                 plot = self.addPlot(row=row, col=col)
-                _fixed_plot(plot, axis_width=52, grid=False)
+                _fixed_plot(plot, axis_width=52)
                 self.plots[side, scale] = plot
                 self.grids[side, scale] = StaticGrid(plot, most_y=5, least_step_x=1.0)
                 for output in ("swing", "push"):
