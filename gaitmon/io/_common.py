@@ -164,6 +164,17 @@ def number_problem(column: str, text: str) -> tuple[float | None, str | None]:
     return value, None
 
 
+def choice_problem(column: str, text: str, allowed: Iterable[str], what: str) -> tuple[str | None, str | None]:
+    """Check that ``text`` (stripped) is one of ``allowed``; return ``(value, None)`` or ``(None, problem)``.
+
+    ``what`` names the kind of value with its article ("a side", "an event").
+    """
+    value = text.strip()
+    if value in allowed:
+        return value, None
+    return None, f"column {column!r}: {quote(text)} is not {what} (allowed: {names_list(allowed)})"
+
+
 def field_count_problem(expected: int, found: int, last_line: bool) -> str:
     """Message for a line with the wrong number of fields."""
     problem = f"expected {expected} fields as in the header, found {found}"

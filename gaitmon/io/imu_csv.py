@@ -59,6 +59,7 @@ from gaitmon.consts import SAMPLE_COLUMNS, SIDES
 from gaitmon.errors import InputError
 from gaitmon.io import _format
 from gaitmon.io._common import (
+    choice_problem,
     field_count_problem,
     number_problem,
     open_binary,
@@ -82,7 +83,6 @@ _SLOW_LINES = 16
 _WRITE_ROWS = 32768
 # Smallest magnitude that rounds to infinity in float32 (2**128 * (1 - 2**-25)).
 _F32_OVERFLOW = 3.4028235677973366e38
-_ALLOWED_SIDES = "allowed: 'left', 'right'"
 #: Most problems a :class:`Recovery` keeps (all are counted).
 MAX_PROBLEMS = 1000
 
@@ -477,11 +477,9 @@ class _Reader:
         is_right = False
         for i in lay.needed:
             if i == lay.side_index:
-                side = fields[i].strip()
-                if side not in SIDES:
-                    return None, (
-                        f"column {lay.names[i]!r}: {quote(fields[i])} is not a side ({_ALLOWED_SIDES})"
-                    )
+                side, problem = choice_problem(lay.names[i], fields[i], SIDES, "a side")
+                if problem is not None:
+                    return None, problem
                 is_right = side == "right"
                 continue
             value, problem = number_problem(lay.names[i], fields[i])

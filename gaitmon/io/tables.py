@@ -21,9 +21,9 @@ from gaitmon.consts import EVENT_KINDS, SIDES
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io._common import (
+    choice_problem,
     field_count_problem,
     format_float,
-    names_list,
     number_problem,
     open_binary,
     open_text_for_writing,
@@ -182,22 +182,12 @@ def _parse_event(
     t, problem = number_problem(names[index["t_s"]], fields[index["t_s"]])
     if problem is not None:
         raise InputError(path, where(line_no), problem)
-    side = fields[index["side"]].strip()
-    if side not in SIDES:
-        raise InputError(
-            path,
-            where(line_no),
-            f"column {names[index['side']]!r}: {quote(fields[index['side']])} is not a side "
-            f"(allowed: {names_list(SIDES)})",
-        )
-    kind = fields[index["event"]].strip()
-    if kind not in EVENT_KINDS:
-        raise InputError(
-            path,
-            where(line_no),
-            f"column {names[index['event']]!r}: {quote(fields[index['event']])} is not an event "
-            f"(allowed: {names_list(EVENT_KINDS)})",
-        )
+    side, problem = choice_problem(names[index["side"]], fields[index["side"]], SIDES, "a side")
+    if problem is not None:
+        raise InputError(path, where(line_no), problem)
+    kind, problem = choice_problem(names[index["event"]], fields[index["event"]], EVENT_KINDS, "an event")
+    if problem is not None:
+        raise InputError(path, where(line_no), problem)
     value = math.nan
     if "value" in index:
         text = fields[index["value"]].strip()
