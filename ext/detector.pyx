@@ -6,7 +6,7 @@ same algorithm; ``tests/test_core_twin.py`` holds their outputs equal. Read the 
 design; this file only adds C types.
 """
 
-from libc.math cimport exp, floor, INFINITY
+from libc.math cimport exp, fabs, INFINITY, NAN
 
 cdef enum:
     TO = 0
@@ -17,15 +17,18 @@ cdef enum:
     LATE_SWING = 2
     SHANK = 0
     FOOT = 1
+    GYRO = 0
+    IMPACT = 1
 
 
 cdef class DetectorKernel:
     cdef double on_floor, on_fraction, peak_floor, peak_fraction, ref_weight, ref_decay_s
     cdef double msw_drop, max_swing_s, max_late_s, to_search_s, guard_s
     cdef double imp_floor, imp_fraction, imp_arm, min_rise, min_rise_fraction, max_gap_s
+    cdef double ic_delay_s, to_delay_s, imp_window_s, imp_rate_floor, walk_fraction
     cdef double b0, b1, b2, a1, a2
     cdef int placement
-    cdef long k, h, capacity, mask
+    cdef long k, h, hs, capacity, mask
     cdef double[::1] buf_t
     cdef double[::1] buf_w
     cdef double[::1] buf_a
@@ -43,16 +46,21 @@ cdef class DetectorKernel:
     cdef long imp_track
     cdef double imp_max
     cdef long pending
+    cdef long scan, zero_i
+    cdef double t_zero
 
-    def __init__(self, placement, settings, biquad, impact_span, to_halfwidth, capacity):
+    def __init__(self, placement, settings, biquad, impact_span, to_halfwidth, slope_halfwidth, capacity):
         (_cutoff, self.on_floor, self.on_fraction, self.peak_floor, self.peak_fraction,
          self.ref_weight, self.ref_decay_s, self.msw_drop, self.max_swing_s, self.max_late_s,
          self.to_search_s, _to_smooth_s, self.guard_s, _span_s, self.imp_floor, self.imp_fraction,
-         self.imp_arm, self.min_rise, self.min_rise_fraction, self.max_gap_s, _buffer_s) = settings
+         self.imp_arm, self.min_rise, self.min_rise_fraction, self.max_gap_s, _buffer_s,
+         self.ic_delay_s, self.to_delay_s, self.imp_window_s, _slope_span_s, self.imp_rate_floor,
+         self.walk_fraction) = settings
         self.placement = placement
         self.b0, self.b1, self.b2, self.a1, self.a2 = biquad
         self.k = impact_span
         self.h = to_halfwidth
+        self.hs = slope_halfwidth
         self.capacity = capacity
         self.mask = capacity - 1
         import array
@@ -89,6 +97,9 @@ cdef class DetectorKernel:
         self.imp_track = 0
         self.imp_max = 0.0
         self.pending = -1
+        self.scan = 0
+        self.t_zero = NAN
+        self.zero_i = 0
         self.armed = False
         self.armed_t = INFINITY
         self.contact_seen = False
@@ -125,37 +136,87 @@ cdef class DetectorKernel:
             j -= 1
         return best
 
-    cdef long _rise_start(self, long m, long i_peak) noexcept:
-        cdef double level = self._smoothed(m)
-        cdef double span = self.buf_w[i_peak & self.mask] - level
-        cdef double low, high, x, y, slope, intercept
-        cdef double sx = 0.0, sy = 0.0, sxx = 0.0, sxy = 0.0
-        cdef long count = 0, j, offset, reach
-        if span <= 0.0:
-            return m
-        low = level + 0.05 * span
-        high = level + 0.3 * span
-        j = m + 1
-        while j < i_peak and self.buf_w[j & self.mask] < low:
+    cdef inline double _slope(self, long j) noexcept:
+        cdef long a = max(j - self.hs, self._oldest())
+        cdef long b = min(j + self.hs, self.n - 1)
+        return (self.buf_w[b & self.mask] - self.buf_w[a & self.mask]) / (
+            self.buf_t[b & self.mask] - self.buf_t[a & self.mask])
+
+    cdef long _steepest_descent(self, long i_peak, double t_start, double* frac, bint* bounded) noexcept:
+        cdef long mask = self.mask
+        cdef long lo = self._oldest()
+        cdef double top = self.buf_w[i_peak & mask]
+        cdef long q = i_peak, mn, mx, best, j
+        cdef double wq, margin, best_slope, sj, s0, s2, curvature
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start and self.buf_w[(q - 1) & mask] > 0.3 * top:
+            q -= 1
+        mn = q
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start:
+            q -= 1
+            wq = self.buf_w[q & mask]
+            if wq < self.buf_w[mn & mask]:
+                mn = q
+            elif wq > self.buf_w[mn & mask] + self.walk_fraction * (top - self.buf_w[mn & mask]):
+                break
+        margin = self.walk_fraction * (top - self.buf_w[mn & mask])
+        q = mn
+        mx = mn
+        bounded[0] = False
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start:
+            q -= 1
+            wq = self.buf_w[q & mask]
+            if wq > self.buf_w[mx & mask]:
+                mx = q
+            elif wq < self.buf_w[mx & mask] - margin:
+                bounded[0] = True
+                break
+        best = mn
+        best_slope = 0.0
+        for j in range(mx, mn + 1):
+            sj = self._slope(j)
+            if sj < best_slope:
+                best_slope = sj
+                best = j
+        if best_slope >= 0.0:
+            frac[0] = NAN
+            return mn
+        frac[0] = 0.0
+        if mx < best < mn:
+            s0 = self._slope(best - 1)
+            s2 = self._slope(best + 1)
+            curvature = s0 - 2.0 * best_slope + s2
+            if curvature > 0.0:
+                frac[0] = max(-0.5, min(0.5, 0.5 * (s0 - s2) / curvature))
+        return best
+
+    cdef double _time_at(self, long j, double frac) noexcept:
+        cdef long a = max(j - 1, self._oldest())
+        cdef long b = min(j + 1, self.n - 1)
+        if b <= a:
+            return self.buf_t[j & self.mask]
+        return self.buf_t[j & self.mask] + frac * (self.buf_t[b & self.mask] - self.buf_t[a & self.mask]) / (b - a)
+
+    cdef long _nearest(self, long j, double t) noexcept:
+        cdef long lo = self._oldest()
+        while j - 1 >= lo and fabs(self.buf_t[(j - 1) & self.mask] - t) <= fabs(self.buf_t[j & self.mask] - t):
+            j -= 1
+        while j + 1 <= self.n - 1 and fabs(self.buf_t[(j + 1) & self.mask] - t) < fabs(self.buf_t[j & self.mask] - t):
             j += 1
-        while j < i_peak and self.buf_w[j & self.mask] <= high:
-            x = <double>(j - m)
-            y = self.buf_w[j & self.mask]
-            count += 1
-            sx += x
-            sy += y
-            sxx += x * x
-            sxy += x * y
+        return j
+
+    cdef void _scan_zero(self, long i) noexcept:
+        cdef long j = max(self.scan, max(self.peak_i + 1, self._oldest() + 1))
+        cdef double w0, w1, t0
+        while j <= i:
+            w1 = self.buf_w[j & self.mask]
+            w0 = self.buf_w[(j - 1) & self.mask]
+            if w1 <= 0.0 < w0:
+                t0 = self.buf_t[(j - 1) & self.mask]
+                self.t_zero = t0 + w0 / (w0 - w1) * (self.buf_t[j & self.mask] - t0)
+                self.zero_i = j
+                return
             j += 1
-        if count < 2:
-            return m
-        slope = (count * sxy - sx * sy) / (count * sxx - sx * sx)
-        if slope <= 0.0:
-            return m
-        intercept = (sy - slope * sx) / count
-        offset = <long>floor((level - intercept) / slope + 0.5)
-        reach = self.h + 2
-        return m + max(-reach, min(reach, offset))
+        self.scan = j
 
     cdef long _onset_nearest(self, long j) noexcept:
         cdef double a0, a1, a2
@@ -182,7 +243,7 @@ cdef class DetectorKernel:
         return j
 
     cdef inline void _event(self, list out, int kind, long i):
-        out.append((kind, self.buf_t[i & self.mask], self.buf_w[i & self.mask]))
+        out.append((kind, self.buf_t[i & self.mask], self.buf_w[i & self.mask], GYRO))
 
     def feed(self, const double[::1] t, const double[::1] w, const double[::1] amag):
         """Process one block; returns a list of ``(kind, t, value)`` with kind 0 TO, 1 MSW, 2 IC."""
@@ -292,26 +353,31 @@ cdef class DetectorKernel:
                 self.peak_f = wf
 
     cdef void _confirm_swing(self, list out, long i, double ti):
-        cdef double ref, t_start
-        cdef long i_to
-        cdef bint report_to
+        cdef double ref, t_start, frac, t_to
+        cdef long i_to, j
+        cdef bint report_to, bounded
         self.state = STANCE
         ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
         if self.peak_w < max(self.peak_floor, self.peak_fraction * ref):
             return
-        t_start = max(self.onset_t - self.to_search_s, self.t_last_ic + self.guard_s)
-        # Toe-off is reported only if this stride's contact was seen, or the leg was quiet for the
-        # whole search window (a start from standing). Otherwise (after a gap, or a missed contact)
-        # the window may hold an unseen contact's impact: no toe-off rather than a guessed one.
+        t_start = max(self.onset_t - self.to_search_s, max(self.t_last_ic + self.guard_s, self.t_floor))
+        # Toe-off is reported only if its search is bounded by what was seen (see the twin).
         report_to = self.contact_seen or self.armed_t <= self.onset_t - self.to_search_s
         self.contact_seen = False
-        i_to = self._argmin_back(self.peak_i, t_start)
-        if self.placement == FOOT and self.buf_w[i_to & self.mask] < 0.0:
-            i_to = self._half_rise_after(i_to, self.peak_i)
-        elif self.placement == SHANK:
-            i_to = self._rise_start(i_to, self.peak_i)
-        if report_to:
-            self._event(out, TO, i_to)
+        if self.placement == SHANK:
+            j = self._steepest_descent(self.peak_i, t_start, &frac, &bounded)
+            if report_to or bounded:
+                if frac != frac:
+                    self._event(out, TO, j)
+                else:
+                    t_to = self._time_at(j, frac) + self.to_delay_s
+                    out.append((TO, t_to, self.buf_w[self._nearest(j, t_to) & self.mask], GYRO))
+        else:
+            i_to = self._argmin_back(self.peak_i, t_start)
+            if self.buf_w[i_to & self.mask] < 0.0:
+                i_to = self._half_rise_after(i_to, self.peak_i)
+            if report_to:
+                self._event(out, TO, i_to)
         self._event(out, MSW, self.peak_i)
         if ref <= 0.0:
             self.ref_peak = self.peak_w
@@ -323,41 +389,55 @@ cdef class DetectorKernel:
         self.min_w = self.buf_w[i & self.mask]
         self.min_i = i
         self.min_f = self.peak_f
+        self.scan = self.peak_i + 1
+        self.t_zero = NAN
 
     cdef bint _contact(self, list out, long i, double ti, double wf, double ai):
         cdef long lo, j
-        cdef double base, rise
+        cdef double base, rise, t_ic
         if self.pending >= 0:
-            self._emit_contact(out, self._onset_nearest(self.pending))
+            self._emit_impact(out, self._onset_nearest(self.pending))
             self.pending = -1
             return True
-        if self.placement == SHANK and wf < self.imp_arm * self.peak_f:
+        if self.placement == SHANK:
+            if self.t_zero != self.t_zero:
+                self._scan_zero(i)
+                if self.t_zero != self.t_zero:
+                    return False
+            if ti > self.t_zero + self.imp_window_s:
+                t_ic = self.t_zero + self.ic_delay_s
+                j = self._nearest(self.zero_i, t_ic)
+                self._emit_contact(out, t_ic, self.buf_w[j & self.mask], GYRO)
+                return True
             lo = i - self.k
             if lo >= self._oldest():
                 base = self.buf_a[lo & self.mask]
                 rise = ai - base
-                if rise > self.imp_floor and rise > self.imp_fraction * self._decayed(
-                        self.ref_imp, self.t_ref_imp, ti):
+                if (rise > self.imp_floor and rise > self.imp_rate_floor * (ti - self.buf_t[lo & self.mask])
+                        and rise > self.imp_fraction * self._decayed(self.ref_imp, self.t_ref_imp, ti)):
                     j = lo + 1
                     while j < i and self.buf_a[j & self.mask] - base < 0.25 * rise:
                         j += 1
                     self.imp_track = self.k
                     self.imp_max = rise
                     if j < i:
-                        self._emit_contact(out, self._onset_nearest(j))
+                        self._emit_impact(out, self._onset_nearest(j))
                         return True
                     self.pending = j
-                    return False
-        if (self.placement == FOOT and self.min_f < self.imp_arm * self.peak_f
+            return False
+        if (self.min_f < self.imp_arm * self.peak_f
                 and wf > self.min_f + max(self.min_rise, self.min_rise_fraction * self.peak_f)):
             j = self.min_i
             if self.min_w < 0.0:
                 j = self._half_fall_before(self.min_i, self.peak_i)
-            self._emit_contact(out, j)
+            self._emit_contact(out, self.buf_t[j & self.mask], self.buf_w[j & self.mask], GYRO)
             return True
         return False
 
-    cdef inline void _emit_contact(self, list out, long j):
-        self._event(out, IC, j)
+    cdef inline void _emit_impact(self, list out, long j):
+        self._emit_contact(out, self.buf_t[j & self.mask], self.buf_w[j & self.mask], IMPACT)
+
+    cdef inline void _emit_contact(self, list out, double t, double value, int rule):
+        out.append((IC, t, value, rule))
         self.contact_seen = True
-        self.t_last_ic = self.buf_t[j & self.mask]
+        self.t_last_ic = t

@@ -45,6 +45,9 @@ SIDES: tuple[str, ...] = ("left", "right")
 
 EVENT_KINDS: tuple[str, ...] = ("TO", "MSW", "IC")
 
+#: Which rule of the step core placed a detected event (the kernel's rule codes index this).
+EVENT_RULES: tuple[str, ...] = ("gyro", "impact")
+
 PLACEMENTS: tuple[str, ...] = ("shank", "foot")
 
 STANDARD_GRAVITY = 9.80665  # m/s²

@@ -60,6 +60,20 @@ def test_compiled_equals_twin_on_noise_gaps_and_extremes():
     assert _run(core.Kernel, params, t, w, a) == _run(TwinKernel, params, t, w, a, block=123)
 
 
+@compiled
+def test_compiled_equals_twin_on_real_running(running_dataset):
+    """Force-plate running (virtual shank IMU, ω = −gz in its frame): same events, any chunking."""
+    from gaitmon.io import read_imu_csv
+
+    for path in sorted(running_dataset.glob("*_imu.csv"))[::3]:
+        for side, (t, x) in read_imu_csv(path).items():
+            w, a = -x[:, 5], np.linalg.norm(x[:, :3], axis=1)
+            params = DetectorParams(sample_rate_hz=float(1.0 / np.median(np.diff(t))))
+            fast = _run(core.Kernel, params, t, w, a)
+            assert len(fast) >= 15
+            assert fast == _run(TwinKernel, params, t, w, a, block=37), (path.name, side)
+
+
 def test_reset_forgets_everything():
     session = simulated("balanced", seed=3, rate=200.0, n_reps=2)
     t, w, a = _projected(session, "right")

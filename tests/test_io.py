@@ -343,19 +343,20 @@ def test_real_dataset_reads(dataset):
 
 
 def test_events_round_trip(tmp_path):
-    events = [GaitEvent(1.25, "right", "IC", 0.5), GaitEvent(0.123456789, "left", "TO"),
+    events = [GaitEvent(1.25, "right", "IC", 0.5, "impact"), GaitEvent(0.123456789, "left", "TO"),
               GaitEvent(1.25, "left", "MSW", 12.345678), GaitEvent(1.25, "left", "IC", -3.0)]
     path = tmp_path / "events.csv"
     write_events_csv(path, events)
     lines = path.read_text().splitlines()
-    assert lines[0] == "t_s,side,event,value"
-    assert lines[1] == "0.123457,left,TO,"
+    assert lines[0] == "t_s,side,event,value,rule"
+    assert lines[1] == "0.123457,left,TO,,"
     assert [ln.split(",")[:3] for ln in lines[2:]] == [
         ["1.250000", "left", "MSW"], ["1.250000", "left", "IC"], ["1.250000", "right", "IC"]]
     back = read_events_csv(path)
     assert [(e.t, e.side, e.kind) for e in back] == [
         (0.123457, "left", "TO"), (1.25, "left", "MSW"), (1.25, "left", "IC"), (1.25, "right", "IC")]
     assert math.isnan(back[0].value) and back[1].value == pytest.approx(12.3457)
+    assert [e.rule for e in back] == ["", "", "", "impact"]
 
 
 def test_events_three_columns_any_order(tmp_path):

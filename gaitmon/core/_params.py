@@ -44,10 +44,10 @@ class DetectorParams:
     max_late_swing_s : float
         If no initial contact follows mid-swing within this time, the step is abandoned.
     to_search_s : float
-        How far back from swing onset the toe-off minimum is searched.
+        How far back from swing onset toe-off is searched.
     to_smooth_s : float
-        Half-width of the centred moving average the toe-off minimum is located on (look-back,
-        so it costs no latency); ``h = round(to_smooth_s · fs)`` samples, 0 below 250 Hz.
+        Foot placement: half-width of the centred moving average the toe-off minimum is located on
+        (look-back, so it costs no latency); ``h = round(to_smooth_s · fs)`` samples, 0 below 250 Hz.
     contact_guard_s : float
         Toe-off is never searched closer than this after an initial contact (skips the impact).
     impact_span_s : float
@@ -55,8 +55,8 @@ class DetectorParams:
     impact_floor_m_s2, impact_fraction : float
         An impact is declared when the statistic exceeds ``max(floor, fraction · reference)``.
     impact_arm_fraction : float
-        Impacts are looked for only once smoothed ω has fallen below this fraction of the swing
-        peak (late swing), so swing-phase accelerations cannot fake a contact.
+        Foot placement: the post-swing minimum counts only once smoothed ω has fallen below this
+        fraction of the swing peak.
     min_rise_rad_s, min_rise_fraction : float
         Foot placement: the post-swing minimum of ω (initial contact) is accepted once smoothed ω
         has risen ``max(min_rise, fraction · swing peak)`` above it.
@@ -65,6 +65,25 @@ class DetectorParams:
         dropped rather than guessed (no phantom steps at gaps).
     buffer_s : float
         Length of the look-back ring buffer, s.
+    ic_delay_s : float
+        Shank, initial contact without a visible impact: IC = the downward zero crossing of ω after
+        mid-swing (linearly interpolated) + this. On force-plate running (running_mocap) the
+        per-runner medians are 14–24 ms (``docs/core.md``).
+    to_delay_s : float
+        Shank toe-off = the steepest point of the late-stance descent of ω + this (negative: toe-off
+        comes first). Force-plate per-runner medians −21 … −3 ms (``docs/core.md``).
+    impact_window_s : float
+        Shank: an impact counts as the contact only within this long after the zero crossing; when
+        the window closes without one, the gyro rule gives the contact.
+    slope_span_s : float
+        Half-width of the central difference for dω/dt, ``max(1, round(span · fs))`` samples.
+    impact_rate_floor_m_s3 : float
+        Shank: an impact must also rise faster than this (m/s² per s) over its span. A real strike
+        is a transient; the smooth rise of |a| through a contact without one (marker-derived data,
+        soft landings) stays below 1.9 m/s² per ms on running_mocap, so 3 m/s² per ms keeps it out.
+    to_walk_fraction : float
+        Hysteresis of the walks back from the swing to the early-swing minimum and on to the
+        mid-stance hump, as a fraction of the swing's height above that minimum.
     """
 
     sample_rate_hz: float
@@ -90,6 +109,12 @@ class DetectorParams:
     min_rise_fraction: float = 0.25
     max_gap_s: float = 0.1
     buffer_s: float = 1.5
+    ic_delay_s: float = 0.018
+    to_delay_s: float = -0.013
+    impact_window_s: float = 0.06
+    slope_span_s: float = 0.005
+    impact_rate_floor_m_s3: float = 3000.0
+    to_walk_fraction: float = 0.25
 
     def __post_init__(self):
         if self.placement not in PLACEMENT_CODES:
@@ -104,6 +129,7 @@ class DetectorParams:
         b, a = signal.butter(2, cutoff, btype="low", fs=fs)
         impact_span = max(1, int(round(self.impact_span_s * fs)))
         to_halfwidth = int(round(self.to_smooth_s * fs))
+        slope_halfwidth = max(1, int(round(self.slope_span_s * fs)))
         capacity = 1
         while capacity < self.buffer_s * fs + impact_span + 2:
             capacity *= 2
@@ -115,5 +141,6 @@ class DetectorParams:
             (float(b[0]), float(b[1]), float(b[2]), float(a[1]), float(a[2])),
             impact_span,
             to_halfwidth,
+            slope_halfwidth,
             capacity,
         )

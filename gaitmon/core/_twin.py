@@ -9,7 +9,7 @@ positive) and the accelerometer magnitude ``amag`` (m/s²) of one leg::
 
     STANCE ──smoothed w > onset threshold──▶ SWING ──w fell below half its peak──▶ LATE_SWING
        ▲                                       │ (emit TO + MSW if the swing is a real step)  │
-       └──────────────── IC found (impact, or gyro minimum) / timeout ◀────────────────────────┘
+       └───────── IC found (impact, or zero crossing + delay) / timeout ◀───────────────────┘
 
 A ring buffer of the last ``buffer_s`` seconds of raw samples lets each event be placed on the
 raw signal by a short look-back when the state machine confirms it. The machine only ever looks
@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 TO, MSW, IC = 0, 1, 2
+GYRO, IMPACT = 0, 1  # which rule placed an event
 STANCE, SWING, LATE_SWING = 0, 1, 2
 SHANK, FOOT = 0, 1
 
@@ -41,12 +42,14 @@ class DetectorKernel:
     impact_span : int
         ``k`` of the impact statistic, samples.
     to_halfwidth : int
-        ``h``: toe-off is located on a centred ``2h + 1``-sample moving average.
+        ``h``: the foot's toe-off minimum is located on a centred ``2h + 1``-sample moving average.
+    slope_halfwidth : int
+        ``hs``: dω/dt at sample j is the central difference over samples ``j ± hs``.
     capacity : int
         Ring-buffer length, a power of two.
     """
 
-    def __init__(self, placement, settings, biquad, impact_span, to_halfwidth, capacity):
+    def __init__(self, placement, settings, biquad, impact_span, to_halfwidth, slope_halfwidth, capacity):
         (
             self.smooth_cutoff_hz,
             self.on_floor,
@@ -69,11 +72,18 @@ class DetectorKernel:
             self.min_rise_fraction,
             self.max_gap_s,
             _buffer_s,
+            self.ic_delay_s,
+            self.to_delay_s,
+            self.imp_window_s,
+            _slope_span_s,
+            self.imp_rate_floor,
+            self.walk_fraction,
         ) = settings
         self.placement = int(placement)
         self.b0, self.b1, self.b2, self.a1, self.a2 = biquad
         self.k = int(impact_span)
         self.h = int(to_halfwidth)
+        self.hs = int(slope_halfwidth)
         self.capacity = int(capacity)
         self.mask = self.capacity - 1
         self.buf_t = np.zeros(self.capacity)
@@ -109,6 +119,9 @@ class DetectorKernel:
         self.imp_track = 0  # samples left in which to track the size of the impact just found
         self.imp_max = 0.0
         self.pending = -1  # impact onset waiting for its next sample (see _onset_nearest)
+        self.scan = 0  # next index to examine for the downward zero crossing after mid-swing
+        self.t_zero = math.nan  # time of that crossing (s), NaN until seen
+        self.zero_i = 0  # index of the first sample at or below zero
         self.armed = False  # a swing may start only after ω was seen below the onset floor
         self.armed_t = math.inf  # when it was last armed
         self.contact_seen = False  # an initial contact was found since the last mid-swing
@@ -147,44 +160,98 @@ class DetectorKernel:
             j -= 1
         return best
 
-    def _rise_start(self, m, i_peak):
-        """Toe-off at the foot of the swing rise: where its straight early part meets stance.
+    def _slope(self, j):
+        """dω/dt at index j (rad/s²): central difference over ``j ± hs``, within the held samples."""
+        a = max(j - self.hs, self._oldest())
+        b = min(j + self.hs, self.n - 1)
+        return (self.buf_w[b & self.mask] - self.buf_w[a & self.mask]) / (
+            self.buf_t[b & self.mask] - self.buf_t[a & self.mask])
 
-        Late stance is a slow, noisy descent and its minimum smears over several samples when it
-        is shallow (walking); the early swing rise is steep and nearly straight. A least-squares
-        line through the rise between 5 % and 30 % of the way from the stance minimum ``L``
-        (smoothed) up to the swing peak is extended back down to ``L``; the nearest sample, at
-        most ``h + 2`` from the minimum ``m``, is toe-off. Event times stay on the sample grid.
+    def _steepest_descent(self, i_peak, t_start):
+        """Shank toe-off anchor: the steepest point of the late-stance descent of ω.
+
+        Walks back from the swing peak ``i_peak`` (never before ``t_start``): down the swing rise
+        to the early-swing minimum, then up the late-stance descent to the mid-stance hump; each
+        walk ends once ω has turned back by ``walk_fraction`` of the swing's height above that
+        minimum, so noise and small wiggles cannot stop it. Returns ``(j, frac, bounded)``: the index
+        of the most negative dω/dt between hump and minimum, a sub-sample offset in [-0.5, 0.5] (parabola
+        through the slopes at j - 1, j, j + 1; NaN when ω never fell, and then ``j`` is the
+        minimum) and whether the hump was found (the walk turned, rather than reaching t_start).
         """
-        level = self._smoothed(m)
-        span = self.buf_w[i_peak & self.mask] - level
-        if span <= 0.0:
-            return m
-        low = level + 0.05 * span
-        high = level + 0.3 * span
-        count = 0
-        sx = sy = sxx = sxy = 0.0
-        j = m + 1
-        while j < i_peak and self.buf_w[j & self.mask] < low:
+        mask = self.mask
+        lo = self._oldest()
+        top = self.buf_w[i_peak & mask]
+        q = i_peak
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start and self.buf_w[(q - 1) & mask] > 0.3 * top:
+            q -= 1
+        mn = q
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start:
+            q -= 1
+            wq = self.buf_w[q & mask]
+            if wq < self.buf_w[mn & mask]:
+                mn = q
+            elif wq > self.buf_w[mn & mask] + self.walk_fraction * (top - self.buf_w[mn & mask]):
+                break
+        margin = self.walk_fraction * (top - self.buf_w[mn & mask])
+        q = mn
+        mx = mn
+        bounded = False
+        while q - 1 >= lo and self.buf_t[(q - 1) & mask] >= t_start:
+            q -= 1
+            wq = self.buf_w[q & mask]
+            if wq > self.buf_w[mx & mask]:
+                mx = q
+            elif wq < self.buf_w[mx & mask] - margin:
+                bounded = True
+                break
+        best = mn
+        best_slope = 0.0
+        for j in range(mx, mn + 1):
+            sj = self._slope(j)
+            if sj < best_slope:
+                best_slope = sj
+                best = j
+        if best_slope >= 0.0:
+            return mn, math.nan, bounded
+        frac = 0.0
+        if mx < best < mn:
+            s0 = self._slope(best - 1)
+            s2 = self._slope(best + 1)
+            curvature = s0 - 2.0 * best_slope + s2
+            if curvature > 0.0:
+                frac = max(-0.5, min(0.5, 0.5 * (s0 - s2) / curvature))
+        return best, frac, bounded
+
+    def _time_at(self, j, frac):
+        """Time (s) ``frac`` of a sample interval after sample j (interval from its neighbours)."""
+        a = max(j - 1, self._oldest())
+        b = min(j + 1, self.n - 1)
+        if b <= a:
+            return self.buf_t[j & self.mask]
+        return self.buf_t[j & self.mask] + frac * (self.buf_t[b & self.mask] - self.buf_t[a & self.mask]) / (b - a)
+
+    def _nearest(self, j, t):
+        """Index of the held sample nearest to time t, searching from index j."""
+        lo = self._oldest()
+        while j - 1 >= lo and abs(self.buf_t[(j - 1) & self.mask] - t) <= abs(self.buf_t[j & self.mask] - t):
+            j -= 1
+        while j + 1 <= self.n - 1 and abs(self.buf_t[(j + 1) & self.mask] - t) < abs(self.buf_t[j & self.mask] - t):
             j += 1
-        while j < i_peak and self.buf_w[j & self.mask] <= high:
-            x = float(j - m)
-            y = self.buf_w[j & self.mask]
-            count += 1
-            sx += x
-            sy += y
-            sxx += x * x
-            sxy += x * y
+        return j
+
+    def _scan_zero(self, i):
+        """Look for the downward zero crossing of ω after mid-swing, up to index i."""
+        j = max(self.scan, self.peak_i + 1, self._oldest() + 1)
+        while j <= i:
+            w1 = self.buf_w[j & self.mask]
+            w0 = self.buf_w[(j - 1) & self.mask]
+            if w1 <= 0.0 < w0:
+                t0 = self.buf_t[(j - 1) & self.mask]
+                self.t_zero = t0 + w0 / (w0 - w1) * (self.buf_t[j & self.mask] - t0)
+                self.zero_i = j
+                return
             j += 1
-        if count < 2:
-            return m
-        slope = (count * sxy - sx * sy) / (count * sxx - sx * sx)
-        if slope <= 0.0:
-            return m
-        intercept = (sy - slope * sx) / count
-        offset = math.floor((level - intercept) / slope + 0.5)
-        reach = self.h + 2
-        return m + max(-reach, min(reach, offset))
+        self.scan = j
 
     def _onset_nearest(self, j):
         """The impact began between samples j-1 and j: keep the nearer one.
@@ -217,7 +284,7 @@ class DetectorKernel:
         return j
 
     def _event(self, out, kind, i):
-        out.append((kind, float(self.buf_t[i & self.mask]), float(self.buf_w[i & self.mask])))
+        out.append((kind, float(self.buf_t[i & self.mask]), float(self.buf_w[i & self.mask]), GYRO))
 
     # ------------------------------------------------------------------ the loop
     def feed(self, t, w, amag):
@@ -314,19 +381,27 @@ class DetectorKernel:
         ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
         if self.peak_w < max(self.peak_floor, self.peak_fraction * ref):
             return
-        t_start = max(self.onset_t - self.to_search_s, self.t_last_ic + self.guard_s)
-        # Toe-off is reported only if this stride's contact was seen, or the leg was quiet for the
-        # whole search window (a start from standing). Otherwise (after a gap, or a missed contact)
-        # the window may hold an unseen contact's impact: no toe-off rather than a guessed one.
+        t_start = max(self.onset_t - self.to_search_s, self.t_last_ic + self.guard_s, self.t_floor)
+        # Toe-off is reported only if its search is bounded by what was seen: this stride's contact,
+        # a leg quiet over the whole window (a start from standing) or, on the shank, the mid-stance
+        # hump. After a gap or a missed contact the window may hold an unseen part of the stance:
+        # no toe-off rather than a guessed one.
         report_to = self.contact_seen or self.armed_t <= self.onset_t - self.to_search_s
         self.contact_seen = False
-        i_to = self._argmin_back(self.peak_i, t_start)
-        if self.placement == FOOT and self.buf_w[i_to & self.mask] < 0.0:
-            i_to = self._half_rise_after(i_to, self.peak_i)
-        elif self.placement == SHANK:
-            i_to = self._rise_start(i_to, self.peak_i)
-        if report_to:
-            self._event(out, TO, i_to)
+        if self.placement == SHANK:
+            j, frac, bounded = self._steepest_descent(self.peak_i, t_start)
+            if report_to or bounded:
+                if frac != frac:  # no descent: the minimum itself
+                    self._event(out, TO, j)
+                else:
+                    t_to = self._time_at(j, frac) + self.to_delay_s
+                    out.append((TO, float(t_to), float(self.buf_w[self._nearest(j, t_to) & self.mask]), GYRO))
+        else:
+            i_to = self._argmin_back(self.peak_i, t_start)
+            if self.buf_w[i_to & self.mask] < 0.0:
+                i_to = self._half_rise_after(i_to, self.peak_i)
+            if report_to:
+                self._event(out, TO, i_to)
         self._event(out, MSW, self.peak_i)
         self.ref_peak = self.peak_w if ref <= 0.0 else (
             (1.0 - self.ref_weight) * ref + self.ref_weight * self.peak_w)
@@ -336,41 +411,56 @@ class DetectorKernel:
         self.min_w = self.buf_w[i & self.mask]
         self.min_i = i
         self.min_f = self.peak_f
+        self.scan = self.peak_i + 1
+        self.t_zero = math.nan
 
     def _contact(self, out, i, ti, wf, ai):
         """Look for the initial contact at sample i; emit it and return True when found."""
         if self.pending >= 0:  # the impact found on the previous sample now has its next sample
-            self._emit_contact(out, self._onset_nearest(self.pending))
+            self._emit_impact(out, self._onset_nearest(self.pending))
             self.pending = -1
             return True
-        if self.placement == SHANK and wf < self.imp_arm * self.peak_f:
+        if self.placement == SHANK:
+            if self.t_zero != self.t_zero:
+                self._scan_zero(i)
+                if self.t_zero != self.t_zero:
+                    return False
+            if ti > self.t_zero + self.imp_window_s:
+                # No impact within the window: the gyro rule places the contact.
+                t_ic = self.t_zero + self.ic_delay_s
+                j = self._nearest(self.zero_i, t_ic)
+                self._emit_contact(out, t_ic, float(self.buf_w[j & self.mask]), GYRO)
+                return True
             lo = i - self.k
             if lo >= self._oldest():
                 base = self.buf_a[lo & self.mask]
                 rise = ai - base
-                if rise > self.imp_floor and rise > self.imp_fraction * self._decayed(
-                        self.ref_imp, self.t_ref_imp, ti):
+                if (rise > self.imp_floor and rise > self.imp_rate_floor * (ti - self.buf_t[lo & self.mask])
+                        and rise > self.imp_fraction * self._decayed(self.ref_imp, self.t_ref_imp, ti)):
                     j = lo + 1  # onset: first sample that has risen a quarter of the way
                     while j < i and self.buf_a[j & self.mask] - base < 0.25 * rise:
                         j += 1
                     self.imp_track = self.k
                     self.imp_max = rise
                     if j < i:
-                        self._emit_contact(out, self._onset_nearest(j))
+                        self._emit_impact(out, self._onset_nearest(j))
                         return True
                     self.pending = j
-                    return False
-        if (self.placement == FOOT and self.min_f < self.imp_arm * self.peak_f
+            return False
+        if (self.min_f < self.imp_arm * self.peak_f
                 and wf > self.min_f + max(self.min_rise, self.min_rise_fraction * self.peak_f)):
             # Foot: the post-swing minimum has passed.
             j = self.min_i
             if self.min_w < 0.0:
                 j = self._half_fall_before(self.min_i, self.peak_i)
-            self._emit_contact(out, j)
+            self._emit_contact(out, float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), GYRO)
             return True
         return False
 
-    def _emit_contact(self, out, j):
-        self._event(out, IC, j)
+    def _emit_impact(self, out, j):
+        self._emit_contact(out, float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), IMPACT)
+
+    def _emit_contact(self, out, t, value, rule):
+        out.append((IC, float(t), value, rule))
         self.contact_seen = True
-        self.t_last_ic = float(self.buf_t[j & self.mask])
+        self.t_last_ic = float(t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitmon.consts import EVENT_KINDS
+from gaitmon.consts import EVENT_KINDS, EVENT_RULES
 from gaitmon.core._params import DetectorParams
 from gaitmon.events import GaitEvent
 
@@ -34,19 +34,23 @@ class StepDetector:
       when smoothed ``ω`` crosses an onset threshold and is confirmed when it has fallen to half
       its peak; it only counts as a step if its peak clears a floor and a fraction of the recent
       peaks (standing and fidgeting never do).
-    - **TO** is where ``ω`` turns from its late-stance minimum into the swing: at push-off the
-      planted shank rotates backward fastest, and as the foot leaves the ground the knee flexes
-      and ``ω`` shoots up [Aminian 2002]. The minimum is searched at most ``to_search_s`` before
-      swing onset and never within ``contact_guard_s`` of the last contact; then the straight early
-      part of the rise (5–30 % of the way to the peak) is extended back to the minimum's level and
-      the nearest sample (within ``h + 2``) is toe-off — the flat, noisy bottom of a slow stance
-      cannot then pull it early.
-    - **IC** is the onset of the impact transient in ``|a|`` when the foot strikes: the first
-      sample that has risen a quarter of the way of a jump ``|a|[i] − |a|[i−k]`` (``k`` ≈ 4 ms)
-      larger than a floor and a fraction of recent impacts, looked for only in late swing, then the
-      nearer of it and the sample before. If no impact shows before the next swing starts (it fell
-      into dropped samples), the contact is not reported: on a sprinting shank ω falls from late
-      swing through stance to toe-off, so the post-swing minimum [Aminian 2002] would be toe-off.
+    - **TO** sits on the late-stance descent of ``ω``, just before its steepest point: at push-off
+      the knee is already flexing and, once the foot is free, the shank's backward rotation speeds
+      up fastest; the early-swing *minimum* comes 50–100 ms later (measured against force plates
+      on treadmill running, ``docs/core.md``). From the swing peak the kernel walks back down the
+      rise to that minimum and up the descent to the mid-stance hump (each walk ends once ``ω``
+      turns back by ``to_walk_fraction`` of the swing's height), finds the most negative ``dω/dt``
+      (central difference over ±``slope_span_s``, parabola for the sub-sample time) and reports
+      toe-off ``to_delay_s`` from it. Never searched before ``to_search_s`` ahead of swing onset,
+      within ``contact_guard_s`` of the last contact, or across a gap.
+    - **IC** by **impact** when the sensor shows one: within ``impact_window_s`` after the downward
+      zero crossing of ``ω`` following mid-swing, the first sample that has risen a quarter of the
+      way of a jump ``|a|[i] − |a|[i−k]`` (``k`` ≈ 4 ms) larger than a floor, than
+      ``impact_rate_floor_m_s3`` × its span and than a fraction of recent impacts; then the nearer
+      of it and the sample before. A landing without a sharp transient (soft surface, loose strap,
+      100–200 Hz sampling, marker-derived data) falls back to the **gyro** rule: the zero crossing
+      (interpolated) + ``ic_delay_s``, emitted when the impact window closes. Each event says which
+      rule placed it (``GaitEvent.rule``).
 
     Foot placement (``placement="foot"``) keeps the same machine but places TO at the first sample
     where ``ω`` has risen back to half of the push-off minimum, and IC at the first sample of the
@@ -54,8 +58,8 @@ class StepDetector:
     sensor's swing accelerations are as sharp as its impacts).
 
     Latency (event confirmed after it happened): IC by impact ≤ ``k`` + 2 samples (≤ 10 ms at
-    200 Hz); IC by the foot rule: until ``ω`` has risen above its post-swing minimum (tens of ms);
-    TO and MSW: at mid-swing confirmation, about 0.1 s after the peak and 0.25 s after TO.
+    200 Hz); IC by the gyro rule ``impact_window_s − ic_delay_s`` + 1 sample (≈ 45 ms); IC by the
+    foot rule: until ``ω`` has risen above its post-swing minimum (tens of ms); TO and MSW: at mid-swing confirmation, about 0.1 s after the peak and 0.25 s after TO.
     :func:`gaitmon.accuracy.detection_latency` measures them.
 
     Chunking: the kernel is a per-sample state machine with a look-back ring buffer, so feeding
@@ -87,7 +91,8 @@ class StepDetector:
         if not (t.shape == omega.shape == acc_magnitude.shape) or t.ndim != 1:
             raise ValueError("t, omega and acc_magnitude must be 1-D arrays of the same length")
         raw = self._kernel.feed(t, omega, acc_magnitude)
-        return [GaitEvent(t=ev_t, side=self.side, kind=EVENT_KINDS[kind], value=value) for kind, ev_t, value in raw]
+        return [GaitEvent(t=ev_t, side=self.side, kind=EVENT_KINDS[kind], value=value, rule=EVENT_RULES[rule])
+                for kind, ev_t, value, rule in raw]
 
     def reset(self) -> None:
         """Forget all state (after a reconnection with a new clock, say)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gaitmon.consts import EVENT_KINDS, SIDES
+from gaitmon.consts import EVENT_KINDS, EVENT_RULES, SIDES
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io._common import (
@@ -45,8 +45,8 @@ __all__ = [
     "write_table_csv",
 ]
 
-#: Header written by :func:`write_events_csv`; ``value`` is optional when reading.
-EVENT_COLUMNS: tuple[str, ...] = ("t_s", "side", "event", "value")
+#: Header written by :func:`write_events_csv`; ``value`` and ``rule`` are optional when reading.
+EVENT_COLUMNS: tuple[str, ...] = ("t_s", "side", "event", "value", "rule")
 
 
 def _event_sort_key(e: GaitEvent) -> tuple[float, int, int]:
@@ -56,7 +56,7 @@ def _event_sort_key(e: GaitEvent) -> tuple[float, int, int]:
 
 
 def write_events_csv(path: str | Path, events: Iterable[GaitEvent]) -> None:
-    """Write gait events as ``t_s,side,event,value``, sorted by time.
+    """Write gait events as ``t_s,side,event,value,rule``, sorted by time.
 
     Parameters
     ----------
@@ -64,7 +64,8 @@ def write_events_csv(path: str | Path, events: Iterable[GaitEvent]) -> None:
         Output file (overwritten).
     events : iterable of GaitEvent
         Written sorted by time (then side ``left`` before ``right``, then ``TO, MSW, IC``).
-        ``t`` with 6 decimals (s); ``value`` (rad/s) with 6 significant digits, empty when NaN.
+        ``t`` with 6 decimals (s); ``value`` (rad/s) with 6 significant digits, empty when NaN;
+        ``rule``: which rule of the step core found the event (``gyro``/``impact``), may be empty.
 
     Raises
     ------
@@ -77,19 +78,19 @@ def write_events_csv(path: str | Path, events: Iterable[GaitEvent]) -> None:
     for e in rows:
         if not math.isfinite(e.t):
             raise ValueError(f"event time must be finite: {e!r}")
-        if e.side not in SIDES or e.kind not in EVENT_KINDS:
-            raise ValueError(f"unknown side or event kind: {e!r}")
+        if e.side not in SIDES or e.kind not in EVENT_KINDS or (e.rule and e.rule not in EVENT_RULES):
+            raise ValueError(f"unknown side, event kind or rule: {e!r}")
     lines = [",".join(EVENT_COLUMNS)]
     for e in rows:
         value = "" if e.value != e.value else "%.6g" % e.value
-        lines.append(f"{e.t:.6f},{e.side},{e.kind},{value}")
+        lines.append(f"{e.t:.6f},{e.side},{e.kind},{value},{e.rule}")
     _write_text(path, "\n".join(lines) + "\n")
 
 
 def read_events_csv(path: str | Path) -> list[GaitEvent]:
     """Read a gait event list written by :func:`write_events_csv` or a reference annotation.
 
-    Accepts the columns ``t_s, side, event`` and an optional ``value`` (any order, names matched
+    Accepts the columns ``t_s, side, event`` and optional ``value`` and ``rule`` (any order, names matched
     case-insensitively, other columns ignored), e.g. the 3-column reference files of the
     ``ipol_foot_walk`` dataset. Rows need not be sorted.
 
@@ -149,7 +150,7 @@ def read_events_csv_recovering(path: str | Path) -> tuple[list[GaitEvent], Recov
 def _read_events(path: str | Path, skipped: list[tuple[int, str]] | None) -> list[GaitEvent]:
     """The events of a file; ``skipped`` as for :func:`_read_rows`."""
     header, rows = _read_rows(path, skipped)
-    index = parse_header(path, header, EVENT_COLUMNS[:3], optional=("value",))
+    index = parse_header(path, header, EVENT_COLUMNS[:3], optional=EVENT_COLUMNS[3:])
     names = [h.strip() for h in header]
     events: list[GaitEvent] = []
     seen: dict[tuple[float, str, str], int] = {}
@@ -200,7 +201,12 @@ def _parse_event(
                     f"column {names[index['value']]!r}: {quote(text)} is not a number",
                 )
             value = parsed
-    return GaitEvent(t=t, side=side, kind=kind, value=value)
+    rule = ""
+    if "rule" in index and fields[index["rule"]].strip():
+        rule, problem = choice_problem(names[index["rule"]], fields[index["rule"]], EVENT_RULES, "a rule")
+        if problem is not None:
+            raise InputError(path, where(line_no), problem)
+    return GaitEvent(t=t, side=side, kind=kind, value=value, rule=rule)
 
 
 def write_table_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
