@@ -11,7 +11,7 @@ from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, StrengthBalance, strengt
 from gaitmon.events import GaitEvent
 from gaitmon.io import write_events_csv, write_table_csv
 from gaitmon.live import LiveSession, SensorStatus
-from gaitmon.pipeline import detect_events
+from gaitmon.pipeline import detect_events, diagnose_recording, no_steps_seen, units_problem
 from gaitmon.report import write_report
 from gaitmon.session.meta import SessionMeta
 from gaitmon.steps import STEP_COLUMNS, build_steps
@@ -59,6 +59,19 @@ def analyze_samples(samples, placement: str = "shank", source: Path | str = "<sa
     events = detect_events(samples, placement=placement)
     steps = build_steps(events, sides=samples.keys())
     return AnalysisResult(Path(source), placement, sorted(samples), events, steps, strength_balance(steps))
+
+
+def result_problem(result: AnalysisResult, samples) -> str | None:
+    """Why this analysis must not be written (one line, without the file name); None when it can be.
+
+    Without steps: the first reason :func:`gaitmon.pipeline.diagnose_recording` finds (too short,
+    too little motion, units), else what the recording holds
+    (:func:`gaitmon.pipeline.no_steps_seen`). With steps, samples whose units look wrong (g, deg/s)
+    are refused all the same: every metric would be off by a constant factor.
+    """
+    if not result.steps:
+        return diagnose_recording(samples) or no_steps_seen(samples, result.placement)
+    return units_problem(samples)
 
 
 def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:

@@ -134,3 +134,57 @@ def test_demo_without_a_display_runs_headless_and_paints_the_dashboard(tmp_path,
     replayed = gaitmon("replay", str(session), "--headless", "--out", str(tmp_path / "replayed"))
     assert replayed.returncode == 0, replayed.stderr
     assert (tmp_path / "replayed" / "steps.csv").read_text() == (session / "steps.csv").read_text()
+
+
+def _recording(path: Path, seconds: float, acc: float = 9.81, gyro_amp: float = 0.0, rate: float = 100.0) -> Path:
+    """Both legs: gravity along x (``acc``) and a 1 Hz rotation of ``gyro_amp`` about z."""
+    import numpy as np
+
+    from gaitmon.io import write_imu_csv
+
+    t = np.arange(int(round(seconds * rate))) / rate
+    x = np.zeros((len(t), 6))
+    x[:, 0] = acc
+    x[:, 1] = 0.1 * np.sin(2 * np.pi * 0.7 * t)
+    x[:, 5] = gyro_amp * np.sin(2 * np.pi * t)
+    write_imu_csv(path, {"left": (t, x), "right": (t + 0.001, x)})
+    return path
+
+
+NO_STEPS = {
+    # name: (seconds, acc, gyro amplitude, what the one line must say)
+    "short.csv": (1.5, 9.81, 0.0, "too short to analyse: 1.5 s"),
+    "still.csv": (20.0, 9.81, 0.5, "too little motion: |gyro| never exceeds 1.5 rad/s"),
+    "in_g.csv": (10.0, 1.0, 4.0, "units look wrong: median |a| is 1.00, as in g"),
+    "in_deg.csv": (10.0, 9.81, 229.0, "units look wrong: 99th percentile of |gyro| is 229, as in deg/s"),
+    "gentle.csv": (10.0, 9.81, 1.6, "no steps found (shank placement): left 10.0 s"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_STEPS))
+def test_a_recording_without_steps_is_one_line_exit_2_and_no_tables(name, tmp_path):
+    seconds, acc, gyro_amp, expected = NO_STEPS[name]
+    path = _recording(tmp_path / name, seconds, acc, gyro_amp)
+    out = tmp_path / "out"
+    result = gaitmon("analyze", str(path), "--out", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"gaitmon: error: {path}: ") and expected in lines[0], lines[0]
+    assert not out.exists()
+
+
+def test_a_five_stride_walk_is_analysed(foot_dataset, tmp_path):
+    """Five strides after the U-turn of a real walk (≈ 5 s): steps come out (the former 100 rad²/s
+    orientation lock needed most of them before it released any)."""
+    from gaitmon.io import write_imu_csv
+
+    samples = read_imu_csv(foot_dataset / "S02_T2_imu.csv")
+    walk = {side: (t[(t >= 16.61) & (t < 22.0)], x[(t >= 16.61) & (t < 22.0)]) for side, (t, x) in samples.items()}
+    write_imu_csv(tmp_path / "walk.csv", walk)
+    result = gaitmon("analyze", str(tmp_path / "walk.csv"), "--placement", "foot", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "out" / "steps.csv") as f:
+        steps = list(csv.DictReader(f))
+    assert len(steps) >= 6 and {s["side"] for s in steps} == {"left", "right"}
