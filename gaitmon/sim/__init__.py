@@ -4,15 +4,17 @@
 mono-exponential acceleration (Furusawa 1927; Samozino & Morin), a few top-speed steps, slowing to a
 jog, walking recovery and standing — and samples the 6-axis signals of an IMU on each shank
 (m/s², rad/s) from a physically grounded, piecewise model of the sagittal shank angular velocity
-and the accelerometer (see :mod:`gaitmon.sim.waveforms` for the exact contract the event detector
-relies on). The ground truth (events in continuous time, per-step and per-rep values) comes with it.
-Sensor imperfections are switches of :class:`SimConfig`. :func:`write_session` writes the
-``gaitmon analyze`` input (``imu.csv``) and the truth tables.
+and the accelerometer (see :mod:`gaitmon.sim.waveforms`: the stride anatomy of real running, with
+the gait events offset from the ω features by amounts drawn per simulated athlete,
+:mod:`gaitmon.sim.athlete`). The ground truth (events in continuous time, per-step and per-rep
+values) comes with it. Sensor imperfections are switches of :class:`SimConfig`.
+:func:`write_session` writes the ``gaitmon analyze`` input (``imu.csv``) and the truth tables.
 
 Modules: ``config`` (SimConfig), ``profile`` (speed curve, step timing and amplitudes from the
 literature), ``scenarios`` (rep-to-rep trends), ``timeline`` (contacts and standing spells),
-``waveforms`` (ω and acc), ``realism`` (mounting, bias, noise, clipping, drops), ``session``
-(assembly), ``files`` (output; vectorised CSV formatting in ``_csvfmt``).
+``athlete`` (per-athlete event offsets and shape), ``waveforms`` (ω and acc), ``realism`` (mounting,
+bias, noise, clipping, drops), ``session`` (assembly), ``files`` (output; vectorised CSV formatting
+in ``_csvfmt``).
 
 An hour of both legs at 1 kHz (``SimConfig.for_duration(3600, 1000)``) generates in ~10 s and writes
 in ~15 s on a laptop-class CPU.

@@ -9,9 +9,9 @@ MOUNTINGS = ("canonical", "random")
 
 #: The realism switches, all on (``SimConfig.realistic``) and all off (``SimConfig.ideal``).
 _REALISM_ON = dict(noise=True, gyro_bias=True, mounting="random", clipping=True, asymmetry=0.05,
-                   drop_rate=0.002, fidget=True)
+                   drop_rate=0.002, fidget=True, soft_impact_share=0.25)
 _REALISM_OFF = dict(noise=False, gyro_bias=False, mounting="canonical", clipping=False, asymmetry=0.0,
-                    drop_rate=0.0, fidget=False)
+                    drop_rate=0.0, fidget=False, soft_impact_share=0.0)
 
 
 @dataclass
@@ -19,9 +19,9 @@ class SimConfig:
     """Realism switches and session layout of :func:`gaitmon.sim.simulate_session`.
 
     The defaults give a clean-but-not-ideal six-rep session at 500 Hz. Switches that only add
-    sensor imperfections (noise, bias, mounting, clipping, drop_rate, fidget) never change the ground
-    truth: the same seed and scenario give the same events and steps whatever they are set to, and
-    whatever the sample rate.
+    sensor imperfections (noise, bias, mounting, clipping, drop_rate, fidget, soft_impact_share)
+    never change the ground truth: the same seed and scenario give the same events and steps
+    whatever they are set to, and whatever the sample rate.
 
     Parameters
     ----------
@@ -62,6 +62,10 @@ class SimConfig:
         samples at ``sample_rate_hz`` really samples at ``sample_rate_hz · (1 + ppm·1e-6)`` Hz of
         true time, and its device clock runs fast by the same factor (one crystal drives both).
         Commodity BLE IMUs are within ±50 ppm; ±200 ppm is the acquisition layer's stress test.
+    soft_impact_share : float
+        Probability that the simulated athlete is a soft lander (soft surface, loose strap): no
+        impact transient at all at initial contact, in the accelerometer or the gyro, so contact
+        must be found from ω (:mod:`gaitmon.sim.athlete`). One draw per session, from the seed.
     """
 
     sample_rate_hz: float = 500.0
@@ -76,6 +80,7 @@ class SimConfig:
     drop_rate: float = 0.0
     fidget: bool = True
     clock_error_ppm: tuple[float, float] = (0.0, 0.0)
+    soft_impact_share: float = 0.0
 
     def __post_init__(self):
         if not 50.0 <= float(self.sample_rate_hz) <= 2000.0:
@@ -94,11 +99,14 @@ class SimConfig:
             raise ValueError(f"clock_error_ppm must be (left, right) within ±1000, not {self.clock_error_ppm!r}")
         if not 0.0 <= self.drop_rate <= 0.5:
             raise ValueError(f"drop_rate must be within 0..0.5, not {self.drop_rate!r}")
+        if not 0.0 <= self.soft_impact_share <= 1.0:
+            raise ValueError(f"soft_impact_share must be within 0..1, not {self.soft_impact_share!r}")
 
     @classmethod
     def realistic(cls, sample_rate_hz: float = 500.0, **overrides) -> "SimConfig":
         """All realism switches on: noise, bias, random mounting, clipping, 5 % asymmetry,
-        0.2 % dropped samples, fidget. Keyword *overrides* replace any field."""
+        0.2 % dropped samples, fidget, a 25 % chance of a soft lander (no impact). Keyword
+        *overrides* replace any field."""
         fields = dict(sample_rate_hz=sample_rate_hz, **_REALISM_ON)
         fields.update(overrides)
         return cls(**fields)
@@ -116,8 +124,8 @@ class SimConfig:
 
     @classmethod
     def ideal(cls, sample_rate_hz: float = 500.0, **overrides) -> "SimConfig":
-        """All imperfections off (canonical mounting, no noise/bias/clipping/drops/fidget): the
-        signal is exactly the model, for contract tests."""
+        """All imperfections off (canonical mounting, no noise/bias/clipping/drops/fidget, never a
+        soft lander): the signal is exactly the model, for contract tests."""
         fields = dict(sample_rate_hz=sample_rate_hz, **_REALISM_OFF)
         fields.update(overrides)
         return cls(**fields)

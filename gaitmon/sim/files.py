@@ -13,7 +13,10 @@ Files
 
 All CSV files are written by :mod:`gaitmon.io`, so they read back with its readers.
 ``simulation.json``
-    Scenario, seed, config, mounting matrices, software version and a ``"synthetic": true`` marker.
+    Scenario, seed, config, mounting matrices, the simulated athlete's parameters (``athlete``: the
+    event offsets δ_IC and δ_TO of the signal model and their per-stride jitter, shape fractions,
+    soft landing and impact scale; see :mod:`gaitmon.sim.athlete`), software version and a
+    ``"synthetic": true`` marker.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ def write_session(session: SimulatedSession, out_dir: str | Path) -> None:
         mounting={side: np.asarray(m).tolist() for side, m in session.mounting.items()},
         mounting_convention=("x_sensor = M @ x_canonical; canonical shank frame: x up the shank, "
                              "y forward, z left"),
+        athlete=session.athlete,
+        athlete_convention=("IC = downward zero crossing of the sagittal shank rate + delta_ic_s; TO = "
+                            "steepest point of the late-stance descent + delta_to_s (per athlete, plus "
+                            "per-stride jitter of the given SDs); see gaitmon.sim.athlete"),
         units={"t_s": "s", "acc": "m/s^2", "gyro": "rad/s"},
         n_samples={side: int(t.size) for side, (t, _) in session.samples.items()},
         files=["imu.csv", "truth_events.csv", "truth_steps.csv", "truth_reps.csv"],

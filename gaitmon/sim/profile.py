@@ -20,6 +20,9 @@ Literature behind the numbers (keys as in the project's science notes):
   (Morin et al. 2005).
 - Walking: ~1.8 steps/s at 1.0–1.4 m/s, stance ~60 % of the stride (double support), shank
   mid-swing peak ~4–5 rad/s (typical healthy-gait values; cf. [AM02]).
+- Levels of the stance/early-swing ω features (post-IC dip, mid-stance hump, early-swing minimum):
+  measured on real treadmill running at 2–5 m/s (running_mocap, see ``docs/core.md``), extrapolated
+  to sprinting (I); see :func:`stance_shape`.
 """
 
 from __future__ import annotations
@@ -112,27 +115,36 @@ def running_swing_peak(v: float, vmax: float, omega_top: float) -> float:
     return omega_top * (0.3 + 0.7 * v / vmax)
 
 
-def stance_extremes(omega_peak: float, walking: bool) -> tuple[float, float]:
-    """ω at initial contact and at toe-off (rad/s) for a contact whose incoming swing peaked at Ω.
+def stance_shape(omega_peak: float, walking: bool) -> tuple[float, float, float]:
+    """Levels of ω around a contact whose incoming swing peaked at Ω (rad/s), before the athlete's gains.
 
-    Running: ``ω_IC = −(0.6 + 0.13 Ω)`` (late-swing retraction, ≈ −2 … −4 rad/s) and
-    ``ω_TO = ω_IC − (1.0 + 0.12 Ω)`` (≈ −4 … −8 rad/s). Walking: ``ω_IC = −(0.2 + 0.1 Ω)``
-    (≈ −0.6 rad/s), ``ω_TO = ω_IC − (0.6 + 0.2 Ω)`` (≈ −2 rad/s). ``ω_TO < ω_IC`` always, so the
-    toe-off minimum is the lowest point between contact and the next mid-swing.
+    Returns ``(dip, hump, es)``: the post-IC dip (ω minimum shortly after IC), the mid-stance hump
+    (local maximum) and the early-swing minimum ESmin after toe-off.
+
+    Running: ``dip = −clip(0.75 Ω − 0.5, 2, 11)``, ``es = −clip(0.8 Ω − 1.2, 2, 12)`` — at the
+    measured swing peaks of 7–12 rad/s (2–5 m/s) this gives dip −5 … −8.5 and ESmin −4.6 … −8.4
+    rad/s, as measured (dip −5 … −10, ESmin −4.7 … −9.9; running_mocap, see ``docs/core.md``); at
+    sprint peaks (20–25 rad/s) both are capped at −11 / −12 rad/s (extrapolation, (I)). The hump is
+    near zero (measured −0.4 … +0.3; the athlete adds its offset) and sinks to −1.5 rad/s at sprint
+    peaks, where a ~0.1 s contact must still turn the shank through ~40° (I).
+    Walking (milder, (I)): ``dip = −(0.5 + 0.12 Ω)`` (≈ −1 rad/s), hump −0.45 rad/s, ESmin as running
+    (≈ −2.4 rad/s at Ω = 4.5 rad/s).
     """
+    es = -min(12.0, max(2.0, 0.8 * omega_peak - 1.2))
     if walking:
-        w_ic = -(0.2 + 0.1 * omega_peak)
-        return w_ic, w_ic - (0.6 + 0.2 * omega_peak)
-    w_ic = -(0.6 + 0.13 * omega_peak)
-    return w_ic, w_ic - (1.0 + 0.12 * omega_peak)
+        return -(0.5 + 0.12 * omega_peak), -0.45, es
+    dip = -min(11.0, max(2.0, 0.75 * omega_peak - 0.5))
+    hump = -min(1.5, max(0.0, 0.15 * (omega_peak - 12.0)))
+    return dip, hump, es
 
 
 def impact_gyro_rad_s(v: float) -> float:
-    """Peak of the negative ω impact transient at IC, rad/s: ``min(6, 1 + 0.48 v)``.
+    """Peak of the negative ω impact ringing at IC, rad/s: ``min(3, 0.5 + 0.24 v)``.
 
-    ≈1.5–1.7 rad/s walking, ≈5.5 rad/s at 9.5 m/s.
+    ≈0.8 rad/s walking, ≈2.8 rad/s at 9.5 m/s (I): a ripple on the post-IC dip, not the feature
+    that marks contact (before the athlete's impact scale, which is 0 for a soft lander).
     """
-    return min(6.0, 1.0 + 0.48 * v)
+    return min(3.0, 0.5 + 0.24 * v)
 
 
 def impact_acc_g(v: float) -> float:

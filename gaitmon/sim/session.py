@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -11,14 +11,16 @@ from ..consts import SIDES
 from ..events import GaitEvent
 from . import profile as pf
 from . import realism
+from .athlete import assign_strides, draw_athlete
 from .config import SimConfig
 from .scenarios import check_scenario, plateau_from_rep, plateau_output
 from .timeline import Timeline, build_timeline
 from .waveforms import leg_schedule, leg_signals
 
-#: Streams drawn from the seed, in this fixed order (changing it changes every session).
+#: Streams drawn from the seed, in this fixed order (changing it changes every session; new streams
+#: go at the end, which leaves the earlier ones as they were).
 _STREAMS = ("plan",) + tuple(f"{side}:{what}" for side in SIDES
-                             for what in ("t0", "fidget", "mounting", "bias", "noise", "drop"))
+                             for what in ("t0", "fidget", "mounting", "bias", "noise", "drop")) + ("athlete",)
 
 
 @dataclass
@@ -49,6 +51,17 @@ class SimulatedSession:
     mounting : dict
         ``side -> (3, 3)`` rotation from the canonical shank frame to the sensor frame
         (``x_sensor = M @ x_canonical``).
+    athlete : dict
+        The per-athlete parameters of the signal model (:class:`gaitmon.sim.athlete.Athlete`):
+        ``delta_ic_s`` (IC − downward zero crossing of ω), ``delta_to_s`` (TO − steepest late-stance
+        descent), their per-stride jitter SDs, shape fractions, levels, ``soft_landing`` and
+        ``impact_scale``. Written to ``simulation.json``.
+    features : list of dict
+        Where the ω features of each contact (and standing-start push) were placed, sorted by
+        time: ``side``, ``start`` (True for a standing-start push), ``ic_s``, ``to_s``, ``msw_s``
+        (peak of the swing into this contact), ``zero_crossing_s`` (= ic − delta_ic),
+        ``delta_ic_s``, ``dip_s``, ``hump_s``, ``steepest_s`` (= to − delta_to), ``delta_to_s``,
+        ``es_min_s``, ``steepest_slope_rad_s2`` (NaN where a contact has no such feature).
     """
 
     config: SimConfig
@@ -59,6 +72,8 @@ class SimulatedSession:
     steps: list[dict]
     reps: list[dict]
     mounting: dict[str, np.ndarray]
+    athlete: dict = field(default_factory=dict)
+    features: list[dict] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -67,7 +82,7 @@ class SimulatedSession:
 
 
 def simulate_session(scenario: str = "balanced", seed: int = 0,
-                     config: SimConfig | None = None) -> SimulatedSession:
+                     config: SimConfig | None = None, athlete_seed: int | None = None) -> SimulatedSession:
     """Simulate a sprint session with two shank IMUs and exact ground truth.
 
     Parameters
@@ -80,6 +95,11 @@ def simulate_session(scenario: str = "balanced", seed: int = 0,
         asymmetry), never on the sample rate or the sensor-imperfection switches.
     config : SimConfig, optional
         Defaults to ``SimConfig()``.
+    athlete_seed : int, optional
+        Which simulated athlete runs the session (where their events sit on ω, how they land; see
+        :mod:`gaitmon.sim.athlete`). Defaults to ``seed``: every session a new athlete. Give several
+        sessions the same ``athlete_seed`` for one athlete's sessions over weeks; the strides' own
+        jitter still comes from ``seed``.
 
     Returns
     -------
@@ -115,11 +135,20 @@ def simulate_session(scenario: str = "balanced", seed: int = 0,
 
     timeline = build_timeline(scenario, config.n_reps, config.recovery_s, config.initial_standing_s,
                               config.asymmetry, rngs["plan"])
+    if athlete_seed is None:
+        athlete = draw_athlete(rngs["athlete"], config.soft_impact_share)
+    else:
+        if int(athlete_seed) != athlete_seed or athlete_seed < 0:
+            raise ValueError(f"athlete_seed must be a non-negative integer, not {athlete_seed!r}")
+        own = np.random.SeedSequence(int(athlete_seed)).spawn(len(_STREAMS))[_STREAMS.index("athlete")]
+        athlete = draw_athlete(np.random.default_rng(own), config.soft_impact_share)
+    assign_strides(timeline, athlete, rngs["athlete"])
     fs = float(config.sample_rate_hz)
-    samples, mounting, events = {}, {}, []
+    samples, mounting, events, features = {}, {}, [], []
     for side in SIDES:
-        sched = leg_schedule(side, timeline)
+        sched = leg_schedule(side, timeline, athlete.impact_scale)
         events.extend(sched.events)
+        features.extend(sched.features)
         true_fs = fs * (1.0 + 1e-6 * config.clock_error_ppm[SIDES.index(side)])
         t0 = rngs[f"{side}:t0"].uniform(0.0, 1.0 / fs)
         n = int(math.floor((timeline.end - t0) * true_fs)) + 1
@@ -141,10 +170,12 @@ def simulate_session(scenario: str = "balanced", seed: int = 0,
         samples[side] = (t, x)
         mounting[side] = m
     events.sort()
+    features.sort(key=lambda f: (f["to_s"] if f["start"] else f["ic_s"], f["side"]))
     steps = _steps(timeline)
     reps = _reps(timeline, steps, scenario, config.n_reps)
     return SimulatedSession(config=config, scenario=scenario, seed=seed, samples=samples, events=events,
-                            steps=steps, reps=reps, mounting=mounting)
+                            steps=steps, reps=reps, mounting=mounting, athlete=athlete.as_dict(),
+                            features=features)
 
 
 def _steps(timeline: Timeline) -> list[dict]:

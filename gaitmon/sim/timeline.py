@@ -8,11 +8,13 @@ This is the ground truth before any signal exists. A session is::
 Legs alternate contacts; the first contact of a rep is made by a random leg (the rear leg of the
 standing start, which toes off first and swings through while the front leg pushes). Each contact
 carries its timing (IC, TO, the step time to the next contralateral IC) and the amplitudes the
-waveform model needs (the peak of the swing that brought the leg into this contact, ω at IC and at
-TO, impact sizes, stance bounce). The two swings that leave the last jog contacts for the first
-walking contacts peak halfway between jog and walk. Per-step variability (CV 1.5–2.5 % on timing and
-swing peaks) is drawn here from the session's plan generator, which depends on the seed only, so the
-truth does not change with the sample rate or the sensor-imperfection switches.
+waveform model needs (the peak of the swing that brought the leg into this contact, the levels of
+the post-IC dip, the mid-stance hump and the early-swing minimum after TO, impact sizes, stance
+bounce); :mod:`gaitmon.sim.athlete` then adds the per-stride event offsets and shape fractions.
+The two swings that leave the last jog contacts for the first walking contacts peak halfway
+between jog and walk. Per-step variability (CV 1.5–2.5 % on timing and swing peaks) is drawn here
+from the session's plan generator, which depends on the seed only, so the truth does not change
+with the sample rate or the sensor-imperfection switches.
 
 Units: s, m/s, rad/s; impact and bounce amplitudes in g.
 """
@@ -29,15 +31,12 @@ from . import profile as pf
 from .scenarios import rep_gains
 
 #: Per-step coefficients of variation (fractional): contact time, step time, swing peak,
-#: ω at IC/TO, impact sizes. Draws are clipped at ±2 SD.
+#: ω levels of the post-IC dip and of the early-swing minimum, impact sizes. Draws are clipped at ±2 SD.
 CV_CONTACT = 0.025
 CV_STEP = 0.015
 CV_SWING = 0.025
 CV_STANCE_OMEGA = 0.05
 CV_IMPACT = 0.06
-#: Where mid-swing sits in the swing, as a fraction of TO → IC, running / walking.
-MSW_FRACTION_RUN = 0.42
-MSW_FRACTION_WALK = 0.45
 
 
 @dataclass
@@ -52,13 +51,21 @@ class Contact:
     contact: float  # planned contact time, s (NaN if the leg then stands)
     step: float  # time to the next contralateral IC, s (NaN at the end of a bout)
     omega_peak: float  # peak of the incoming swing, rad/s
-    omega_ic: float  # ω at IC (end of late swing), rad/s
-    omega_to: float  # ω at TO (stance minimum), rad/s; NaN if the leg then stands
+    omega_dip: float  # post-IC ω minimum, rad/s
+    omega_es: float  # early-swing minimum after TO, rad/s; NaN if the leg then stands
     walking: bool
-    impact_gyro: float  # peak of the ω impact transient, rad/s
-    impact_acc_g: float  # peak of the axial impact pulse, g
+    impact_gyro: float  # peak of the ω impact ringing, rad/s (before the athlete's impact scale)
+    impact_acc_g: float  # peak of the axial impact pulse, g (before the athlete's impact scale)
     bounce_g: float  # peak extra vertical specific force in stance, g
     settle_s: float = float("nan")  # final contact of a bout: time for ω to return to rest
+    omega_hump: float = float("nan")  # mid-stance hump (local max of ω), rad/s
+    # Per-stride shape, set by gaitmon.sim.athlete.assign_strides (see there):
+    delta_ic: float = float("nan")  # IC − downward zero crossing, s
+    delta_to: float = float("nan")  # TO − steepest late-stance descent, s
+    dip_fraction: float = float("nan")  # (post-IC dip − IC) / contact (running)
+    hump_fraction: float = float("nan")  # (steepest descent − hump) / contact, at least
+    es_gap_fraction: float = float("nan")  # (ESmin − steepest descent) / stride
+    msw_fraction: float = float("nan")  # (MSW − ESmin) / (next zero crossing − ESmin)
 
     @property
     def to(self) -> float:
@@ -67,10 +74,6 @@ class Contact:
     @property
     def final(self) -> bool:
         return not math.isfinite(self.contact)
-
-    @property
-    def msw_fraction(self) -> float:
-        return MSW_FRACTION_WALK if self.walking else MSW_FRACTION_RUN
 
     @property
     def flight(self) -> float:
@@ -85,8 +88,10 @@ class Push:
     rep: int
     start: float  # s, the start signal
     to: float  # s
-    omega_to: float  # rad/s
+    omega_es: float  # early-swing minimum after TO, rad/s
     bounce_g: float
+    delta_to: float = float("nan")  # TO − steepest descent, s (gaitmon.sim.athlete)
+    es_gap_fraction: float = float("nan")  # (ESmin − steepest descent) / stride (gaitmon.sim.athlete)
 
 
 @dataclass
@@ -175,8 +180,8 @@ def build_timeline(scenario: str, n_reps: int, recovery_s: float, initial_standi
         v_first = pf.speed_curve(ic - t_go, vmax, tau)
         for side, to in ((rear, to_rear), (_other(rear), to_front)):
             omega_peak = pf.running_swing_peak(v_first, vmax, omega_top) * weak[side]
-            _, w_to = pf.stance_extremes(omega_peak, walking=False)
-            tl.pushes.append(Push(side, rep, t_go, to, w_to * jit(CV_STANCE_OMEGA), 0.6 * jit(CV_IMPACT)))
+            _, _, w_es = pf.stance_shape(omega_peak, walking=False)
+            tl.pushes.append(Push(side, rep, t_go, to, w_es * jit(CV_STANCE_OMEGA), 0.6 * jit(CV_IMPACT)))
 
         bout: list[Contact] = []
         side = rear
@@ -192,16 +197,16 @@ def build_timeline(scenario: str, n_reps: int, recovery_s: float, initial_standi
                 contact, step = pf.steady_timing(v, vmax, contact_top)
                 phase = "deceleration"
             omega_peak = pf.running_swing_peak(v, vmax, omega_top) * weak[side] * jit(CV_SWING)
-            w_ic, w_to = pf.stance_extremes(omega_peak, walking=False)
-            w_ic = max(w_ic * jit(CV_STANCE_OMEGA), -5.0)
-            w_to = min(max(w_to * jit(CV_STANCE_OMEGA), -8.0), w_ic - 0.8)
+            w_dip, w_hump, w_es = pf.stance_shape(omega_peak, walking=False)
+            w_dip *= jit(CV_STANCE_OMEGA)
+            w_es *= jit(CV_STANCE_OMEGA)
             contact *= slow[side] * jit(CV_CONTACT)
             step *= jit(CV_STEP)
             # Stance bounce: spring-mass peak force minus body weight, from the planned timing.
             bounce = max(pf.push_force_bw(step - contact, contact) - 1.0, 0.5)
-            bout.append(Contact(side, rep, phase, v, ic, contact, step, omega_peak, w_ic, w_to, False,
-                                min(6.0, pf.impact_gyro_rad_s(v) * jit(CV_IMPACT)),
-                                pf.impact_acc_g(v) * jit(CV_IMPACT), bounce))
+            bout.append(Contact(side, rep, phase, v, ic, contact, step, omega_peak, w_dip, w_es, False,
+                                min(3.0, pf.impact_gyro_rad_s(v) * jit(CV_IMPACT)),
+                                pf.impact_acc_g(v) * jit(CV_IMPACT), bounce, omega_hump=w_hump))
             ic += step
             side = _other(side)
         rep_end = bout[-1].to
@@ -216,19 +221,20 @@ def build_timeline(scenario: str, n_reps: int, recovery_s: float, initial_standi
             step = jit(CV_STEP) / step_hz
             contact = 2.0 * pf.WALK_STANCE_FRACTION / step_hz * slow[side] * jit(CV_CONTACT)
             omega_peak = pf.walk_swing_peak(v) * weak[side] * jit(CV_SWING)
-            w_ic, w_to = pf.stance_extremes(omega_peak, walking=True)
+            w_dip, w_hump, w_es = pf.stance_shape(omega_peak, walking=True)
             if j < 2:  # the two swings that leave jog contacts are transitional
                 omega_peak = 0.5 * (omega_peak + last_run_peak)
-            w_ic *= jit(CV_STANCE_OMEGA)
-            w_to = min(w_to * jit(CV_STANCE_OMEGA), w_ic - 0.5)
-            bout.append(Contact(side, 0, "walk", v, ic, contact, step, omega_peak, w_ic, w_to, True,
+            w_dip *= jit(CV_STANCE_OMEGA)
+            w_es *= jit(CV_STANCE_OMEGA)
+            bout.append(Contact(side, 0, "walk", v, ic, contact, step, omega_peak, w_dip, w_es, True,
                                 pf.impact_gyro_rad_s(v) * jit(CV_IMPACT),
-                                pf.impact_acc_g(v) * jit(CV_IMPACT), 0.25 * jit(CV_IMPACT)))
+                                pf.impact_acc_g(v) * jit(CV_IMPACT), 0.25 * jit(CV_IMPACT),
+                                omega_hump=w_hump))
             ic += step
             side = _other(side)
         for c in bout[-2:]:  # each leg's last contact: it stays on the ground
             c.contact = float("nan")
-            c.omega_to = float("nan")
+            c.omega_es = float("nan")
             c.settle_s = rng.uniform(0.3, 0.5)
             c.bounce_g = 0.1
         bout[-1].step = float("nan")
