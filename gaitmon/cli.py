@@ -38,11 +38,16 @@ def _progress(fraction: float, t: float) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.analyze import write_session_outputs
+    from gaitmon.analyze import result_problem, write_session_outputs
     from gaitmon.session.loader import load
 
     started = time.perf_counter()
     loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
+    problem = result_problem(loaded.result, loaded.samples)
+    if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
+        if loaded.problems:
+            return _report_problems(loaded)
+        raise InputError(args.input, None, problem)
     written = write_session_outputs(Path(args.out), loaded.result, loaded.live, loaded.samples, loaded.meta)
     print(loaded.result.summary())
     print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
@@ -141,17 +146,28 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _accuracy(args: argparse.Namespace) -> int:
-    from gaitmon.accuracy import dataset_accuracy, simulated_accuracy
-
-    from gaitmon.accuracy import flag_suite
+    from gaitmon.accuracy import dataset_accuracy, dataset_anatomy_text, flag_suite, simulated_accuracy
 
     if args.dataset is None and not (args.simulated or args.flags):
         raise InputError("gaitmon accuracy", None, "give a DATASET folder, --simulated, --flags, or several")
+    if args.anatomy and args.dataset is None:
+        raise InputError("gaitmon accuracy", "--anatomy", "needs a DATASET folder")
+    if args.omega_axis != "sagittal" and not args.anatomy:
+        raise InputError("gaitmon accuracy", "--omega-axis", "only applies to --anatomy")
+    tolerance_s = None
+    if args.tolerance_ms is not None:
+        if not (args.tolerance_ms > 0 and args.tolerance_ms < float("inf")):
+            raise InputError("gaitmon accuracy", "--tolerance-ms", f"{args.tolerance_ms:g}: give a positive number")
+        tolerance_s = args.tolerance_ms / 1e3
     reports = []
     if args.simulated:
         reports.append(lambda: simulated_accuracy(seeds=range(args.seeds)).text())
-    if args.dataset is not None:
-        reports.append(lambda: dataset_accuracy(Path(args.dataset), placement=args.placement).text())
+    if args.dataset is not None and args.anatomy:
+        reports.append(lambda: dataset_anatomy_text(Path(args.dataset), placement=args.placement,
+                                                    axis=args.omega_axis))
+    elif args.dataset is not None:
+        reports.append(lambda: dataset_accuracy(Path(args.dataset), placement=args.placement,
+                                                tolerance_s=tolerance_s).text())
     if args.flags:
         reports.append(lambda: flag_suite(seeds=range(args.flag_seeds), n_reps=args.flag_reps).text())
     print("\n\n".join(report() for report in reports))
@@ -299,12 +315,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     accuracy = commands.add_parser("accuracy", help="agreement of detected events with simulated truth or labelled data")
     accuracy.add_argument("dataset", nargs="?", metavar="DATASET",
-                          help="folder of <name>_imu.csv + <name>_events.csv pairs (t_s,side,event)")
-    accuracy.add_argument("--placement", choices=PLACEMENTS, default="foot",
-                          help="placement of the dataset's sensors (default: foot)")
+                          help="folder of <name>_imu.csv + <name>_events.csv pairs (t_s,side,event); with a "
+                               "recordings.csv, also per recording, speed, strike pattern and subject")
+    accuracy.add_argument("--placement", choices=PLACEMENTS,
+                          help="placement of the dataset's sensors (default: the one the title of the dataset's "
+                               "README.md names, e.g. shank for running_mocap, foot for ipol_foot_walk; else foot)")
+    accuracy.add_argument("--tolerance-ms", type=float, metavar="MS",
+                          help="event matching tolerance for DATASET, ms (default by placement: ±50 ms for "
+                               "shank, e.g. running_mocap; ±100 ms for foot, e.g. ipol_foot_walk); "
+                               "the simulated suite always uses ±50 ms")
+    accuracy.add_argument("--anatomy", action="store_true",
+                          help="with DATASET: instead of the detector's agreement, where the reference TO and "
+                               "IC fall relative to features of the sagittal ω (MSW peak, zero crossings, "
+                               "post-IC dip, mid-stance hump, steepest late-stance descent, early-swing "
+                               "minimum, |a| minimum/rise), per recording and across runners")
+    accuracy.add_argument("--omega-axis", choices=("sagittal", "x", "y", "z"), default="sagittal",
+                          help="with --anatomy: ω = projection on gaitmon.orientation.sagittal_axis (default) or "
+                               "one gyro axis of the sensor (z = the running_mocap frame's flexion axis); either "
+                               "way signed swing positive by the reference swings")
     accuracy.add_argument("--simulated", action="store_true",
-                          help="synthetic suite: 4 scenarios x seeds x 200/500/1000 Hz, all realism switches on")
-    accuracy.add_argument("--seeds", type=int, default=2, help="seeds per scenario and rate (default 2)")
+                          help="synthetic suite: 4 scenarios x seeds x 104/200/500/1000 Hz, all realism switches "
+                               "on; pooled, per rate, and recall of running vs walking contacts")
+    accuracy.add_argument("--seeds", type=int, default=4,
+                          help="simulated athletes per scenario, each with its own event offsets (default 4)")
     accuracy.add_argument("--flags", action="store_true",
                           help="strength-balance flag suite: 4 scenarios x seeds x 200/1000 Hz")
     accuracy.add_argument("--flag-seeds", type=int, default=10, help="seeds per scenario and rate for --flags")

@@ -18,6 +18,8 @@ settings.load_profile("gaitmon")
 REPO = Path(__file__).resolve().parents[1]
 #: Real foot-IMU walking data with annotated events (AGPL-3.0): read in place, never copied here.
 FOOT_DATASET = REPO.parent / "shared" / "datasets" / "ipol_foot_walk"
+#: Treadmill running, virtual shank IMU from motion capture, force-plate events (CC BY 4.0 / MIT).
+RUNNING_DATASET = REPO.parent / "shared" / "datasets" / "running_mocap"
 #: Packet bytes from vendor SDK tests and docs with their decoded values (one JSON file per family).
 VECTORS = REPO.parent / "shared" / "vectors"
 
@@ -32,11 +34,11 @@ def load_vectors(name: str) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def simulated(scenario: str = "balanced", seed: int = 0, rate: float = 500.0, realistic: bool = True,
-              n_reps: int = 3, recovery_s: float = 8.0):
+              n_reps: int = 3, recovery_s: float = 8.0, athlete_seed: int | None = None):
     """A simulated session, cached across tests (treat it as read-only)."""
     make = SimConfig.realistic if realistic else SimConfig
     config = make(sample_rate_hz=rate, n_reps=n_reps, recovery_s=recovery_s)
-    return simulate_session(scenario, seed=seed, config=config)
+    return simulate_session(scenario, seed=seed, config=config, athlete_seed=athlete_seed)
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +53,10 @@ def foot_dataset() -> Path:
         pytest.skip(f"real dataset not present at {FOOT_DATASET} (it lives in the workplace's shared/ folder)")
     return FOOT_DATASET
 
+
+
+@pytest.fixture
+def running_dataset() -> Path:
+    if not RUNNING_DATASET.is_dir():
+        pytest.skip(f"real dataset not present at {RUNNING_DATASET} (it lives in the workplace's shared/ folder)")
+    return RUNNING_DATASET

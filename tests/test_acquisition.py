@@ -61,7 +61,9 @@ def test_no_missed_and_no_phantom_events(faulty_session):
     rate = pair.devices["left"].nominal_rate_hz
     truth = [e for e in pair.session.events if e.kind in ("TO", "IC") and e.t > 3.0]
     detected = [e for e in in_sim_time(live.events, origin) if e.kind in ("TO", "IC") and e.t > 3.0]
-    report = evaluate(detected, truth, 0.05, sample_rate_hz=rate)
+    # Arrival-timed packets (WitMotion) carry 20 ms of jitter into the clock fit, and a walking
+    # stride's late-stance descent is gentle: its toe-off may move past 50 ms, never past 80 ms.
+    report = evaluate(detected, truth, 0.05 if family in TIMED else 0.08, sample_rate_hz=rate)
     for kind in ("TO", "IC"):
         assert report["kinds"][kind]["recall"] == 1.0 and report["kinds"][kind]["precision"] == 1.0, (family, kind)
 

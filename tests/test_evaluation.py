@@ -248,3 +248,17 @@ def test_contact_time_errors():
     errors = contact_time_errors(det, ref, 0.02)
     np.testing.assert_allclose(errors, [-0.004, 0.003, 0.002], atol=1e-12)
     assert agreement(errors)["mae"] == pytest.approx(0.003)
+
+
+def test_contact_time_errors_from_built_steps():
+    """The path of ``gaitmon accuracy``: steps built from detected and from reference events."""
+    from gaitmon.steps import build_steps
+
+    ref = _reference()
+    det = [GaitEvent(e.t + (0.005 if e.kind == "IC" else 0.002), e.side, e.kind) for e in ref]
+    det = [e for e in det if not (e.side == "right" and e.kind == "TO" and e.t > 10.5)]  # last right TO lost
+    errors = contact_time_errors(build_steps(det, sides=("left", "right")),
+                                 build_steps(ref, sides=("left", "right")), 0.05)
+    # every reference contact but the last of each leg (no TO after it) and the right leg's lost one
+    assert errors.size == 2 * 19 - 1
+    np.testing.assert_allclose(errors, -0.003, atol=1e-9)

@@ -30,7 +30,8 @@ MONDAY = dt.datetime(2024, 1, 8, 9, 30, tzinfo=dt.timezone.utc)
 
 @functools.lru_cache(maxsize=None)
 def _detected_steps(seed: int) -> tuple[dict, ...]:
-    samples = simulated("balanced", seed=seed, rate=200.0, n_reps=4).samples
+    """One athlete's sessions: the same simulated athlete (event offsets, landing), new strides."""
+    samples = simulated("balanced", seed=seed, rate=200.0, n_reps=4, athlete_seed=0).samples
     return tuple(build_steps(detect_events(samples), sides=samples.keys()))
 
 
@@ -152,10 +153,12 @@ def test_athletes_are_matched_case_insensitively(tmp_path):
 def test_history_text_lists_every_session_and_raises_the_session_scale_flag(tmp_path):
     """Six weekly sessions where the swing side stops improving after week 3 while the push side keeps
     improving. The simulator's plateaus are within a session, so the weekly change is made here
-    synthetically: each week's detected steps have swing_peak_rad_s and push_force_bw scaled."""
+    synthetically: each week's detected steps have swing_peak_rad_s and push_force_bw scaled. The
+    weeks alternate between two sessions of one simulated athlete, so the change between weeks is
+    the one made here, not one session's draw against another's."""
     with History(tmp_path / "history.sqlite") as history:
         for week in range(6):
-            steps = _steps(week, swing_gain=1 + 0.03 * min(week, 2), push_gain=1 + 0.03 * week)
+            steps = _steps(week % 2, swing_gain=1 + 0.03 * min(week, 2), push_gain=1 + 0.03 * week)
             history.add_session(_meta(week=week), steps)
         text = history_text(history, "ana SILVA")
     print(text)

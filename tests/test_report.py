@@ -59,7 +59,7 @@ def slice_samples(samples, start, end):
 
 @pytest.fixture(scope="module")
 def session():
-    sim = simulated("swing_plateau", seed=1, rate=500.0, n_reps=8)
+    sim = simulated("swing_plateau", seed=3, rate=500.0, n_reps=8)  # a session whose plateau is flagged
     return sim.samples, analyze_samples(sim.samples)
 
 
