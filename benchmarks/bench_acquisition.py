@@ -24,9 +24,9 @@ import time
 
 import numpy as np
 
-from gaitmon.live import LiveSession
+from gaitmon.stream.live import LiveSession
 from gaitmon.sources.ble import acquire
-from gaitmon.sources.families import FAMILIES
+from gaitmon.sensors import FAMILIES
 from gaitmon.sources.virtual import DEVICES, emulated_pair
 from gaitmon.sources.virtual.clock import run_virtual
 

@@ -26,7 +26,7 @@ from scipy import signal
 
 import gaitmon.core as core
 from gaitmon.core import DetectorParams, StepDetector, TwinKernel
-from gaitmon.orientation import SagittalProjector
+from gaitmon.stream.orientation import SagittalProjector
 from gaitmon.sim import SimConfig, simulate_session
 
 RATE = 1000.0

@@ -29,15 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitmon.analyze import live_result, write_session_outputs
+from gaitmon.engine.analyze import live_result, write_session_outputs
 from gaitmon.core import BACKEND
-from gaitmon.decoders import diy
+from gaitmon.sensors.diy import protocol as diy
 from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.session.recorder import SessionRecorder
 from gaitmon.sim import SimConfig, simulate_session
-from gaitmon.sources.families import StreamSetup
+from gaitmon.sensors import StreamSetup
 from gaitmon.sources.replay import replay_session
 
 RATE_HZ = 1000.0

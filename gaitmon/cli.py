@@ -38,8 +38,8 @@ def _progress(fraction: float, t: float) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.analyze import result_problem, write_session_outputs
-    from gaitmon.session.loader import load
+    from gaitmon.engine.analyze import result_problem, write_session_outputs
+    from gaitmon.engine.load import load
 
     started = time.perf_counter()
     loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
@@ -55,8 +55,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gaitmon.analyze import write_session_outputs
-    from gaitmon.session.loader import kind_of, load
+    from gaitmon.engine.analyze import write_session_outputs
+    from gaitmon.engine.load import kind_of, load
 
     folder = Path(args.session)
     if kind_of(folder) != "session":
@@ -94,7 +94,7 @@ def _speed(text: str) -> float:
 
 def _export(args: argparse.Namespace) -> int:
     from gaitmon.session.bids import export_bids
-    from gaitmon.session.loader import load
+    from gaitmon.engine.load import load
 
     loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
     written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
@@ -105,7 +105,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History
-    from gaitmon.session.loader import load
+    from gaitmon.engine.load import load
 
     status = 0
     with History(Path(args.db) if args.db else None) as history:
@@ -146,7 +146,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _accuracy(args: argparse.Namespace) -> int:
-    from gaitmon.accuracy import dataset_accuracy, dataset_anatomy_text, flag_suite, simulated_accuracy
+    from gaitmon.validation.accuracy import dataset_accuracy, dataset_anatomy_text, flag_suite, simulated_accuracy
 
     if args.dataset is None and not (args.simulated or args.flags):
         raise InputError("gaitmon accuracy", None, "give a DATASET folder, --simulated, --flags, or several")
@@ -175,7 +175,7 @@ def _accuracy(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gaitmon.demo import run_demo
+    from gaitmon.dashboard.demo import run_demo
 
     if not 1 <= args.athletes <= 6:
         raise InputError("gaitmon demo", "--athletes", f"{args.athletes}: give 1 to 6")
@@ -186,7 +186,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _scan(args) -> int:
-    from gaitmon.acquisition import run_scan
+    from gaitmon.engine.acquisition import run_scan
 
     return run_scan(args.timeout, emulated=args.emulated)
 
@@ -236,7 +236,7 @@ def _live_dashboard(args, sensors: dict[str, str]) -> int:
 
 
 def _live(args) -> int:
-    from gaitmon.acquisition import run_live
+    from gaitmon.engine.acquisition import run_live
 
     sensors = {role: ident for role, ident in (("left", args.left), ("right", args.right)) if ident}
     if not sensors and not args.emulated:
@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "post-IC dip, mid-stance hump, steepest late-stance descent, early-swing "
                                "minimum, |a| minimum/rise), per recording and across runners")
     accuracy.add_argument("--omega-axis", choices=("sagittal", "x", "y", "z"), default="sagittal",
-                          help="with --anatomy: ω = projection on gaitmon.orientation.sagittal_axis (default) or "
+                          help="with --anatomy: ω = projection on gaitmon.stream.orientation.sagittal_axis (default) or "
                                "one gyro axis of the sensor (z = the running_mocap frame's flexion axis); either "
                                "way signed swing positive by the reference swings")
     accuracy.add_argument("--simulated", action="store_true",
@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--flag-reps", type=int, default=8, help="reps per simulated session for --flags (default 8)")
     accuracy.set_defaults(run=_accuracy)
 
-    from gaitmon.sources.families import FAMILIES
+    from gaitmon.sensors import FAMILIES
 
     scan = commands.add_parser("scan", help="list nearby supported BLE sensors (family, name, address, RSSI)")
     scan.add_argument("--timeout", type=float, default=5.0, help="seconds to listen (default 5)")

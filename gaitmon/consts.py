@@ -10,7 +10,7 @@ Sample columns
 --------------
 A block of samples is ``t[n]`` (float64, s) plus ``x[n, 6]`` with the columns of
 :data:`SAMPLE_COLUMNS`: ``ax, ay, az`` (m/s²) then ``gx, gy, gz`` (rad/s), in the *sensor* frame,
-i.e. as the sensor is mounted. Nothing upstream of :mod:`gaitmon.orientation` assumes a mounting.
+i.e. as the sensor is mounted. Nothing upstream of :mod:`gaitmon.stream.orientation` assumes a mounting.
 
 The shank frame (canonical mounting)
 ------------------------------------
@@ -24,7 +24,7 @@ The *sagittal angular velocity* ``ω`` that the event detector works on is the r
 medio-lateral axis, signed so that **the foot swinging forward is positive**: the large mid-swing
 peak is positive, stance (the knee travelling forward over a planted foot) is negative. In the
 canonical frame ``ω = −gz``. A real sensor may be strapped on with its axes permuted, flipped or
-tilted; :mod:`gaitmon.orientation` finds the axis and the sign from the data, so the detector only
+tilted; :mod:`gaitmon.stream.orientation` finds the axis and the sign from the data, so the detector only
 ever sees ``ω``.
 
 Gait events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitmon.accuracy import dataset_accuracy, simulated_accuracy
+from gaitmon.validation.accuracy import dataset_accuracy, simulated_accuracy
 from gaitmon.events import GaitEvent
 
 
@@ -33,7 +33,7 @@ def test_detector_finds_the_features_it_claims(rate):
     those features (TO: steepest point; IC: zero crossing), and an impact IC on the true contact.
     """
     from gaitmon.core import DetectorParams
-    from gaitmon.pipeline import detect_events
+    from gaitmon.stream.pipeline import detect_events
     from tests.conftest import simulated
 
     params = DetectorParams(sample_rate_hz=rate)
@@ -72,9 +72,9 @@ def test_real_foot_walking_dataset(foot_dataset):
 @pytest.mark.parametrize("rate", [200.0, 1000.0])
 @pytest.mark.parametrize("seed", [6, 16])  # 16 lands without a visible impact
 def test_initial_contact_confirmed_within_its_bound(rate, seed):
-    from gaitmon.accuracy import detection_latency
+    from gaitmon.validation.accuracy import detection_latency
     from gaitmon.core import DetectorParams
-    from gaitmon.orientation import SagittalProjector
+    from gaitmon.stream.orientation import SagittalProjector
     from tests.conftest import simulated
 
     session = simulated("balanced", seed=seed, rate=rate, n_reps=2)
@@ -94,7 +94,7 @@ def test_initial_contact_confirmed_within_its_bound(rate, seed):
 
 @pytest.mark.slow
 def test_flag_suite_on_simulated_sessions():
-    from gaitmon.accuracy import flag_suite
+    from gaitmon.validation.accuracy import flag_suite
 
     # Contact times now carry the per-stride spread measured against force plates (the simulated
     # athletes' event offsets jitter by 3-5 ms), so not every 8-rep plateau is flagged: the figures
@@ -116,7 +116,7 @@ def test_flag_suite_on_simulated_sessions():
 
 
 def test_simulated_suite_reports_rates_and_contact_types():
-    from gaitmon.accuracy import SIM_RATES_HZ
+    from gaitmon.validation.accuracy import SIM_RATES_HZ
 
     assert 104.0 in SIM_RATES_HZ
     report = simulated_accuracy(rates=(104.0,), scenarios=("balanced",), seeds=(0,), n_reps=1)
@@ -141,8 +141,8 @@ def _strides(t0, n, side, period=0.7, contact=0.25):
 
 
 def test_report_groups_and_contact_time():
-    from gaitmon.accuracy import AccuracyReport
-    from gaitmon.steps import build_steps
+    from gaitmon.validation.accuracy import AccuracyReport
+    from gaitmon.analysis.steps import build_steps
 
     report = AccuracyReport("test", 0.05, group_tables=[("recording", "per recording"), ("speed", "per speed")])
     for name, speed, shift_ic, shift_to in (("a", "2 m/s", 0.004, 0.010), ("b", "10 m/s", -0.002, -0.002),
@@ -170,7 +170,7 @@ def test_report_groups_and_contact_time():
 
 
 def test_default_tolerance_by_placement():
-    from gaitmon.accuracy import DATASET_TOLERANCE_S, default_tolerance_s
+    from gaitmon.validation.accuracy import DATASET_TOLERANCE_S, default_tolerance_s
 
     assert default_tolerance_s("shank") == 0.05
     assert default_tolerance_s("foot") == DATASET_TOLERANCE_S == 0.1
@@ -200,7 +200,7 @@ def _write_dataset(folder, readme=None, table=None, n=8):
 
 
 def test_describe_dataset_rules(tmp_path):
-    from gaitmon.accuracy import describe_dataset
+    from gaitmon.validation.accuracy import describe_dataset
     from gaitmon.errors import InputError
 
     readme = "# m — virtual shank IMUs from treadmill running, with force-plate TO/IC\n\nNot real IMU data.\n"

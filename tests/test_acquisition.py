@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitmon.evaluation import evaluate
+from gaitmon.validation.evaluation import evaluate
 from gaitmon.events import GaitEvent
-from gaitmon.live import LiveSession
-from gaitmon.pipeline import detect_events
+from gaitmon.stream.live import LiveSession
+from gaitmon.stream.pipeline import detect_events
 from gaitmon.sources.ble import acquire, scan
 from gaitmon.sources.virtual import DEVICES, Faults, VirtualAir, emulated_pair
 from gaitmon.sources.virtual.clock import run_virtual

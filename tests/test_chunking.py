@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaitmon.core import DetectorParams, StepDetector, TwinKernel
-from gaitmon.pipeline import LegPipeline
+from gaitmon.stream.pipeline import LegPipeline
 from tests.conftest import simulated
 
 RATE = 200.0

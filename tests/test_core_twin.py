@@ -9,7 +9,7 @@ import pytest
 
 import gaitmon.core as core
 from gaitmon.core import DetectorParams, StepDetector, TwinKernel
-from gaitmon.orientation import SagittalProjector
+from gaitmon.stream.orientation import SagittalProjector
 from tests.conftest import simulated
 
 compiled = pytest.mark.skipif(core.Kernel is TwinKernel, reason="compiled core not built")

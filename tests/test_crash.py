@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from gaitmon.acquisition import run_live  # imported here, so the forked children start at once
+from gaitmon.engine.acquisition import run_live  # imported here, so the forked children start at once
 from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE, META_FILE, read_meta
 from gaitmon.sources.replay import replay_session

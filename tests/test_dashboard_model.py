@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 
 from gaitmon.analysis import strength_balance
 from gaitmon.dashboard import DashboardModel, EmulatedSource, Engine, ReplaySource
-from gaitmon.dashboard.model import Step, TraceBuffer
-from gaitmon.decoders import diy
-from gaitmon.live import LiveSession
-from gaitmon.orientation import SagittalProjector
+from gaitmon.engine.model import Step, TraceBuffer
+from gaitmon.sensors.diy import protocol as diy
+from gaitmon.stream.live import LiveSession
+from gaitmon.stream.orientation import SagittalProjector
 from gaitmon.sim import SimConfig, simulate_session
-from gaitmon.sources.families import StreamSetup
+from gaitmon.sensors import StreamSetup
 from gaitmon.sources.replay import replay_session
-from gaitmon.steps import STEP_COLUMNS
-from gaitmon.timing import SampleBlock
+from gaitmon.analysis.steps import STEP_COLUMNS
+from gaitmon.stream.timing import SampleBlock
 
 RATE = 200.0
 #: The emulated session behind the engine tests: two short reps, walking in between.

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitmon.consts import STANDARD_GRAVITY
-from gaitmon.decoders.base import DecodedPacket, DecodeStats, MalformedPacket
-from gaitmon.decoders.diy import (GaitmonProfileDecoder, ScienceJournalDecoder, encode_data, info_command,
+from gaitmon.sensors.decoder import DecodedPacket, DecodeStats, MalformedPacket
+from gaitmon.sensors.diy.protocol import (GaitmonProfileDecoder, ScienceJournalDecoder, encode_data, info_command,
                                   start_command, stop_command)
 from tests.conftest import load_vectors
 

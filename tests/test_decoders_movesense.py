@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gaitmon.decoders.base import DecodedPacket, DecodeStats, MalformedPacket
-from gaitmon.decoders.movesense import (COMMAND_UUID, DATA_UUID, IMU6_RATES_HZ, MAX_IMU6_SAMPLES, SERVICE_UUID,
+from gaitmon.sensors.decoder import DecodedPacket, DecodeStats, MalformedPacket
+from gaitmon.sensors.movesense.protocol import (COMMAND_UUID, DATA_UUID, IMU6_RATES_HZ, MAX_IMU6_SAMPLES, SERVICE_UUID,
                                         MovesenseDecoder, encode_command_result, encode_hello_reply, encode_imu6,
                                         hello_command, imu6_path, max_imu6_samples, samples_per_notification,
                                         subscribe_command, unsubscribe_command)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gaitmon.consts import STANDARD_GRAVITY
-from gaitmon.decoders.base import DecodedPacket, DecodeStats, MalformedPacket
-from gaitmon.decoders.polar import (ACC, CONTROL_POINT_UUID, DATA_UUID, ECG, GYRO, SDK_MODE, SERVICE_UUID,
+from gaitmon.sensors.decoder import DecodedPacket, DecodeStats, MalformedPacket
+from gaitmon.sensors.polar.protocol import (ACC, CONTROL_POINT_UUID, DATA_UUID, ECG, GYRO, SDK_MODE, SERVICE_UUID,
                                     VERITY_GYRO_FACTOR, PolarControlPointDecoder, PolarPmdDecoder, counts_to_si,
                                     decode_delta_content, encode_frame, get_sdk_mode_settings_command,
                                     get_settings_command, missing_samples, parse_control_point_reply,

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitmon.consts import STANDARD_GRAVITY
-from gaitmon.decoders.base import DecodedPacket, DecodeStats, MalformedPacket
-from gaitmon.decoders.witmotion import (ACC_SCALE, ANGLE_SCALE, GYRO_SCALE, NOTIFY_UUID, RATE_CODES, SERVICE_UUID,
+from gaitmon.sensors.decoder import DecodedPacket, DecodeStats, MalformedPacket
+from gaitmon.sensors.witmotion.protocol import (ACC_SCALE, ANGLE_SCALE, GYRO_SCALE, NOTIFY_UUID, RATE_CODES, SERVICE_UUID,
                                         WRITE_UUID, WitMotionDecoder, encode_register_reply, encode_sample,
                                         rate_command, read_register_command, save_command, setup_commands,
                                         unlock_command, write_register_command)

@@ -1,4 +1,4 @@
-"""gaitmon.evaluation: optimal event matching and agreement statistics."""
+"""gaitmon.validation.evaluation: optimal event matching and agreement statistics."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitmon.evaluation import (
+from gaitmon.validation.evaluation import (
     agreement,
     contact_time_errors,
     evaluate,
@@ -252,7 +252,7 @@ def test_contact_time_errors():
 
 def test_contact_time_errors_from_built_steps():
     """The path of ``gaitmon accuracy``: steps built from detected and from reference events."""
-    from gaitmon.steps import build_steps
+    from gaitmon.analysis.steps import build_steps
 
     ref = _reference()
     det = [GaitEvent(e.t + (0.005 if e.kind == "IC" else 0.002), e.side, e.kind) for e in ref]

@@ -1,7 +1,7 @@
 """The athlete history (gaitmon.session.history): round trips, idempotent imports, crashes, bad files.
 
 Step tables come from simulated sessions run through the detector (``build_steps(detect_events(…))``,
-what ``gaitmon.analyze.analyze_samples`` does), so they have the NaNs of real detections.
+what ``gaitmon.engine.analyze.analyze_samples`` does), so they have the NaNs of real detections.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import pytest
 
 from gaitmon.analysis import REP_COLUMNS, segment_reps
 from gaitmon.errors import InputError
-from gaitmon.pipeline import detect_events
+from gaitmon.stream.pipeline import detect_events
 from gaitmon.session.history import (SCHEMA_VERSION, History, default_data_dir, default_db_path,
                                      history_text)
 from gaitmon.session.meta import SensorInfo, SessionMeta
-from gaitmon.steps import STEP_COLUMNS, build_steps
+from gaitmon.analysis.steps import STEP_COLUMNS, build_steps
 from tests.conftest import REPO, simulated
 
 MONDAY = dt.datetime(2024, 1, 8, 9, 30, tzinfo=dt.timezone.utc)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from gaitmon.core import DetectorParams
 from gaitmon.io import read_events_csv, read_imu_csv
-from gaitmon.orientation import LOCK_MOTION_S, SagittalProjector, sagittal_axis, swing_sign
-from gaitmon.pipeline import (
+from gaitmon.stream.orientation import LOCK_MOTION_S, SagittalProjector, sagittal_axis, swing_sign
+from gaitmon.stream.pipeline import (
     LegPipeline,
     detect_events,
     diagnose_recording,

@@ -6,7 +6,7 @@ are the issue's: TO and IC F1 ≥ 0.95 at ±50 ms, MAE ≤ 15 ms each, contact-t
 real foot-IMU walking set F1 ≥ 0.98 at the ±100 ms its README figures use. The whole dataset runs
 in about a second.
 
-The anatomy tests check the measuring instrument (:mod:`gaitmon.anatomy`): on a hand-built ω with
+The anatomy tests check the measuring instrument (:mod:`gaitmon.validation.anatomy`): on a hand-built ω with
 known feature times, and on running_mocap against the numbers of the issue's measurements.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaitmon.anatomy import (
+from gaitmon.validation.anatomy import (
     assign_events,
     central_slope,
     dataset_anatomy,
@@ -45,7 +45,7 @@ def running_dataset() -> Path:
 
 @pytest.fixture(scope="module")
 def running_report(running_dataset):
-    from gaitmon.accuracy import dataset_accuracy
+    from gaitmon.validation.accuracy import dataset_accuracy
 
     return dataset_accuracy(running_dataset, placement="shank", tolerance_s=0.05)
 
@@ -85,7 +85,7 @@ def test_running_report_is_labelled_and_grouped(running_report):
 
 
 def test_foot_walking_f1(foot_dataset):
-    from gaitmon.accuracy import dataset_accuracy
+    from gaitmon.validation.accuracy import dataset_accuracy
 
     report = dataset_accuracy(foot_dataset, placement="foot")  # ±100 ms, as the README figures
     assert report.tolerance_s == 0.1

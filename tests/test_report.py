@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from gaitmon.analyze import analyze_samples
+from gaitmon.engine.analyze import analyze_samples
 from gaitmon.report import decimate_minmax, nice_ticks, write_report
 from gaitmon.session.meta import SensorInfo, SessionMeta
-from gaitmon.timing import GapMark
+from gaitmon.stream.timing import GapMark
 from tests.conftest import simulated
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

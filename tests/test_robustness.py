@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from gaitmon.core import DetectorParams
-from gaitmon.orientation import SagittalProjector, sagittal_axis
-from gaitmon.pipeline import LegPipeline, detect_events
+from gaitmon.stream.orientation import SagittalProjector, sagittal_axis
+from gaitmon.stream.pipeline import LegPipeline, detect_events
 from gaitmon.sim import SimConfig, simulate_session
 from tests.conftest import simulated
 

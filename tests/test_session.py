@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from gaitmon.acquisition import run_live
+from gaitmon.engine.acquisition import run_live
 from gaitmon.cli import main
 from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE, META_FILE, read_meta

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from gaitmon.events import GaitEvent
-from gaitmon.steps import STEP_COLUMNS, build_steps, spring_mass_force_bw
+from gaitmon.analysis.steps import STEP_COLUMNS, build_steps, spring_mass_force_bw
 
 
 def _running(n_steps=6, contact=0.12, flight=0.10, start=1.0, peak=20.0):

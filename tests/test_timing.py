@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gaitmon.decoders.base import DecodedPacket
-from gaitmon.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
+from gaitmon.sensors.decoder import DecodedPacket
+from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
 
 
 def test_clock_fit_finds_drift_and_the_latency_floor_under_one_sided_jitter():

@@ -49,7 +49,7 @@ def strength_balance(steps: list[dict], now_s: float | None = None) -> StrengthB
     Parameters
     ----------
     steps : list of dict
-        The step table so far (:func:`gaitmon.steps.build_steps`).
+        The step table so far (:func:`gaitmon.analysis.steps.build_steps`).
     now_s : float, optional
         Live use: the current time on the session clock. A rep is only analysed once it is over —
         walking steps followed it, or no step came for ``REP_SETTLE_S`` — so the flags after each

@@ -9,23 +9,10 @@ twin. :data:`BACKEND` says which one is loaded.
 
 from __future__ import annotations
 
-import os
-
+from gaitmon.core._backend import BACKEND as BACKEND
+from gaitmon.core._backend import Kernel as Kernel
 from gaitmon.core._params import DetectorParams as DetectorParams
 from gaitmon.core._twin import DetectorKernel as TwinKernel
-
-if os.environ.get("GAITMON_PURE_PYTHON"):
-    Kernel = TwinKernel
-    BACKEND = "python (forced by GAITMON_PURE_PYTHON)"
-else:
-    try:
-        from gaitmon.core._detector import DetectorKernel as Kernel
-    except ImportError:  # a source checkout that was never built
-        Kernel = TwinKernel
-        BACKEND = "python (compiled core not built)"
-    else:
-        BACKEND = "compiled"
-
-from gaitmon.core.detector import StepDetector as StepDetector  # noqa: E402
+from gaitmon.core.detector import StepDetector as StepDetector
 
 __all__ = ["BACKEND", "DetectorParams", "Kernel", "StepDetector", "TwinKernel"]

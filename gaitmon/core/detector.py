@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gaitmon.consts import EVENT_KINDS, EVENT_RULES
+from gaitmon.core._backend import Kernel
 from gaitmon.core._params import DetectorParams
 from gaitmon.events import GaitEvent
 
@@ -60,7 +61,7 @@ class StepDetector:
     Latency (event confirmed after it happened): IC by impact ≤ ``k`` + 2 samples (≤ 10 ms at
     200 Hz); IC by the gyro rule ``impact_window_s − ic_delay_s`` + 1 sample (≈ 45 ms); IC by the
     foot rule: until ``ω`` has risen above its post-swing minimum (tens of ms); TO and MSW: at mid-swing confirmation, about 0.1 s after the peak and 0.25 s after TO.
-    :func:`gaitmon.accuracy.detection_latency` measures them.
+    :func:`gaitmon.validation.accuracy.detection_latency` measures them.
 
     Chunking: the kernel is a per-sample state machine with a look-back ring buffer, so feeding
     any split of the stream gives identical events.
@@ -68,7 +69,7 @@ class StepDetector:
 
     def __init__(self, side: str, params: DetectorParams, kernel: type | None = None):
         if kernel is None:
-            from gaitmon.core import Kernel as kernel
+            kernel = Kernel
         self.side = side
         self.params = params
         self._kernel = kernel(*params.kernel_args())

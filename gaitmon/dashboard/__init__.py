@@ -1,13 +1,13 @@
 """The coach's dashboard.
 
-The Qt-free half lives here and runs headless: :mod:`~gaitmon.dashboard.engine` (acquisition,
-recording and replay on one asyncio loop in a thread) and :mod:`~gaitmon.dashboard.model` (what the
+The Qt-free half lives here and runs headless: :mod:`~gaitmon.engine.runtime` (acquisition,
+recording and replay on one asyncio loop in a thread) and :mod:`~gaitmon.engine.model` (what the
 screen shows, as immutable snapshots). Only the window module imports Qt; importing this package
 does not.
 """
 
-from gaitmon.dashboard.engine import Engine, EmulatedSource, LiveSource, ReplaySource
-from gaitmon.dashboard.model import DashboardModel, RecordingState, Snapshot
+from gaitmon.engine.runtime import Engine, EmulatedSource, LiveSource, ReplaySource
+from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 
 __all__ = ["DashboardModel", "EmulatedSource", "Engine", "LiveSource", "RecordingState", "ReplaySource", "Snapshot",
            "can_show_window"]

@@ -40,7 +40,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from gaitmon.dashboard.drawing import nice_ticks, peak_decimate
-from gaitmon.dashboard.model import MARKER_KINDS, VISIBLE_S, RecordingState, Series, Snapshot, Step, TrendLine
+from gaitmon.engine.model import MARKER_KINDS, VISIBLE_S, RecordingState, Series, Snapshot, Step, TrendLine
 #: Redraws per second.
 FPS = 30
 SIDES = ("left", "right")

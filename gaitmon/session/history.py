@@ -1,7 +1,7 @@
 """The athlete history: every imported session of every athlete, in one embedded SQLite file.
 
 What is kept per session: its metadata (:class:`~gaitmon.session.meta.SessionMeta`), its step
-table (:data:`gaitmon.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
+table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
 rep table (:data:`gaitmon.analysis.REP_COLUMNS`), so the session-scale strength-balance flag can be
 re-run over an athlete's weeks without the session folders.
 
@@ -40,7 +40,7 @@ import numpy as np
 from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
 from gaitmon.errors import InputError
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
-from gaitmon.steps import STEP_COLUMNS
+from gaitmon.analysis.steps import STEP_COLUMNS
 
 #: Layout version of the database this code reads and writes (``PRAGMA user_version``).
 SCHEMA_VERSION = 1
@@ -240,8 +240,8 @@ class History:
         meta : SessionMeta
             Must name the athlete; ``started_at`` must be ISO 8601 (stored in UTC).
         steps : list of dict
-            The session's step table (:func:`gaitmon.steps.build_steps`); the columns of
-            :data:`~gaitmon.steps.STEP_COLUMNS` are stored.
+            The session's step table (:func:`gaitmon.analysis.steps.build_steps`); the columns of
+            :data:`~gaitmon.analysis.steps.STEP_COLUMNS` are stored.
         source_path : str
             Where the session came from (a session folder, a CSV), for the record.
 
@@ -303,7 +303,7 @@ class History:
         return records
 
     def steps(self, session_id: str) -> list[dict]:
-        """The session's step table as imported (:data:`~gaitmon.steps.STEP_COLUMNS`, NaN kept)."""
+        """The session's step table as imported (:data:`~gaitmon.analysis.steps.STEP_COLUMNS`, NaN kept)."""
         with self._errors():
             rows = self._db.execute(_SELECT_STEPS, (session_id,)).fetchall()
         return [_row_dict(STEP_COLUMNS, row) for row in rows]

@@ -35,7 +35,7 @@ class SensorInfo:
     role: str
     identifier: str = ""  # what the user asked for: address or advertised name
     address: str = ""
-    family: str = ""  # key of gaitmon.sources.families.FAMILIES, or "" for imported data
+    family: str = ""  # key of gaitmon.sensors.FAMILIES, or "" for imported data
     label: str = ""  # human name of the model, e.g. "Polar Verity Sense"
     rate_hz: float = 0.0
 

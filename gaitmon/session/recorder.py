@@ -1,7 +1,7 @@
 """The recorder: the sink in front of a live session that puts every call on the session clock,
 journals it, and passes it on.
 
-:class:`SessionRecorder` has the sink interface of :class:`gaitmon.live.LiveSession`
+:class:`SessionRecorder` has the sink interface of :class:`gaitmon.stream.live.LiveSession`
 (``on_state``, ``on_configured``, ``on_data``, ``on_disconnected``) and forwards each call to it
 with the host time moved to the session clock (host time minus the start). What it forwards is
 exactly what it journals, so replaying the journal into a fresh ``LiveSession`` repeats the live run
@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gaitmon.session import journal
-from gaitmon.sources.families import FAMILIES
+from gaitmon.sensors import FAMILIES
 from gaitmon.session.folder import JOURNAL_FILE, write_meta
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 

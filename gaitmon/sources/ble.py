@@ -2,7 +2,7 @@
 
 The only module (with the emulated backend beside it) that imports bleak. Everything bleak-specific
 stays here; the families (``sources/families``) talk to the client it hands them, and the samples go
-to a sink (:class:`gaitmon.live.LiveSession`, or a recorder wrapping it) as raw bytes with their
+to a sink (:class:`gaitmon.stream.live.LiveSession`, or a recorder wrapping it) as raw bytes with their
 host receive time — stamped first thing in the notification callback, from ``loop.time()``.
 
 Rules from bleak's documentation and issue tracker that shape this module:
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from gaitmon.sources.families import ConfigurationError, SensorFamily, family_for
+from gaitmon.sensors import ConfigurationError, SensorFamily, family_for
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class SensorLink:
         Requested sample rate (the family's default when None).
     sink : object
         Receives ``on_state``, ``on_configured``, ``on_data`` and ``on_disconnected``
-        (see :mod:`gaitmon.live`).
+        (see :mod:`gaitmon.stream.live`).
     connect_lock : asyncio.Lock
         Shared by every link of the process: scans and connects happen one at a time.
     backends : tuple

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.errors import InputError
-from gaitmon.live import LiveSession, SampleStore
+from gaitmon.stream.live import LiveSession, SampleStore
 from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE, read_meta
 from gaitmon.session.meta import SessionMeta
-from gaitmon.sources.families import FAMILIES, StreamSetup
+from gaitmon.sensors import FAMILIES, StreamSetup
 
 #: ``progress(fraction_done, session_time_s)`` is called about this often (wall-clock seconds).
 PROGRESS_EVERY_S = 2.0

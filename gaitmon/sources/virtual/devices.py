@@ -12,8 +12,11 @@ from typing import Iterator
 
 import numpy as np
 
-from gaitmon.decoders import diy, movesense, polar, witmotion
-from gaitmon.decoders.base import MalformedPacket
+from gaitmon.sensors.diy import protocol as diy
+from gaitmon.sensors.movesense import protocol as movesense
+from gaitmon.sensors.polar import protocol as polar
+from gaitmon.sensors.witmotion import protocol as witmotion
+from gaitmon.sensors.decoder import MalformedPacket
 from gaitmon.sources.virtual.peripheral import (BATTERY_SERVICE, Characteristic, Frame, GattError, Service,
                                                 VirtualPeripheral, rejected_corruption)
 

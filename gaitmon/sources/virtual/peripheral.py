@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from gaitmon.decoders.base import MalformedPacket
+from gaitmon.sensors.decoder import MalformedPacket
 
 
 @dataclass

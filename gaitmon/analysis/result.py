@@ -1,0 +1,48 @@
+"""What one analysis produced: events, steps, the strength balance, and where it was written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gaitmon.analysis import StrengthBalance
+from gaitmon.events import GaitEvent
+
+
+@dataclass
+class AnalysisResult:
+    """What one analysis produced, and where it was written."""
+
+    source: Path
+    placement: str
+    sides: list[str]
+    events: list[GaitEvent]
+    steps: list[dict]
+    balance: StrengthBalance
+    written: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines a coach can read: steps and median metrics per leg."""
+        lines = [f"{self.source}: {self.placement} sensors, {', '.join(self.sides)}"]
+        for side in self.sides:
+            rows = [r for r in self.steps if r["side"] == side]
+
+            def median(key, scale=1.0):
+                values = np.array([r[key] for r in rows], dtype=float) * scale
+                values = values[np.isfinite(values)]
+                return f"{np.median(values):.0f}" if len(values) else "-"
+
+            peaks = np.array([r["swing_peak_rad_s"] for r in rows], dtype=float)
+            peaks = peaks[np.isfinite(peaks)]
+            lines.append(
+                f"  {side:5s} {len(rows):4d} steps   median contact {median('contact_s', 1e3)} ms   "
+                f"flight {median('flight_s', 1e3)} ms   swing peak "
+                f"{(f'{np.median(peaks):.1f}' if len(peaks) else '-')} rad/s"
+            )
+        lines.append(f"  {len(self.balance.reps)} reps")
+        for flag in self.balance.flags:
+            marker = "FLAG" if flag.alarm else "note"
+            lines.append(f"  {marker} [{flag.scale}, rep {flag.rep}] {flag.message}")
+        return "\n".join(lines)

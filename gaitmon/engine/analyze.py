@@ -1,0 +1,74 @@
+"""Analysing samples and writing the results: events, steps, reps, flags (+ gaps, health, report)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, strength_balance
+from gaitmon.analysis.result import AnalysisResult
+from gaitmon.analysis.steps import STEP_COLUMNS, build_steps
+from gaitmon.io import write_events_csv, write_table_csv
+from gaitmon.report import write_report
+from gaitmon.session.meta import SessionMeta
+from gaitmon.stream.live import LiveSession, SensorStatus
+from gaitmon.stream.pipeline import detect_events, diagnose_recording, no_steps_seen, units_problem
+
+
+def analyze_samples(samples, placement: str = "shank", source: Path | str = "<samples>") -> AnalysisResult:
+    """Detect events and build steps for in-memory samples (side → (t, x[n, 6]))."""
+    events = detect_events(samples, placement=placement)
+    steps = build_steps(events, sides=samples.keys())
+    return AnalysisResult(Path(source), placement, sorted(samples), events, steps, strength_balance(steps))
+
+
+def result_problem(result: AnalysisResult, samples) -> str | None:
+    """Why this analysis must not be written (one line, without the file name); None when it can be.
+
+    Without steps: the first reason :func:`gaitmon.stream.pipeline.diagnose_recording` finds (too short,
+    too little motion, units), else what the recording holds
+    (:func:`gaitmon.stream.pipeline.no_steps_seen`). With steps, samples whose units look wrong (g, deg/s)
+    are refused all the same: every metric would be off by a constant factor.
+    """
+    if not result.steps:
+        return diagnose_recording(samples) or no_steps_seen(samples, result.placement)
+    return units_problem(samples)
+
+
+def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
+    """Write ``events.csv``, ``steps.csv``, ``reps.csv`` and ``flags.csv`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / name for name in ("events.csv", "steps.csv", "reps.csv", "flags.csv")]
+    write_events_csv(paths[0], result.events)
+    write_table_csv(paths[1], result.steps, list(STEP_COLUMNS))
+    write_table_csv(paths[2], result.balance.rep_rows(), list(REP_COLUMNS))
+    write_table_csv(paths[3], result.balance.flag_rows(), list(FLAG_COLUMNS))
+    result.written = paths
+    return result.written
+
+
+GAP_COLUMNS = ("sensor", "t_start", "t_end", "lost_samples", "lost_packets", "cause", "exact")
+
+
+def live_result(live: LiveSession, source: Path | str) -> AnalysisResult:
+    """The analysis of everything a live (or replayed) session has seen so far."""
+    steps = live.steps()
+    return AnalysisResult(Path(source), live.placement, sorted(live.legs), sorted(live.events), steps,
+                          strength_balance(steps))
+
+
+def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession | None = None,
+                          samples: dict | None = None, meta: SessionMeta | None = None) -> list[Path]:
+    """The ``analyze`` tables, ``gaps.csv`` and ``health.csv`` of a live (or replayed) session, and,
+    given samples, ``report.html``."""
+    written = write_outputs(result, out_dir)
+    if live is not None:
+        gaps, health = out_dir / "gaps.csv", out_dir / "health.csv"
+        write_table_csv(gaps, [asdict(g) for g in live.gaps], list(GAP_COLUMNS))
+        write_table_csv(health, [s.as_dict() for s in live.health().values()], list(SensorStatus.__dataclass_fields__))
+        written += [gaps, health]
+    if samples:
+        gap_marks = live.gaps if live is not None else ()
+        written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=gap_marks))
+    result.written = written
+    return written

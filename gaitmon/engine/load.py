@@ -1,0 +1,103 @@
+"""One door for every kind of recorded input: a session folder, a BIDS motion export, a samples CSV.
+
+:func:`load` returns the session's metadata, its samples, the analysis, and the problems met on the
+way (damaged journal records, bad CSV rows): whatever is intact is used, and the problems say how
+much was recovered. A session folder is replayed through the live pipeline (so its events are the
+live run's); files without raw packets are analysed from their samples.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gaitmon.analysis.result import AnalysisResult
+from gaitmon.engine.analyze import analyze_samples, live_result
+from gaitmon.errors import InputError
+from gaitmon.io import read_imu_csv_recovering
+from gaitmon.stream.live import LiveSession
+from gaitmon.session.folder import is_session_folder
+from gaitmon.session.meta import SensorInfo, SessionMeta
+
+
+@dataclass
+class LoadedSession:
+    """A session read from disk and analysed."""
+
+    path: Path
+    meta: SessionMeta
+    samples: dict
+    result: AnalysisResult
+    live: LiveSession | None = None  # set for replayed session folders (gaps, health)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def kind_of(path: Path) -> str:
+    """``"session"``, ``"bids"`` or ``"csv"``; InputError when it is none of them."""
+    path = Path(path)
+    if is_session_folder(path):
+        return "session"
+    if path.is_dir():
+        if any((parent / "dataset_description.json").exists() for parent in (path, *path.parents[:2])):
+            return "bids"
+        raise InputError(path, None, "not a gaitmon session folder (no session.json) nor a BIDS dataset "
+                                     "(no dataset_description.json)")
+    if not path.exists():
+        raise InputError(path, None, "no such file or folder")
+    return "csv"
+
+
+def load(path: Path, athlete: str = "", placement: str = "shank", speed: float | None = None,
+         progress: Callable[[float, float], None] | None = None, live: LiveSession | None = None) -> LoadedSession:
+    """Read and analyse ``path`` (see the module docstring)."""
+    path = Path(path)
+    kind = kind_of(path)
+    if kind == "session":
+        return _load_session(path, speed, progress, live)
+    if kind == "bids":
+        return _load_bids(path)
+    return _load_csv(path, athlete, placement)
+
+
+def _load_session(path: Path, speed, progress, live) -> LoadedSession:
+    from gaitmon.sources.replay import replay_session
+
+    replayed = replay_session(path, speed=speed, progress=progress, live=live)
+    result = live_result(replayed.live, path)
+    notes = [] if replayed.scan.closed else [
+        f"{replayed.scan.path}: the recording was not closed (process stopped or killed); "
+        f"everything up to t = {replayed.scan.last_t:.1f} s is intact and used"]
+    return LoadedSession(path, replayed.meta, replayed.store.samples(), result, replayed.live,
+                         replayed.problems, notes)
+
+
+def _load_bids(path: Path) -> LoadedSession:
+    from gaitmon.session.bids import read_bids
+
+    bids = read_bids(path)
+    result = analyze_samples(bids.samples, placement=bids.meta.placement, source=path)
+    return LoadedSession(path, bids.meta, bids.samples, result)
+
+
+def _load_csv(path: Path, athlete: str, placement: str) -> LoadedSession:
+    samples, recovery = read_imu_csv_recovering(path)
+    result = analyze_samples(samples, placement=placement, source=path)
+    problems = [] if recovery.complete else [recovery.message()]
+    return LoadedSession(path, csv_meta(path, athlete, placement, samples), samples, result, problems=problems)
+
+
+def csv_meta(path: Path, athlete: str, placement: str, samples: dict) -> SessionMeta:
+    """Metadata for a samples CSV: the id is the file's content hash (re-importing is idempotent)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    started = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
+    duration = max((float(t[-1]) for t, _ in samples.values() if len(t)), default=0.0)
+    return SessionMeta(athlete=athlete, placement=placement, started_at=started.isoformat(timespec="microseconds"),
+                       source="csv", session_id=digest.hexdigest()[:32], duration_s=duration,
+                       sensors={side: SensorInfo(side) for side in samples}, notes=f"imported from {path.name}")

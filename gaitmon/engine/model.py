@@ -1,0 +1,750 @@
+"""What the coach's screen shows, without Qt: one :class:`DashboardModel` per athlete.
+
+Two threads meet here. The **engine side** (the acquisition loop, or a replay thread) feeds the
+model: it is a :class:`~gaitmon.stream.live.LiveSession` block listener, so every decoded
+:class:`~gaitmon.stream.timing.SampleBlock` goes through the model's own
+:class:`~gaitmon.stream.orientation.SagittalProjector` per leg into preallocated ring buffers, and
+:meth:`DashboardModel.update` brings in events, gaps, sensor health, recording state and the
+session time. The **GUI side** calls :meth:`DashboardModel.snapshot` on a timer and gets an
+immutable :class:`Snapshot`: copied, read-only arrays and frozen records, nothing shared with the
+engine. One lock guards the shared state and is held only for short copies; the engine never waits
+for the GUI.
+
+Analysis (the step table, reps and flags of :func:`gaitmon.analysis.strength_balance` with
+``now_s``) is a pure function of a copy of the events (:func:`analyse`). It runs at most every
+``analysis_interval_s`` of session time, and only when events came in since the last run or a rep
+may just have ended (no step for ``REP_SETTLE_S``). Where it runs is the engine's choice
+(``schedule``): in a worker thread live, in place on a virtual clock and in tests.
+
+Frames and units
+----------------
+Times are seconds on the session clock. ``omega`` is the sagittal shank angular velocity (rad/s,
+forward swing positive, see :mod:`gaitmon.consts`); ``acc`` is the accelerometer magnitude (m/s²,
+specific force: ~9.81 at rest). Swing-side and push-side outputs are in % of the leg's own first
+rep (median of its top-speed steps), as in :mod:`gaitmon.analysis.flags`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from gaitmon.analysis import REP_SETTLE_S, Flag, Rep, StrengthBalance, strength_balance
+from gaitmon.analysis.flags import SCALE_UNITS
+from gaitmon.analysis.reps import OUTPUTS, running_bouts
+from gaitmon.analysis.trends import Trend, theil_sen
+from gaitmon.events import GaitEvent
+from gaitmon.stream.live import LiveSession, SensorStatus
+from gaitmon.stream.orientation import SagittalProjector
+from gaitmon.analysis.steps import build_steps
+from gaitmon.stream.timing import SampleBlock
+
+#: Trace seconds on screen (the model keeps ``window_s``, more).
+VISIBLE_S = 5.0
+#: Event kinds drawn on the traces.
+MARKER_KINDS = ("TO", "MSW", "IC")
+#: Reps in the fallback (Theil–Sen) trend across reps, as in the rep-scale flag's window.
+TREND_REPS = 6
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+# -- ring buffer ------------------------------------------------------------------------------------
+
+
+class TraceBuffer:
+    """Preallocated ring of one leg's ``(t, ω, |a|)`` samples that always holds the newest ``span_s``.
+
+    Not thread-safe: the model writes and copies it under its lock.
+
+    Parameters
+    ----------
+    span_s : float
+        Every sample within ``span_s`` of the newest one is kept.
+    rate_hz : float
+        Expected sample rate; the capacity grows (keeping the content) when more samples than that
+        fall within ``span_s``.
+    headroom : float
+        Capacity over ``span_s × rate_hz`` (jitter in the time stamps).
+    """
+
+    def __init__(self, span_s: float, rate_hz: float, headroom: float = 1.25):
+        self.span_s = float(span_s)
+        self.headroom = headroom
+        self._allocate(max(16, math.ceil(span_s * rate_hz * headroom)))
+
+    def _allocate(self, capacity: int) -> None:
+        self.t = np.empty(capacity)
+        self.omega = np.empty(capacity)
+        self.acc = np.empty(capacity)
+        self.start = 0
+        self.size = 0
+
+    @property
+    def capacity(self) -> int:
+        return len(self.t)
+
+    @property
+    def newest_t(self) -> float:
+        """Time of the newest sample (s); NaN when empty."""
+        return float(self.t[(self.start + self.size - 1) % self.capacity]) if self.size else math.nan
+
+    def _segments(self) -> list[slice]:
+        """The stored samples, oldest first, as one or two slices of the arrays."""
+        end = self.start + self.size
+        if end <= self.capacity:
+            return [slice(self.start, end)]
+        return [slice(self.start, self.capacity), slice(0, end - self.capacity)]
+
+    def _count_since(self, t_from: float) -> int:
+        return sum(s.stop - s.start - int(np.searchsorted(self.t[s], t_from)) for s in self._segments())
+
+    def append(self, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None:
+        """Add samples (times after the stored ones); grows first if the newest span would not fit."""
+        n, capacity = len(t), len(self.t)
+        if n == 0:
+            return
+        dropped = self.size + n - capacity  # oldest samples the write pushes out
+        if dropped > 0:
+            t_from = t[-1] - self.span_s
+            # the newest of them must be older than the span, else the ring is too small
+            last_out = t[dropped - 1 - self.size] if dropped > self.size else \
+                self.t[(self.start + dropped - 1) % capacity]
+            if last_out >= t_from:
+                needed = n - int(np.searchsorted(t, t_from)) + self._count_since(t_from)
+                self._grow(max(2 * capacity, math.ceil(needed * self.headroom)))
+                capacity = len(self.t)
+        keep = min(n, capacity)
+        t, omega, acc = t[n - keep:], omega[n - keep:], acc[n - keep:]
+        write = (self.start + self.size) % capacity
+        first = min(keep, capacity - write)
+        for store, values in ((self.t, t), (self.omega, omega), (self.acc, acc)):
+            store[write:write + first] = values[:first]
+            store[:keep - first] = values[first:]
+        overflow = max(0, self.size + keep - capacity)
+        self.start = (self.start + overflow) % capacity
+        self.size += keep - overflow
+
+    def _grow(self, capacity: int) -> None:
+        t, omega, acc = self.window(-math.inf)
+        self._allocate(capacity)
+        self.append(t, omega, acc)
+
+    def window(self, t_from: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the stored samples with ``t >= t_from``, oldest first."""
+        parts = []
+        for s in self._segments():
+            lo = s.start + int(np.searchsorted(self.t[s], t_from))
+            parts.append(slice(lo, s.stop))
+        return tuple(np.concatenate([a[p] for p in parts]) for a in (self.t, self.omega, self.acc))
+
+
+# -- what a snapshot holds --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventMarks:
+    """Events of one kind on a trace: times (s) and the sagittal ω the core gave them (rad/s)."""
+
+    t: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class LegTrace:
+    """One leg's visible window.
+
+    Attributes
+    ----------
+    side : str
+    t, omega, acc : ndarray
+        Sample times (s), sagittal angular velocity (rad/s), accelerometer magnitude (m/s²). Empty
+        until the sagittal axis is known (a stride or two of motion).
+    markers : Mapping
+        ``"TO"``, ``"MSW"``, ``"IC"`` → :class:`EventMarks` inside the window.
+    gaps : tuple of (float, float)
+        Missing stretches (last sample before, first after, s) overlapping the window.
+    """
+
+    side: str
+    t: np.ndarray
+    omega: np.ndarray
+    acc: np.ndarray
+    markers: Mapping[str, EventMarks]
+    gaps: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the step table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, s, Hz, rad/s, body weights)."""
+
+    side: str
+    ic_s: float
+    to_s: float
+    contact_s: float
+    flight_s: float
+    step_s: float
+    step_hz: float
+    swing_s: float
+    swing_peak_rad_s: float
+    push_force_bw: float
+    flight_source: str
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One line of the rep table: the rep's top-speed medians (per leg where it says so) and its flags.
+
+    ``flags`` names the flags raised on this rep (e.g. ``"swing plateau (both legs, reps)"``);
+    ``alarm`` is true when one of them is a swing or push plateau.
+    """
+
+    rep: int
+    start_s: float
+    end_s: float
+    n_steps: int
+    swing_left_rad_s: float
+    swing_right_rad_s: float
+    push_left_bw: float
+    push_right_bw: float
+    contact_s: float
+    flight_s: float
+    step_hz: float
+    asymmetry_swing_pct: float
+    asymmetry_push_pct: float
+    flags: tuple[str, ...]
+    alarm: bool
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    """A trend over ``x0 … x1`` drawn through the mean of the points it covers (% per unit of x).
+
+    ``y0, y1`` are the fitted line's ends; ``low0, low1`` and ``high0, high1`` the ends of the lines
+    with the confidence interval's lower and upper slopes (a fan around the mean point).
+    ``source`` is ``"flag"`` (the raised flag's own trend) or ``"theil_sen"``.
+    """
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    low0: float
+    low1: float
+    high0: float
+    high1: float
+    slope: float
+    low: float
+    high: float
+    confidence: float
+    n: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """Points of one output of one leg (x: rep number or leg step number; y: % of the first rep)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    trend: TrendLine | None
+
+
+@dataclass(frozen=True)
+class LegBalance:
+    """Swing-side and push-side output of one leg, across reps and across the current rep's steps."""
+
+    side: str
+    reps_swing: Series
+    reps_push: Series
+    steps_swing: Series
+    steps_push: Series
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The flag to show: its plain sentence and what it rests on."""
+
+    message: str
+    evidence: str
+    kind: str
+    side: str
+    scale: str
+    rep: int
+    alarm: bool
+
+
+@dataclass(frozen=True)
+class RecordingState:
+    """``state``: ``"off"`` (not recording), ``"recording"``, ``"stopped"`` (saved), ``"failed"`` or
+    ``"replay"``; ``folder`` the session folder (or the one replayed); ``error`` why it failed."""
+
+    state: str = "off"
+    folder: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything derived from the events at one session time (see :func:`analyse`)."""
+
+    now_s: float
+    latest: Mapping[str, Step]
+    reps: tuple[RepRow, ...]
+    balance: Mapping[str, LegBalance]
+    current_rep: int | None
+    current_rep_over: bool
+    banner: Banner | None
+    strength: StrengthBalance | None  # the reps and flags behind the views
+    key: tuple | None  # what ``strength`` depends on (:func:`balance_key`)
+
+
+EMPTY_ANALYSIS = Analysis(math.nan, MappingProxyType({}), (), MappingProxyType({}), None, False, None, None, None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the screen shows at one moment (immutable; arrays are read-only copies).
+
+    Attributes
+    ----------
+    athlete : str
+    session_s : float
+        Session-clock time, s.
+    t_start, t_end : float
+        The visible window, s.
+    legs : Mapping
+        side → :class:`LegTrace`.
+    latest : Mapping
+        side → the leg's latest complete :class:`Step` (:func:`latest_steps`).
+    reps : tuple of RepRow
+        Finished reps, in order.
+    balance : Mapping
+        side → :class:`LegBalance`.
+    current_rep : int or None
+        The rep whose steps ``balance[…].steps_*`` show; ``current_rep_over`` False while it is run.
+    banner : Banner or None
+        The latest alarm raised in this session (else the latest flag), or None.
+    health : tuple of SensorStatus
+        Copies, one per sensor.
+    recording : RecordingState
+    marks : tuple of float
+        Reps marked by hand, session-clock s.
+    analysed_s : float
+        Session time of the analysis shown (NaN before the first).
+    """
+
+    athlete: str
+    session_s: float
+    t_start: float
+    t_end: float
+    legs: Mapping[str, LegTrace]
+    latest: Mapping[str, Step]
+    reps: tuple[RepRow, ...]
+    balance: Mapping[str, LegBalance]
+    current_rep: int | None
+    current_rep_over: bool
+    banner: Banner | None
+    health: tuple[SensorStatus, ...]
+    recording: RecordingState
+    marks: tuple[float, ...]
+    analysed_s: float
+
+
+# -- analysis: pure functions of the events ---------------------------------------------------------
+
+
+def _percent(value: float, baseline: float) -> float:
+    if not (math.isfinite(baseline) and baseline > 0 and math.isfinite(value)):
+        return math.nan
+    return 100.0 * (value / baseline - 1.0)
+
+
+def _median(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else math.nan
+
+
+#: What a step must have for the big numbers (contact ends at TO, flight at the other leg's IC).
+COMPLETE = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
+
+
+def latest_steps(steps: Sequence[dict]) -> dict[str, Step]:
+    """side → its last complete row of the step table (all of :data:`COMPLETE` known), else its last row.
+
+    A step's numbers fill in over the next ~0.3 s (toe-off, the other leg's landing); showing the
+    last complete one keeps the big numbers from blinking to "–" between steps.
+    """
+    latest: dict[str, Step] = {}
+    for row in steps:
+        complete = all(math.isfinite(row[key]) for key in COMPLETE)
+        if complete or row["side"] not in latest:
+            latest[row["side"]] = Step(**row)
+    return latest
+
+
+def flag_label(flag: Flag) -> str:
+    """Short name of a flag for the rep table, e.g. ``"swing plateau (left leg, reps)"``."""
+    who = "both legs" if flag.side == "both" else f"{flag.side} leg"
+    return f"{flag.kind.replace('_', ' ')} ({who}, {flag.scale})"
+
+
+def rep_rows(balance: StrengthBalance) -> tuple[RepRow, ...]:
+    """The rep table: each rep's ``reps.csv`` rows (left, right, both) folded into one line."""
+    raised: dict[int, list[Flag]] = {}
+    for flag in balance.flags:
+        raised.setdefault(flag.rep, []).append(flag)
+    rows = []
+    for rep in balance.reps:
+        left, right, both = rep.table_rows()
+        flags = raised.get(rep.number, [])
+        rows.append(RepRow(
+            rep=rep.number, start_s=both["start_s"], end_s=both["end_s"], n_steps=both["n_steps"],
+            swing_left_rad_s=left["swing_peak_rad_s"], swing_right_rad_s=right["swing_peak_rad_s"],
+            push_left_bw=left["push_force_bw"], push_right_bw=right["push_force_bw"],
+            contact_s=both["contact_s"], flight_s=both["flight_s"], step_hz=both["step_hz"],
+            asymmetry_swing_pct=both["asymmetry_swing_pct"], asymmetry_push_pct=both["asymmetry_push_pct"],
+            flags=tuple(flag_label(f) for f in flags), alarm=any(f.alarm for f in flags)))
+    return tuple(rows)
+
+
+def evidence(flag: Flag) -> str:
+    """What a flag rests on, in one line: the window, the three slopes with their CIs, the SWCs."""
+    unit = SCALE_UNITS[flag.scale]
+    return (f"{flag.covers} ({flag.swing.n} {unit}s): swing {flag.swing.describe(unit)}; "
+            f"push {flag.push.describe(unit)}; push − swing {flag.balance.describe(unit)}; "
+            f"smallest worthwhile change: swing {flag.swing_swc:.1f} %, push {flag.push_swc:.1f} %")
+
+
+def banner(flags: Sequence[Flag]) -> Banner | None:
+    """The latest alarm, or when there is none the latest flag (``both_plateau`` is no alarm)."""
+    if not flags:
+        return None
+    flag = ([f for f in flags if f.alarm] or list(flags))[-1]
+    return Banner(flag.message, evidence(flag), flag.kind, flag.side, flag.scale, flag.rep, flag.alarm)
+
+
+def trend_line(trend: Trend, x: np.ndarray, y: np.ndarray, x0: float, x1: float, source: str) -> TrendLine | None:
+    """``trend`` drawn over ``x0 … x1`` through the mean of the finite points in that range."""
+    inside = (x >= x0) & (x <= x1) & np.isfinite(y)
+    if not (trend.known and inside.any()):
+        return None
+    xm, ym = float(np.mean(x[inside])), float(np.mean(y[inside]))
+
+    def ends(slope: float) -> tuple[float, float]:
+        return ym + slope * (x0 - xm), ym + slope * (x1 - xm)
+
+    (y0, y1), (low0, low1), (high0, high1) = ends(trend.slope), ends(trend.low), ends(trend.high)
+    return TrendLine(float(x0), float(x1), y0, y1, low0, low1, high0, high1, trend.slope, trend.low, trend.high,
+                     trend.confidence, trend.n, source)
+
+
+def _theil_sen_line(x: np.ndarray, y: np.ndarray) -> TrendLine | None:
+    keep = np.isfinite(y)
+    if keep.sum() < 3:
+        return None
+    return trend_line(theil_sen(x[keep], y[keep]), x, y, float(x[keep][0]), float(x[keep][-1]), "theil_sen")
+
+
+def _series(x, y, trend: TrendLine | None) -> Series:
+    return Series(_read_only(np.asarray(x, float)), _read_only(np.asarray(y, float)), trend)
+
+
+def current_run(steps: Sequence[dict], reps: Sequence[Rep]) -> tuple[int | None, bool, list[dict]]:
+    """The run the steps panel follows: ``(rep number, over, its step rows)``.
+
+    A running bout after the last finished rep is the rep under way (number = finished + 1);
+    without one, the last finished rep; before any, nothing.
+    """
+    after = reps[-1].steps[-1]["ic_s"] if reps else -math.inf
+    bouts = running_bouts([r for r in steps if r["ic_s"] > after])
+    if bouts:
+        return len(reps) + 1, False, bouts[-1]
+    if reps:
+        return reps[-1].number, True, reps[-1].steps
+    return None, False, []
+
+
+def _covered(flag: Flag) -> tuple[int, int]:
+    first, last = re.search(r"(\d+)-(\d+)$", flag.covers).groups()
+    return int(first), int(last)
+
+
+def leg_balance(side: str, reps: Sequence[Rep], flags: Sequence[Flag], run: Sequence[dict]) -> LegBalance:
+    """One leg's outputs in % of its first rep, with trend lines.
+
+    Across reps the line is the latest rep-scale flag's trend for this leg (or both legs) when
+    there is one, else the Theil–Sen trend of the last :data:`TREND_REPS` reps. Across the steps
+    of ``run`` (the current rep) it is Theil–Sen; before the first rep is over the run's own
+    median is the baseline.
+    """
+    run_rows = [r for r in run if r["side"] == side]
+    summaries = [rep.summary(side) for rep in reps]
+    base = summaries[0] if summaries else {k: _median([r[k] for r in run_rows]) for k in OUTPUTS}
+    base_swing, base_push = base["swing_peak_rad_s"], base["push_force_bw"]
+    rep_x = np.array([rep.number for rep in reps], float)
+    rep_swing = np.array([_percent(s["swing_peak_rad_s"], base_swing) for s in summaries], float)
+    rep_push = np.array([_percent(s["push_force_bw"], base_push) for s in summaries], float)
+    own = [f for f in flags if f.scale == "reps" and f.side in (side, "both")]
+    if own:
+        flag = own[-1]
+        x0, x1 = _covered(flag)
+        swing_line = trend_line(flag.swing, rep_x, rep_swing, x0, x1, "flag")
+        push_line = trend_line(flag.push, rep_x, rep_push, x0, x1, "flag")
+    else:
+        recent = slice(-TREND_REPS, None)
+        swing_line = _theil_sen_line(rep_x[recent], rep_swing[recent])
+        push_line = _theil_sen_line(rep_x[recent], rep_push[recent])
+    step_x = np.arange(1, len(run_rows) + 1, dtype=float)
+    step_swing = np.array([_percent(r["swing_peak_rad_s"], base_swing) for r in run_rows], float)
+    step_push = np.array([_percent(r["push_force_bw"], base_push) for r in run_rows], float)
+    return LegBalance(side, _series(rep_x, rep_swing, swing_line), _series(rep_x, rep_push, push_line),
+                      _series(step_x, step_swing, _theil_sen_line(step_x, step_swing)),
+                      _series(step_x, step_push, _theil_sen_line(step_x, step_push)))
+
+
+def balance_key(steps: Sequence[dict], now_s: float) -> tuple:
+    """All that ``strength_balance(steps, now_s=now_s)`` depends on; equal keys, equal results.
+
+    That is the running bouts (every value of their rows; reps are made of them) and, for each,
+    whether it is over at ``now_s`` (walking came after it, or no step for ``REP_SETTLE_S``).
+    """
+    walking = sorted(r["ic_s"] for r in steps if r["flight_s"] <= 0.0)
+    key = []
+    for bout in running_bouts(steps):
+        last = bout[-1]["ic_s"]
+        over = bisect_right(walking, last) < len(walking) or now_s - last > REP_SETTLE_S
+        key.append((over, tuple(tuple(v if v == v else None for v in row.values()) for row in bout)))
+    return tuple(key)
+
+
+def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
+            previous: Analysis = EMPTY_ANALYSIS) -> Analysis:
+    """Steps, reps, flags and the views on them, as a live session at ``now_s`` has them.
+
+    ``events`` and ``sides`` are a copy of :attr:`LiveSession.events` and its legs, so the step
+    table is :meth:`LiveSession.steps` and the reps and flags are
+    ``strength_balance(steps, now_s=now_s)`` — taken from ``previous`` when its
+    :func:`balance_key` is the same (between reps nothing there changes).
+    """
+    sides = sorted(sides)
+    steps = build_steps(sorted(events), sides=sides)
+    key = balance_key(steps, now_s)
+    if key == previous.key:
+        balance, reps, shown = previous.strength, previous.reps, previous.banner
+    else:
+        balance = strength_balance(steps, now_s=now_s)
+        reps, shown = rep_rows(balance), banner(balance.flags)
+    number, over, run = current_run(steps, balance.reps)
+    legs = {side: leg_balance(side, balance.reps, balance.flags, run) for side in sides}
+    return Analysis(now_s, MappingProxyType(latest_steps(steps)), reps, MappingProxyType(legs),
+                    number, over, shown, balance, key)
+
+
+# -- the model --------------------------------------------------------------------------------------
+
+
+class DashboardModel:
+    """One athlete's view: fed by the engine thread, read by the GUI thread (module docstring).
+
+    Parameters
+    ----------
+    athlete : str
+    window_s : float
+        Trace history kept and shown by default, s.
+    rate_hz : float
+        Expected sample rate (sizes the ring buffers; they grow if the sensor is faster).
+    analysis_interval_s : float
+        Least session time between two analyses, s.
+    schedule : callable, optional
+        ``schedule(model, task)``: run the zero-argument ``task`` soon, on any thread (a newer task
+        of the same model may replace one not yet started). None runs analyses in place.
+    """
+
+    def __init__(self, athlete: str = "", window_s: float = 10.0, rate_hz: float = 1000.0,
+                 analysis_interval_s: float = 0.5,
+                 schedule: Callable[[DashboardModel, Callable[[], None]], None] | None = None):
+        self.athlete = athlete
+        self.window_s = float(window_s)
+        self.rate_hz = float(rate_hz)
+        self.analysis_interval_s = analysis_interval_s
+        self._schedule = schedule
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._applied = 0
+        self._tasks = 0
+        self._recording = RecordingState()
+        self._reset(None)
+
+    def _reset(self, live: LiveSession | None) -> None:
+        # engine side only
+        self._live = live
+        self._projectors: dict[str, SagittalProjector] = {}
+        self._n_events = 0
+        self._n_gaps = 0
+        self._changed = False
+        self._last_ic = -math.inf
+        self._last_run = -math.inf
+        # shared, under the lock
+        self._traces: dict[str, TraceBuffer] = {}
+        self._markers: dict[str, deque[GaitEvent]] = {}
+        self._gaps: dict[str, deque[tuple[float, float]]] = {}
+        self._analysis = EMPTY_ANALYSIS
+        self._health: tuple[SensorStatus, ...] = ()
+        self._session_s = 0.0
+        self._marks: list[float] = []
+
+    # -- engine side ---------------------------------------------------------------------------------
+    def attach(self, live: LiveSession) -> None:
+        """Follow a (new) live session: the view starts empty, its sensors' axes are kept."""
+        axes = {role: p.axis for role, p in self._projectors.items() if p.locked}
+        with self._lock:
+            self._generation += 1
+            self._reset(live)
+        self._projectors = {role: SagittalProjector(axis=axis) for role, axis in axes.items()}
+        live.block_listener = self.on_blocks
+
+    def on_blocks(self, role: str, blocks: Sequence[SampleBlock]) -> None:
+        """The block listener: project the samples and keep them (engine thread)."""
+        projector = self._projectors.get(role)
+        if projector is None:
+            projector = self._projectors[role] = SagittalProjector()
+        parts = [projector.feed(block.t, block.x) for block in blocks]
+        t, omega, acc = parts[0] if len(parts) == 1 else (np.concatenate(a) for a in zip(*parts))
+        events, gaps = self._pull()
+        with self._lock:
+            if len(t):
+                trace = self._traces.get(role)
+                if trace is None:
+                    trace = self._traces[role] = TraceBuffer(self.window_s, self.rate_hz)
+                trace.append(t, omega, acc)
+            if events or gaps:
+                self._keep(events, gaps)
+        self._maybe_analyse(float(blocks[-1].t[-1]))
+
+    def update(self, now_s: float, recording: RecordingState | None = None) -> None:
+        """Housekeeping (engine thread, a few times a second): time, events, health, recording."""
+        events, gaps = self._pull()
+        health = tuple(replace(s) for _, s in sorted(self._live.health().items())) if self._live else ()
+        with self._lock:
+            self._session_s = now_s
+            self._health = health
+            if recording is not None:
+                self._recording = recording
+            self._keep(events, gaps)
+            self._forget_old()
+        self._maybe_analyse(now_s)
+
+    def analyse_now(self, now_s: float, recording: RecordingState | None = None) -> None:
+        """Bring everything in and analyse it now, in this thread (end of a session; tests)."""
+        self.update(now_s, recording)
+        self._analysis_task(now_s)()
+
+    def add_mark(self, t_s: float) -> None:
+        """A rep marked by hand at session time ``t_s``."""
+        with self._lock:
+            self._marks.append(t_s)
+
+    def _pull(self) -> tuple[list[GaitEvent], list]:
+        if self._live is None or (len(self._live.events) == self._n_events and len(self._live.gaps) == self._n_gaps):
+            return [], []
+        events = self._live.events[self._n_events:]
+        gaps = self._live.gaps[self._n_gaps:]
+        self._n_events += len(events)
+        self._n_gaps += len(gaps)
+        if events:
+            self._changed = True
+            self._last_ic = max([self._last_ic] + [e.t for e in events if e.kind == "IC"])
+        return events, gaps
+
+    def _keep(self, events: list[GaitEvent], gaps: list) -> None:
+        for event in events:
+            self._markers.setdefault(event.side, deque()).append(event)
+        for gap in gaps:
+            self._gaps.setdefault(gap.sensor, deque()).append((gap.t_start, gap.t_end))
+
+    def _forget_old(self) -> None:
+        """Drop events and gaps older than the trace history."""
+        oldest = self._newest_t() - self.window_s
+        for marks in self._markers.values():
+            while marks and marks[0].t < oldest:
+                marks.popleft()
+        for spans in self._gaps.values():
+            while spans and spans[0][1] < oldest:
+                spans.popleft()
+
+    def _newest_t(self) -> float:
+        return max([self._session_s] + [tr.newest_t for tr in self._traces.values() if tr.size])
+
+    def _maybe_analyse(self, now_s: float) -> None:
+        if now_s - self._last_run < self.analysis_interval_s:
+            return
+        settling = now_s <= self._last_ic + REP_SETTLE_S + self.analysis_interval_s
+        if not (self._changed or settling):
+            return
+        task = self._analysis_task(now_s)
+        if self._schedule is None:
+            task()
+        else:
+            self._schedule(self, task)
+
+    def _analysis_task(self, now_s: float) -> Callable[[], None]:
+        """A task that analyses a copy of the events so far and shows the result unless it is stale."""
+        self._last_run = now_s
+        self._changed = False
+        self._tasks += 1
+        generation, number = self._generation, self._tasks
+        events = tuple(self._live.events) if self._live else ()
+        sides = tuple(self._live.legs) if self._live else ()
+
+        def task() -> None:
+            with self._lock:
+                previous = self._analysis
+            result = analyse(events, sides, now_s, previous)
+            with self._lock:
+                if generation == self._generation and number > self._applied:
+                    self._applied = number
+                    self._analysis = result
+
+        return task
+
+    # -- GUI side ------------------------------------------------------------------------------------
+    def snapshot(self, window_s: float | None = None) -> Snapshot:
+        """The current view; the last ``window_s`` (default: all kept) seconds of the traces."""
+        span = self.window_s if window_s is None else min(window_s, self.window_s)
+        with self._lock:
+            t_end = self._newest_t()
+            t_start = t_end - span
+            traces = {role: trace.window(t_start) for role, trace in self._traces.items()}
+            markers = {side: [e for e in marks if e.t >= t_start] for side, marks in self._markers.items()}
+            gaps = {side: tuple(g for g in spans if g[1] >= t_start) for side, spans in self._gaps.items()}
+            analysis, health, recording = self._analysis, self._health, self._recording
+            session_s, marks_hand = self._session_s, tuple(self._marks)
+        legs = {}
+        for side in sorted(set(traces) | set(markers)):
+            t, omega, acc = traces.get(side) or (np.empty(0),) * 3
+            events = markers.get(side, [])
+            legs[side] = LegTrace(side, _read_only(t), _read_only(omega), _read_only(acc),
+                                  MappingProxyType({kind: _event_marks(events, kind) for kind in MARKER_KINDS}),
+                                  gaps.get(side, ()))
+        return Snapshot(self.athlete, session_s, t_start, t_end, MappingProxyType(legs), analysis.latest,
+                        analysis.reps, analysis.balance, analysis.current_rep, analysis.current_rep_over,
+                        analysis.banner, health, recording, marks_hand, analysis.now_s)
+
+
+def _event_marks(events: list[GaitEvent], kind: str) -> EventMarks:
+    chosen = [e for e in events if e.kind == kind]
+    return EventMarks(_read_only(np.array([e.t for e in chosen], float)),
+                      _read_only(np.array([e.value for e in chosen], float)))

@@ -1,0 +1,561 @@
+"""The dashboard's engine: acquisition, recording and the athletes' models on one asyncio loop.
+
+:class:`Engine` runs the loop in a daemon thread (bleak wants one long-lived loop) with the same
+wiring as ``gaitmon live`` (:func:`gaitmon.engine.acquisition.run_live`): per athlete, the sensors
+stream through :func:`gaitmon.sources.ble.acquire` into a :class:`~gaitmon.session.recorder.SessionRecorder`
+wrapping a :class:`~gaitmon.stream.live.LiveSession`, whose block listener is the athlete's
+:class:`~gaitmon.engine.model.DashboardModel`; every 0.25 s the recorders flush and the models
+take in time, health and recording state. The GUI thread only reads snapshots and sends commands
+(:meth:`Engine.start_recording`, :meth:`Engine.stop_recording`, :meth:`Engine.mark_rep`,
+:meth:`Engine.stop`), which are queued onto the loop and never wait for it. Analyses run in a worker
+thread, so neither the stream nor the recording waits on them or on drawing.
+
+Sources: :class:`LiveSource` (real sensors), :class:`EmulatedSource` (a simulated session streamed
+by emulated sensors through the same bleak path; with ``realtime=False`` the whole engine runs on a
+virtual clock, as fast as the CPU allows, deterministically) and :class:`ReplaySource` (a recorded
+session folder, re-fed at a multiple of real time in a thread of its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
+from gaitmon.stream.live import LiveSession, SampleStore
+from gaitmon.session.folder import default_session_dir, read_meta
+from gaitmon.session.history import default_data_dir
+from gaitmon.session.meta import SensorInfo, SessionMeta
+from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
+from gaitmon.sources import ble
+from gaitmon.sources.replay import replay_session
+from gaitmon.sources.virtual import EmulatedPair, emulated_pair
+from gaitmon.sources.virtual.clock import run_virtual
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveSource:
+    """Real sensors: role (``"left"``/``"right"``) → address or advertised name."""
+
+    sensors: Mapping[str, str]
+    rate_hz: float | None = None
+    backends: tuple | None = None
+    duration_s: float | None = None  # stop after this long (None: until stopped)
+
+
+@dataclass(frozen=True)
+class EmulatedSource:
+    """A simulated session streamed by two emulated ``family`` sensors (:func:`emulated_pair`).
+
+    ``realtime=False`` runs the engine on a virtual clock (all its sources must then be so);
+    ``sim_options`` are :class:`~gaitmon.sim.SimConfig` overrides, e.g. ``{"n_reps": 2}``.
+    """
+
+    family: str = "gaitmon_diy"
+    scenario: str = "swing_plateau"
+    seed: int = 0
+    rate_hz: float | None = None
+    realtime: bool = True
+    sim_options: Mapping = field(default_factory=dict)
+
+    def pair(self) -> EmulatedPair:
+        return emulated_pair(self.family, self.scenario, seed=self.seed, rate_hz=self.rate_hz, **self.sim_options)
+
+
+@dataclass(frozen=True)
+class ReplaySource:
+    """A recorded session folder, replayed at ``speed`` × real time (None: as fast as possible)."""
+
+    folder: Path
+    speed: float | None = 1.0
+
+
+Source = LiveSource | EmulatedSource | ReplaySource
+
+
+def recording_state(recorder: SessionRecorder) -> RecordingState:
+    """What the recording indicator shows for ``recorder``."""
+    folder = str(recorder.folder or "")
+    if recorder.error is not None:
+        return RecordingState("failed", folder, recorder.error)
+    if recorder.recording:
+        return RecordingState("recording", folder)
+    return RecordingState("stopped" if recorder.folder is not None else "off", folder)
+
+
+class _Relay:
+    """The sink acquisition feeds for one athlete: every call goes on to the current recorder.
+
+    It remembers each sensor's latest state and setup, so a recording started mid-stream begins
+    with them and replays on its own.
+    """
+
+    def __init__(self) -> None:
+        self.target: SessionRecorder | None = None
+        self.states: dict[str, tuple] = {}
+        self.setups: dict[str, object] = {}
+
+    def switch(self, recorder: SessionRecorder, host_t: float) -> None:
+        for role, state in self.states.items():
+            recorder.on_state(role, *state)
+        for role, setup in self.setups.items():
+            recorder.on_configured(role, setup, host_t)
+        self.target = recorder
+
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
+        _, _, known_address, known_battery = self.states.get(role, ("", "", "", None))
+        self.states[role] = (state, detail, address or known_address,
+                             known_battery if battery_pct is None else battery_pct)
+        self.target.on_state(role, state, detail, address=address, battery_pct=battery_pct)
+
+    def on_configured(self, role: str, setup, host_t: float) -> None:
+        self.setups[role] = setup
+        self.target.on_configured(role, setup, host_t)
+
+    def on_data(self, role: str, stream: str, host_t: float, payload: bytes):
+        return self.target.on_data(role, stream, host_t, payload)
+
+    def on_disconnected(self, role: str, host_t: float):
+        return self.target.on_disconnected(role, host_t)
+
+
+class _Analyser:
+    """One worker thread running the models' analysis tasks; a model's newer task replaces its waiting one."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[DashboardModel, Callable[[], None]] = {}
+        self._wake = threading.Condition()
+        self._closed = False
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="gaitmon-analysis", daemon=True)
+        self._thread.start()
+
+    def submit(self, model: DashboardModel, task: Callable[[], None]) -> None:
+        with self._wake:
+            self._tasks[model] = task
+            self._wake.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while not self._tasks and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                task = self._tasks.pop(next(iter(self._tasks)))
+            try:
+                task()
+            except Exception as exc:  # noqa: BLE001 - kept for the engine to report; the stream goes on
+                log.exception("analysis failed")
+                self.failure = self.failure or exc
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join()
+
+
+class _LiveAthlete:
+    """An athlete on sensors (real or emulated): relay → recorder → live session → model."""
+
+    def __init__(self, name: str, source: LiveSource | EmulatedSource, model_for: Callable[[float], DashboardModel],
+                 sessions_dir: Path, placement: str, on_error: Callable[[str], None], ending: Callable[..., None],
+                 folder: Path | None = None):
+        self.name, self.placement, self.sessions_dir, self.on_error = name, placement, sessions_dir, on_error
+        self.ending, self.first_folder = ending, folder
+        if isinstance(source, EmulatedSource):
+            pair = source.pair()
+            self.sensors = pair.addresses
+            self.rate_hz = source.rate_hz or next(iter(pair.devices.values())).nominal_rate_hz
+            self.duration_s = float(pair.session.samples["left"][0][-1])
+            self.backends = pair.backends
+            self.label = f"emulated:{pair.family}"
+        else:
+            self.sensors = dict(source.sensors)
+            self.rate_hz, self.duration_s = source.rate_hz, source.duration_s
+            self.backends = source.backends or (None, None)
+            self.label = "live"
+        self.model = model_for(self.rate_hz or 1000.0)
+        self.relay = _Relay()
+        self.saved_folder: Path | None = None
+
+    def open(self, clock: Callable[[], float], record: bool) -> None:
+        self.clock = clock
+        self._new_session(record)
+
+    def _new_session(self, record: bool) -> None:
+        self.meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
+                                sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
+        self.live = LiveSession(self.name, self.placement)
+        self.model.attach(self.live)
+        folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if record else None
+        if record:
+            self.first_folder = None
+        self.store = store = SampleStore() if record else None
+        if store is not None:
+            show = self.live.block_listener
+
+            def keep(role: str, blocks) -> None:
+                show(role, blocks)
+                store(role, blocks)
+
+            self.live.block_listener = keep
+        self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
+        self.relay.switch(self.recorder, self.clock())
+        self.show()
+
+    def _end_session(self, then_record: bool | None) -> None:
+        """Close the current session (its saved recording gets tables, report and history through
+        ``ending``) and, unless ``then_record`` is None, go on in a new one, recorded or not."""
+        recorder, live, store, meta = self.recorder, self.live, self.store, self.meta
+        if then_record is not None:
+            self._new_session(then_record)
+        recorder.close()
+        live.finish()
+        if recorder.saved and store is not None:
+            self.saved_folder = recorder.folder
+            self.ending(recorder.folder, live, store.samples(), meta)
+
+    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
+        await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
+                          backends=self.backends, connect_lock=connect_lock)
+
+    def show(self) -> None:
+        state = recording_state(self.recorder)
+        if state.state == "off" and self.saved_folder is not None:
+            state = RecordingState("stopped", str(self.saved_folder))
+        self.model.update(self.recorder.now(), state)
+
+    def tick(self) -> None:
+        self.recorder.tick()
+        self.show()
+
+    def close(self) -> None:
+        self._end_session(then_record=None)
+        self.show()
+        self.model.analyse_now(self.recorder.now())
+
+    # -- commands (on the loop) -------------------------------------------------------------------------
+    def start_recording(self) -> None:
+        if not self.recorder.recording:
+            self._end_session(then_record=True)
+
+    def stop_recording(self) -> None:
+        if self.recorder.recording:
+            self._end_session(then_record=False)
+
+    def mark_rep(self) -> None:
+        self.model.add_mark(self.recorder.mark({"kind": "rep"}))
+
+
+class _ReplayAthlete:
+    """An athlete replayed from a session folder, in a thread of its own (the journal is read in one go)."""
+
+    def __init__(self, name: str, source: ReplaySource, model_for: Callable[[float], DashboardModel],
+                 on_error: Callable[[str], None]):
+        self.name, self.folder, self.speed, self.on_error = name, Path(source.folder), source.speed, on_error
+        self.meta = read_meta(self.folder)
+        rates = [s.rate_hz for s in self.meta.sensors.values() if s.rate_hz]
+        self.model = model_for(max(rates, default=1000.0))
+        self.state = RecordingState("replay", str(self.folder))
+        self.now = 0.0
+
+    def open(self, clock: Callable[[], float], record: bool) -> None:
+        self.live = LiveSession(self.meta.athlete or self.name, self.meta.placement)
+        self.model.attach(self.live)
+        self.model.update(0.0, self.state)
+
+    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def work() -> None:
+            outcome = None
+            try:
+                self._replay(halt)
+            except BaseException as exc:  # noqa: BLE001 - handed to the loop, raised there
+                outcome = exc
+            try:
+                loop.call_soon_threadsafe(_settle, done, outcome)
+            except RuntimeError:  # the loop is already closed: nobody is waiting
+                pass
+
+        threading.Thread(target=work, name=f"gaitmon-replay-{self.name}", daemon=True).start()
+        await done
+
+    def _replay(self, halt: threading.Event) -> None:
+        shown_marks = 0
+        next_update = -math.inf
+
+        def show_marks(marks: list[tuple[float, dict]]) -> None:
+            nonlocal shown_marks
+            for t, _ in marks[shown_marks:]:
+                self.model.add_mark(t)
+            shown_marks = len(marks)
+
+        def advance(t: float, marks: list[tuple[float, dict]]) -> None:
+            nonlocal next_update
+            self.now = max(self.now, t)
+            if self.now >= next_update:
+                next_update = self.now + FLUSH_INTERVAL_S
+                show_marks(marks)
+                self.model.update(self.now, self.state)
+
+        replayed = replay_session(self.folder, self.speed, live=self.live, keep_samples=False, halt=halt,
+                                  on_time=advance)
+        for problem in replayed.problems:
+            self.on_error(problem)
+        show_marks(replayed.marks)
+        self.model.analyse_now(self.now, self.state)
+
+    def tick(self) -> None:
+        """Nothing: the replay thread keeps its model up to date."""
+
+    def close(self) -> None:
+        """Nothing: the replay thread closes its session."""
+
+    def start_recording(self) -> None:
+        self.on_error(f"{self.name}: a replay is not recorded again")
+
+    stop_recording = mark_rep = start_recording
+
+
+def _settle(future: asyncio.Future, outcome: BaseException | None) -> None:
+    if future.done():
+        return
+    if outcome is None:
+        future.set_result(None)
+    else:
+        future.set_exception(outcome)
+
+
+class Engine:
+    """Acquisition, recording and models of one or more athletes, on one asyncio loop.
+
+    Parameters
+    ----------
+    athletes : Mapping
+        athlete name → :class:`LiveSource`, :class:`EmulatedSource` or :class:`ReplaySource`.
+    sessions_dir : Path, optional
+        Where recordings go, one new folder each (default: the data directory's ``sessions/``).
+    record : bool
+        Start recording every live or emulated athlete at once.
+    placement : {"shank", "foot"}
+    window_s : float
+        Trace history of each model, s.
+    on_error : callable
+        Receives one-line messages (a recording that failed, damage in a replayed journal).
+    on_message : callable
+        Receives what a finished recording prints (summary, health, files written, history).
+    history_db : Path, None or False
+        Where finished recordings of named athletes go (None: the data directory's; False: nowhere).
+    folders : Mapping, optional
+        athlete name → the folder of that athlete's first recording (default: a new one in
+        ``sessions_dir``).
+    on_tick : callable, optional
+        ``on_tick(session_s)``, called on the engine thread after each housekeeping round (every
+        0.25 s): headless status lines, snapshots for a picture.
+
+    Raises
+    ------
+    ValueError
+        A virtual-clock :class:`EmulatedSource` mixed with real-time sources.
+    gaitmon.errors.InputError
+        A :class:`ReplaySource` folder that is not a session folder.
+    """
+
+    def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
+                 placement: str = "shank", window_s: float = 10.0, on_error: Callable[[str], None] = log.error,
+                 on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
+                 on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None):
+        sources = list(athletes.values())
+        virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
+        if any(virtual) and not all(virtual):
+            raise ValueError("a virtual-clock emulated source cannot share the engine with real-time sources")
+        self._virtual = bool(sources) and all(virtual)
+        self._record = record
+        self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
+        sessions_dir = Path(sessions_dir) if sessions_dir is not None else default_data_dir() / "sessions"
+
+        def model_for(name: str) -> Callable[[float], DashboardModel]:
+            schedule = None if self._virtual else self._schedule
+            return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule)
+
+        self._athletes: dict[str, _LiveAthlete | _ReplayAthlete] = {}
+        for name, source in athletes.items():
+            if isinstance(source, ReplaySource):
+                self._athletes[name] = _ReplayAthlete(name, source, model_for(name), on_error)
+            else:
+                self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
+                                                    self._finish_recording, (folders or {}).get(name))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._halt = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._analyser: _Analyser | None = None
+        #: What ended the engine thread abnormally, if anything.
+        self.failure: BaseException | None = None
+
+    # -- running -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Run the engine in a daemon thread; returns once it is running (or has failed: raised)."""
+        if self._thread is not None:
+            raise RuntimeError("the engine was already started")
+        self._thread = threading.Thread(target=self._thread_main, name="gaitmon-engine", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self.failure is not None:
+            raise self.failure
+
+    def run_to_end(self) -> None:
+        """Run in the calling thread until every source has ended (headless use, tests)."""
+        try:
+            self._run()
+        finally:
+            self._ready.set()
+
+    def stop(self, timeout_s: float | None = 10.0) -> None:
+        """Stop acquisition and replays, close the recordings, and wait for the engine thread."""
+        self._halt.set()
+        loop, stop = self._loop, self._stop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop closed meanwhile: it is stopping anyway
+                pass
+        self.wait(timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for the engine thread to end by itself (sources over); True when it has."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None
+
+    def _thread_main(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # noqa: BLE001 - reported through .failure
+            log.exception("the dashboard engine stopped")
+            self.failure = exc
+        finally:
+            self._ready.set()
+
+    def _run(self) -> None:
+        self._analyser = None if self._virtual else _Analyser()
+        try:
+            if self._virtual:
+                run_virtual(self._main())
+            else:
+                asyncio.run(self._main())
+        finally:
+            if self._analyser is not None:
+                self._analyser.close()
+        if self._analyser is not None and self._analyser.failure is not None:
+            raise self._analyser.failure
+
+    def _schedule(self, model: DashboardModel, task: Callable[[], None]) -> None:
+        self._analyser.submit(model, task)
+
+    async def _main(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        connect_lock = asyncio.Lock()
+        for athlete in self._athletes.values():
+            athlete.open(loop.time, self._record)
+        self._loop = loop
+        if self._halt.is_set():
+            self._stop.set()
+        self._ready.set()
+        chores = asyncio.ensure_future(self._housekeeping())
+        try:
+            await asyncio.gather(*(a.run(self._stop, connect_lock, self._halt) for a in self._athletes.values()))
+        finally:
+            self._loop = None
+            self._halt.set()
+            chores.cancel()
+            for athlete in self._athletes.values():
+                athlete.close()
+
+    async def _housekeeping(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            for athlete in self._athletes.values():
+                athlete.tick()
+            if self._on_tick is not None:
+                self._on_tick(loop.time() - started)
+
+    def _finish_recording(self, folder: Path, live: LiveSession, samples: dict, meta: SessionMeta) -> None:
+        """Tables, report and history entry of a saved recording: in a worker thread while the
+        engine runs in real time (the stream must not wait seconds for a report), else at once."""
+        from gaitmon.engine.acquisition import finish_session
+
+        def finish() -> None:
+            try:
+                finish_session(folder, live, samples, meta, saved=True, history_db=self._history_db,
+                               print_fn=self._on_message)
+            except Exception as exc:  # noqa: BLE001 - the recording itself is safe on disk
+                self._on_error(f"{folder}: the session's tables could not be written ({exc}); "
+                               f"`gaitmon analyze {folder}` makes them from the recording")
+
+        if self._virtual or self._loop is None:  # no loop: the engine is closing, nothing left to keep waiting
+            finish()
+        else:
+            threading.Thread(target=finish, name="gaitmon-session-end").start()
+
+    # -- the GUI's side ----------------------------------------------------------------------------------
+    @property
+    def athletes(self) -> tuple[str, ...]:
+        return tuple(self._athletes)
+
+    def model(self, athlete: str) -> DashboardModel:
+        return self._athletes[athlete].model
+
+    def snapshot(self, athlete: str, window_s: float | None = None) -> Snapshot:
+        """What to draw for ``athlete`` now (thread-safe, never waits for the engine)."""
+        return self._athletes[athlete].model.snapshot(window_s)
+
+    def status_line(self, athlete: str) -> str:
+        """The headless status line of a live or emulated athlete (links, rates, losses, contacts)."""
+        from gaitmon.engine.acquisition import status_line
+
+        target = self._athletes[athlete]
+        return f"{athlete}: {status_line(target.live, target.recorder)}"
+
+    def live(self, athlete: str) -> LiveSession:
+        """The athlete's current live session (touch it from the engine thread or once it has ended)."""
+        return self._athletes[athlete].live
+
+    def start_recording(self, athlete: str) -> None:
+        """Record ``athlete`` into a new session folder (no-op while recording)."""
+        self._command(athlete, "start_recording")
+
+    def stop_recording(self, athlete: str) -> None:
+        """Close ``athlete``'s recording; the live view goes on."""
+        self._command(athlete, "stop_recording")
+
+    def mark_rep(self, athlete: str) -> None:
+        """Journal a hand-made rep mark (``{"kind": "rep"}``) at the current session time."""
+        self._command(athlete, "mark_rep")
+
+    def _command(self, athlete: str, action: str) -> None:
+        target = self._athletes[athlete]
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the dashboard engine is not running")
+        loop.call_soon_threadsafe(getattr(target, action))

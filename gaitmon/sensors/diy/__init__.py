@@ -1,0 +1,1 @@
+"""The diy sensor family: ``protocol`` (notification bytes ↔ numbers) and ``family`` (GATT set-up)."""

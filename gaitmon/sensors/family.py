@@ -1,0 +1,143 @@
+"""What gaitmon says to a sensor of one family over GATT: find it, configure it, subscribe, stop.
+
+A :class:`SensorFamily` talks to a connected client through bleak's client API (``start_notify``,
+``write_gatt_char``, ``read_gatt_char``) without importing bleak — the client is passed in, so the
+same code drives a real sensor and an emulated one. It returns a :class:`StreamSetup`: which
+characteristic carries which stream and the settings its decoders need (e.g. Polar's FACTOR from the
+start reply). The setup is plain data, so a recorded session can rebuild the exact decoders later.
+
+Adding a family (MetaWear is next) is a folder ``gaitmon/sensors/<family>/`` with ``protocol.py``
+(bytes ↔ numbers) and ``family.py`` (this interface), its entry in ``gaitmon/sensors/__init__.py``
+and, for tests and the demo, its emulated device in ``sources/virtual/devices.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from gaitmon.sensors.decoder import Decoder
+
+BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
+
+#: ``on_data(stream_key, payload)``: called from the notification callback; the caller stamps host time.
+DataSink = Callable[[str, bytes], None]
+
+
+@dataclass
+class StreamSpec:
+    """How one notification stream of a sensor is timed.
+
+    Attributes
+    ----------
+    channels : {"imu", "acc", "gyro"}
+        What the stream's packets carry (``imu``: both, one row per sample).
+    clock : {"device", "arrival"}
+        Whether packets carry device time, or are timed by arrival order only.
+    device_time_modulus_s : float or None
+        Wrap period of the device clock as decoded (None: no wrap, or no device time).
+    resolution_s : float
+        Tick of the device clock (Movesense: 1 ms). Indices computed from a coarse clock are
+        snapped onto the stream's packet grid when they are within the clock's resolution of it.
+    """
+
+    channels: str = "imu"
+    clock: str = "device"
+    device_time_modulus_s: float | None = None
+    resolution_s: float = 0.0
+
+
+class ConfigurationError(RuntimeError):
+    """The sensor refused the configuration (e.g. an unsupported rate): retrying will not help."""
+
+
+@dataclass
+class StreamSetup:
+    """How a started sensor streams: plain data, JSON-serialisable (recorded with the session).
+
+    Attributes
+    ----------
+    family : str
+    rate_hz : float
+        Sample rate on the sensor's clock.
+    streams : dict
+        stream key (``"imu"``, or ``"acc"`` and ``"gyro"``) → characteristic UUID.
+    settings : dict
+        Decoder settings reported by the sensor at start (scale factors …).
+    """
+
+    family: str
+    rate_hz: float
+    streams: dict[str, str]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class Replies:
+    """Collects a control characteristic's notifications, to await the reply to each command."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def __call__(self, _characteristic, data: bytearray) -> None:
+        self._queue.put_nowait(bytes(data))
+
+    async def next(self, timeout_s: float = 2.0) -> bytes:
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout_s)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no reply from the sensor within {timeout_s:g} s") from None
+
+
+class SensorFamily:
+    """Base class of the families; see the module docstring."""
+
+    name: str = ""
+    #: Human name for listings.
+    label: str = ""
+    service_uuid: str = ""
+    #: Local-name prefixes the family's sensors advertise.
+    name_prefixes: tuple[str, ...] = ()
+    #: Rates (Hz) the family streams at, and the one used when none is asked for.
+    rates: tuple[float, ...] = ()
+    default_rate: float = 0.0
+    #: Drop a notification identical to the previous one (families with neither counter nor device time).
+    dedupe_identical: bool = False
+
+    def matches(self, local_name: str | None, service_uuids: list[str]) -> bool:
+        """Whether an advertisement is from a sensor of this family."""
+        if self.service_uuid.lower() in (u.lower() for u in service_uuids):
+            return True
+        return bool(local_name) and local_name.startswith(self.name_prefixes)
+
+    def choose_rate(self, requested: float | None) -> float:
+        """The supported rate for a request: exact if offered, else the lowest one above it."""
+        if requested is None:
+            return self.default_rate
+        above = [r for r in self.rates if r >= requested - 1e-9]
+        if not above:
+            raise ConfigurationError(f"{self.label} streams at most {max(self.rates):g} Hz, not {requested:g} Hz")
+        return min(above)
+
+    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
+        """Configure and start streaming on a connected client; returns the setup."""
+        raise NotImplementedError
+
+    async def stop(self, client) -> None:
+        """Stop streaming (before a deliberate disconnect)."""
+
+    def decoders(self, setup: StreamSetup) -> dict[str, Decoder]:
+        """A fresh decoder per stream for this setup (decoders may hold reassembly state)."""
+        raise NotImplementedError
+
+    def stream_specs(self, setup: StreamSetup) -> dict[str, StreamSpec]:
+        """How each stream is timed (see :class:`StreamSpec`)."""
+        raise NotImplementedError
+
+    async def read_battery(self, client) -> int | None:
+        """Battery level in %, from the standard Battery Service when the sensor has one."""
+        services = client.services
+        if services is None or services.get_characteristic(BATTERY_LEVEL_UUID) is None:
+            return None
+        data = await client.read_gatt_char(BATTERY_LEVEL_UUID)
+        return int(data[0]) if data else None

@@ -1,0 +1,1 @@
+"""The witmotion sensor family: ``protocol`` (notification bytes ↔ numbers) and ``family`` (GATT set-up)."""

@@ -1,0 +1,203 @@
+"""The live pipeline after the radio: raw notifications → decoders → timing → core → events and steps.
+
+:class:`LiveSession` is what the acquisition layer (``gaitmon/sources/ble.py``) feeds — and what a
+replay feeds with the same calls from a recorded journal — so live and replayed sessions go through
+one code path. It receives, per sensor role (``"left"``/``"right"``):
+
+* ``on_configured(role, setup, host_t)``: the sensor (re)started streaming with a
+  :class:`~gaitmon.sensors.StreamSetup`;
+* ``on_data(role, stream, host_t, payload)``: one notification's bytes and its host receive time;
+* ``on_disconnected(role, host_t)``: the link dropped;
+* ``on_state(role, state, detail)``: link state for the health view.
+
+Host times are seconds of the injected clock (``loop.time()``), never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from gaitmon.core import DetectorParams
+from gaitmon.sensors.decoder import DecodeStats
+from gaitmon.events import GaitEvent
+from gaitmon.stream.pipeline import LegPipeline
+from gaitmon.sensors import FAMILIES, StreamSetup
+from gaitmon.analysis.steps import build_steps
+from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
+
+
+class SensorFeed:
+    """One sensor's decoders (with malformed-packet counts) and its :class:`SensorTimeline`."""
+
+    def __init__(self, role: str, setup: StreamSetup):
+        family = FAMILIES[setup.family]
+        self.role = role
+        self.setup = setup
+        self.decoders = family.decoders(setup)
+        self.stats = {stream: DecodeStats() for stream in self.decoders}
+        self.timeline = SensorTimeline(role, setup.rate_hz, family.stream_specs(setup))
+        # Without counter or device time, a repeated notification shows only as identical bytes.
+        self._dedupe = family.dedupe_identical
+        self._previous: dict[str, bytes] = {}
+        self.identical_repeats = 0
+
+    def feed(self, stream: str, host_t: float, payload: bytes) -> tuple[list[SampleBlock], list[GapMark]]:
+        decoder = self.decoders.get(stream)
+        if decoder is None:
+            return [], []
+        if self._dedupe:
+            if self._previous.get(stream) == payload:
+                self.identical_repeats += 1
+                return [], []
+            self._previous[stream] = payload
+        packet = self.stats[stream].decode(decoder, payload)
+        if packet is None or packet.kind != "data":  # malformed (counted), or a reply: nothing to time
+            return [], []
+        return self.timeline.push(stream, packet, host_t)
+
+    @property
+    def malformed(self) -> int:
+        return sum(s.malformed for s in self.stats.values())
+
+
+@dataclass
+class SensorStatus:
+    """Health of one sensor as the coach's screen shows it."""
+
+    role: str
+    family: str = ""
+    address: str = ""
+    state: str = "searching"
+    detail: str = ""
+    rate_hz: float = 0.0
+    effective_rate_hz: float = 0.0
+    packets: int = 0
+    samples: int = 0
+    lost_packets: int = 0
+    lost_samples: int = 0
+    malformed: int = 0
+    duplicates: int = 0
+    late: int = 0
+    gaps: int = 0
+    reconnects: int = 0
+    battery_pct: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class LiveSession:
+    """Events, gaps and health of one athlete's sensors, fed by the acquisition layer or a replay.
+
+    Parameters
+    ----------
+    athlete : str
+    placement : {"shank", "foot"}
+    """
+
+    athlete: str = ""
+    placement: str = "shank"
+    events: list[GaitEvent] = field(default_factory=list)
+    gaps: list[GapMark] = field(default_factory=list)
+    feeds: dict[str, SensorFeed] = field(default_factory=dict)
+    legs: dict[str, LegPipeline] = field(default_factory=dict)
+    status: dict[str, SensorStatus] = field(default_factory=dict)
+    #: Optional ``(role, blocks)`` observer (e.g. the dashboard's trace buffers).
+    block_listener: object = None
+
+    def _status(self, role: str) -> SensorStatus:
+        return self.status.setdefault(role, SensorStatus(role))
+
+    # -- the sink interface --------------------------------------------------------------------------
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
+        status = self._status(role)
+        status.state, status.detail = state, detail
+        if address:
+            status.address = address
+        if battery_pct is not None:
+            status.battery_pct = battery_pct
+
+    def on_configured(self, role: str, setup: StreamSetup, host_t: float) -> None:
+        feed = self.feeds.get(role)
+        status = self._status(role)
+        if feed is not None and feed.setup == setup:
+            feed.timeline.reconnected(host_t)
+            status.reconnects += 1
+        else:
+            self.feeds[role] = SensorFeed(role, setup)
+            self.legs[role] = LegPipeline(role, DetectorParams(sample_rate_hz=setup.rate_hz, placement=self.placement))
+        status.family, status.rate_hz = setup.family, setup.rate_hz
+
+    def on_data(self, role: str, stream: str, host_t: float, payload: bytes) -> list[GaitEvent]:
+        feed = self.feeds.get(role)
+        if feed is None:
+            return []
+        blocks, gaps = feed.feed(stream, host_t, payload)
+        return self._consume(role, blocks, gaps)
+
+    def on_disconnected(self, role: str, host_t: float) -> list[GaitEvent]:
+        feed = self.feeds.get(role)
+        if feed is None:
+            return []
+        blocks, gaps = feed.timeline.disconnected()
+        return self._consume(role, blocks, gaps)
+
+    def finish(self) -> list[GaitEvent]:
+        """End of the stream: release the samples the timing layer still holds back."""
+        new: list[GaitEvent] = []
+        for role, feed in self.feeds.items():
+            blocks, gaps = feed.timeline.disconnected()
+            new += self._consume(role, blocks, gaps)
+        return new
+
+    def _consume(self, role: str, blocks: list[SampleBlock], gaps: list[GapMark]) -> list[GaitEvent]:
+        self.gaps += gaps
+        new: list[GaitEvent] = []
+        leg = self.legs[role]
+        for block in blocks:
+            new += leg.feed(block.t, block.x)
+        if self.block_listener is not None and blocks:
+            self.block_listener(role, blocks)
+        self.events += new
+        return new
+
+    # -- views ---------------------------------------------------------------------------------------
+    def health(self) -> dict[str, SensorStatus]:
+        """Per-sensor status with the latest counts."""
+        for role, feed in self.feeds.items():
+            status, h = self._status(role), feed.timeline.health
+            status.packets, status.samples = h.packets, h.samples
+            status.lost_packets, status.lost_samples = h.lost_packets, h.lost_samples
+            status.duplicates, status.late, status.gaps = h.duplicates + feed.identical_repeats, h.late, h.gaps
+            status.effective_rate_hz = h.effective_rate_hz
+            status.malformed = feed.malformed
+        return self.status
+
+    def steps(self) -> list[dict]:
+        """Step table of everything so far (see :func:`gaitmon.analysis.steps.build_steps`)."""
+        return build_steps(sorted(self.events), sides=self.legs)
+
+
+class SampleStore:
+    """Keeps every decoded sample block per sensor (a :attr:`LiveSession.block_listener`).
+
+    What reports and exports need after a run: the samples exactly as the core saw them.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, list[SampleBlock]] = {}
+
+    def __call__(self, role: str, blocks: list[SampleBlock]) -> None:
+        self.blocks.setdefault(role, []).extend(blocks)
+
+    def samples(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """role → ``(t[n]`` s, ``x[n, 6]`` float32 sensor frame SI), in arrival order."""
+        out = {}
+        for role in sorted(self.blocks):
+            blocks = self.blocks[role]
+            if blocks:
+                out[role] = (np.concatenate([b.t for b in blocks]), np.concatenate([b.x for b in blocks]))
+        return out

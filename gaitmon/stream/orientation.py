@@ -1,0 +1,352 @@
+"""Which gyro axis is sagittal, and which sign makes the swing positive — found from the data.
+
+Axis
+----
+A shank (or foot) sensor may be strapped on with its axes permuted, flipped, or tilted by a few
+tens of degrees. During gait the leg rotates mostly about the medio-lateral axis, so the dominant
+direction of the angular-velocity vector (the principal eigenvector of ``Σ g gᵀ`` over moving
+samples, ``|g|`` above :data:`MOTION_THRESHOLD_RAD_S`) *is* the sagittal axis in the sensor frame,
+whatever the mounting. Projecting onto it (rather than picking the nearest sensor axis) also undoes
+a tilt.
+
+Sign
+----
+The forward swing is the longest phase in which the leg rotates fast in one direction, so the swing
+side is the one whose excursions beyond 30 % of the 99th-percentile magnitude come in the *longest
+runs*: the length-weighted mean run length ``Σ L² / Σ L`` of the runs of samples beyond ``+level``
+is compared with that of the runs beyond ``−level`` (:func:`swing_sign`). One rule serves both
+placements, checked on the real data in ``shared/datasets``:
+
+- foot (ipol_foot_walk): the swing lobe outlasts the taller but brief push-off peak;
+- shank, running (running_mocap, 2–5 m/s): the backward rotation is split into two lobes per stride
+  (the dip after initial contact and the early-swing minimum after toe-off) which together spend
+  *more* samples beyond the level than the one swing lobe. The former rule — "the side with more
+  samples beyond the level" — chose stance-positive ω on all 16 legs of that data set; the run
+  lengths choose right on all of them;
+- shank, simulated sprinting and walking (also scaled down to 3 rad/s swing peaks).
+
+On whole recordings the rule is right on every leg of both data sets. On short stretches starting
+anywhere in a recording it is right on 100 % of 0.8 s-of-motion stretches of the running shanks
+(1079 stretches; the sample-count rule: 28 %) and on 99 % of 1.5 s-of-motion stretches of the feet
+(1039; the sample-count rule: 88 %).
+
+Streaming: lock early, then revise
+----------------------------------
+:class:`SagittalProjector` holds samples until it has seen ``lock_motion_s`` seconds of motion
+(samples with ``|g|`` above the motion threshold; gaps count at most 50 ms), then fixes the axis
+from all moving samples so far, decides the sign on the held samples (at most ``history_s`` seconds
+of them) and releases them projected, followed by every later sample.
+
+The amount of motion is counted in *seconds of motion*, not in rotation energy ``∫|g|² dt``: per
+stride the energy ranges from ≈ 2–4 rad²/s (a slow walk, 3 rad/s swing peaks) to ≈ 40 rad²/s (a
+run at 5 m/s), 10–20× apart, while a stride holds 0.27 s (slow walk) to 0.85 s (foot sensor) of
+motion (measured on the data sets above). The former lock at 100 rad²/s came after 1–2 sprint
+strides but after more than a whole slow 5-stride shank walk (10–20 rad²/s), which therefore gave
+no steps at all. Default lock: 0.8 s of motion for a shank (≈ 2–3 slow walking strides, 1–2
+running strides), 1.5 s for a foot (≈ 2 strides; its push-off peak makes one stride ambiguous).
+Standing stays below the motion threshold; fidgeting above it for 0.8 s can lock the axis on
+the fidget, and the revisions correct it once the athlete moves.
+
+The estimate is then **revised** at deterministic points: each time the seconds of motion seen
+since the start double (1.6 s, 3.2 s, … for a shank), up to ``revise_until_s`` (60 s of motion; six
+revisions for a shank, five for a foot). A revision recomputes the axis from all moving samples so
+far and re-decides the sign on the last ``history_s`` seconds; the samples after the revision point
+are projected on the new axis. Events already emitted are never retracted. After the last revision
+the axis is final (a strap that slips later is not followed). The points depend only on the sample
+sequence (a running sum in sample order), never on how the stream is split into blocks, so any
+chunking gives identical output.
+
+A revision that **flips the sign** (the earlier decision was wrong) is applied — the newer decision
+rests on at least twice the motion — counted in :attr:`SagittalProjector.sign_flips` and reported
+per feed in :attr:`SagittalProjector.flips_at`; :class:`gaitmon.stream.pipeline.LegPipeline` restarts its
+step detector there, since the detector's running references were learnt on the wrong sign. On the
+real data a flip needs the first decision to have been wrong (shanks: never seen; feet: ≈ 1 % of
+1.5 s stretches), and comes at one of the early revisions. When the last ``history_s`` seconds
+hold less motion than a lock needs (the athlete stood still a long while), the sign is not
+re-decided: the revised axis keeps the current one's direction.
+
+Offline analysis (:func:`gaitmon.stream.pipeline.detect_events`) does not stream the orientation: it has
+the whole recording, takes :func:`sagittal_axis` of it and feeds the detector with that axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaitmon.consts import ACC_COLUMNS, GYRO_COLUMNS, PLACEMENTS
+
+#: Only samples with ``|g|`` above this (rad/s) count as motion; standing and fidgeting stay below.
+MOTION_THRESHOLD_RAD_S = 1.5
+#: Runs beyond this fraction of the 99th-percentile ``|ω|`` decide the sign.
+SWING_LEVEL_FRACTION = 0.3
+#: Seconds of motion before the first estimate, per placement (see the module docstring).
+LOCK_MOTION_S = {"shank": 0.8, "foot": 1.5}
+#: Revisions stop once this many seconds of motion have been seen.
+REVISE_UNTIL_S = 60.0
+#: A hole in the stream counts as at most this much motion, s.
+_MAX_DT_S = 0.05
+
+# the six distinct products g_i g_j of the moment matrix, in the order of _moment_matrix
+_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+_PAIR_A = np.array([a for a, _ in _PAIRS])
+_PAIR_B = np.array([b for _, b in _PAIRS])
+
+
+def _dot3(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """``v @ axis`` for ``v[n, 3]``, element by element: each row rounds the same whatever the
+    length of the block it is in (a BLAS product may not), which chunking invariance needs."""
+    return v[:, 0] * axis[0] + v[:, 1] * axis[1] + v[:, 2] * axis[2]
+
+
+def _squared_norm(v: np.ndarray) -> np.ndarray:
+    """``|v|²`` per row of ``v[n, 3]``, element by element (see :func:`_dot3`)."""
+    return v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2]
+
+
+def principal_axis(moment: np.ndarray) -> np.ndarray:
+    """Unit principal eigenvector of the 3×3 moment ``Σ g gᵀ`` (its sign is arbitrary).
+
+    Raises
+    ------
+    ValueError
+        If there is no rotation to learn from.
+    """
+    moment = np.asarray(moment, dtype=np.float64)
+    if not np.isfinite(moment).all() or np.trace(moment) <= 0.0:
+        raise ValueError("no rotation in the gyro samples: cannot find the sagittal axis")
+    return np.linalg.eigh(moment)[1][:, -1]
+
+
+def _mean_run_length(mask: np.ndarray) -> float:
+    """Length-weighted mean length ``Σ L² / Σ L`` of the runs of True in ``mask`` (0 without any)."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    lengths = (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).astype(np.float64)
+    return float(np.sum(lengths**2) / np.sum(lengths)) if len(lengths) else 0.0
+
+
+def swing_sign(omega: np.ndarray, moving: np.ndarray | None = None) -> float:
+    """``+1.0`` if the positive side of ``omega`` (consecutive samples) is the swing side, else ``-1.0``.
+
+    The level is 30 % of the 99th percentile of ``|omega|`` over the ``moving`` samples (all when
+    omitted); the side whose runs beyond it are longer (length-weighted mean) is the swing side.
+    """
+    omega = np.asarray(omega, dtype=np.float64)
+    magnitude = np.abs(omega if moving is None else omega[moving])
+    if len(magnitude) == 0:
+        return 1.0
+    level = SWING_LEVEL_FRACTION * np.percentile(magnitude, 99)
+    return -1.0 if _mean_run_length(omega < -level) > _mean_run_length(omega > level) else 1.0
+
+
+def sagittal_axis(gyro: np.ndarray, placement: str = "shank",
+                  motion_threshold_rad_s: float | None = None) -> np.ndarray:
+    """Unit sagittal axis (sensor frame) from gyro samples ``gyro[n, 3]`` (rad/s), swing positive.
+
+    Parameters
+    ----------
+    gyro : array_like
+        Consecutive samples (the sign rule looks at runs of samples, so pass the stream, not a
+        selection of it).
+    placement : {"shank", "foot"}
+        Where the sensor is worn. One sign rule serves both (module docstring); accepted so that
+        callers can say it.
+    motion_threshold_rad_s : float, optional
+        Only samples with ``|g|`` above this find the axis and set the sign's level (e.g.
+        :data:`MOTION_THRESHOLD_RAD_S`); all samples when omitted.
+
+    Raises
+    ------
+    ValueError
+        If there is no rotation to learn from.
+    """
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
+    gyro = np.asarray(gyro, dtype=np.float64)
+    moving = None
+    used = gyro
+    if motion_threshold_rad_s is not None:
+        moving = _squared_norm(gyro) > motion_threshold_rad_s**2
+        used = gyro[moving]
+        if not len(used):
+            raise ValueError(f"no rotation faster than {motion_threshold_rad_s:g} rad/s: "
+                             "cannot find the sagittal axis")
+    axis = principal_axis(used.T @ used)
+    return axis * swing_sign(gyro @ axis, moving)
+
+
+def _moment_matrix(products: np.ndarray) -> np.ndarray:
+    xx, xy, xz, yy, yz, zz = products
+    return np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])
+
+
+class SagittalProjector:
+    """Streaming: turn sensor-frame samples into (t, ω, |a|): lock early, revise (module docstring).
+
+    Parameters
+    ----------
+    motion_threshold_rad_s : float
+        Only samples with ``|g|`` above this count as motion (fidgeting stays below).
+    lock_motion_s : float, optional
+        Seconds of motion before the first estimate; by placement when omitted
+        (:data:`LOCK_MOTION_S`: 0.8 s shank, 1.5 s foot).
+    revise_until_s : float
+        The estimate is revised each time the seconds of motion double, up to this many.
+    history_s : float
+        At most this much of the pre-lock stream is kept and released at lock; a revision decides
+        the sign on this much of the latest stream.
+    axis : array_like, optional
+        A known axis (e.g. from a previous session with the same strap, or from the whole
+        recording); skips the estimate and its revisions.
+    placement : {"shank", "foot"}
+        Where the sensor is worn; sets the default ``lock_motion_s``.
+
+    Attributes
+    ----------
+    estimates : list of (float, ndarray)
+        Time stamp of the sample each estimate (lock, then revisions) was made at, and its axis.
+    sign_flips : int
+        Revisions that reversed the sign.
+    flips_at : list of int
+        For the last :meth:`feed`: indices into its returned arrays where samples on a reversed
+        axis start.
+    """
+
+    def __init__(self, motion_threshold_rad_s: float = MOTION_THRESHOLD_RAD_S, lock_motion_s: float | None = None,
+                 revise_until_s: float = REVISE_UNTIL_S, history_s: float = 30.0, axis=None,
+                 placement: str = "shank"):
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
+        self.motion_threshold = motion_threshold_rad_s
+        self.placement = placement
+        self.lock_motion_s = LOCK_MOTION_S[placement] if lock_motion_s is None else float(lock_motion_s)
+        if not self.lock_motion_s > 0:
+            raise ValueError(f"lock_motion_s must be positive, not {lock_motion_s!r}")
+        self.revise_until_s = revise_until_s
+        self.history_s = history_s
+        self.axis = None if axis is None else np.asarray(axis, dtype=np.float64)
+        self.estimates: list[tuple[float, np.ndarray]] = []
+        self.sign_flips = 0
+        self.flips_at: list[int] = []
+        # next estimate point in seconds of motion; None: the axis is final
+        self._next = None if self.axis is not None else self.lock_motion_s
+        self._motion = 0.0
+        self._moment = np.zeros(len(_PAIRS))
+        self._last_t = None
+        # recent samples (held before the lock), with the running seconds of motion at each
+        self._buf_t: list[np.ndarray] = []
+        self._buf_x: list[np.ndarray] = []
+        self._buf_m: list[np.ndarray] = []
+
+    @property
+    def locked(self) -> bool:
+        return self.axis is not None
+
+    def feed(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feed sensor-frame samples; returns the released ``(t, ω, |a|)`` (possibly empty)."""
+        t = np.asarray(t, dtype=np.float64)
+        x = np.asarray(x)
+        self.flips_at = []
+        if self._next is None:
+            return self._project(t, x, self.axis)
+        if len(t) == 0:
+            return self._project(t, x, np.zeros(3))
+        motion, moment = self._accumulate(t, x)
+        points = []
+        while self._next is not None and motion[-1] >= self._next:
+            points.append(int(np.searchsorted(motion, self._next, side="left")))
+            doubled = 2.0 * self._next
+            self._next = doubled if doubled <= self.revise_until_s else None
+        if not points:
+            self._keep(t, x, motion)
+            if self.axis is None:  # held until the lock
+                return self._project(t[:0], x[:0], np.zeros(3))
+            return self._project(t, x, self.axis)
+
+        all_t = np.concatenate(self._buf_t + [t])
+        all_x = np.concatenate(self._buf_x + [x])
+        all_m = np.concatenate(self._buf_m + [motion])
+        offset = len(all_t) - len(t)
+        parts, done, size = [], 0, 0  # done: samples of this block already released
+        for i in points:
+            k = offset + i
+            lo = int(np.searchsorted(all_t[: k + 1], all_t[k] - self.history_s, side="left"))
+            axis = self._estimate(moment[i], all_x[lo: k + 1], all_m[lo: k + 1])
+            if self.axis is None:  # the lock: release the held stretch on the new axis
+                parts.append(self._project(all_t[lo: k + 1], all_x[lo: k + 1], axis))
+            else:
+                parts.append(self._project(t[done: i + 1], x[done: i + 1], self.axis))
+                if axis @ self.axis < 0.0:
+                    self.sign_flips += 1
+                    self.flips_at.append(size + len(parts[-1][0]))
+            size += len(parts[-1][0])
+            done = i + 1
+            self.axis = axis
+            self.estimates.append((float(t[i]), axis))
+        parts.append(self._project(t[done:], x[done:], self.axis))
+        self._buf_t, self._buf_x, self._buf_m = [], [], []
+        if self._next is not None:
+            self._keep(all_t, all_x, all_m)
+        return tuple(np.concatenate(a) for a in zip(*parts))
+
+    def _keep(self, t: np.ndarray, x: np.ndarray, motion: np.ndarray) -> None:
+        """Add samples to the recent stretch; drop what is older than ``history_s`` before the newest.
+
+        Whole stale blocks are dropped lazily (amortised O(1) per sample even for 1-sample blocks);
+        what is kept always includes every sample within ``history_s`` of the newest, which is all
+        an estimate can need, so the estimates do not depend on the blocks.
+        """
+        if len(t) == 0:
+            return
+        self._buf_t.append(t)
+        self._buf_x.append(x)
+        self._buf_m.append(motion)
+        newest = t[-1]
+        if self._buf_t[0][-1] < newest - self.history_s:
+            all_t = np.concatenate(self._buf_t)
+            keep = int(np.searchsorted(all_t, newest - self.history_s, side="left"))
+            self._buf_t = [all_t[keep:]]
+            self._buf_x = [np.concatenate(self._buf_x)[keep:]]
+            self._buf_m = [np.concatenate(self._buf_m)[keep:]]
+
+    def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Running seconds of motion and running moment at each sample, carried across feeds.
+
+        Both are cumulative sums in sample order from the carried totals, so any chunking of the
+        stream gives bit-identical values (hence identical estimate points and axes). Without a
+        moving sample in the block neither changes (and no estimate point can fall in it): the
+        moment is then not returned.
+        """
+        gyro = x[:, GYRO_COLUMNS].astype(np.float64)
+        moving = _squared_norm(gyro) > self.motion_threshold**2
+        previous = self._last_t
+        self._last_t = t[-1]
+        if not moving.any():
+            return np.full(len(t), self._motion), None
+        previous = np.concatenate([[t[0] if previous is None else previous], t[:-1]])
+        # a hole in the stream must not count as a long stretch of motion
+        dt = np.clip(t - previous, 0.0, _MAX_DT_S)
+        motion = np.cumsum(np.concatenate([[self._motion], np.where(moving, dt, 0.0)]))[1:]
+        products = gyro[:, _PAIR_A] * gyro[:, _PAIR_B]
+        products[~moving] = 0.0
+        moment = np.cumsum(np.concatenate([self._moment[None, :], products]), axis=0)[1:]
+        self._motion = motion[-1]
+        self._moment = moment[-1]
+        return motion, moment
+
+    def _estimate(self, moment: np.ndarray, x: np.ndarray, motion: np.ndarray) -> np.ndarray:
+        """The axis from the running moment; its sign from the recent stretch ``x`` (see class doc)."""
+        axis = principal_axis(_moment_matrix(moment))
+        gyro = x[:, GYRO_COLUMNS].astype(np.float64)
+        enough = self.axis is None or motion[-1] - motion[0] >= self.lock_motion_s
+        if not enough:
+            return axis if axis @ self.axis >= 0.0 else -axis
+        moving = _squared_norm(gyro) > self.motion_threshold**2
+        return axis * swing_sign(_dot3(gyro, axis), moving)
+
+    @staticmethod
+    def _project(t: np.ndarray, x: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(t) == 0:
+            empty = np.empty(0)
+            return t.astype(np.float64), empty, empty
+        omega = _dot3(x[:, GYRO_COLUMNS].astype(np.float64), axis)
+        return t, omega, np.sqrt(_squared_norm(x[:, ACC_COLUMNS].astype(np.float64)))

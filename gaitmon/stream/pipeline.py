@@ -1,0 +1,219 @@
+"""Samples in, gait events out: orientation then the event kernel, per leg.
+
+:class:`LegPipeline` is the streaming unit the live engine, replay and the CLI all use. The
+offline helper :func:`detect_events` feeds it whole recordings, with the sagittal axis of the whole
+recording (it has it; a live stream has to estimate it as it goes). :func:`diagnose_recording`
+says why a recording cannot give steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaitmon.consts import ACC_COLUMNS, GYRO_COLUMNS
+from gaitmon.core import DetectorParams, StepDetector
+from gaitmon.events import GaitEvent
+from gaitmon.stream.orientation import MOTION_THRESHOLD_RAD_S, SagittalProjector, sagittal_axis
+
+
+class LegPipeline:
+    """One leg: sensor-frame samples → sagittal ω and |a| → gait events.
+
+    Parameters
+    ----------
+    side : str
+        ``"left"`` or ``"right"``.
+    params : DetectorParams
+        Sample rate, placement, thresholds.
+    kernel : type, optional
+        Event kernel class (defaults to the loaded backend).
+    axis : array_like, optional
+        A known sagittal axis (swing positive) in the sensor frame; without it the axis is
+        estimated from the stream and revised (:class:`gaitmon.stream.orientation.SagittalProjector`).
+
+    Notes
+    -----
+    When a revision of the streamed axis reverses its sign, the step detector is reset at that
+    sample: its running references (swing peaks, impacts) were learnt on the reversed signal.
+    Events it already emitted stay emitted. The reset happens at a sample fixed by the stream, so
+    the events still do not depend on how the stream is split into blocks.
+    """
+
+    def __init__(self, side: str, params: DetectorParams, kernel: type | None = None, axis=None):
+        self.side = side
+        self.projector = SagittalProjector(placement=params.placement, axis=axis)
+        self.detector = StepDetector(side, params, kernel=kernel)
+
+    def feed(self, t: np.ndarray, x: np.ndarray) -> list[GaitEvent]:
+        """Feed ``t[n]`` (s) and sensor-frame ``x[n, 6]``; returns newly confirmed events."""
+        t_out, omega, acc_magnitude = self.projector.feed(t, x)
+        if len(t_out) == 0:
+            return []
+        events: list[GaitEvent] = []
+        start = 0
+        for flip in self.projector.flips_at:
+            if flip > start:
+                events += self.detector.feed(t_out[start:flip], omega[start:flip], acc_magnitude[start:flip])
+            self.detector.reset()
+            start = flip
+        if start < len(t_out):
+            events += self.detector.feed(t_out[start:], omega[start:], acc_magnitude[start:])
+        return events
+
+
+def estimate_sample_rate(t: np.ndarray) -> float:
+    """Nominal sample rate (Hz) from time stamps: the inverse of the median interval."""
+    t = np.asarray(t, dtype=np.float64)
+    if len(t) < 2:
+        raise ValueError("need at least two samples to estimate the sample rate")
+    return float(1.0 / np.median(np.diff(t)))
+
+
+def recording_axis(x: np.ndarray, placement: str = "shank") -> np.ndarray | None:
+    """The sagittal axis (swing positive) of one leg's whole recording ``x[n, 6]``, or None
+    when it never rotates faster than the motion threshold."""
+    try:
+        return sagittal_axis(np.asarray(x)[:, GYRO_COLUMNS], placement, motion_threshold_rad_s=MOTION_THRESHOLD_RAD_S)
+    except ValueError:
+        return None
+
+
+def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: str = "shank",
+                  sample_rate_hz: float | None = None, block_size: int | None = None,
+                  kernel: type | None = None) -> list[GaitEvent]:
+    """Run every leg of a recording through a :class:`LegPipeline` on its whole-recording axis.
+
+    The axis is :func:`recording_axis` of each leg's whole recording (the streamed estimate needs
+    seconds of motion before it locks; a recording already holds all of it), so a walk of a few
+    strides gives steps from its first stride. A leg that never moves gives no events.
+
+    Parameters
+    ----------
+    samples : dict
+        side → ``(t[n], x[n, 6])`` in the sensor frame (see :mod:`gaitmon.consts`).
+    placement : {"shank", "foot"}
+        Sensor placement.
+    sample_rate_hz : float, optional
+        Nominal rate; estimated per side from the time stamps when omitted.
+    block_size : int, optional
+        Feed in blocks of this many samples; the result is the same.
+    kernel : type, optional
+        Event kernel class (defaults to the loaded backend).
+
+    Returns
+    -------
+    list of GaitEvent
+        All sides, sorted by time.
+    """
+    events: list[GaitEvent] = []
+    for side, (t, x) in samples.items():
+        if len(t) < 2:
+            continue
+        axis = recording_axis(x, placement)
+        if axis is None:
+            continue
+        rate = sample_rate_hz or estimate_sample_rate(t)
+        leg = LegPipeline(side, DetectorParams(sample_rate_hz=rate, placement=placement), kernel=kernel, axis=axis)
+        step = block_size or len(t)
+        for start in range(0, len(t), step):
+            events.extend(leg.feed(t[start:start + step], x[start:start + step]))
+    return sorted(events)
+
+
+# -- why a recording gives no steps ---------------------------------------------------------------
+
+#: Shorter recordings (per leg) are too short to analyse.
+MIN_DURATION_S = 2.0
+#: Recordings with fewer samples per leg are too short to analyse.
+MIN_SAMPLES = 100
+#: Less motion than this (s of ``|g|`` above the motion threshold, on the leg with most) is too
+#: little: a slow walking stride holds ≈ 0.3 s, a running stride ≈ 0.6 s.
+MIN_MOTION_S = 0.5
+#: A median ``|a|`` in this range (a sensor at rest reads 1 g) means the accelerometer is in g.
+ACC_IN_G_RANGE = (0.8, 1.2)
+#: A 99th percentile of ``|g|`` above this (rad/s) means the gyro is in deg/s: 50 rad/s is beyond
+#: the ±2000 °/s (35 rad/s) full scale of gait IMUs, while 50 °/s is a slow walk.
+GYRO_IN_DEG_ABOVE = 50.0
+
+
+def _legs(samples) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {side: (np.asarray(t, dtype=np.float64), np.asarray(x, dtype=np.float64))
+            for side, (t, x) in sorted(samples.items()) if len(t)}
+
+
+def _norms(x: np.ndarray, columns: slice) -> np.ndarray:
+    v = x[:, columns]
+    return np.sqrt(np.einsum("ij,ij->i", v, v))
+
+
+def _moving_s(t: np.ndarray, x: np.ndarray) -> float:
+    dt = np.clip(np.diff(t, prepend=t[0]), 0.0, 0.05)
+    return float(np.sum(dt[_norms(x, GYRO_COLUMNS) > MOTION_THRESHOLD_RAD_S]))
+
+
+def units_problem(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:
+    """``"units look wrong: ..."`` when the accelerometer reads in g or the gyro in deg/s, else None.
+
+    SI units are expected (:mod:`gaitmon.consts`). A sensor at rest reads 1 g, so a median ``|a|``
+    of 0.8–1.2 means g, not m/s² (in m/s² it is ≈ 9.8 standing, more running); a 99th percentile
+    of ``|g|`` above 50 means deg/s, not rad/s.
+    """
+    legs = _legs(samples)
+    if not legs:
+        return None
+    acc = np.concatenate([_norms(x, ACC_COLUMNS) for _, x in legs.values()])
+    gyro = np.concatenate([_norms(x, GYRO_COLUMNS) for _, x in legs.values()])
+    problems = []
+    acc_median = float(np.median(acc))
+    if ACC_IN_G_RANGE[0] <= acc_median <= ACC_IN_G_RANGE[1]:
+        problems.append(f"median |a| is {acc_median:.2f}, as in g, not m/s² (multiply by 9.80665)")
+    gyro_p99 = float(np.percentile(gyro, 99))
+    if gyro_p99 > GYRO_IN_DEG_ABOVE:
+        problems.append(f"99th percentile of |gyro| is {gyro_p99:.0f}, as in deg/s, not rad/s "
+                        f"(multiply by π/180)")
+    return "units look wrong: " + "; ".join(problems) if problems else None
+
+
+def diagnose_recording(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:
+    """Why this recording cannot give steps, as one line; None when nothing is visibly wrong.
+
+    Checked in this order, on the legs (sides) that have samples:
+
+    1. too short: every leg has less than :data:`MIN_DURATION_S` or fewer than :data:`MIN_SAMPLES`;
+    2. too little motion: no long-enough leg rotates faster than the motion threshold for
+       :data:`MIN_MOTION_S` in all;
+    3. units look wrong (:func:`units_problem`).
+
+    ``None`` means the samples look analysable; if no steps come out of them all the same,
+    :func:`no_steps_seen` says what was seen.
+    """
+    legs = _legs(samples)
+    if not legs:
+        return "no samples"
+    long_enough = {side: (t, x) for side, (t, x) in legs.items()
+                   if len(t) >= MIN_SAMPLES and t[-1] - t[0] >= MIN_DURATION_S}
+    if not long_enough:
+        duration = max(t[-1] - t[0] for t, _ in legs.values())
+        count = max(len(t) for t, _ in legs.values())
+        return (f"too short to analyse: {duration:.1f} s and {count} samples per leg at most "
+                f"(need at least {MIN_DURATION_S:g} s and {MIN_SAMPLES} samples)")
+    motion = {side: _moving_s(t, x) for side, (t, x) in long_enough.items()}
+    if max(motion.values()) < MIN_MOTION_S:
+        peak = max(float(np.max(_norms(x, GYRO_COLUMNS))) for _, x in long_enough.values())
+        seen = (f"|gyro| never exceeds {MOTION_THRESHOLD_RAD_S:g} rad/s" if max(motion.values()) == 0.0 else
+                f"|gyro| exceeds {MOTION_THRESHOLD_RAD_S:g} rad/s for only {max(motion.values()):.2f} s")
+        return (f"too little motion: {seen} (largest {peak:.2f} rad/s); a walking stride gives "
+                f"0.3 s or more above it")
+    return units_problem(long_enough)
+
+
+def no_steps_seen(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: str = "shank") -> str:
+    """``"no steps found: ..."`` with what the recording holds: duration, motion, swing peaks."""
+    legs = _legs(samples)
+    parts = []
+    for side, (t, x) in legs.items():
+        axis = recording_axis(x, placement)
+        peak = float(np.max(x[:, GYRO_COLUMNS] @ axis)) if axis is not None else 0.0
+        parts.append(f"{side} {t[-1] - t[0]:.1f} s, {_moving_s(t, x):.1f} s of motion, "
+                     f"largest swing peak {peak:.1f} rad/s")
+    return f"no steps found ({placement} placement): " + "; ".join(parts)

@@ -1,0 +1,530 @@
+"""Time stamps for live samples: device time or arrival order → sample indices → host clock, losses marked.
+
+Every stream of every family is reduced to one number per sample, its **index** on the sensor's own
+sample clock (sample *i* was taken at ``i / rate`` on the device's crystal):
+
+* families with a device clock (Polar PMD: ns since 2000 of a frame's last sample; Movesense: ms of
+  the first sample; gaitmon DIY profile: µs of the first sample) give the index as
+  ``round((device_time − first_device_time) · rate)``, the clock unwrapped at its modulus;
+* families with neither (WitMotion) count arrivals: losses are invisible in the data, and are
+  *estimated* at reconnections from the host-time gap (:class:`GapMark` ``exact=False``).
+
+A jump in the index is a loss, counted in samples and packets and marked as a :class:`GapMark` —
+never papered over. Packets that arrive out of order within a small window are put back in order
+(:class:`ReorderBuffer`); duplicates are dropped and counted.
+
+The index is mapped onto the host clock (seconds of the injected clock: ``loop.time()`` live, a
+virtual clock in tests and replay) by :class:`ClockFit`, a running linear fit of each packet's
+arrival time against the index of its last sample, as the Lab Streaming Layer maps remote clocks.
+Its slope absorbs crystal drift; its intercept follows the **lower envelope** of the arrivals
+(radio latency only ever delays a packet), so receive-time jitter averages out instead of biasing
+the time stamps. Two sensors mapped this way are aligned to well under a millisecond once the fit
+has a few seconds of packets, whatever their drift.
+
+Everything here is pure bookkeeping on numbers: no I/O, no clock reads, no bleak.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gaitmon.sensors.decoder import DecodedPacket
+from gaitmon.sensors.family import StreamSpec
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    """Consecutive samples of one sensor on the host clock.
+
+    Attributes
+    ----------
+    sensor : str
+        The sensor's name in this session (e.g. ``"left"``).
+    t : ndarray (n,) float64
+        Host time of each sample, s.
+    x : ndarray (n, 6) float32
+        ``ax, ay, az`` (m/s²), ``gx, gy, gz`` (rad/s) in the sensor's axes.
+    index : ndarray (n,) int64
+        The samples' indices on the sensor's sample clock (gaps show as jumps).
+    """
+
+    sensor: str
+    t: np.ndarray
+    x: np.ndarray
+    index: np.ndarray
+
+
+@dataclass(frozen=True)
+class GapMark:
+    """Samples that should have arrived and did not.
+
+    Attributes
+    ----------
+    sensor : str
+    t_start, t_end : float
+        Host time of the last sample before the gap and the first after it, s.
+    lost_samples : int
+        Samples missing between them.
+    lost_packets : int
+        Notifications missing (lost samples over the samples per notification), 0 when unknown.
+    cause : str
+        ``"lost packets"`` or ``"disconnected"``.
+    exact : bool
+        False when the count is estimated from host time (families without counter or device time).
+    """
+
+    sensor: str
+    t_start: float
+    t_end: float
+    lost_samples: int
+    lost_packets: int
+    cause: str = "lost packets"
+    exact: bool = True
+
+
+class ClockFit:
+    """Running linear map from a sample index to host time, fitted to packet arrivals.
+
+    ``host ≈ intercept + slope · index``. Radio latency only ever adds delay, so the line is the
+    edge of the **lower convex hull** of the recent arrivals that lies under their mean index — the
+    linear-programming estimate of clock skew from one-way delays (Moon, Skelly & Towsley 1999,
+    "Estimation and removal of clock skew from network delay measurements"). Its slope absorbs
+    crystal drift; jitter above the latency floor does not bias it. Refitted every ``refit_every``
+    points with O(window) numpy work, so the per-packet cost is a deque append.
+
+    Parameters
+    ----------
+    nominal_period_s : float
+        1 / nominal rate: the slope until enough points exist.
+    window_s : float
+        Length of history used for the slope, s of host time.
+    envelope_window_s : float, optional
+        History used for the intercept (default: all of ``window_s``). Families timed by arrival
+        order use a short one: an unseen loss shifts later arrivals by a sample period, and the
+        intercept must follow that within about a second.
+    """
+
+    MIN_POINTS_FOR_SLOPE = 16
+
+    def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
+                 envelope_window_s: float | None = None):
+        self.nominal_period_s = float(nominal_period_s)
+        self.window_s = float(window_s)
+        self.envelope_window_s = self.window_s if envelope_window_s is None else float(envelope_window_s)
+        self.refit_every = int(refit_every)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every point (a new segment: e.g. a sensor without device time reconnected)."""
+        self._index: list[float] = []
+        self._host: list[float] = []
+        self._start = 0  # first point inside the window
+        self._since_fit = 0
+        self.slope = self.nominal_period_s
+        self.intercept: float | None = None
+
+    def add(self, index: float, host_t: float) -> None:
+        """A packet whose last sample has ``index`` arrived at ``host_t``."""
+        self._index.append(float(index))
+        self._host.append(float(host_t))
+        while host_t - self._host[self._start] > self.window_s:
+            self._start += 1
+        if self._start > 4096:  # compact now and then; the window stays O(window) long
+            del self._index[:self._start], self._host[:self._start]
+            self._start = 0
+        self._since_fit += 1
+        if self.intercept is None:
+            self.intercept = host_t - self.slope * index
+        elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
+            self._refit()
+        else:  # between refits only ever lower the envelope (a faster packet)
+            self.intercept = min(self.intercept, host_t - self.slope * index)
+
+    def _refit(self) -> None:
+        self._since_fit = 0
+        index = np.array(self._index[self._start:])
+        host = np.array(self._host[self._start:])
+        recent = host >= host[-1] - self.envelope_window_s
+        index, host = index[recent], host[recent]
+        line = _lower_hull_line(index, host, self.nominal_period_s) if len(host) >= self.MIN_POINTS_FOR_SLOPE else None
+        if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < 0.01:  # a crystal is never 1 % off
+            self.slope, self.intercept = line
+        else:
+            self.intercept = float((host - self.slope * index).min())
+
+    def __call__(self, index: np.ndarray) -> np.ndarray:
+        """Host time (s) of samples with these indices."""
+        return self.intercept + self.slope * np.asarray(index, dtype=np.float64)
+
+
+@dataclass(order=True)
+class _Pending:
+    first: int
+    seq: int
+    n: int = field(compare=False)
+    payload: object = field(compare=False)
+
+
+class ReorderBuffer:
+    """Holds the last ``depth`` packets of a stream so that swapped notifications are put back in order.
+
+    ``push`` returns the packets released in index order. A packet whose samples were all released
+    already is a duplicate (same first index as one seen) or late (it lost the race with its
+    successor, whose gap was already marked); either way it is counted and dropped.
+    """
+
+    def __init__(self, depth: int = 2):
+        self.depth = int(depth)
+        self._heap: list[_Pending] = []
+        self._seq = 0
+        self.next_expected: int | None = None
+        self.duplicates = 0
+        self.late = 0
+        self._pending_firsts: set[int] = set()
+        self._released_firsts: deque[int] = deque(maxlen=64)
+
+    def push(self, first: int, n: int, payload) -> tuple[bool, list[tuple[int, int, object]]]:
+        """Add a packet of ``n`` samples starting at index ``first``.
+
+        Returns ``(accepted, released)``: accepted is False for a duplicate or late packet (counted);
+        released are ``(first, n, (payload, skip))`` in index order, ``skip`` leading samples
+        already released by an overlapping packet.
+        """
+        if first in self._pending_firsts:
+            self.duplicates += 1
+            return False, []
+        if self.next_expected is not None and first + n <= self.next_expected:
+            if first in self._released_firsts:
+                self.duplicates += 1
+            else:
+                self.late += 1
+            return False, []
+        self._seq += 1
+        heapq.heappush(self._heap, _Pending(first, self._seq, n, payload))
+        self._pending_firsts.add(first)
+        return True, self._release(len(self._heap) - self.depth)
+
+    def flush(self) -> list[tuple[int, int, object]]:
+        """Release everything held (the stream paused: disconnect or end of session)."""
+        return self._release(len(self._heap))
+
+    def _release(self, count: int) -> list[tuple[int, int, object]]:
+        out = []
+        for _ in range(max(0, count)):
+            item = heapq.heappop(self._heap)
+            self._pending_firsts.discard(item.first)
+            self._released_firsts.append(item.first)
+            if self.next_expected is not None and item.first < self.next_expected:
+                skip = self.next_expected - item.first  # overlaps what was released: keep the new part
+                if skip >= item.n:
+                    self.duplicates += 1
+                    continue
+                out.append((item.first + skip, item.n - skip, (item.payload, skip)))
+            else:
+                out.append((item.first, item.n, (item.payload, 0)))
+            self.next_expected = item.first + item.n
+        return out
+
+
+#: The hull is taken over the lowest point of this many index buckets (vectorised), not every point.
+HULL_BUCKETS = 64
+
+
+def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tuple[float, float] | None:
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x.
+
+    The lower hull's vertices are among the lowest points (after removing the nominal slope) of
+    narrow index buckets, so only those enter the O(n) monotone-chain scan.
+    """
+    mean = x.mean()
+    span = float(x.max() - x.min())
+    if len(x) > 2 * HULL_BUCKETS and span > 0:
+        bucket = np.minimum(((x - x.min()) * (HULL_BUCKETS / span)).astype(np.int64), HULL_BUCKETS - 1)
+        order = np.lexsort((y - nominal_slope * x, bucket))
+        lowest = order[np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])]
+        x, y = x[lowest], y[lowest]
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
+    xs, ys = (x - x0).tolist(), (y - y0).tolist()  # Python floats: the scan below is scalar work
+    hull: list[int] = []
+    for i in range(len(xs)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # Drop b if it lies on or above the segment a → i.
+            if (xs[b] - xs[a]) * (ys[i] - ys[a]) - (ys[b] - ys[a]) * (xs[i] - xs[a]) <= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    if len(hull) < 2:
+        return None
+    k = bisect_left([xs[i] for i in hull], float(mean) - x0)
+    k = min(max(k, 1), len(hull) - 1)
+    a, b = hull[k - 1], hull[k]
+    if xs[b] == xs[a]:
+        return None
+    slope = (ys[b] - ys[a]) / (xs[b] - xs[a])
+    return slope, y0 + ys[a] - slope * xs[a] - slope * x0
+
+
+def _unwrap(value: float, previous: float | None, modulus: float | None) -> float:
+    """The representative of ``value`` (mod ``modulus``) nearest to ``previous``."""
+    if modulus is None or previous is None:
+        return value
+    return value + modulus * round((previous - value) / modulus)
+
+
+class _Stream:
+    def __init__(self, spec: StreamSpec, reorder_depth: int):
+        self.spec = spec
+        self.buffer = ReorderBuffer(reorder_depth)
+        self.last_device_time: float | None = None
+        self.next_arrival = 0
+        self.samples_per_packet = 0
+        self.lost_packets = 0
+        self.released_to: int | None = None
+        self.device_seen = False
+        self.last_first: int | None = None
+
+
+@dataclass
+class SensorHealth:
+    """What the acquisition layer can say about one sensor (host-time quantities in s)."""
+
+    packets: int = 0
+    samples: int = 0
+    lost_samples: int = 0
+    lost_packets: int = 0
+    duplicates: int = 0
+    late: int = 0
+    gaps: int = 0
+    effective_rate_hz: float = 0.0
+    last_sample_t: float = float("nan")
+
+
+class SensorTimeline:
+    """One sensor: decoded packets of its streams → in-order, host-timed :class:`SampleBlock` + gaps.
+
+    Parameters
+    ----------
+    sensor : str
+        Name used in blocks and gap marks.
+    sample_rate_hz : float
+        The rate the sensor was configured to (on its own clock).
+    streams : dict
+        stream key → :class:`StreamSpec`. Either one ``"imu"`` stream, or an ``"acc"`` and a
+        ``"gyro"`` stream joined sample by sample on their indices (Polar PMD).
+    reorder_depth : int
+        Packets held per stream to undo swapped notifications (adds that many packets of latency).
+    """
+
+    def __init__(self, sensor: str, sample_rate_hz: float, streams: dict[str, StreamSpec],
+                 reorder_depth: int = 2):
+        channels = sorted(spec.channels for spec in streams.values())
+        if channels not in (["imu"], ["acc", "gyro"]):
+            raise ValueError(f"streams must be one 'imu' stream or an 'acc' and a 'gyro' stream, not {channels}")
+        self.sensor = sensor
+        self.rate = float(sample_rate_hz)
+        self._streams = {key: _Stream(spec, reorder_depth) for key, spec in streams.items()}
+        self._joined = len(streams) == 2
+        self._pending = {"acc": [], "gyro": []}  # released, not yet joined: (first index, rows)
+        self._frontier = {"acc": None, "gyro": None}
+        self._device_ref: float | None = None
+        arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
+        self.clock = ClockFit(1.0 / self.rate, envelope_window_s=1.0 if arrival_timed else None)
+        self._last_index: int | None = None
+        self._last_t: float | None = None
+        self._segment_break: str | None = None
+        self._health = SensorHealth()
+        self._rate_window: deque[tuple[float, int]] = deque()
+        self._rate_count = 0
+
+    # -- input -------------------------------------------------------------------------------------
+    def push(self, stream: str, packet: DecodedPacket, host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
+        """Feed one decoded data packet of ``stream`` that arrived at ``host_t``."""
+        st = self._streams[stream]
+        rows = _rows(st.spec.channels, packet)
+        n = len(rows)
+        if n == 0:
+            return [], []
+        first = self._first_index(st, packet, n)
+        self._health.packets += 1
+        st.samples_per_packet = n
+        accepted, released = st.buffer.push(first, n, rows)
+        if accepted:
+            self.clock.add(first + n - 1, host_t)
+        return self._emit(stream, released)
+
+    def disconnected(self) -> tuple[list[SampleBlock], list[GapMark]]:
+        """The link dropped: release everything held back; the next samples start a gap."""
+        blocks, gaps = [], []
+        for key, st in self._streams.items():
+            b, g = self._emit(key, st.buffer.flush(), final=True)
+            blocks += b
+            gaps += g
+        self._segment_break = "disconnected"
+        return blocks, gaps
+
+    def reconnected(self, host_t: float) -> None:
+        """The link is back at ``host_t``. Without device time, estimate the samples missed."""
+        if self._has_device_time():
+            return
+        for st in self._streams.values():
+            st.next_arrival += 0 if self._last_t is None else max(0, round((host_t - self._last_t) * self.rate) - 1)
+        self.clock.reset()
+
+    # -- indices -----------------------------------------------------------------------------------
+    def _first_index(self, st: _Stream, packet: DecodedPacket, n: int) -> int:
+        if packet.device_time_s is None:
+            first = st.next_arrival
+            st.next_arrival += n
+            return first
+        device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
+        if self._device_ref is None:
+            self._device_ref = device_t
+        elif st.last_device_time is not None and abs(device_t - st.last_device_time) > 6 * 3600:
+            # The device clock jumped (sensor rebooted or time re-set): start a new segment.
+            self._new_segment(device_t)
+        st.last_device_time = device_t if st.last_device_time is None else max(st.last_device_time, device_t)
+        st.device_seen = True
+        estimate = (device_t - self._device_ref) * self.rate - (n - 1)
+        first = round(estimate)
+        if st.last_first is not None and n == st.samples_per_packet:
+            # Packets of a stream hold the same number of samples: a coarse clock's rounding must
+            # not move a packet off that grid (a real loss moves it by whole packets).
+            on_grid = st.last_first + n * round((estimate - st.last_first) / n)
+            if abs(on_grid - estimate) <= 0.5 + 2 * st.spec.resolution_s * self.rate:
+                first = on_grid
+        st.last_first = first
+        return first
+
+    def _new_segment(self, device_t: float) -> None:
+        for st in self._streams.values():
+            st.buffer = ReorderBuffer(st.buffer.depth)
+            st.last_device_time = None
+        self._pending = {"acc": [], "gyro": []}
+        self._frontier = {"acc": None, "gyro": None}
+        self._device_ref = device_t
+        self._last_index = None
+        self.clock.reset()
+        self._segment_break = "device clock reset"
+
+    @property
+    def health(self) -> SensorHealth:
+        """Counts so far (per-stream totals are summed on read, not per packet)."""
+        streams = self._streams.values()
+        self._health.duplicates = sum(st.buffer.duplicates for st in streams)
+        self._health.late = sum(st.buffer.late for st in streams)
+        self._health.lost_packets = sum(st.lost_packets for st in streams)
+        return self._health
+
+    # -- output ------------------------------------------------------------------------------------
+    def _emit(self, stream: str, released, final: bool = False) -> tuple[list[SampleBlock], list[GapMark]]:
+        st = self._streams[stream]
+        runs = []
+        for first, n, (rows, skip) in released:
+            if st.released_to is not None and first > st.released_to:
+                st.lost_packets += max(1, round((first - st.released_to) / st.samples_per_packet))
+            st.released_to = first + n
+            runs.append((first, rows[skip:]))
+        if not self._joined:
+            return self._timed(runs)
+        channel = st.spec.channels
+        self._pending[channel].extend(runs)
+        if runs:
+            self._frontier[channel] = runs[-1][0] + len(runs[-1][1])
+        return self._timed(self._join(final))
+
+    def _join(self, final: bool) -> list[tuple[int, np.ndarray]]:
+        """Pair acc and gyro rows with the same index; rows the other stream will never send are lost."""
+        if not final and not (self._pending["acc"] and self._pending["gyro"]):
+            return []
+        # Both streams release in index order: below the lower frontier, a row missing from one
+        # stream will never come.
+        limit = None if final else min(self._frontier.values())
+        parts = {}
+        for channel in ("acc", "gyro"):
+            runs = self._pending[channel]
+            if not runs:
+                parts[channel] = (np.empty(0, np.int64), np.empty((0, 3)))
+                continue
+            index = np.concatenate([np.arange(f, f + len(r)) for f, r in runs])
+            rows = np.concatenate([r for _, r in runs])
+            take = np.ones(len(index), bool) if limit is None else index < limit
+            parts[channel] = (index[take], rows[take])
+            rest = ~take
+            self._pending[channel] = [(int(index[rest][0]), rows[rest])] if rest.any() else []
+        (ia, ra), (ig, rg) = parts["acc"], parts["gyro"]
+        common, ka, kg = np.intersect1d(ia, ig, assume_unique=True, return_indices=True)
+        if len(common) == 0:
+            return []
+        x = np.hstack([ra[ka], rg[kg]])
+        # Split into runs of consecutive indices so that a gap inside is seen by _timed.
+        breaks = np.flatnonzero(np.diff(common) != 1) + 1
+        return [(int(c[0]), xx) for c, xx in zip(np.split(common, breaks), np.split(x, breaks))]
+
+    def _timed(self, runs) -> tuple[list[SampleBlock], list[GapMark]]:
+        blocks, gaps = [], []
+        for first, rows in runs:
+            n = len(rows)
+            index = np.arange(first, first + n, dtype=np.int64)
+            t = self.clock(index)
+            if self._last_t is not None:
+                # The fit moves a little as arrivals come in: never let time run backwards.
+                floor = self._last_t + 0.25 / self.rate
+                if t[0] < floor:
+                    t = np.maximum(t, floor + np.arange(n) * (0.25 / self.rate))
+            if self._last_index is not None and (first != self._last_index + 1 or self._segment_break):
+                cause = self._segment_break or "lost packets"
+                exact = cause != "disconnected" or self._has_device_time()
+                if exact:
+                    lost = max(0, first - self._last_index - 1)
+                else:  # arrival order hides the loss: estimate it from the host-time gap
+                    lost = max(0, round((t[0] - self._last_t) * self.rate) - 1)
+                if lost or cause != "lost packets":
+                    per_packet = max(1, self._samples_per_packet())
+                    gaps.append(GapMark(self.sensor, float(self._last_t), float(t[0]), int(lost),
+                                        int(math.ceil(lost / per_packet)) if exact else 0, cause, exact))
+                    self._health.lost_samples += int(lost)
+                    self._health.gaps += 1
+            self._segment_break = None
+            self._last_index = first + n - 1
+            self._last_t = float(t[-1])
+            self._health.last_sample_t = self._last_t
+            self._health.samples += n
+            self._track_rate(float(t[-1]), n)
+            x = rows.astype(np.float32, copy=False)
+            blocks.append(SampleBlock(self.sensor, t, np.ascontiguousarray(x), index))
+        return blocks, gaps
+
+    def _samples_per_packet(self) -> int:
+        return min(st.samples_per_packet for st in self._streams.values())
+
+    def _has_device_time(self) -> bool:
+        return any(st.device_seen for st in self._streams.values())
+
+    def _track_rate(self, t_last: float, n: int) -> None:
+        self._rate_window.append((t_last, n))
+        self._rate_count += n
+        while t_last - self._rate_window[0][0] > 5.0:
+            self._rate_count -= self._rate_window.popleft()[1]
+        span = t_last - self._rate_window[0][0]
+        if span > 0:  # samples after the window's first block, over the time they span
+            self._health.effective_rate_hz = (self._rate_count - self._rate_window[0][1]) / span
+
+
+def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:
+    """The packet's samples as rows: (n, 6) for an IMU stream, (n, 3) for an acc or gyro stream."""
+    if channels == "imu":
+        if packet.acc is None or packet.gyro is None or len(packet.acc) != len(packet.gyro):
+            return np.empty((0, 6))
+        return np.hstack([packet.acc, packet.gyro])
+    values = packet.acc if channels == "acc" else packet.gyro
+    return np.empty((0, 3)) if values is None else np.asarray(values, dtype=np.float64)
