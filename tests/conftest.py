@@ -20,16 +20,25 @@ REPO = Path(__file__).resolve().parents[1]
 FOOT_DATASET = REPO.parent / "shared" / "datasets" / "ipol_foot_walk"
 #: Treadmill running, virtual shank IMU from motion capture, force-plate events (CC BY 4.0 / MIT).
 RUNNING_DATASET = REPO.parent / "shared" / "datasets" / "running_mocap"
-#: Packet bytes from vendor SDK tests and docs with their decoded values (one JSON file per family).
-VECTORS = REPO.parent / "shared" / "vectors"
+#: Packet bytes from vendor SDK tests and docs with their decoded values (one JSON file per family),
+#: copied into the repository; sources and licences in tests/data/vectors/README.md.
+VECTORS = REPO / "tests" / "data" / "vectors"
+#: The workplace's shared folder, for the vector files whose source licence does not allow copying them here.
+SHARED_VECTORS = REPO.parent / "shared" / "vectors"
+#: Read in place from SHARED_VECTORS (and skipped without it): Polar SDK licence, Movesense SDK licence, no licence.
+SHARED_ONLY_VECTORS = frozenset({"polar_pmd", "movesense", "witmotion"})
 
 
 def load_vectors(name: str) -> dict:
-    """``shared/vectors/<name>.json``; skips the calling test when the folder is absent."""
-    path = VECTORS / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"vectors not present at {path}")
-    return json.loads(path.read_text())
+    """``tests/data/vectors/<name>.json``; a file kept out of the repository (:data:`SHARED_ONLY_VECTORS`)
+    comes from ``../shared/vectors/`` instead and skips the calling test when that folder is absent."""
+    if name in SHARED_ONLY_VECTORS:
+        path = SHARED_VECTORS / f"{name}.json"
+        if not path.exists():
+            pytest.skip(f"vectors not present at {path} (not redistributable: see tests/data/vectors/README.md)")
+    else:
+        path = VECTORS / f"{name}.json"  # in the repository: a missing file is an error, not a skip
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -25,7 +25,9 @@ pg = pytest.importorskip("pyqtgraph")
 from pyqtgraph.Qt import QtCore  # noqa: E402
 
 from gaitmon.dashboard import EmulatedSource, Engine, ReplaySource  # noqa: E402
-from gaitmon.dashboard.window import REP_COLUMNS, DashboardWindow, application, banner_text, dispose, save_png  # noqa: E402
+from gaitmon.dashboard.widgets.banner import banner_text  # noqa: E402
+from gaitmon.dashboard.widgets.tables import REP_COLUMNS  # noqa: E402
+from gaitmon.dashboard.window import DashboardWindow, application, dispose, save_png  # noqa: E402
 
 #: The flag scenario on the demo source: 8 reps of a swing plateau, 200 Hz to keep it quick.
 FLAG_SOURCE = EmulatedSource("gaitmon_diy", "swing_plateau", seed=1, rate_hz=200.0, realtime=False,

@@ -1,9 +1,11 @@
-"""The coach's dashboard.
+"""The coach's dashboard: the window (:mod:`~gaitmon.dashboard.window`), its parts
+(:mod:`~gaitmon.dashboard.widgets`), Qt-free drawing arithmetic (:mod:`~gaitmon.dashboard.drawing`)
+and ``gaitmon demo`` (:mod:`~gaitmon.dashboard.demo`).
 
-The Qt-free half lives here and runs headless: :mod:`~gaitmon.engine.runtime` (acquisition,
-recording and replay on one asyncio loop in a thread) and :mod:`~gaitmon.engine.model` (what the
-screen shows, as immutable snapshots). Only the window module imports Qt; importing this package
-does not.
+It draws what the Qt-free engine produces (:mod:`gaitmon.engine`: acquisition, recording and
+replay on one asyncio loop, and the immutable snapshots of :mod:`~gaitmon.engine.model`), which it
+re-exports here for convenience. Only the window and widget modules import Qt; importing this
+package does not.
 """
 
 from gaitmon.engine.runtime import Engine, EmulatedSource, LiveSource, ReplaySource

@@ -1,7 +1,8 @@
-"""The dashboard's engine: acquisition, recording and the athletes' models on one asyncio loop.
+"""The engine: acquisition, recording and the athletes' models on one asyncio loop.
 
-:class:`Engine` runs the loop in a daemon thread (bleak wants one long-lived loop) with the same
-wiring as ``gaitmon live`` (:func:`gaitmon.engine.acquisition.run_live`): per athlete, the sensors
+The dashboard, ``gaitmon demo`` and ``gaitmon live --headless``
+(:func:`gaitmon.engine.acquisition.run_live`) all run it. :class:`Engine` runs the loop in a daemon
+thread (bleak wants one long-lived loop), or in the calling thread (:meth:`Engine.run_to_end`): per athlete, the sensors
 stream through :func:`gaitmon.sources.ble.acquire` into a :class:`~gaitmon.session.recorder.SessionRecorder`
 wrapping a :class:`~gaitmon.stream.live.LiveSession`, whose block listener is the athlete's
 :class:`~gaitmon.engine.model.DashboardModel`; every 0.25 s the recorders flush and the models
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.stream.live import LiveSession, SampleStore
 from gaitmon.session.folder import default_session_dir, read_meta
@@ -64,8 +66,17 @@ class EmulatedSource:
     rate_hz: float | None = None
     realtime: bool = True
     sim_options: Mapping = field(default_factory=dict)
+    #: Which legs stream (default: both).
+    roles: tuple[str, ...] | None = None
+    #: Stop after this long (default: the end of the simulated session).
+    duration_s: float | None = None
+    #: A pair built already (e.g. with injected faults); the fields above then only choose roles,
+    #: rate and duration.
+    prepared: EmulatedPair | None = field(default=None, compare=False)
 
     def pair(self) -> EmulatedPair:
+        if self.prepared is not None:
+            return self.prepared
         return emulated_pair(self.family, self.scenario, seed=self.seed, rate_hz=self.rate_hz, **self.sim_options)
 
 
@@ -166,16 +177,17 @@ class _Analyser:
 class _LiveAthlete:
     """An athlete on sensors (real or emulated): relay → recorder → live session → model."""
 
-    def __init__(self, name: str, source: LiveSource | EmulatedSource, model_for: Callable[[float], DashboardModel],
-                 sessions_dir: Path, placement: str, on_error: Callable[[str], None], ending: Callable[..., None],
-                 folder: Path | None = None):
+    def __init__(self, name: str, source: LiveSource | EmulatedSource,
+                 model_for: Callable[[float], DashboardModel | None], sessions_dir: Path, placement: str,
+                 on_error: Callable[[str], None], ending: Callable[..., None], folder: Path | None = None,
+                 keep_unrecorded: bool = False):
         self.name, self.placement, self.sessions_dir, self.on_error = name, placement, sessions_dir, on_error
-        self.ending, self.first_folder = ending, folder
+        self.ending, self.first_folder, self.keep_unrecorded = ending, folder, keep_unrecorded
         if isinstance(source, EmulatedSource):
             pair = source.pair()
-            self.sensors = pair.addresses
+            self.sensors = {role: pair.addresses[role] for role in (source.roles or pair.addresses)}
             self.rate_hz = source.rate_hz or next(iter(pair.devices.values())).nominal_rate_hz
-            self.duration_s = float(pair.session.samples["left"][0][-1])
+            self.duration_s = source.duration_s or float(pair.session.samples["left"][0][-1])
             self.backends = pair.backends
             self.label = f"emulated:{pair.family}"
         else:
@@ -195,19 +207,24 @@ class _LiveAthlete:
         self.meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
                                 sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
         self.live = LiveSession(self.name, self.placement)
-        self.model.attach(self.live)
-        folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if record else None
-        if record:
+        if self.model is not None:
+            self.model.attach(self.live)
+        keep_tables = record or self.keep_unrecorded
+        self.tables_folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if keep_tables else None
+        folder = self.tables_folder if record else None
+        if keep_tables:
             self.first_folder = None
-        self.store = store = SampleStore() if record else None
+        self.store = store = SampleStore() if keep_tables else None
         if store is not None:
             show = self.live.block_listener
+            if show is None:
+                self.live.block_listener = store
+            else:
+                def keep(role: str, blocks) -> None:
+                    show(role, blocks)
+                    store(role, blocks)
 
-            def keep(role: str, blocks) -> None:
-                show(role, blocks)
-                store(role, blocks)
-
-            self.live.block_listener = keep
+                self.live.block_listener = keep
         self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
         self.relay.switch(self.recorder, self.clock())
         self.show()
@@ -215,20 +232,24 @@ class _LiveAthlete:
     def _end_session(self, then_record: bool | None) -> None:
         """Close the current session (its saved recording gets tables, report and history through
         ``ending``) and, unless ``then_record`` is None, go on in a new one, recorded or not."""
-        recorder, live, store, meta = self.recorder, self.live, self.store, self.meta
+        recorder, live, store, meta, tables = self.recorder, self.live, self.store, self.meta, self.tables_folder
         if then_record is not None:
             self._new_session(then_record)
         recorder.close()
         live.finish()
         if recorder.saved and store is not None:
             self.saved_folder = recorder.folder
-            self.ending(recorder.folder, live, store.samples(), meta)
+            self.ending(recorder.folder, live, store.samples(), meta, saved=True)
+        elif self.keep_unrecorded and store is not None:
+            self.ending(tables, live, store.samples(), meta, saved=False)
 
     async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
         await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
                           backends=self.backends, connect_lock=connect_lock)
 
     def show(self) -> None:
+        if self.model is None:
+            return
         state = recording_state(self.recorder)
         if state.state == "off" and self.saved_folder is not None:
             state = RecordingState("stopped", str(self.saved_folder))
@@ -241,7 +262,8 @@ class _LiveAthlete:
     def close(self) -> None:
         self._end_session(then_record=None)
         self.show()
-        self.model.analyse_now(self.recorder.now())
+        if self.model is not None:
+            self.model.analyse_now(self.recorder.now())
 
     # -- commands (on the loop) -------------------------------------------------------------------------
     def start_recording(self) -> None:
@@ -253,7 +275,9 @@ class _LiveAthlete:
             self._end_session(then_record=False)
 
     def mark_rep(self) -> None:
-        self.model.add_mark(self.recorder.mark({"kind": "rep"}))
+        mark = self.recorder.mark({"kind": "rep"})
+        if self.model is not None:
+            self.model.add_mark(mark)
 
 
 class _ReplayAthlete:
@@ -363,6 +387,13 @@ class Engine:
     on_tick : callable, optional
         ``on_tick(session_s)``, called on the engine thread after each housekeeping round (every
         0.25 s): headless status lines, snapshots for a picture.
+    dashboard : bool
+        Keep a :class:`DashboardModel` per athlete (traces, analyses every 0.5 s) for a window or a
+        picture. ``gaitmon live --headless`` runs without: the stream, the recording and the
+        final tables are the same, nothing is drawn.
+    keep_unrecorded : bool
+        Also write the tables and report of a session that was not recorded (into its folder),
+        as ``gaitmon live --no-record --out DIR`` does; such a session never enters the history.
 
     Raises
     ------
@@ -375,17 +406,21 @@ class Engine:
     def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
                  placement: str = "shank", window_s: float = 10.0, on_error: Callable[[str], None] = log.error,
                  on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
-                 on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None):
+                 on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None,
+                 dashboard: bool = True, keep_unrecorded: bool = False):
         sources = list(athletes.values())
         virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
         if any(virtual) and not all(virtual):
             raise ValueError("a virtual-clock emulated source cannot share the engine with real-time sources")
         self._virtual = bool(sources) and all(virtual)
+        self._dashboard = dashboard
         self._record = record
         self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
         sessions_dir = Path(sessions_dir) if sessions_dir is not None else default_data_dir() / "sessions"
 
-        def model_for(name: str) -> Callable[[float], DashboardModel]:
+        def model_for(name: str) -> Callable[[float], DashboardModel | None]:
+            if not dashboard:
+                return lambda rate_hz: None
             schedule = None if self._virtual else self._schedule
             return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule)
 
@@ -395,7 +430,8 @@ class Engine:
                 self._athletes[name] = _ReplayAthlete(name, source, model_for(name), on_error)
             else:
                 self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
-                                                    self._finish_recording, (folders or {}).get(name))
+                                                    self._finish_recording, (folders or {}).get(name),
+                                                    keep_unrecorded)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._halt = threading.Event()
@@ -455,7 +491,7 @@ class Engine:
             self._ready.set()
 
     def _run(self) -> None:
-        self._analyser = None if self._virtual else _Analyser()
+        self._analyser = None if self._virtual or not self._dashboard else _Analyser()
         try:
             if self._virtual:
                 run_virtual(self._main())
@@ -500,14 +536,14 @@ class Engine:
             if self._on_tick is not None:
                 self._on_tick(loop.time() - started)
 
-    def _finish_recording(self, folder: Path, live: LiveSession, samples: dict, meta: SessionMeta) -> None:
-        """Tables, report and history entry of a saved recording: in a worker thread while the
-        engine runs in real time (the stream must not wait seconds for a report), else at once."""
-        from gaitmon.engine.acquisition import finish_session
-
+    def _finish_recording(self, folder: Path, live: LiveSession, samples: dict, meta: SessionMeta,
+                          saved: bool = True) -> None:
+        """Tables, report and (when ``saved``) history entry of a finished session: in a worker
+        thread while the engine runs in real time (the stream must not wait seconds for a report),
+        else at once."""
         def finish() -> None:
             try:
-                finish_session(folder, live, samples, meta, saved=True, history_db=self._history_db,
+                finish_session(folder, live, samples, meta, saved=saved, history_db=self._history_db,
                                print_fn=self._on_message)
             except Exception as exc:  # noqa: BLE001 - the recording itself is safe on disk
                 self._on_error(f"{folder}: the session's tables could not be written ({exc}); "
@@ -532,10 +568,12 @@ class Engine:
 
     def status_line(self, athlete: str) -> str:
         """The headless status line of a live or emulated athlete (links, rates, losses, contacts)."""
-        from gaitmon.engine.acquisition import status_line
-
         target = self._athletes[athlete]
         return f"{athlete}: {status_line(target.live, target.recorder)}"
+
+    def recorder(self, athlete: str) -> SessionRecorder:
+        """The athlete's current recorder (its ``folder``, ``recording``, ``now()``)."""
+        return self._athletes[athlete].recorder
 
     def live(self, athlete: str) -> LiveSession:
         """The athlete's current live session (touch it from the engine thread or once it has ended)."""

@@ -31,6 +31,8 @@ FLUSH_INTERVAL_S = 0.25
 class SessionRecorder:
     """Journal every sink call into ``folder`` (None: no recording) and forward it to ``sink``.
 
+    Itself a :class:`gaitmon.stream.sink.Sink`, so acquisition drives it like the session it wraps.
+
     Parameters
     ----------
     sink : LiveSession

@@ -28,6 +28,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
 from gaitmon.sensors import ConfigurationError, SensorFamily, family_for
+from gaitmon.stream.sink import Sink
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +77,16 @@ class SensorLink:
         Bluetooth address or advertised name.
     rate_hz : float or None
         Requested sample rate (the family's default when None).
-    sink : object
+    sink : gaitmon.stream.sink.Sink
         Receives ``on_state``, ``on_configured``, ``on_data`` and ``on_disconnected``
-        (see :mod:`gaitmon.stream.live`).
+        (the :class:`gaitmon.stream.sink.Sink` contract).
     connect_lock : asyncio.Lock
         Shared by every link of the process: scans and connects happen one at a time.
     backends : tuple
         (scanner backend, client backend) for bleak's ``backend=`` hook; (None, None) = real radio.
     """
 
-    def __init__(self, role: str, identifier: str, rate_hz: float | None, sink, connect_lock: asyncio.Lock,
+    def __init__(self, role: str, identifier: str, rate_hz: float | None, sink: Sink, connect_lock: asyncio.Lock,
                  backends=(None, None)):
         self.role = role
         self.identifier = identifier
@@ -208,7 +209,7 @@ class SensorLink:
             log.warning("%s: closing the link failed: %s", self.role, error)
 
 
-async def acquire(sensors: dict[str, str], sink, rate_hz: float | None = None, duration_s: float | None = None,
+async def acquire(sensors: dict[str, str], sink: Sink, rate_hz: float | None = None, duration_s: float | None = None,
                   stop: asyncio.Event | None = None, backends=(None, None),
                   connect_lock: asyncio.Lock | None = None) -> None:
     """Stream every sensor (role → address or name) into ``sink`` until ``duration_s`` or ``stop``.

@@ -23,6 +23,7 @@ from gaitmon.core import DetectorParams
 from gaitmon.sensors.decoder import DecodeStats
 from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
+from gaitmon.stream.sink import BlockListener
 from gaitmon.sensors import FAMILIES, StreamSetup
 from gaitmon.analysis.steps import build_steps
 from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
@@ -105,13 +106,13 @@ class LiveSession:
     feeds: dict[str, SensorFeed] = field(default_factory=dict)
     legs: dict[str, LegPipeline] = field(default_factory=dict)
     status: dict[str, SensorStatus] = field(default_factory=dict)
-    #: Optional ``(role, blocks)`` observer (e.g. the dashboard's trace buffers).
-    block_listener: object = None
+    #: Optional observer of the decoded sample blocks (the dashboard's trace buffers, a SampleStore).
+    block_listener: BlockListener | None = None
 
     def _status(self, role: str) -> SensorStatus:
         return self.status.setdefault(role, SensorStatus(role))
 
-    # -- the sink interface --------------------------------------------------------------------------
+    # -- the sink interface (gaitmon.stream.sink.Sink) ------------------------------------------------
     def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
         status = self._status(role)
         status.state, status.detail = state, detail

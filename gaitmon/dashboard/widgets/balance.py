@@ -1,0 +1,184 @@
+"""The strength-balance plots: per leg, swing- and push-side output in % of the first rep, across
+reps and across the current rep's steps, with trend lines and their confidence fans.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from gaitmon.dashboard.drawing import nice_ticks
+from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot
+from gaitmon.dashboard.widgets.theme import SIDES, Theme
+from gaitmon.engine.model import Series, Snapshot, TrendLine
+
+
+class BalancePanel(pg.GraphicsLayoutWidget):
+    """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps.
+
+    Ranges are set by the panel (round values, grown at once, shrunk only when the data use under
+    half), so a new analysis redraws the points and lines but rarely the axes; series that did not
+    change since the last draw are not given again.
+    """
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.setMinimumWidth(420)
+        self.plots: dict[tuple[str, str], pg.PlotItem] = {}
+        self.grids: dict[tuple[str, str], StaticGrid] = {}
+        self.items: dict[tuple[str, str, str], dict] = {}
+        self._ranges: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float]]] = {}
+        self._shown: dict[tuple[str, str, str], Series | None] = {}
+        self._rep_labels: dict[str, pg.LabelItem] = {}
+        for row, side in enumerate(SIDES):
+            for col, scale in enumerate(("reps", "steps")):
+                plot = self.addPlot(row=row, col=col)
+                fixed_plot(plot, axis_width=52)
+                self.plots[side, scale] = plot
+                self.grids[side, scale] = StaticGrid(plot, most_y=5, least_step_x=1.0)
+                for output in ("swing", "push"):
+                    # plain items, not PlotDataItems: a third of the cost per update
+                    parts = {"fan": QtWidgets.QGraphicsPolygonItem(), "line": pg.PlotCurveItem(),
+                             "joins": pg.PlotCurveItem(), "points": pg.ScatterPlotItem(size=9, pxMode=True)}
+                    parts["fan"].setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+                    for z, item in enumerate(parts.values()):
+                        item.setZValue(z)
+                        plot.addItem(item)
+                    self.items[side, scale, output] = parts
+                self._fit((side, scale), [])
+                # fixed titles: a title whose text changes lays the whole panel out again (tens of ms)
+                plot.setTitle(f"{side.upper()}: " + ("across reps (% of rep 1)" if scale == "reps" else
+                                                     "steps of this rep (%)"), size="11pt")
+            # which rep, in the steps plot's upper left corner (a rep's first steps are low), outside
+            # the layout, so cheap to change
+            label = pg.LabelItem(size="11pt", justify="left")
+            label.setParentItem(self.plots[side, "steps"].getViewBox())
+            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
+            self._rep_labels[side] = label
+        self.legend = self.plots["left", "reps"].addLegend(offset=(4, 4), labelTextSize="10pt")
+        # drawn in the legend only; a point, so that pyqtgraph styles their symbol
+        self._legend_samples = {output: pg.PlotDataItem([0.0], [0.0]) for output in ("swing", "push")}
+        self.legend.addItem(self._legend_samples["swing"], "swing side")
+        self.legend.addItem(self._legend_samples["push"], "push side")
+        self._rep_text = ""
+        self.apply_theme(theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        colour_plots(self, self.plots.values(), theme)
+        for grid in self.grids.values():
+            grid.colour(theme)
+        for output, sample in self._legend_samples.items():
+            look = self._look(output)
+            sample.setPen(look["joins"])
+            sample.setSymbol(look["symbol"])
+            sample.setSymbolBrush(look["brush"])
+            sample.setSymbolPen(look["pen"])
+        for (_, _, output), parts in self.items.items():
+            look = self._look(output)
+            parts["points"].setSymbol(look["symbol"])
+            parts["points"].setBrush(look["brush"])
+            parts["points"].setPen(look["pen"])
+            parts["joins"].setPen(look["joins"])
+            parts["line"].setPen(look["line"])
+            parts["fan"].setBrush(look["fan"])
+        self.legend.setLabelTextColor(theme.foreground)
+        backing = QtGui.QColor(theme.background)
+        backing.setAlpha(210)
+        self.legend.setBrush(pg.mkBrush(backing))  # readable over the points
+        for _, label in self.legend.items:  # the colour applies from the next text on
+            label.setText(label.text)
+        for plot in self.plots.values():
+            plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
+        for label in self._rep_labels.values():
+            label.setText(self._rep_text, color=theme.foreground)
+
+    def _look(self, output: str) -> dict:
+        """Swing side: filled circles and solid joins; push side: open squares and dashed joins."""
+        colour = self.theme.swing if output == "swing" else self.theme.push
+        fan = QtGui.QColor(colour)
+        fan.setAlpha(55)
+        style = QtCore.Qt.PenStyle.SolidLine if output == "swing" else QtCore.Qt.PenStyle.DashLine
+        return {"symbol": "o" if output == "swing" else "s", "pen": pg.mkPen(colour, width=1),
+                "brush": pg.mkBrush(colour if output == "swing" else self.theme.background),
+                "joins": pg.mkPen(colour, width=1, style=style), "line": pg.mkPen(colour, width=3),
+                "fan": pg.mkBrush(fan)}
+
+    def _show_rep(self, current_rep: int | None, over: bool) -> None:
+        text = "" if current_rep is None else f"rep {current_rep}" + ("" if over else " · running")
+        if text != self._rep_text:
+            self._rep_text = text
+            for label in self._rep_labels.values():
+                label.setText(text, color=self.theme.foreground)
+
+    def draw(self, snap: Snapshot, sides: Sequence[str] = SIDES) -> None:
+        """Draw ``sides``' plots from ``snap``."""
+        self._show_rep(snap.current_rep, snap.current_rep_over)
+        for side in sides:
+            leg = snap.balance.get(side)
+            for scale in ("reps", "steps"):
+                shown = []
+                for output in ("swing", "push"):
+                    series = None if leg is None else getattr(leg, f"{scale}_{output}")
+                    shown.append(series)
+                    if not _same_series(series, self._shown.get((side, scale, output))):
+                        self._shown[side, scale, output] = series
+                        self._series(self.items[side, scale, output], series)
+                self._fit((side, scale), [series for series in shown if series is not None])
+
+    #: x shown at first: reps of a session, steps of a leg in a sprint rep; grown by half as needed.
+    X_SPAN = {"reps": 10, "steps": 20}
+    #: y always shown (%): a rep's steps go from about -40 % (first steps) to about the first rep's
+    #: top speed, so the range is not re-laid out step by step as a rep starts.
+    Y_SHOWN = {"reps": (0.0, 0.0), "steps": (-50.0, 10.0)}
+
+    def _fit(self, key: tuple[str, str], shown: Sequence[Series]) -> None:
+        """Ranges holding every point and fan: x from 0.5 to a round count (+0.5), y padded and rounded."""
+        xs = [series.x for series in shown if len(series.x)]
+        ys = [series.y[np.isfinite(series.y)] for series in shown]
+        ys += [np.array([t.low0, t.low1, t.high0, t.high1, t.y0, t.y1]) for t in (s.trend for s in shown) if t]
+        x_max = max([float(x.max()) for x in xs], default=0.0)
+        span = self.X_SPAN[key[1]]
+        x_range = (0.5, span * max(2, math.ceil(2.0 * x_max / span)) / 2 + 0.5)
+        values = np.concatenate(ys) if ys else np.empty(0)
+        values = values[np.isfinite(values)]
+        lo, hi = (float(values.min()), float(values.max())) if len(values) else (-1.0, 1.0)
+        lo, hi = min(lo, self.Y_SHOWN[key[1]][0]), max(hi, self.Y_SHOWN[key[1]][1])
+        pad = max(0.15 * (hi - lo), 1.0)
+        ticks = nice_ticks(lo - pad, hi + pad, most=5)
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+        want = (step * math.floor((lo - pad) / step), step * math.ceil((hi + pad) / step))
+        have = self._ranges.get(key)
+        if (have is None or x_range != have[0] or want[0] < have[1][0] or want[1] > have[1][1]
+                or (want[1] - want[0]) < 0.5 * (have[1][1] - have[1][0])):
+            self._ranges[key] = x_range, want
+            self.grids[key].set(x_range, want)
+
+    @staticmethod
+    def _series(parts: dict, series: Series | None) -> None:
+        if series is None or not len(series.x):
+            x = y = np.empty(0)
+        else:
+            keep = np.isfinite(series.y)
+            x, y = series.x[keep], series.y[keep]
+        parts["points"].setData(x, y)
+        parts["joins"].setData(x, y)
+        trend: TrendLine | None = None if series is None else series.trend
+        if trend is None:
+            parts["line"].setData([], [])
+            parts["fan"].setVisible(False)
+            return
+        parts["line"].setData(np.array([trend.x0, trend.x1]), np.array([trend.y0, trend.y1]))
+        corners = ((trend.x0, trend.low0), (trend.x1, trend.low1), (trend.x1, trend.high1), (trend.x0, trend.high0))
+        parts["fan"].setPolygon(QtGui.QPolygonF([QtCore.QPointF(*corner) for corner in corners]))
+        parts["fan"].setVisible(True)
+
+
+def _same_series(a: Series | None, b: Series | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.trend == b.trend and np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y, equal_nan=True)

@@ -1,0 +1,41 @@
+"""The two contracts of the live path: what acquisition calls (:class:`Sink`) and what watches the
+decoded samples go by (:class:`BlockListener`).
+
+A source (``gaitmon.sources.ble.acquire``, a replay) drives one :class:`Sink` per athlete, from the
+asyncio loop, with host time stamps in s on the session clock. Implemented by
+:class:`gaitmon.stream.live.LiveSession` (decode, time, detect), by
+:class:`gaitmon.session.recorder.SessionRecorder` (journal every call, then pass it on to its
+session) and by the engine's relay (pass it on to whichever recording is current).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from gaitmon.sensors.family import StreamSetup
+from gaitmon.stream.timing import SampleBlock
+
+
+class Sink(Protocol):
+    """Receives everything a sensor link learns, in the order it learns it."""
+
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "",
+                 battery_pct: int | None = None) -> Any:
+        """The link's state changed (``connecting``, ``streaming``, ``reconnecting``, ``failed``, …),
+        with a human-readable ``detail``, the sensor's ``address`` and battery level (%) when known."""
+
+    def on_configured(self, role: str, setup: StreamSetup, host_t: float) -> Any:
+        """The sensor was (re)configured and streams as ``setup`` says, from host time ``host_t`` (s)."""
+
+    def on_data(self, role: str, stream: str, host_t: float, payload: bytes) -> Any:
+        """One notification of ``stream`` (a key of ``setup.streams``) arrived at ``host_t`` (s)."""
+
+    def on_disconnected(self, role: str, host_t: float) -> Any:
+        """The link dropped at ``host_t`` (s); a reconnection calls :meth:`on_configured` again."""
+
+
+class BlockListener(Protocol):
+    """Observes the decoded, time-stamped sample blocks of a sensor (``LiveSession.block_listener``)."""
+
+    def __call__(self, role: str, blocks: Sequence[SampleBlock]) -> None: ...
