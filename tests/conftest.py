@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import json
 from pathlib import Path
 
@@ -50,10 +51,18 @@ def simulated(scenario: str = "balanced", seed: int = 0, rate: float = 500.0, re
     return simulate_session(scenario, seed=seed, config=config, athlete_seed=athlete_seed)
 
 
-@pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path_factory, monkeypatch):
-    """Recordings and the athlete history of a test go to a temporary data directory, never ~/."""
-    monkeypatch.setenv("GAITMON_HOME", str(tmp_path_factory.getbasetemp() / "gaitmon-home"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory):
+    """Recordings and the athlete history go to a temporary data directory, never ~/: set for the
+    whole session, so module- and session-scoped fixtures (an engine run once per file) are
+    covered too, not only the tests themselves."""
+    before = os.environ.get("GAITMON_HOME")
+    os.environ["GAITMON_HOME"] = str(tmp_path_factory.getbasetemp() / "gaitmon-home")
+    yield
+    if before is None:
+        os.environ.pop("GAITMON_HOME", None)
+    else:
+        os.environ["GAITMON_HOME"] = before
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitmon.analysis import strength_balance
+from gaitmon.analysis.balance import rep_trend
 from gaitmon.dashboard import DashboardModel, EmulatedSource, Engine, ReplaySource
-from gaitmon.engine.model import Step, TraceBuffer
+from gaitmon.engine.model import Step, TraceBuffer, leg_balance
 from gaitmon.sensors.diy import protocol as diy
 from gaitmon.stream.live import LiveSession
 from gaitmon.stream.orientation import SagittalProjector
@@ -210,15 +211,30 @@ def test_strength_balance_series_per_leg(eight_reps):
         leg = snap.balance[side]
         np.testing.assert_array_equal(leg.reps_swing.x, np.arange(1, 9))
         assert leg.reps_swing.y[0] == 0.0 and leg.reps_push.y[0] == 0.0  # % of the leg's first rep
-        swing, push = leg.reps_swing.trend, leg.reps_push.trend
-        flag = [f for f in balance.flags if f.scale == "reps" and f.side in (side, "both")][-1]
-        assert swing.source == "flag" and (swing.slope, swing.low, swing.high) == (flag.swing.slope, flag.swing.low,
-                                                                                   flag.swing.high)
-        assert push.slope == flag.push.slope and push.low <= push.slope <= push.high
-        assert swing.low0 != swing.high0 and swing.x1 == flag.rep
+        # the line is the leg's latest rep-scale assessment, as the flag makes it (gaitmon.analysis.balance)
+        for series, key in ((leg.reps_swing, "swing_peak_rad_s"), (leg.reps_push, "push_force_bw")):
+            trend, line = rep_trend(balance.reps, side, key), series.trend
+            assert line.source == "meta_regression" and (line.slope, line.low, line.high) == (trend.slope, trend.low,
+                                                                                              trend.high)
+            assert line.low <= line.slope <= line.high and line.low0 != line.high0 and (line.x0, line.x1) == (3, 8)
+        # where a flag of this leg was raised on the last rep, the line is that flag's own trend
+        for flag in (f for f in balance.flags if f.scale == "reps" and f.side == side and f.rep == 8):
+            assert (leg.reps_swing.trend.slope, leg.reps_push.trend.slope) == (flag.swing.slope, flag.push.slope)
         # the current (last) rep's steps of this leg, with a Theil–Sen line
         rows = [r for r in balance.reps[-1].steps if r["side"] == side]
         assert len(leg.steps_swing.x) == len(rows) and leg.steps_swing.trend.source == "theil_sen"
+
+
+def test_while_the_first_rep_runs_its_top_speed_steps_so_far_are_the_baseline():
+    swing = [12.0, 14.0, 16.0, 18.0, 19.0, 20.0, 20.0, 20.5, 20.0, 20.5, 20.0, 20.5]
+    run = [{"side": "left" if i % 2 == 0 else "right", "ic_s": 0.22 * i, "flight_s": 0.1,
+            "swing_peak_rad_s": w, "push_force_bw": 3.0} for i, w in enumerate(swing)]
+    leg = leg_balance("left", [], run)
+    assert len(leg.reps_swing.x) == 0 and leg.reps_swing.trend is None
+    np.testing.assert_array_equal(leg.steps_swing.x, np.arange(1, 7))
+    # left steps 12, 16, 19, 20, 20, 20 rad/s; its top-speed steps (within 95 % of the peak) read 20
+    np.testing.assert_allclose(leg.steps_swing.y, [-40.0, -20.0, -5.0, 0.0, 0.0, 0.0])
+    assert leg.steps_swing.trend.source == "theil_sen"
 
 
 def test_markers_are_the_events_inside_the_window(eight_reps):

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from gaitmon.analysis import segment_reps, session_scale_flags, strength_balance
+from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, median, percent_change, rep_points,
+                                      rep_trend, rep_trend_line, step_points, step_trend_line)
 from gaitmon.analysis.flags import FlagTracker, rep_scale_flags
 from gaitmon.analysis.reps import asymmetry_pct, running_bouts
 from gaitmon.analysis.trends import Trend, classify, meta_regression, theil_sen
@@ -177,3 +179,58 @@ def test_live_updates_agree_with_offline_analysis():
             if flag not in seen:
                 seen.append(flag)
     assert [(f.scale, f.rep, f.side, f.kind) for f in seen] == [(f.scale, f.rep, f.side, f.kind) for f in offline.flags]
+
+
+# -- the one convention for % of rep 1 and trend lines (gaitmon.analysis.balance) --------------------
+
+
+def test_percent_change_and_median_are_nan_safe():
+    assert percent_change(3.06, 3.0) == pytest.approx(2.0)
+    assert percent_change(3.0, 3.0) == 0.0  # 0 is the baseline
+    for value, baseline in ((3.0, 0.0), (3.0, -1.0), (3.0, float("nan")), (float("nan"), 3.0), (3.0, math.inf)):
+        assert math.isnan(percent_change(value, baseline))
+    assert median([1.0, float("nan"), 3.0, 2.0]) == 2.0
+    assert math.isnan(median([])) and math.isnan(median([float("nan")]))
+    rows = [{"side": "left", SWING: 20.0, PUSH: 3.0}, {"side": "left", SWING: 22.0, PUSH: float("nan")},
+            {"side": "right", SWING: 19.0, PUSH: 2.9}]
+    medians = leg_medians(rows)
+    assert medians["left"] == {SWING: 21.0, PUSH: 3.0} and medians["right"] == {SWING: 19.0, PUSH: 2.9}
+    assert all(math.isnan(v) for v in leg_medians([])["left"].values())
+
+
+def test_the_plotted_rep_trend_is_the_flags_own_assessment():
+    """Every rep-scale flag's swing and push trends are rep_trend of the reps up to the flag's rep."""
+    swing = [20.0 * g for g in _gains(8, 0.02, plateau_from=2)]
+    push = [3.0 * g for g in _gains(8, 0.02)]
+    result = strength_balance(_session(swing, push))
+    flags = [f for f in result.flags if f.scale == "reps"]
+    assert flags and {f.side for f in flags} >= {"left", "right"}
+    for flag in flags:
+        reps = result.reps[:flag.rep]
+        assert rep_trend(reps, flag.side, SWING) == flag.swing
+        assert rep_trend(reps, flag.side, PUSH) == flag.push
+        assert flag.swing.confidence == REP_CONFIDENCE
+    reps = result.reps
+    for side in ("left", "right"):
+        x, y = rep_points(reps, side, PUSH)
+        np.testing.assert_array_equal(x, np.arange(1, 9))
+        assert y[0] == 0.0  # % change from the leg's first rep (the median of its top-speed steps)
+        assert y[5] == pytest.approx(100 * (reps[5].summary(side)[PUSH] / reps[0].summary(side)[PUSH] - 1))
+        line = rep_trend_line(reps, side, PUSH)
+        trend = rep_trend(reps, side, PUSH)
+        assert line.source == "meta_regression" and (line.x0, line.x1) == (3.0, 8.0)
+        assert (line.slope, line.low, line.high, line.n) == (trend.slope, trend.low, trend.high, trend.n)
+        assert line.y1 - line.y0 == pytest.approx(5 * trend.slope)
+        assert line.low1 - line.low0 == pytest.approx(5 * trend.low)
+        # drawn through the mean of the points it covers
+        assert (line.y0 + line.y1) / 2 == pytest.approx(np.mean(y[2:]))
+
+
+def test_step_points_and_their_theil_sen_line():
+    rows = [{"side": side, SWING: 20.0 * (1 + 0.01 * i), PUSH: 3.0} for i in range(10) for side in ("left", "right")]
+    x, y = step_points(rows, "left", SWING, 20.0)
+    np.testing.assert_array_equal(x, np.arange(1, 11))
+    assert y == pytest.approx([1.0 * i for i in range(10)])
+    line = step_trend_line(x, y)
+    assert line.source == "theil_sen" and line.slope == pytest.approx(1.0) and (line.x0, line.x1) == (1.0, 10.0)
+    assert step_trend_line(x[:2], y[:2]) is None

@@ -3,6 +3,8 @@
 ``strength_balance(steps)`` runs everything a session's step table supports: reps
 (:mod:`~gaitmon.analysis.reps`), then flags across the steps of each rep and across the reps
 (:mod:`~gaitmon.analysis.flags`). ``session_scale_flags`` takes several sessions of one athlete.
+Medians, baselines, % changes and the trend lines drawn next to the flags follow one convention,
+:mod:`~gaitmon.analysis.balance`.
 The same functions serve live use (re-run on the steps so far after each step or rep; results
 depend only on the data, so live and offline agree) and offline analysis.
 """

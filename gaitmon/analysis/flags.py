@@ -9,7 +9,8 @@ every flag is an observation with its numbers, never a diagnosis.
 How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.analysis.trends`):
 
 1. Normalise each leg's outputs to that athlete's own baseline (first rep of the session, the rep's
-   own top speed, the first session): both sides in %, no population norms.
+   own top speed, the first session): both sides in % change, no population norms (the arithmetic
+   and its convention: :mod:`gaitmon.analysis.balance`, which the dashboard and the report draw).
 2. Over the recent window (the last ``window`` reps / steps / sessions) estimate the swing, push
    and balance (push − swing) trends with confidence intervals: 90 %, widened by Bonferroni for
    the number of sides tested together (left, right, both: 96.7 % each).
@@ -26,9 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians, median,
+                                      per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
-from gaitmon.analysis.trends import (CONFIDENCE, Trend, classify, meta_regression, smallest_worthwhile_change,
-                                     theil_sen)
+from gaitmon.analysis.trends import Trend, classify, group_trend, smallest_worthwhile_change, theil_sen
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",
@@ -37,7 +39,6 @@ FLAG_COLUMNS: tuple[str, ...] = (
 )
 
 ALARMS = ("swing_plateau", "push_plateau")
-SIDES_AND_BOTH = ("left", "right", "both")
 
 SCALE_UNITS = {"steps": "step", "reps": "rep", "sessions": "session"}
 
@@ -114,63 +115,17 @@ class FlagTracker:
         return Flag(self.scale, side=side, kind=kind, **flag_fields)
 
 
-@dataclass
-class _Points:
-    """Normalised data of one side over a window: x (unit), swing %, push %."""
-
-    x: np.ndarray
-    swing: np.ndarray
-    push: np.ndarray
-
-
-def _points(units, side: str, baselines: dict) -> _Points:
-    x, swing, push = [], [], []
-    legs = ("left", "right") if side == "both" else (side,)
-    for unit_x, rows in units:
-        for row in rows:
-            if row["side"] not in legs:
-                continue
-            base_swing, base_push = baselines[row["side"]]
-            x.append(unit_x)
-            swing.append(_percent(row["swing_peak_rad_s"], base_swing))
-            push.append(_percent(row["push_force_bw"], base_push))
-    return _Points(np.asarray(x, float), np.asarray(swing, float), np.asarray(push, float))
-
-
-def _percent(value: float, baseline: float) -> float:
-    if not (math.isfinite(baseline) and baseline > 0 and math.isfinite(value)):
-        return float("nan")
-    return 100.0 * (value / baseline - 1.0)
-
-
-def _group_trend(x: np.ndarray, y: np.ndarray, confidence: float = CONFIDENCE) -> Trend:
-    """Meta-regression over the groups (units) of x: one mean per group.
-
-    Each mean's standard error uses the within-group SD *pooled* over the window (the same athlete
-    and sensor throughout): a rep whose few top-speed steps happen to agree closely must not be
-    taken as near-exact.
-    """
-    groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
-    groups = [(unit, v) for unit, v in groups if len(v) >= 2]
-    if not groups:
-        return meta_regression([], [], [], confidence)
-    residuals = np.concatenate([v - v.mean() for _, v in groups])
-    pooled_sd = math.sqrt(float(np.sum(residuals**2)) / (len(residuals) - len(groups)))
-    return meta_regression([unit for unit, _ in groups], [float(v.mean()) for _, v in groups],
-                           [pooled_sd / math.sqrt(len(v)) for _, v in groups], confidence)
-
-
 def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, grouped: bool,
-            session: str = "", sides=("left", "right", "both")) -> list[Flag]:
-    estimate = _group_trend if grouped else theil_sen
+            session: str = "", sides=SIDES_AND_BOTH) -> list[Flag]:
+    estimate = group_trend if grouped else theil_sen
     # Each side is a separate test of the same question: Bonferroni keeps the chance of a false
     # alarm on any of them at the level of one.
-    confidence = 1.0 - (1.0 - CONFIDENCE) / len(sides)
+    confidence = per_side_confidence(len(sides))
     flags = []
     for side in sides:
-        if side != "both" and not all(math.isfinite(v) for v in baselines[side]):
+        if side != "both" and not all(math.isfinite(v) for v in baselines[side].values()):
             continue
-        p = _points(units, side, baselines)
+        p = percent_points(units, side, baselines)
         swing = estimate(p.x, p.swing, confidence)
         push = estimate(p.x, p.push, confidence)
         balance = estimate(p.x, p.push - p.swing, confidence)
@@ -184,29 +139,17 @@ def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, group
     return flags
 
 
-def _baselines(rows: list[dict]) -> dict:
-    out = {}
-    for leg in ("left", "right"):
-        leg_rows = [r for r in rows if r["side"] == leg]
-        out[leg] = tuple(_median([r[key] for r in leg_rows]) for key in ("swing_peak_rad_s", "push_force_bw"))
-    return out
-
-
-def _median(values) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if len(values) else float("nan")
-
-
-def rep_scale_flags(reps: list[Rep], window: int = 6, min_reps: int = 4) -> list[Flag]:
+def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = 4) -> list[Flag]:
     """Across the reps of a session, re-assessed after each rep (as live).
 
-    Each rep contributes its top-speed steps; each leg is normalised to its first rep.
+    Each rep contributes its top-speed steps; each leg is normalised to its first rep
+    (:mod:`gaitmon.analysis.balance`, whose :func:`~gaitmon.analysis.balance.rep_trend` is the
+    assessment after the last rep).
     """
     if not reps:
         return []
     tracker = FlagTracker("reps")
-    baselines = _baselines(reps[0].top_speed)
+    baselines = leg_medians(reps[0].top_speed)
     flags = []
     for k in range(min_reps, len(reps) + 1):
         recent = reps[max(0, k - window):k]
@@ -243,11 +186,11 @@ def step_scale_flags(reps: list[Rep], min_previous: int = 2, min_steps: int = 8)
 
 
 #: The step scale works on values already expressed relative to the usual curve (1.0 = usual).
-_UNIT_BASELINES = {"left": (1.0, 1.0), "right": (1.0, 1.0)}
+_UNIT_BASELINES = {leg: {SWING: 1.0, PUSH: 1.0} for leg in LEGS}
 
 
 def _leg_order(rows: list[dict]) -> dict[str, list[dict]]:
-    return {leg: [r for r in rows if r["side"] == leg] for leg in ("left", "right")}
+    return {leg: [r for r in rows if r["side"] == leg] for leg in LEGS}
 
 
 def _against_usual_curve(rows: list[dict], earlier: list[list[dict]]) -> list[dict]:
@@ -256,8 +199,7 @@ def _against_usual_curve(rows: list[dict], earlier: list[list[dict]]) -> list[di
     out = []
     for leg, leg_rows in _leg_order(rows).items():
         for j, row in enumerate(leg_rows):
-            usual = {key: _median([h[leg][j][key] for h in history if j < len(h[leg])])
-                     for key in ("swing_peak_rad_s", "push_force_bw")}
+            usual = {key: median([h[leg][j][key] for h in history if j < len(h[leg])]) for key in (SWING, PUSH)}
             out.append({"side": leg, "ic_s": row["ic_s"], "leg_step": j + 1,
                         "swing_peak_rad_s": row["swing_peak_rad_s"] / usual["swing_peak_rad_s"],
                         "push_force_bw": row["push_force_bw"] / usual["push_force_bw"]})
@@ -274,11 +216,11 @@ def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, 
     if not sessions:
         return []
     tracker = FlagTracker("sessions")
-    baselines = _baselines([row for rep in sessions[0][1] for row in rep.top_speed])
+    baselines = leg_medians(top_speed_rows(sessions[0][1]))
     flags = []
     for k in range(min_sessions, len(sessions) + 1):
         recent = list(enumerate(sessions))[max(0, k - window):k]
-        units = [(i + 1, [row for rep in reps for row in rep.top_speed]) for i, (_, reps) in recent]
+        units = [(i + 1, top_speed_rows(reps)) for i, (_, reps) in recent]
         covers = f"sessions {recent[0][1][0]} to {recent[-1][1][0]}"
         flags += _assess(tracker, units, baselines, covers, rep=0, grouped=True, session=sessions[k - 1][0])
     return flags

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gaitmon.analysis.balance import median
+
 #: Columns of ``reps.csv``: one row per rep and leg (side ``both`` pools the legs).
 REP_COLUMNS: tuple[str, ...] = (
     "rep", "side", "start_s", "end_s", "n_steps", "n_acceleration_steps", "n_top_speed_steps",
@@ -58,7 +60,7 @@ class Rep:
     def summary(self, side: str) -> dict:
         """Median top-speed outputs of one leg (``left``/``right``)."""
         rows = [r for r in self.top_speed if r["side"] == side]
-        out = {key: _median([r[key] for r in rows]) for key in OUTPUTS}
+        out = {key: median([r[key] for r in rows]) for key in OUTPUTS}
         out["n_top_speed_steps"] = len(rows)
         return out
 
@@ -68,7 +70,7 @@ class Rep:
         per_side = {side: self.summary(side) for side in ("left", "right")}
         for side in ("left", "right", "both"):
             if side == "both":
-                values = {key: _median([r[key] for r in self.top_speed]) for key in OUTPUTS}
+                values = {key: median([r[key] for r in self.top_speed]) for key in OUTPUTS}
                 values["n_top_speed_steps"] = len(self.top_speed)
             else:
                 values = per_side[side]
@@ -92,12 +94,6 @@ def asymmetry_pct(left: float, right: float) -> float:
     if not (math.isfinite(mean) and mean != 0.0):
         return float("nan")
     return 100.0 * (left - right) / mean
-
-
-def _median(values) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if len(values) else float("nan")
 
 
 def running_bouts(steps: list[dict], max_gap_s: float = 1.0) -> list[list[dict]]:

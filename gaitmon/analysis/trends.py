@@ -107,6 +107,26 @@ def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -
     return Trend(float(coef[1]), float(coef[1] - half), float(coef[1] + half), int(n), confidence)
 
 
+def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
+    """Random-effects slope over the groups of steps sharing an ``x`` (reps, sessions): one mean per group.
+
+    ``x`` and ``y`` hold one entry per step (``y`` in %); groups of fewer than two finite values are
+    left out. Each mean's standard error uses the within-group SD *pooled* over all groups (the same
+    athlete and sensor throughout): a rep whose few top-speed steps happen to agree closely must not
+    be taken as near-exact. The slope is :func:`meta_regression` of the group means on ``x``.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
+    groups = [(unit, v) for unit, v in groups if len(v) >= 2]
+    if not groups:
+        return meta_regression([], [], [], confidence)
+    residuals = np.concatenate([v - v.mean() for _, v in groups])
+    pooled_sd = math.sqrt(float(np.sum(residuals**2)) / (len(residuals) - len(groups)))
+    return meta_regression([unit for unit, _ in groups], [float(v.mean()) for _, v in groups],
+                           [pooled_sd / math.sqrt(len(v)) for _, v in groups], confidence)
+
+
 def classify(swing: Trend, push: Trend, balance: Trend, swing_swc: float, push_swc: float) -> str | None:
     """The flag kind the three trends support, or None.
 

@@ -20,14 +20,14 @@ Frames and units
 ----------------
 Times are seconds on the session clock. ``omega`` is the sagittal shank angular velocity (rad/s,
 forward swing positive, see :mod:`gaitmon.consts`); ``acc`` is the accelerometer magnitude (m/s²,
-specific force: ~9.81 at rest). Swing-side and push-side outputs are in % of the leg's own first
-rep (median of its top-speed steps), as in :mod:`gaitmon.analysis.flags`.
+specific force: ~9.81 at rest). Swing-side and push-side outputs are in % change from the leg's own
+first rep (median of its top-speed steps), with trend lines, by the one convention of
+:mod:`gaitmon.analysis.balance` that the flags test and the report draws.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import threading
 from bisect import bisect_right
 from collections import deque
@@ -37,10 +37,11 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gaitmon.analysis import REP_SETTLE_S, Flag, Rep, StrengthBalance, strength_balance
+from gaitmon.analysis import REP_SETTLE_S, Flag, Rep, StrengthBalance, segment_reps, strength_balance
+from gaitmon.analysis.balance import (PUSH, SWING, TrendLine, leg_medians, rep_points, rep_trend_line, step_points,
+                                      step_trend_line)
 from gaitmon.analysis.flags import SCALE_UNITS
-from gaitmon.analysis.reps import OUTPUTS, running_bouts
-from gaitmon.analysis.trends import Trend, theil_sen
+from gaitmon.analysis.reps import running_bouts
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
 from gaitmon.stream.orientation import SagittalProjector
@@ -51,8 +52,6 @@ from gaitmon.stream.timing import SampleBlock
 VISIBLE_S = 5.0
 #: Event kinds drawn on the traces.
 MARKER_KINDS = ("TO", "MSW", "IC")
-#: Reps in the fallback (Theil–Sen) trend across reps, as in the rep-scale flag's window.
-TREND_REPS = 6
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -228,33 +227,12 @@ class RepRow:
 
 
 @dataclass(frozen=True)
-class TrendLine:
-    """A trend over ``x0 … x1`` drawn through the mean of the points it covers (% per unit of x).
-
-    ``y0, y1`` are the fitted line's ends; ``low0, low1`` and ``high0, high1`` the ends of the lines
-    with the confidence interval's lower and upper slopes (a fan around the mean point).
-    ``source`` is ``"flag"`` (the raised flag's own trend) or ``"theil_sen"``.
-    """
-
-    x0: float
-    x1: float
-    y0: float
-    y1: float
-    low0: float
-    low1: float
-    high0: float
-    high1: float
-    slope: float
-    low: float
-    high: float
-    confidence: float
-    n: int
-    source: str
-
-
-@dataclass(frozen=True)
 class Series:
-    """Points of one output of one leg (x: rep number or leg step number; y: % of the first rep)."""
+    """Points of one output of one leg (x: rep number or leg step number; y: % change from the first rep).
+
+    ``trend`` is a :class:`~gaitmon.analysis.balance.TrendLine` (source ``"meta_regression"`` across
+    reps, ``"theil_sen"`` across steps), or None.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -365,18 +343,6 @@ class Snapshot:
 # -- analysis: pure functions of the events ---------------------------------------------------------
 
 
-def _percent(value: float, baseline: float) -> float:
-    if not (math.isfinite(baseline) and baseline > 0 and math.isfinite(value)):
-        return math.nan
-    return 100.0 * (value / baseline - 1.0)
-
-
-def _median(values) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if len(values) else math.nan
-
-
 #: What a step must have for the big numbers (contact ends at TO, flight at the other leg's IC).
 COMPLETE = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
 
@@ -436,28 +402,6 @@ def banner(flags: Sequence[Flag]) -> Banner | None:
     return Banner(flag.message, evidence(flag), flag.kind, flag.side, flag.scale, flag.rep, flag.alarm)
 
 
-def trend_line(trend: Trend, x: np.ndarray, y: np.ndarray, x0: float, x1: float, source: str) -> TrendLine | None:
-    """``trend`` drawn over ``x0 … x1`` through the mean of the finite points in that range."""
-    inside = (x >= x0) & (x <= x1) & np.isfinite(y)
-    if not (trend.known and inside.any()):
-        return None
-    xm, ym = float(np.mean(x[inside])), float(np.mean(y[inside]))
-
-    def ends(slope: float) -> tuple[float, float]:
-        return ym + slope * (x0 - xm), ym + slope * (x1 - xm)
-
-    (y0, y1), (low0, low1), (high0, high1) = ends(trend.slope), ends(trend.low), ends(trend.high)
-    return TrendLine(float(x0), float(x1), y0, y1, low0, low1, high0, high1, trend.slope, trend.low, trend.high,
-                     trend.confidence, trend.n, source)
-
-
-def _theil_sen_line(x: np.ndarray, y: np.ndarray) -> TrendLine | None:
-    keep = np.isfinite(y)
-    if keep.sum() < 3:
-        return None
-    return trend_line(theil_sen(x[keep], y[keep]), x, y, float(x[keep][0]), float(x[keep][-1]), "theil_sen")
-
-
 def _series(x, y, trend: TrendLine | None) -> Series:
     return Series(_read_only(np.asarray(x, float)), _read_only(np.asarray(y, float)), trend)
 
@@ -477,42 +421,22 @@ def current_run(steps: Sequence[dict], reps: Sequence[Rep]) -> tuple[int | None,
     return None, False, []
 
 
-def _covered(flag: Flag) -> tuple[int, int]:
-    first, last = re.search(r"(\d+)-(\d+)$", flag.covers).groups()
-    return int(first), int(last)
+def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[dict]) -> LegBalance:
+    """One leg's outputs in % change from its first rep, with trend lines (:mod:`gaitmon.analysis.balance`).
 
-
-def leg_balance(side: str, reps: Sequence[Rep], flags: Sequence[Flag], run: Sequence[dict]) -> LegBalance:
-    """One leg's outputs in % of its first rep, with trend lines.
-
-    Across reps the line is the latest rep-scale flag's trend for this leg (or both legs) when
-    there is one, else the Theil–Sen trend of the last :data:`TREND_REPS` reps. Across the steps
-    of ``run`` (the current rep) it is Theil–Sen; before the first rep is over the run's own
-    median is the baseline.
+    Across reps: each rep's top-speed median, and the leg's rep-scale trend over the last reps as the
+    flag estimates it. Across the steps of ``run`` (the current rep): each step, with a Theil–Sen
+    line. While the first rep is under way its top-speed steps so far are the baseline.
     """
-    run_rows = [r for r in run if r["side"] == side]
-    summaries = [rep.summary(side) for rep in reps]
-    base = summaries[0] if summaries else {k: _median([r[k] for r in run_rows]) for k in OUTPUTS}
-    base_swing, base_push = base["swing_peak_rad_s"], base["push_force_bw"]
-    rep_x = np.array([rep.number for rep in reps], float)
-    rep_swing = np.array([_percent(s["swing_peak_rad_s"], base_swing) for s in summaries], float)
-    rep_push = np.array([_percent(s["push_force_bw"], base_push) for s in summaries], float)
-    own = [f for f in flags if f.scale == "reps" and f.side in (side, "both")]
-    if own:
-        flag = own[-1]
-        x0, x1 = _covered(flag)
-        swing_line = trend_line(flag.swing, rep_x, rep_swing, x0, x1, "flag")
-        push_line = trend_line(flag.push, rep_x, rep_push, x0, x1, "flag")
-    else:
-        recent = slice(-TREND_REPS, None)
-        swing_line = _theil_sen_line(rep_x[recent], rep_swing[recent])
-        push_line = _theil_sen_line(rep_x[recent], rep_push[recent])
-    step_x = np.arange(1, len(run_rows) + 1, dtype=float)
-    step_swing = np.array([_percent(r["swing_peak_rad_s"], base_swing) for r in run_rows], float)
-    step_push = np.array([_percent(r["push_force_bw"], base_push) for r in run_rows], float)
-    return LegBalance(side, _series(rep_x, rep_swing, swing_line), _series(rep_x, rep_push, push_line),
-                      _series(step_x, step_swing, _theil_sen_line(step_x, step_swing)),
-                      _series(step_x, step_push, _theil_sen_line(step_x, step_push)))
+    first = reps[0] if reps else next(iter(segment_reps(list(run), min_steps=1)), None)
+    base = leg_medians(first.top_speed if first is not None else [])[side]
+    out = {}
+    for key in (SWING, PUSH):
+        rep_x, rep_y = rep_points(reps, side, key)
+        step_x, step_y = step_points(run, side, key, base[key])
+        out["reps", key] = _series(rep_x, rep_y, rep_trend_line(reps, side, key))
+        out["steps", key] = _series(step_x, step_y, step_trend_line(step_x, step_y))
+    return LegBalance(side, out["reps", SWING], out["reps", PUSH], out["steps", SWING], out["steps", PUSH])
 
 
 def balance_key(steps: Sequence[dict], now_s: float) -> tuple:
@@ -548,7 +472,7 @@ def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
         balance = strength_balance(steps, now_s=now_s)
         reps, shown = rep_rows(balance), banner(balance.flags)
     number, over, run = current_run(steps, balance.reps)
-    legs = {side: leg_balance(side, balance.reps, balance.flags, run) for side in sides}
+    legs = {side: leg_balance(side, balance.reps, run) for side in sides}
     return Analysis(now_s, MappingProxyType(latest_steps(steps)), reps, MappingProxyType(legs),
                     number, over, shown, balance, key)
 

@@ -1,9 +1,10 @@
 """Section 4 of the report: left against right and swing against push, rep by rep.
 
 :func:`left_right_svg`: each leg's top-speed medians per rep (swing peak in rad/s, push force in
-× body weight) with the L−R asymmetry in %. :func:`balance_svg`: each leg's swing and push in % of
-its first rep, with robust (Theil–Sen) trend lines over the last :data:`TREND_WINDOW` reps, the
-window the strength-balance flag looks at.
+× body weight) with the L−R asymmetry in %. :func:`balance_svg`: each leg's swing and push in %
+change from its first rep, with each leg's trend over the last :data:`TREND_WINDOW` reps as the
+rep-scale flag estimates it — the convention of :mod:`gaitmon.analysis.balance`, which the dashboard
+draws too.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from gaitmon.analysis import Flag, Rep
+from gaitmon.analysis.balance import PUSH, REP_WINDOW, SWING, rep_points, rep_trend_line
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.reps import asymmetry_pct
-from gaitmon.analysis.trends import theil_sen
 from gaitmon.report.style import INK, LEG_COLOUR, LEG_MARKER, LEGS, MUTED, PUSH_COLOUR, SWING_COLOUR, WIDTH, fmt
 from gaitmon.report.svg import (Frame, axes, legend, line, marker_path, nice_ticks, padded_range, path_data, svg,
                                 text)
 
 
-#: Reps of the strength-balance trend lines (the flag's own window).
-TREND_WINDOW = 6
+#: Reps of the strength-balance trend lines (the rep-scale flag's own window).
+TREND_WINDOW = REP_WINDOW
 
 
 def rep_axis_frames(reps: list[Rep], y_ranges: Sequence[tuple[float, float]], top: float, height: float,
@@ -66,32 +67,17 @@ def left_right_svg(reps: list[Rep], sides: Sequence[str]) -> str:
     return svg(WIDTH, frames[0].bottom + 70, "".join(out), "Left and right leg outputs per rep")
 
 
-def percent_of_first(reps: list[Rep], side: str, key: str) -> np.ndarray:
-    """Each rep's top-speed median of ``key`` for one leg, in % of the first rep's (100 = first rep)."""
-    values = np.array([rep.summary(side)[key] for rep in reps], dtype=float)
-    base = values[0]
-    return 100.0 * values / base if math.isfinite(base) and base > 0 else np.full(len(values), np.nan)
-
-
-def trend_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Theil–Sen line over the last ``TREND_WINDOW`` points: its (x, y) at both ends, or None."""
-    x, y = x[-TREND_WINDOW:], y[-TREND_WINDOW:]
-    keep = np.isfinite(y)
-    trend = theil_sen(x[keep], y[keep])
-    if not trend.known:
-        return None
-    intercept = float(np.median(y[keep] - trend.slope * x[keep]))
-    ends = np.array([x[keep][0], x[keep][-1]])
-    return ends, intercept + trend.slope * ends
-
-
 def balance_svg(reps: list[Rep], sides: Sequence[str], flags: list[Flag]) -> str:
-    """Per leg: swing and push (% of the first rep) per rep, with trend lines over the last reps."""
+    """Per leg: swing and push (% change from the first rep) per rep, with the flag's trend over the last reps."""
     x = np.arange(1, len(reps) + 1, dtype=float)
-    series = {side: {"swing": percent_of_first(reps, side, "swing_peak_rad_s"),
-                     "push": percent_of_first(reps, side, "push_force_bw")} for side in sides}
-    fits = {(side, what): trend_line(x, y) for side in sides for what, y in series[side].items()}
-    everything = np.concatenate([v for s in series.values() for v in s.values()] + [np.array([100.0])]
+    keys = {"swing": SWING, "push": PUSH}
+    series = {side: {what: rep_points(reps, side, key)[1] for what, key in keys.items()} for side in sides}
+    fits = {}
+    for side in sides:
+        for what, key in keys.items():
+            fit = rep_trend_line(reps, side, key, TREND_WINDOW)
+            fits[side, what] = None if fit is None else (np.array([fit.x0, fit.x1]), np.array([fit.y0, fit.y1]))
+    everything = np.concatenate([v for s in series.values() for v in s.values()] + [np.array([0.0])]
                                 + [fit[1] for fit in fits.values() if fit is not None])
     y_range = padded_range(everything, 0.12)
     first_rep = reps[max(0, len(reps) - TREND_WINDOW)].number
@@ -102,9 +88,9 @@ def balance_svg(reps: list[Rep], sides: Sequence[str], flags: list[Flag]) -> str
                    for colour, shape, name in styles.values()]
                   + [(line(-8, 0, 8, 0, INK, 2, "5 3"), f"trend, reps {first_rep}–{reps[-1].number}")], 64, 14)]
     for frame, side in zip(frames, sides):
-        out.append(axes(frame, x, nice_ticks(*y_range, 4), y_title=f"{side.capitalize()} leg: % of rep 1",
+        out.append(axes(frame, x, nice_ticks(*y_range, 4), y_title=f"{side.capitalize()} leg: % change from rep 1",
                         x_labels=[str(rep.number) for rep in reps]))
-        out.append(line(frame.left, float(frame.y(100)), frame.right, float(frame.y(100)), MUTED, 1, "2 2"))
+        out.append(line(frame.left, float(frame.y(0)), frame.right, float(frame.y(0)), MUTED, 1, "2 2"))
         for flag in flags:
             if flag.alarm and flag.scale == "reps" and flag.side in (side, "both"):
                 fx = float(frame.x(flag.rep))
@@ -122,7 +108,7 @@ def balance_svg(reps: list[Rep], sides: Sequence[str], flags: list[Flag]) -> str
                            f'stroke-width="2.5" stroke-dasharray="6 3"/>')
             out.append(marker_path(shape, frame.x(x), frame.y(y), colour, 4.5))
         out.append(text(frame.left + frame.width / 2, frame.bottom + 36, "rep", 13, "middle"))
-    return svg(WIDTH, frames[0].bottom + 48, "".join(out), "Swing against push per rep, in % of the first rep")
+    return svg(WIDTH, frames[0].bottom + 48, "".join(out), "Swing against push per rep, in % change from the first rep")
 
 
 def legs_html(result: AnalysisResult) -> str:
@@ -137,9 +123,10 @@ def legs_html(result: AnalysisResult) -> str:
     return (head + one_leg + "<p class=\"lead\">Each rep's values are the medians of its top-speed steps. "
             "L−R %: (left − right) / mean; positive when the left leg's output is higher.</p>"
             f"<figure>{left_right_svg(reps, sides)}</figure>"
-            "<p class=\"lead\">Strength balance: each leg's swing and push outputs per rep in % of its first rep. "
-            "The flag looks for push still rising while swing has levelled off (or the reverse). Dashed: a "
-            f"robust (Theil–Sen) trend over the last {TREND_WINDOW} reps, the window the flag looks at; the "
-            "flag's own slopes and confidence intervals are in the banners above. ⚑: a flag was raised at that "
-            "rep.</p>"
+            "<p class=\"lead\">Strength balance: each leg's swing and push outputs per rep in % change from "
+            "its first rep. The flag looks for push still rising while swing has levelled off (or the reverse). "
+            f"Dashed: each leg's trend over the last {TREND_WINDOW} reps as the flag estimates it (a "
+            "random-effects regression over the reps' top-speed steps: the leg's latest assessment), drawn "
+            "through the mean of the points; the raised flags' slopes and confidence intervals are in the "
+            "banners above. ⚑: a flag was raised at that rep.</p>"
             f"<figure>{balance_svg(reps, sides, result.balance.flags)}</figure></section>")

@@ -12,18 +12,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from gaitmon.analysis import Rep
+from gaitmon.analysis.metrics import STEP_METRICS as METRICS
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.report.style import LEG_COLOUR, LEG_MARKER, LEGS, MUTED, TOP_SPEED_FILL, WIDTH
 from gaitmon.report.svg import Frame, axes, legend, marker_path, nice_ticks, padded_range, rect, svg, text
 
 
-STEP_METRICS = (
-    ("contact_s", "Contact time", "ms", 1e3),
-    ("flight_s", "Flight time", "ms", 1e3),
-    ("step_hz", "Step frequency", "Hz", 1.0),
-    ("swing_peak_rad_s", "Swing side: peak swing angular velocity", "rad/s", 1.0),
-    ("push_force_bw", "Push side: peak force estimate", "× body weight", 1.0),
-)
+#: (column, name, unit, scale) of each charted metric, from :mod:`gaitmon.analysis.metrics`.
+STEP_METRICS = tuple((m.key, m.label, m.unit, m.scale) for m in METRICS)
 
 
 def segment_frames(spans: Sequence[tuple[float, float]], left: float, width: float, top: float, height: float,

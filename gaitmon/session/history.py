@@ -35,9 +35,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
+from gaitmon.analysis.balance import PUSH, SWING, leg_medians, percent_change, top_speed_rows
 from gaitmon.errors import InputError
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 from gaitmon.analysis.steps import STEP_COLUMNS
@@ -382,15 +381,17 @@ def history_text(history: History, athlete: str) -> str:
     labels = _labels(records)
     sessions = [(label, segment_reps(history.steps(r.session_id))) for label, r in zip(labels, records)]
     with_reps = [(label, reps) for label, reps in sessions if reps]
-    base_label, baseline = (with_reps[0][0], _leg_medians(with_reps[0][1])) if with_reps else (None, {})
+    # the session-scale flag's baseline: per leg, the medians of the first session's top-speed steps
+    base_label, baseline = (with_reps[0][0], leg_medians(top_speed_rows(with_reps[0][1]))) if with_reps else (None, None)
 
     header = ["date (UTC)", "reps"] + [f"{leg} {what}" for leg in ("left", "right")
                                        for what in ("swing rad/s", "push BW")]
     table = []
     for label, reps in sessions:
-        medians = _leg_medians(reps)
-        versus = {} if label == base_label else baseline  # no % on the baseline itself
-        table.append([label, str(len(reps))] + [_cell(medians[k], versus.get(k, math.nan)) for k in _LEG_OUTPUTS])
+        medians = leg_medians(top_speed_rows(reps))
+        versus = None if label == base_label else baseline  # no % on the baseline itself
+        table.append([label, str(len(reps))] + [_cell(medians[leg][key], versus[leg][key] if versus else math.nan)
+                                                for leg, key in _LEG_OUTPUTS])
     lines = [f"{records[0].athlete}: {len(records)} session{'s' * (len(records) != 1)} in {history.path}"]
     if with_reps:
         lines.append(f"Per leg, median over the top-speed steps of all reps; % change vs {base_label} "
@@ -408,25 +409,16 @@ def history_text(history: History, athlete: str) -> str:
     return "\n".join(lines)
 
 
-_LEG_OUTPUTS = tuple((leg, key) for leg in ("left", "right") for key in ("swing_peak_rad_s", "push_force_bw"))
-
-
-def _leg_medians(reps: list[Rep]) -> dict:
-    """(leg, output) → median over the top-speed steps of that leg in all the reps."""
-    out = {}
-    for leg, key in _LEG_OUTPUTS:
-        values = np.array([r[key] for rep in reps for r in rep.top_speed if r["side"] == leg], dtype=float)
-        values = values[np.isfinite(values)]
-        out[leg, key] = float(np.median(values)) if len(values) else math.nan
-    return out
+#: The table's columns after date and reps, in order: (leg, output).
+_LEG_OUTPUTS = tuple((leg, key) for leg in ("left", "right") for key in (SWING, PUSH))
 
 
 def _cell(value: float, baseline: float) -> str:
+    """``value`` and, when the baseline is usable, its % change from it."""
     if not math.isfinite(value):
         return "—"
-    if not (math.isfinite(baseline) and baseline > 0):
-        return f"{value:.2f}"
-    return f"{value:.2f} ({100.0 * (value / baseline - 1.0):+.1f} %)"
+    change = percent_change(value, baseline)
+    return f"{value:.2f}" if math.isnan(change) else f"{value:.2f} ({change:+.1f} %)"
 
 
 def _format_table(header: list[str], rows: list[list[str]]) -> list[str]:

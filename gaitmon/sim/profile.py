@@ -17,7 +17,8 @@ Literature behind the numbers (keys as in the project's science notes):
 - The thigh's angular velocity rises linearly with running speed [CL20]; the shank's mid-swing peak
   is modelled the same way, up to ~25 rad/s at top speed (I).
 - Push side: the spring-mass estimate of peak vertical force ``F/BW = (π/2)(flight/contact + 1)``
-  (Morin et al. 2005).
+  (Morin et al. 2005), the analysis's own formula:
+  :func:`gaitmon.analysis.steps.spring_mass_force_bw` (contact first, then flight).
 - Walking: ~1.8 steps/s at 1.0–1.4 m/s, stance ~60 % of the stride (double support), shank
   mid-swing peak ~4–5 rad/s (typical healthy-gait values; cf. [AM02]).
 - Levels of the stance/early-swing ω features (post-IC dip, mid-stance hump, early-swing minimum):
@@ -153,13 +154,3 @@ def impact_acc_g(v: float) -> float:
     ≈2 g walking, ≈8–9 g at 9.5–10.5 m/s (shank-mounted accelerometers in sprinting; cf. [ME25r]).
     """
     return 1.2 + 0.75 * v
-
-
-def push_force_bw(flight_s: float, contact_s: float) -> float:
-    """Spring-mass peak vertical force in body weights, ``(π/2)(flight/contact + 1)``.
-
-    Morin et al. 2005. NaN when flight ≤ 0 (walking, double support) or undefined.
-    """
-    if not (flight_s > 0 and contact_s > 0):
-        return float("nan")
-    return (math.pi / 2.0) * (flight_s / contact_s + 1.0)

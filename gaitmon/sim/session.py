@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..analysis.steps import spring_mass_force_bw
 from ..consts import SIDES
 from ..events import GaitEvent
-from . import profile as pf
 from . import realism
 from .athlete import assign_strides, draw_athlete
 from .config import SimConfig
@@ -186,7 +186,7 @@ def _steps(timeline: Timeline) -> list[dict]:
         rows.append(dict(
             side=c.side, rep=c.rep, phase=c.phase, speed_m_s=c.speed,
             ic_s=c.ic, to_s=c.ic + contact, contact_s=contact, flight_s=flight, step_s=c.step,
-            swing_peak_rad_s=c.omega_peak, push_force_bw=pf.push_force_bw(flight, contact),
+            swing_peak_rad_s=c.omega_peak, push_force_bw=spring_mass_force_bw(contact, flight),
         ))
     return rows
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..analysis.steps import spring_mass_force_bw
 from ..consts import SIDES
 from . import profile as pf
 from .scenarios import rep_gains
@@ -203,7 +204,7 @@ def build_timeline(scenario: str, n_reps: int, recovery_s: float, initial_standi
             contact *= slow[side] * jit(CV_CONTACT)
             step *= jit(CV_STEP)
             # Stance bounce: spring-mass peak force minus body weight, from the planned timing.
-            bounce = max(pf.push_force_bw(step - contact, contact) - 1.0, 0.5)
+            bounce = max(spring_mass_force_bw(contact, step - contact) - 1.0, 0.5)
             bout.append(Contact(side, rep, phase, v, ic, contact, step, omega_peak, w_dip, w_es, False,
                                 min(3.0, pf.impact_gyro_rad_s(v) * jit(CV_IMPACT)),
                                 pf.impact_acc_g(v) * jit(CV_IMPACT), bounce, omega_hump=w_hump))

@@ -1,7 +1,7 @@
 """Live acquisition with bleak: scan, connect (serialised), configure, stream, reconnect.
 
 The only module (with the emulated backend beside it) that imports bleak. Everything bleak-specific
-stays here; the families (``sources/families``) talk to the client it hands them, and the samples go
+stays here; the families (``gaitmon.sensors``) talk to the client it hands them, and the samples go
 to a sink (:class:`gaitmon.stream.live.LiveSession`, or a recorder wrapping it) as raw bytes with their
 host receive time — stamped first thing in the notification callback, from ``loop.time()``.
 

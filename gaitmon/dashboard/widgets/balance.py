@@ -51,7 +51,7 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                     self.items[side, scale, output] = parts
                 self._fit((side, scale), [])
                 # fixed titles: a title whose text changes lays the whole panel out again (tens of ms)
-                plot.setTitle(f"{side.upper()}: " + ("across reps (% of rep 1)" if scale == "reps" else
+                plot.setTitle(f"{side.upper()}: " + ("across reps (% change)" if scale == "reps" else
                                                      "steps of this rep (%)"), size="11pt")
             # which rep, in the steps plot's upper left corner (a rep's first steps are low), outside
             # the layout, so cheap to change

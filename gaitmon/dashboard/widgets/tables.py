@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from gaitmon.dashboard.widgets.numbers import format_value
+from gaitmon.analysis.metrics import CONTACT, FLIGHT, PUSH_FORCE, STEP_FREQUENCY, SWING_PEAK
 from gaitmon.dashboard.widgets.theme import Theme
 
 REP_COLUMNS = ("Rep", "Steps", "Contact ms", "Flight ms", "Step Hz", "Swing L", "Swing R", "Push L", "Push R",
@@ -18,10 +18,10 @@ HEALTH_COLUMNS = ("Sensor", "State", "Rate Hz", "Lost", "Bad", "Battery")
 
 def rep_cells(rep) -> list[str]:
     """One rep-table row as text (times in ms, ω in rad/s, push in body weights)."""
-    return [str(rep.rep), str(rep.n_steps), format_value(rep.contact_s, 1e3, "{:.0f}"),
-            format_value(rep.flight_s, 1e3, "{:.0f}"), format_value(rep.step_hz, 1, "{:.2f}"),
-            format_value(rep.swing_left_rad_s), format_value(rep.swing_right_rad_s),
-            format_value(rep.push_left_bw, 1, "{:.2f}"), format_value(rep.push_right_bw, 1, "{:.2f}"),
+    return [str(rep.rep), str(rep.n_steps), CONTACT.text(rep.contact_s), FLIGHT.text(rep.flight_s),
+            STEP_FREQUENCY.text(rep.step_hz), SWING_PEAK.text(rep.swing_left_rad_s),
+            SWING_PEAK.text(rep.swing_right_rad_s), PUSH_FORCE.text(rep.push_left_bw),
+            PUSH_FORCE.text(rep.push_right_bw),
             "; ".join(rep.flags) if rep.flags else "—"]
 
 
