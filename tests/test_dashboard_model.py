@@ -24,7 +24,6 @@ from gaitmon.sim import SimConfig, simulate_session
 from gaitmon.sensors import StreamSetup
 from gaitmon.sources.replay import replay_session
 from gaitmon.analysis.steps import STEP_COLUMNS
-from gaitmon.stream.timing import SampleBlock
 
 RATE = 200.0
 #: The emulated session behind the engine tests: two short reps, walking in between.
@@ -122,20 +121,18 @@ def one_leg():
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_model_traces_do_not_depend_on_how_the_stream_is_cut(one_leg, data):
-    """Any split of the samples into blocks and of blocks into listener calls: the same window,
-    equal to the projector's output over the last 3 s."""
+    """Any split of what the core was fed into listener calls: the same window, equal to the
+    projection over the last 3 s."""
     t, x = one_leg
-    cuts = sorted(data.draw(st.sets(st.integers(1, len(t) - 1), max_size=60)))
-    bounds = [0, *cuts, len(t)]
-    blocks = [SampleBlock("left", t[a:b], x[a:b], np.arange(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
-    per_call = data.draw(st.integers(1, 5))
-    model = DashboardModel("Ana", window_s=3.0, rate_hz=50.0)  # undersized: the buffer must grow
-    model.attach(LiveSession("Ana"))
-    for i in range(0, len(blocks), per_call):
-        model.on_blocks("left", blocks[i:i + per_call])
-    trace = model.snapshot().legs["left"]
     ref_t, ref_omega, ref_acc = SagittalProjector().feed(t, x)
     assert len(ref_t) > 0  # the axis was found
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(ref_t) - 1), max_size=60)))
+    bounds = [0, *cuts, len(ref_t)]
+    model = DashboardModel("Ana", window_s=3.0, rate_hz=50.0)  # undersized: the buffer must grow
+    model.attach(LiveSession("Ana"))
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        model.on_projected("left", ref_t[a:b], ref_omega[a:b], ref_acc[a:b])
+    trace = model.snapshot().legs["left"]
     inside = ref_t >= ref_t[-1] - 3.0
     np.testing.assert_array_equal(trace.t, ref_t[inside])
     np.testing.assert_array_equal(trace.omega, ref_omega[inside])

@@ -1,9 +1,9 @@
 """What the coach's screen shows, without Qt: one :class:`DashboardModel` per athlete.
 
 Two threads meet here. The **engine side** (the acquisition loop, or a replay thread) feeds the
-model: it is a :class:`~gaitmon.stream.live.LiveSession` block listener, so every decoded
-:class:`~gaitmon.stream.timing.SampleBlock` goes through the model's own
-:class:`~gaitmon.stream.orientation.SagittalProjector` per leg into preallocated ring buffers, and
+model: it is the :class:`~gaitmon.stream.live.LiveSession`'s projection listener, so the
+``(t, ω, |a|)`` each leg's step core was fed go into preallocated ring buffers — the traces show
+exactly what the detector saw, projected once — and
 :meth:`DashboardModel.update` brings in events, gaps, sensor health, recording state and the
 session time. The **GUI side** calls :meth:`DashboardModel.snapshot` on a timer and gets an
 immutable :class:`Snapshot`: copied, read-only arrays and frozen records, nothing shared with the
@@ -44,9 +44,7 @@ from gaitmon.analysis.flags import SCALE_UNITS
 from gaitmon.analysis.reps import running_bouts
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
-from gaitmon.stream.orientation import SagittalProjector
 from gaitmon.analysis.steps import build_steps
-from gaitmon.stream.timing import SampleBlock
 
 #: Trace seconds on screen (the model keeps ``window_s``, more).
 VISIBLE_S = 5.0
@@ -515,7 +513,6 @@ class DashboardModel:
     def _reset(self, live: LiveSession | None) -> None:
         # engine side only
         self._live = live
-        self._projectors: dict[str, SagittalProjector] = {}
         self._n_events = 0
         self._n_gaps = 0
         self._changed = False
@@ -532,21 +529,14 @@ class DashboardModel:
 
     # -- engine side ---------------------------------------------------------------------------------
     def attach(self, live: LiveSession) -> None:
-        """Follow a (new) live session: the view starts empty, its sensors' axes are kept."""
-        axes = {role: p.axis for role, p in self._projectors.items() if p.locked}
+        """Follow a (new) live session: the view starts empty."""
         with self._lock:
             self._generation += 1
             self._reset(live)
-        self._projectors = {role: SagittalProjector(axis=axis) for role, axis in axes.items()}
-        live.block_listener = self.on_blocks
+        live.projection_listener = self.on_projected
 
-    def on_blocks(self, role: str, blocks: Sequence[SampleBlock]) -> None:
-        """The block listener: project the samples and keep them (engine thread)."""
-        projector = self._projectors.get(role)
-        if projector is None:
-            projector = self._projectors[role] = SagittalProjector()
-        parts = [projector.feed(block.t, block.x) for block in blocks]
-        t, omega, acc = parts[0] if len(parts) == 1 else (np.concatenate(a) for a in zip(*parts))
+    def on_projected(self, role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None:
+        """The projection listener: keep what the leg's step core was fed (engine thread)."""
         events, gaps = self._pull()
         with self._lock:
             if len(t):
@@ -556,7 +546,7 @@ class DashboardModel:
                 trace.append(t, omega, acc)
             if events or gaps:
                 self._keep(events, gaps)
-        self._maybe_analyse(float(blocks[-1].t[-1]))
+        self._maybe_analyse(float(t[-1]))
 
     def update(self, now_s: float, recording: RecordingState | None = None) -> None:
         """Housekeeping (engine thread, a few times a second): time, events, health, recording."""

@@ -23,7 +23,7 @@ from gaitmon.core import DetectorParams
 from gaitmon.sensors.decoder import DecodeStats
 from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
-from gaitmon.stream.sink import BlockListener
+from gaitmon.stream.sink import BlockListener, ProjectionListener
 from gaitmon.sensors import FAMILIES, StreamSetup
 from gaitmon.analysis.steps import build_steps
 from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
@@ -106,8 +106,10 @@ class LiveSession:
     feeds: dict[str, SensorFeed] = field(default_factory=dict)
     legs: dict[str, LegPipeline] = field(default_factory=dict)
     status: dict[str, SensorStatus] = field(default_factory=dict)
-    #: Optional observer of the decoded sample blocks (the dashboard's trace buffers, a SampleStore).
+    #: Optional observer of the decoded sample blocks (a SampleStore keeping them for the report).
     block_listener: BlockListener | None = None
+    #: Optional observer of what each leg's step core is fed (the dashboard's traces).
+    projection_listener: ProjectionListener | None = None
 
     def _status(self, role: str) -> SensorStatus:
         return self.status.setdefault(role, SensorStatus(role))
@@ -158,10 +160,16 @@ class LiveSession:
         self.gaps += gaps
         new: list[GaitEvent] = []
         leg = self.legs[role]
+        projected = []
         for block in blocks:
             new += leg.feed(block.t, block.x)
+            if len(leg.projected[0]):
+                projected.append(leg.projected)
         if self.block_listener is not None and blocks:
             self.block_listener(role, blocks)
+        if self.projection_listener is not None and projected:
+            t, omega, acc = projected[0] if len(projected) == 1 else (np.concatenate(a) for a in zip(*projected))
+            self.projection_listener(role, t, omega, acc)
         self.events += new
         return new
 

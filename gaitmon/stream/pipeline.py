@@ -43,10 +43,16 @@ class LegPipeline:
         self.side = side
         self.projector = SagittalProjector(placement=params.placement, axis=axis)
         self.detector = StepDetector(side, params, kernel=kernel)
+        #: The latest ``(t, ω, |a|)`` handed to the core (see :meth:`feed`).
+        self.projected: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0), np.empty(0), np.empty(0))
 
     def feed(self, t: np.ndarray, x: np.ndarray) -> list[GaitEvent]:
-        """Feed ``t[n]`` (s) and sensor-frame ``x[n, 6]``; returns newly confirmed events."""
-        t_out, omega, acc_magnitude = self.projector.feed(t, x)
+        """Feed ``t[n]`` (s) and sensor-frame ``x[n, 6]``; returns newly confirmed events.
+
+        What the core was fed — ``(t, ω, |a|)``, possibly empty while the axis is being found, then
+        the held samples at once — stays in :attr:`projected` until the next call.
+        """
+        t_out, omega, acc_magnitude = self.projected = self.projector.feed(t, x)
         if len(t_out) == 0:
             return []
         events: list[GaitEvent] = []

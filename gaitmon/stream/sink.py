@@ -1,5 +1,6 @@
-"""The two contracts of the live path: what acquisition calls (:class:`Sink`) and what watches the
-decoded samples go by (:class:`BlockListener`).
+"""The contracts of the live path: what acquisition calls (:class:`Sink`) and what watches the
+samples go by, decoded (:class:`BlockListener`) and projected for the step core
+(:class:`ProjectionListener`).
 
 A source (``gaitmon.sources.ble.acquire``, a replay) drives one :class:`Sink` per athlete, from the
 asyncio loop, with host time stamps in s on the session clock. Implemented by
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+import numpy as np
 
 from gaitmon.sensors.family import StreamSetup
 from gaitmon.stream.timing import SampleBlock
@@ -39,3 +42,12 @@ class BlockListener(Protocol):
     """Observes the decoded, time-stamped sample blocks of a sensor (``LiveSession.block_listener``)."""
 
     def __call__(self, role: str, blocks: Sequence[SampleBlock]) -> None: ...
+
+
+class ProjectionListener(Protocol):
+    """Observes what the step core is fed (``LiveSession.projection_listener``): time stamps ``t``
+    (s, session clock), sagittal angular velocity ``omega`` (rad/s, swing positive) and
+    accelerometer magnitude ``acc`` (m/s²) of a leg, as its pipeline projected them — so nothing
+    downstream projects again, or differently."""
+
+    def __call__(self, role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None: ...
