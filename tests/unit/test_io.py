@@ -24,7 +24,7 @@ from gaitmon.io import (
 from gaitmon.io import _format, imu_csv
 
 #: Real foot-IMU walking data (AGPL-3.0): read in place, never copied into the repository.
-DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ipol_foot_walk"
+DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ipol_foot_walk"
 
 HEADER = "t_s,side,ax,ay,az,gx,gy,gz"
 FAST = settings(max_examples=25, deadline=None, derandomize=True,

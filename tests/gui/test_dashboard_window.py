@@ -2,7 +2,7 @@
 and a flag, and its one-hand controls reach the engine.
 
 Screenshots go to pytest's temporary folder, or to ``$GAITMON_SCREENSHOTS`` when that is set (to
-look at them: ``GAITMON_SCREENSHOTS=shots python -m pytest tests/test_dashboard_window.py``).
+look at them: ``GAITMON_SCREENSHOTS=shots python -m pytest tests/gui/test_dashboard_window.py``).
 """
 
 from __future__ import annotations

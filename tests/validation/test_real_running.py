@@ -30,7 +30,7 @@ from gaitmon.validation.anatomy import (
 )
 from gaitmon.events import GaitEvent
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: Motion-capture-derived running with force-plate events (CC BY 4.0 / MIT): read in place, never copied here.
 RUNNING_DATASET = REPO.parent / "shared" / "datasets" / "running_mocap"
 

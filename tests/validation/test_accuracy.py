@@ -177,9 +177,9 @@ def test_default_tolerance_by_placement():
 
 
 def _write_dataset(folder, readme=None, table=None, n=8):
-    """A tiny dataset of hand-built strides (tests/test_real_running.py) in the shared layout."""
+    """A tiny dataset of hand-built strides (tests/validation/test_real_running.py) in the shared layout."""
     from gaitmon.io import write_events_csv, write_imu_csv
-    from tests.test_real_running import _synthetic_leg
+    from tests.validation.test_real_running import _synthetic_leg
 
     folder.mkdir()
     t, w, a, expected = _synthetic_leg(n_strides=n)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gaitmon"
+PACKAGE = Path(__file__).resolve().parents[2] / "gaitmon"
 
 #: Bottom to top. A module may import its own layer and the layers below it, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
@@ -110,7 +110,7 @@ def _layer(module: str) -> int:
         for prefix in layer:
             if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
                 best, level = len(prefix), i
-    assert level is not None, f"{module} is in no layer of tests/test_architecture.py"
+    assert level is not None, f"{module} is in no layer of tests/unit/test_architecture.py"
     return level
 
 
