@@ -22,6 +22,9 @@ class AnalysisResult:
     steps: list[dict]
     balance: StrengthBalance
     written: list[Path] = field(default_factory=list)
+    #: side → ``(t, ω)`` (s, rad/s): the sagittal angular velocity the step core was fed, for the
+    #: report's traces (empty when the analysis did not keep it).
+    traces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """A few lines a coach can read: steps and median metrics per leg."""

@@ -17,9 +17,11 @@ from gaitmon.stream.pipeline import detect_events, diagnose_recording, no_steps_
 
 def analyze_samples(samples, placement: str = "shank", source: Path | str = "<samples>") -> AnalysisResult:
     """Detect events and build steps for in-memory samples (side → (t, x[n, 6]))."""
-    events = detect_events(samples, placement=placement)
+    traces: dict = {}
+    events = detect_events(samples, placement=placement, traces=traces)
     steps = build_steps(events, sides=samples.keys())
-    return AnalysisResult(Path(source), placement, sorted(samples), events, steps, strength_balance(steps))
+    return AnalysisResult(Path(source), placement, sorted(samples), events, steps, strength_balance(steps),
+                          traces=traces)
 
 
 def result_problem(result: AnalysisResult, samples) -> str | None:
@@ -54,7 +56,7 @@ def live_result(live: LiveSession, source: Path | str) -> AnalysisResult:
     """The analysis of everything a live (or replayed) session has seen so far."""
     steps = live.steps()
     return AnalysisResult(Path(source), live.placement, sorted(live.legs), sorted(live.events), steps,
-                          strength_balance(steps))
+                          strength_balance(steps), traces=live.traces())
 
 
 def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession | None = None,

@@ -206,10 +206,10 @@ class _LiveAthlete:
     def _new_session(self, record: bool) -> None:
         self.meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
                                 sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
-        self.live = LiveSession(self.name, self.placement)
+        keep_tables = record or self.keep_unrecorded
+        self.live = LiveSession(self.name, self.placement, keep_traces=keep_tables)
         if self.model is not None:
             self.model.attach(self.live)
-        keep_tables = record or self.keep_unrecorded
         self.tables_folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if keep_tables else None
         folder = self.tables_folder if record else None
         if keep_tables:

@@ -21,7 +21,7 @@ from gaitmon.report.legs import legs_html
 from gaitmon.report.steps import steps_html
 from gaitmon.report.style import CSS
 from gaitmon.report.tables import rep_table_html, sensor_notes_html
-from gaitmon.report.traces import rep_picker_css, sagittal_traces, traces_html
+from gaitmon.report.traces import rep_picker_css, traces_html
 from gaitmon.session.meta import SessionMeta
 from gaitmon.stream.timing import GapMark
 
@@ -63,7 +63,7 @@ def render_report(result: AnalysisResult, samples: dict[str, tuple[np.ndarray, n
                   meta: SessionMeta | None = None, gaps: Sequence[GapMark] = ()) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     facts = session_facts(result, samples, meta)
-    traces = sagittal_traces(samples)
+    traces = {side: tr for side, tr in result.traces.items() if len(tr[0]) > 1}
     flagged = {flag.rep for flag in result.balance.flags if flag.alarm}
     athlete = meta.athlete if meta and meta.athlete else ""
     title = "gaitmon session report" + (f" — {athlete}" if athlete else "")

@@ -1,6 +1,6 @@
 """Section 2 of the report: each rep's sagittal shank angular velocity (rad/s) with its gait events.
 
-:func:`sagittal_traces` recovers ω from the recorded samples; :func:`traces_html` shows one panel per
+:func:`traces_html` shows the ω each leg's step core was fed (``AnalysisResult.traces``), one panel per
 rep behind a CSS-only selector (:func:`rep_picker_css`, no script), the first flagged or else the
 fastest rep first. A panel stacks one row per leg on one scale over session time (s), under the
 rep's phases, with contacts (IC → TO) and gaps shaded. Without reps: the first
@@ -18,11 +18,9 @@ import numpy as np
 from gaitmon.analysis import Flag, Rep
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.reps import running_bouts
-from gaitmon.consts import GYRO_COLUMNS
 from gaitmon.report.style import CONTACT_FILL, GAP_FILL, INK, LEG_COLOUR, LEGS, MUTED, WIDTH
 from gaitmon.report.svg import (Frame, axes, legend, line, marker_path, nice_ticks, padded_range, rect, svg, text,
                                 trace_path)
-from gaitmon.stream.orientation import SagittalProjector, sagittal_axis
 from gaitmon.stream.timing import GapMark
 
 
@@ -30,27 +28,6 @@ from gaitmon.stream.timing import GapMark
 REP_PAD_S = (1.0, 0.5)
 #: Length of the trace shown when there are no reps, s.
 NO_REP_TRACE_S = 10.0
-
-
-def sagittal_traces(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """side → (t, ω): the sagittal angular velocity the detector saw (swing forward positive), rad/s.
-
-    When the streaming projector never saw enough motion to lock (a short walk), the axis comes from
-    the whole recording instead; a leg without any rotation is left out.
-    """
-    traces = {}
-    for side, (t, x) in samples.items():
-        projector = SagittalProjector()
-        t_out, omega, _ = projector.feed(t, x)
-        if not projector.locked:
-            try:
-                axis = sagittal_axis(np.asarray(x)[:, GYRO_COLUMNS])
-            except ValueError:
-                continue
-            t_out, omega, _ = SagittalProjector(axis=axis).feed(t, x)
-        if len(t_out) > 1:
-            traces[side] = (t_out, omega)
-    return traces
 
 
 def top_speed_swing(rep: Rep) -> float:

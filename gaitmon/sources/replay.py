@@ -151,7 +151,8 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
         ``progress(fraction_of_file_done, session_time_s)`` every couple of seconds.
     keep_samples : bool
         Keep every decoded sample in :attr:`ReplayedSession.store` (it becomes the session's
-        block listener); False leaves ``live``'s own listener in place and the store empty.
+        block listener) and the session's projected traces; False leaves ``live``'s own listener
+        in place and the store empty.
     halt : threading.Event, optional
         Set it to stop the replay early; what was fed so far is finished and returned.
     on_time : callable, optional
@@ -171,6 +172,7 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
     store = SampleStore()
     if keep_samples:
         live.block_listener = store
+        live.keep_traces = True
     scan = journal.JournalScan(path)
     session = ReplayedSession(folder, meta, live, store, scan)
     tick = None if on_time is None else (lambda t: on_time(t, session.marks))

@@ -110,6 +110,9 @@ class LiveSession:
     block_listener: BlockListener | None = None
     #: Optional observer of what each leg's step core is fed (the dashboard's traces).
     projection_listener: ProjectionListener | None = None
+    #: Keep each leg's projected ω for :meth:`traces` (the report draws what the core saw).
+    keep_traces: bool = False
+    kept: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def _status(self, role: str) -> SensorStatus:
         return self.status.setdefault(role, SensorStatus(role))
@@ -167,13 +170,21 @@ class LiveSession:
                 projected.append(leg.projected)
         if self.block_listener is not None and blocks:
             self.block_listener(role, blocks)
-        if self.projection_listener is not None and projected:
+        if projected and (self.projection_listener is not None or self.keep_traces):
             t, omega, acc = projected[0] if len(projected) == 1 else (np.concatenate(a) for a in zip(*projected))
-            self.projection_listener(role, t, omega, acc)
+            if self.keep_traces:
+                self.kept.setdefault(role, []).append((t, omega))
+            if self.projection_listener is not None:
+                self.projection_listener(role, t, omega, acc)
         self.events += new
         return new
 
     # -- views ---------------------------------------------------------------------------------------
+    def traces(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """role → ``(t, ω)`` (s, rad/s) as each leg's step core was fed (with :attr:`keep_traces`)."""
+        return {role: (np.concatenate([t for t, _ in parts]), np.concatenate([w for _, w in parts]))
+                for role, parts in sorted(self.kept.items()) if parts}
+
     def health(self) -> dict[str, SensorStatus]:
         """Per-sensor status with the latest counts."""
         for role, feed in self.feeds.items():

@@ -86,7 +86,7 @@ def recording_axis(x: np.ndarray, placement: str = "shank") -> np.ndarray | None
 
 def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: str = "shank",
                   sample_rate_hz: float | None = None, block_size: int | None = None,
-                  kernel: type | None = None) -> list[GaitEvent]:
+                  kernel: type | None = None, traces: dict | None = None) -> list[GaitEvent]:
     """Run every leg of a recording through a :class:`LegPipeline` on its whole-recording axis.
 
     The axis is :func:`recording_axis` of each leg's whole recording (the streamed estimate needs
@@ -105,6 +105,8 @@ def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: 
         Feed in blocks of this many samples; the result is the same.
     kernel : type, optional
         Event kernel class (defaults to the loaded backend).
+    traces : dict, optional
+        Filled with side → ``(t, ω)`` (s, rad/s): what each leg's step core was fed.
 
     Returns
     -------
@@ -121,8 +123,12 @@ def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: 
         rate = sample_rate_hz or estimate_sample_rate(t)
         leg = LegPipeline(side, DetectorParams(sample_rate_hz=rate, placement=placement), kernel=kernel, axis=axis)
         step = block_size or len(t)
+        fed = []
         for start in range(0, len(t), step):
             events.extend(leg.feed(t[start:start + step], x[start:start + step]))
+            fed.append(leg.projected[:2])
+        if traces is not None:
+            traces[side] = (np.concatenate([p[0] for p in fed]), np.concatenate([p[1] for p in fed]))
     return sorted(events)
 
 
