@@ -12,7 +12,7 @@ from gaitmon.core import DetectorParams, StepDetector, TwinKernel
 from gaitmon.stream.orientation import SagittalProjector
 from tests.conftest import simulated
 
-compiled = pytest.mark.skipif(core.Kernel is TwinKernel, reason="compiled core not built")
+compiled = pytest.mark.skipif(core.Kernel is TwinKernel, reason=f"compiled core not loaded ({core.BACKEND})")
 
 
 def test_compiled_core_is_loaded_in_an_installed_checkout():
