@@ -17,7 +17,7 @@ confirmed::
     from gaitmon import build_steps, detect_events, read_imu_csv, strength_balance
     samples = read_imu_csv("run_imu.csv")          # side → (t, x)
     events = detect_events(samples)                  # axis from the whole recording
-    steps = build_steps(events, sides=samples)       # contact, flight, swing peak, push force ...
+    steps = build_steps(events, sides=samples)       # [Step]: contact, flight, swing peak, push force ...
     balance = strength_balance(steps)                # reps, trends and flags
 
 The layers, the data flow and where new code goes: ``docs/architecture.md``. Units are SI
@@ -29,7 +29,7 @@ from __future__ import annotations
 from gaitmon._version import __version__
 
 __all__ = [
-    "DetectorParams", "GaitEvent", "LegPipeline", "StepDetector", "__version__", "build_steps",
+    "DetectorParams", "GaitEvent", "LegPipeline", "Step", "StepDetector", "__version__", "build_steps",
     "detect_events", "read_imu_csv", "strength_balance",
 ]
 
@@ -45,9 +45,9 @@ def __getattr__(name: str):
     if name in ("LegPipeline", "detect_events"):
         from gaitmon.stream import pipeline
         return getattr(pipeline, name)
-    if name == "build_steps":
-        from gaitmon.analysis.steps import build_steps
-        return build_steps
+    if name in ("Step", "build_steps"):
+        from gaitmon.analysis import steps
+        return getattr(steps, name)
     if name == "strength_balance":
         from gaitmon.analysis import strength_balance
         return strength_balance

@@ -21,6 +21,8 @@ from gaitmon.analysis.flags import step_scale_flags as step_scale_flags
 from gaitmon.analysis.reps import REP_COLUMNS as REP_COLUMNS
 from gaitmon.analysis.reps import Rep as Rep
 from gaitmon.analysis.reps import segment_reps as segment_reps
+from gaitmon.analysis.steps import STEP_COLUMNS as STEP_COLUMNS
+from gaitmon.analysis.steps import Step as Step
 
 
 @dataclass
@@ -45,12 +47,12 @@ class StrengthBalance:
 REP_SETTLE_S = 2.0
 
 
-def strength_balance(steps: list[dict], now_s: float | None = None) -> StrengthBalance:
+def strength_balance(steps: list[Step], now_s: float | None = None) -> StrengthBalance:
     """Reps and flags (steps and reps scales) of one session's step table.
 
     Parameters
     ----------
-    steps : list of dict
+    steps : list of Step
         The step table so far (:func:`gaitmon.analysis.steps.build_steps`).
     now_s : float, optional
         Live use: the current time on the session clock. A rep is only analysed once it is over —
@@ -65,13 +67,13 @@ def strength_balance(steps: list[dict], now_s: float | None = None) -> StrengthB
     return StrengthBalance(reps, flags)
 
 
-def _rep_over(rep: Rep, steps: list[dict], now_s: float) -> bool:
-    last = rep.steps[-1]["ic_s"]
-    walked_after = any(r["ic_s"] > last and r["flight_s"] <= 0.0 for r in steps)
+def _rep_over(rep: Rep, steps: list[Step], now_s: float) -> bool:
+    last = rep.steps[-1].ic_s
+    walked_after = any(r.ic_s > last and r.flight_s <= 0.0 for r in steps)
     return walked_after or now_s - last > REP_SETTLE_S
 
 
 __all__ = [
-    "FLAG_COLUMNS", "Flag", "REP_COLUMNS", "Rep", "StrengthBalance", "rep_scale_flags", "segment_reps",
-    "session_scale_flags", "step_scale_flags", "strength_balance",
+    "FLAG_COLUMNS", "Flag", "REP_COLUMNS", "Rep", "STEP_COLUMNS", "Step", "StrengthBalance", "rep_scale_flags",
+    "segment_reps", "session_scale_flags", "step_scale_flags", "strength_balance",
 ]

@@ -44,9 +44,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gaitmon.analysis.steps import Step
 from gaitmon.analysis.trends import CONFIDENCE, Trend, group_trend, theil_sen
 
-#: The two outputs the strength balance compares (step table columns).
+#: The two outputs the strength balance compares (:class:`~gaitmon.analysis.steps.Step` fields).
 SWING = "swing_peak_rad_s"
 PUSH = "push_force_bw"
 BALANCE_OUTPUTS = (SWING, PUSH)
@@ -83,16 +84,16 @@ def percent_change(value: float, baseline: float) -> float:
     return 100.0 * (value / baseline - 1.0)
 
 
-def leg_medians(rows: Iterable[dict], keys: Sequence[str] = BALANCE_OUTPUTS) -> dict[str, dict[str, float]]:
-    """leg → output → median over that leg's rows (step table rows; NaN when it has none).
+def leg_medians(rows: Iterable[Step], keys: Sequence[str] = BALANCE_OUTPUTS) -> dict[str, dict[str, float]]:
+    """leg → output → median over that leg's steps among ``rows`` (NaN when it has none).
 
     Of a rep's top-speed steps: the rep's per-leg summary; of the first rep's: the baseline.
     """
     rows = list(rows)
-    return {leg: {key: median([r[key] for r in rows if r["side"] == leg]) for key in keys} for leg in LEGS}
+    return {leg: {key: median([getattr(r, key) for r in rows if r.side == leg]) for key in keys} for leg in LEGS}
 
 
-def top_speed_rows(reps: Iterable) -> list[dict]:
+def top_speed_rows(reps: Iterable) -> list[Step]:
     """The top-speed steps of all ``reps`` (:class:`~gaitmon.analysis.reps.Rep`), in order: a session's unit."""
     return [row for rep in reps for row in rep.top_speed]
 
@@ -106,7 +107,7 @@ class Points:
     push: np.ndarray
 
 
-def percent_points(units: Iterable[tuple[float, list[dict]]], side: str,
+def percent_points(units: Iterable[tuple[float, list[Step]]], side: str,
                    baselines: Mapping[str, Mapping[str, float]]) -> Points:
     """Every step of ``side`` in ``units`` (``(x, rows)`` pairs), each output in % of its leg's baseline.
 
@@ -117,12 +118,12 @@ def percent_points(units: Iterable[tuple[float, list[dict]]], side: str,
     legs = LEGS if side == "both" else (side,)
     for unit_x, rows in units:
         for row in rows:
-            if row["side"] not in legs:
+            if row.side not in legs:
                 continue
-            base = baselines[row["side"]]
+            base = baselines[row.side]
             x.append(unit_x)
-            swing.append(percent_change(row[SWING], base[SWING]))
-            push.append(percent_change(row[PUSH], base[PUSH]))
+            swing.append(percent_change(getattr(row, SWING), base[SWING]))
+            push.append(percent_change(getattr(row, PUSH), base[PUSH]))
     return Points(np.asarray(x, float), np.asarray(swing, float), np.asarray(push, float))
 
 
@@ -154,9 +155,9 @@ def rep_trend(reps: Sequence, side: str, key: str, window: int = REP_WINDOW) -> 
     return group_trend(points.x, points.swing if key == SWING else points.push, REP_CONFIDENCE)
 
 
-def step_points(rows: Sequence[dict], side: str, key: str, baseline: float) -> tuple[np.ndarray, np.ndarray]:
+def step_points(rows: Sequence[Step], side: str, key: str, baseline: float) -> tuple[np.ndarray, np.ndarray]:
     """Leg ``side``'s steps among ``rows``: step numbers 1…n and ``key`` in % of ``baseline``."""
-    values = [percent_change(r[key], baseline) for r in rows if r["side"] == side]
+    values = [percent_change(getattr(r, key), baseline) for r in rows if r.side == side]
     return np.arange(1, len(values) + 1, dtype=float), np.array(values, float)
 
 

@@ -23,13 +23,14 @@ How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.anal
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians, median,
                                       per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
+from gaitmon.analysis.steps import Step
 from gaitmon.analysis.trends import Trend, classify, group_trend, smallest_worthwhile_change, theil_sen
 
 FLAG_COLUMNS: tuple[str, ...] = (
@@ -189,21 +190,21 @@ def step_scale_flags(reps: list[Rep], min_previous: int = 2, min_steps: int = 8)
 _UNIT_BASELINES = {leg: {SWING: 1.0, PUSH: 1.0} for leg in LEGS}
 
 
-def _leg_order(rows: list[dict]) -> dict[str, list[dict]]:
-    return {leg: [r for r in rows if r["side"] == leg] for leg in LEGS}
+def _leg_order(rows: list[Step]) -> dict[str, list[Step]]:
+    return {leg: [r for r in rows if r.side == leg] for leg in LEGS}
 
 
-def _against_usual_curve(rows: list[dict], earlier: list[list[dict]]) -> list[dict]:
-    """Copies of ``rows`` with outputs divided by the earlier reps' median at the same leg step."""
+def _against_usual_curve(rows: list[Step], earlier: list[list[Step]]) -> list[Step]:
+    """Copies of ``rows`` with the outputs divided by the earlier reps' median at the same leg step."""
     history = [_leg_order(rows_) for rows_ in earlier]
     out = []
     for leg, leg_rows in _leg_order(rows).items():
         for j, row in enumerate(leg_rows):
-            usual = {key: median([h[leg][j][key] for h in history if j < len(h[leg])]) for key in (SWING, PUSH)}
-            out.append({"side": leg, "ic_s": row["ic_s"], "leg_step": j + 1,
-                        "swing_peak_rad_s": row["swing_peak_rad_s"] / usual["swing_peak_rad_s"],
-                        "push_force_bw": row["push_force_bw"] / usual["push_force_bw"]})
-    return sorted(out, key=lambda r: r["ic_s"])
+            usual = {key: median([getattr(h[leg][j], key) for h in history if j < len(h[leg])])
+                     for key in (SWING, PUSH)}
+            out.append(replace(row, swing_peak_rad_s=row.swing_peak_rad_s / usual[SWING],
+                               push_force_bw=row.push_force_bw / usual[PUSH]))
+    return sorted(out, key=lambda r: r.ic_s)
 
 
 def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, min_sessions: int = 4) -> list[Flag]:

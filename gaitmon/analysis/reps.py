@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gaitmon.analysis.balance import median
+from gaitmon.analysis.steps import Step
 
 #: Columns of ``reps.csv``: one row per rep and leg (side ``both`` pools the legs).
 REP_COLUMNS: tuple[str, ...] = (
@@ -40,27 +41,27 @@ OUTPUTS = ("swing_peak_rad_s", "push_force_bw", "contact_s", "flight_s", "step_h
 
 @dataclass
 class Rep:
-    """One sprint effort: its steps (rows of the step table) split into phases."""
+    """One sprint effort: its steps (:class:`~gaitmon.analysis.steps.Step`, in time order) split into phases."""
 
     number: int
-    steps: list[dict]
-    acceleration: list[dict] = field(default_factory=list)
-    top_speed: list[dict] = field(default_factory=list)
-    deceleration: list[dict] = field(default_factory=list)
+    steps: list[Step]
+    acceleration: list[Step] = field(default_factory=list)
+    top_speed: list[Step] = field(default_factory=list)
+    deceleration: list[Step] = field(default_factory=list)
 
     @property
     def start_s(self) -> float:
-        return self.steps[0]["ic_s"]
+        return self.steps[0].ic_s
 
     @property
     def end_s(self) -> float:
         last = self.steps[-1]
-        return last["to_s"] if math.isfinite(last["to_s"]) else last["ic_s"]
+        return last.to_s if math.isfinite(last.to_s) else last.ic_s
 
     def summary(self, side: str) -> dict:
         """Median top-speed outputs of one leg (``left``/``right``)."""
-        rows = [r for r in self.top_speed if r["side"] == side]
-        out = {key: median([r[key] for r in rows]) for key in OUTPUTS}
+        rows = [r for r in self.top_speed if r.side == side]
+        out = {key: median([getattr(r, key) for r in rows]) for key in OUTPUTS}
         out["n_top_speed_steps"] = len(rows)
         return out
 
@@ -70,15 +71,15 @@ class Rep:
         per_side = {side: self.summary(side) for side in ("left", "right")}
         for side in ("left", "right", "both"):
             if side == "both":
-                values = {key: median([r[key] for r in self.top_speed]) for key in OUTPUTS}
+                values = {key: median([getattr(r, key) for r in self.top_speed]) for key in OUTPUTS}
                 values["n_top_speed_steps"] = len(self.top_speed)
             else:
                 values = per_side[side]
             rows.append({
                 "rep": self.number, "side": side, "start_s": self.start_s, "end_s": self.end_s,
-                "n_steps": len(self.steps) if side == "both" else sum(r["side"] == side for r in self.steps),
+                "n_steps": len(self.steps) if side == "both" else sum(r.side == side for r in self.steps),
                 "n_acceleration_steps": len(self.acceleration) if side == "both"
-                else sum(r["side"] == side for r in self.acceleration),
+                else sum(r.side == side for r in self.acceleration),
                 **values,
                 "asymmetry_swing_pct": asymmetry_pct(per_side["left"]["swing_peak_rad_s"],
                                                      per_side["right"]["swing_peak_rad_s"]),
@@ -96,13 +97,13 @@ def asymmetry_pct(left: float, right: float) -> float:
     return 100.0 * (left - right) / mean
 
 
-def running_bouts(steps: list[dict], max_gap_s: float = 1.0) -> list[list[dict]]:
+def running_bouts(steps: list[Step], max_gap_s: float = 1.0) -> list[list[Step]]:
     """Maximal runs of consecutive running steps (see module docstring), in time order."""
-    bouts: list[list[dict]] = []
-    current: list[dict] = []
-    for row in sorted(steps, key=lambda r: r["ic_s"]):
-        running = not (row["flight_s"] <= 0.0)  # NaN (unknown) does not break a bout
-        joined = current and row["ic_s"] - current[-1]["ic_s"] <= max_gap_s
+    bouts: list[list[Step]] = []
+    current: list[Step] = []
+    for row in sorted(steps, key=lambda r: r.ic_s):
+        running = not (row.flight_s <= 0.0)  # NaN (unknown) does not break a bout
+        joined = current and row.ic_s - current[-1].ic_s <= max_gap_s
         if running and (joined or not current):
             current.append(row)
         elif running:
@@ -115,21 +116,21 @@ def running_bouts(steps: list[dict], max_gap_s: float = 1.0) -> list[list[dict]]
     if current:
         bouts.append(current)
     # a bout's trailing/leading steps of unknown flight are kept only between running steps
-    return [_trim_unknown(b) for b in bouts if any(r["flight_s"] > 0.0 for r in b)]
+    return [_trim_unknown(b) for b in bouts if any(r.flight_s > 0.0 for r in b)]
 
 
-def _trim_unknown(bout: list[dict]) -> list[dict]:
-    known = [i for i, r in enumerate(bout) if r["flight_s"] > 0.0]
+def _trim_unknown(bout: list[Step]) -> list[Step]:
+    known = [i for i, r in enumerate(bout) if r.flight_s > 0.0]
     return bout[known[0]: known[-1] + 2]  # keep one step of unknown flight at the end (the last contact)
 
 
-def segment_reps(steps: list[dict], min_steps: int = 8, sprint_fraction: float = 0.6,
+def segment_reps(steps: list[Step], min_steps: int = 8, sprint_fraction: float = 0.6,
                  top_fraction: float = 0.95, max_gap_s: float = 1.0) -> list[Rep]:
     """Find the reps in a session's step table and split each into phases (module docstring)."""
     bouts = [b for b in running_bouts(steps, max_gap_s) if len(b) >= min_steps]
     if not bouts:
         return []
-    peaks = [_nanmax([r["swing_peak_rad_s"] for r in b]) for b in bouts]
+    peaks = [_nanmax([r.swing_peak_rad_s for r in b]) for b in bouts]
     fastest = _nanmax(peaks)
     reps = []
     for bout, peak in zip(bouts, peaks):
@@ -148,7 +149,7 @@ def _nanmax(values) -> float:
 
 
 def _split_phases(rep: Rep, top_fraction: float) -> None:
-    peaks = np.array([r["swing_peak_rad_s"] for r in rep.steps], dtype=float)
+    peaks = np.array([r.swing_peak_rad_s for r in rep.steps], dtype=float)
     smooth = np.array([np.nanmedian(peaks[max(0, i - 1): i + 2]) if np.isfinite(peaks[max(0, i - 1): i + 2]).any()
                        else np.nan for i in range(len(peaks))])
     if not np.isfinite(smooth).any():

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from gaitmon.analysis import StrengthBalance
+from gaitmon.analysis.steps import Step
 from gaitmon.events import GaitEvent
 
 
@@ -19,7 +20,7 @@ class AnalysisResult:
     placement: str
     sides: list[str]
     events: list[GaitEvent]
-    steps: list[dict]
+    steps: list[Step]
     balance: StrengthBalance
     written: list[Path] = field(default_factory=list)
     #: side → ``(t, ω)`` (s, rad/s): the sagittal angular velocity the step core was fed, for the
@@ -30,14 +31,14 @@ class AnalysisResult:
         """A few lines a coach can read: steps and median metrics per leg."""
         lines = [f"{self.source}: {self.placement} sensors, {', '.join(self.sides)}"]
         for side in self.sides:
-            rows = [r for r in self.steps if r["side"] == side]
+            rows = [r for r in self.steps if r.side == side]
 
             def median(key, scale=1.0):
-                values = np.array([r[key] for r in rows], dtype=float) * scale
+                values = np.array([getattr(r, key) for r in rows], dtype=float) * scale
                 values = values[np.isfinite(values)]
                 return f"{np.median(values):.0f}" if len(values) else "-"
 
-            peaks = np.array([r["swing_peak_rad_s"] for r in rows], dtype=float)
+            peaks = np.array([r.swing_peak_rad_s for r in rows], dtype=float)
             peaks = peaks[np.isfinite(peaks)]
             lines.append(
                 f"  {side:5s} {len(rows):4d} steps   median contact {median('contact_s', 1e3)} ms   "

@@ -21,7 +21,7 @@ For each initial contact (IC) of a leg:
 
 With one leg only the other foot's landing is not seen. Assuming both legs take equal steps,
 ``step_s`` = stride / 2 (stride = IC to next IC of the same leg) and ``flight_s = step_s −
-contact_s``; the row says ``flight_source = "one_leg_estimate"`` instead of ``"measured"``.
+contact_s``; the step says ``flight_source = "one_leg_estimate"`` instead of ``"measured"``.
 
 A value that cannot be formed (an event missing around a gap or at the end of a bout, a next
 contact further away than ``max_step_s``) is NaN; the step is still listed.
@@ -31,16 +31,75 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 from gaitmon.events import GaitEvent
 
-STEP_COLUMNS: tuple[str, ...] = (
-    "side", "ic_s", "to_s", "contact_s", "flight_s", "step_s", "step_hz", "swing_s",
-    "swing_peak_rad_s", "push_force_bw", "flight_source",
-)
-
 NAN = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the step table: one contact of one leg (module docstring for the definitions).
+
+    Attributes
+    ----------
+    side : str
+        ``"left"`` or ``"right"``: the leg whose contact this is.
+    ic_s, to_s : float
+        Initial contact and the toe-off that ends it (s, session clock).
+    contact_s, flight_s, step_s : float
+        Contact time, the flight that follows it (negative: double support) and their sum (s).
+    step_hz : float
+        ``1 / step_s`` (Hz).
+    swing_s : float
+        The swing of this leg that ended at this contact (s).
+    swing_peak_rad_s : float
+        Its mid-swing peak of sagittal shank angular velocity (rad/s): the swing-side output.
+    push_force_bw : float
+        Spring-mass peak vertical force (body weights): the push-side output.
+    flight_source : str
+        ``"measured"`` (both legs) or ``"one_leg_estimate"``.
+
+    A value that cannot be formed is NaN.
+    """
+
+    side: str
+    ic_s: float
+    to_s: float = NAN
+    contact_s: float = NAN
+    flight_s: float = NAN
+    step_s: float = NAN
+    step_hz: float = NAN
+    swing_s: float = NAN
+    swing_peak_rad_s: float = NAN
+    push_force_bw: float = NAN
+    flight_source: str = "measured"
+
+    def as_row(self) -> dict[str, Any]:
+        """The step as a ``{column: value}`` row, columns in :data:`STEP_COLUMNS` order (CSV, SQLite)."""
+        return {name: getattr(self, name) for name in STEP_COLUMNS}
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Step:
+        """The step of a row read back (history DB, CSV, reference rows): the :data:`STEP_COLUMNS` of
+        ``row`` (other keys ignored); a missing or empty numeric value is NaN, numbers are floats."""
+        values: dict[str, Any] = {}
+        for name in STEP_COLUMNS:
+            value = row.get(name)
+            if name in _TEXT:
+                if value is not None and value != "":
+                    values[name] = str(value)
+            else:
+                values[name] = NAN if value is None or value == "" else float(value)
+        return cls(**values)
+
+
+#: Columns of the step table (= :class:`Step`'s fields, in order).
+STEP_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Step))
+_TEXT = frozenset({"side", "flight_source"})
 
 
 def spring_mass_force_bw(contact_s: float, flight_s: float) -> float:
@@ -65,8 +124,8 @@ def _last_before(series: list[GaitEvent], times: list[float], t: float) -> GaitE
 
 
 def build_steps(events: Iterable[GaitEvent], sides: Iterable[str] | None = None,
-                max_contact_s: float = 1.5, max_step_s: float = 1.5, max_swing_s: float = 1.5) -> list[dict]:
-    """One row per initial contact, sorted by time (see module docstring for definitions, all in s).
+                max_contact_s: float = 1.5, max_step_s: float = 1.5, max_swing_s: float = 1.5) -> list[Step]:
+    """One :class:`Step` per initial contact, sorted by time (see module docstring for definitions, all in s).
 
     Parameters
     ----------
@@ -84,7 +143,7 @@ def build_steps(events: Iterable[GaitEvent], sides: Iterable[str] | None = None,
     per = {}
     for side in sides:
         per[side] = {kind: _times(events, side, kind) for kind in ("TO", "MSW", "IC")}
-    rows = []
+    steps = []
     for side in sides:
         mine = per[side]
         other = per[[s for s in sides if s != side][0]] if len(sides) == 2 else None
@@ -94,34 +153,35 @@ def build_steps(events: Iterable[GaitEvent], sides: Iterable[str] | None = None,
         other_ic_t = [e.t for e in other["IC"]] if other else []
         for ic in mine["IC"]:
             next_ic = _next_after(mine["IC"], ic_t, ic.t)
-            row = {"side": side, "ic_s": ic.t, "to_s": NAN, "contact_s": NAN, "flight_s": NAN,
-                   "step_s": NAN, "step_hz": NAN, "swing_s": NAN, "swing_peak_rad_s": NAN,
-                   "push_force_bw": NAN, "flight_source": "measured" if other else "one_leg_estimate"}
+            to_s = contact_s = flight_s = step_s = step_hz = swing_s = swing_peak = NAN
 
             to = _next_after(mine["TO"], to_t, ic.t)
             if to is not None and to.t - ic.t <= max_contact_s and (next_ic is None or to.t < next_ic.t):
-                row["to_s"] = to.t
-                row["contact_s"] = to.t - ic.t
+                to_s = to.t
+                contact_s = to.t - ic.t
 
             previous_to = _last_before(mine["TO"], to_t, ic.t)
             if previous_to is not None and ic.t - previous_to.t <= max_swing_s:
-                row["swing_s"] = ic.t - previous_to.t
+                swing_s = ic.t - previous_to.t
                 peak = _next_after(mine["MSW"], msw_t, previous_to.t)
                 if peak is not None and peak.t < ic.t:
-                    row["swing_peak_rad_s"] = peak.value
+                    swing_peak = peak.value
 
             if other is not None:
                 landing = _next_after(other["IC"], other_ic_t, ic.t)
                 if landing is not None and (next_ic is None or landing.t < next_ic.t):
-                    row["step_s"] = landing.t - ic.t
+                    step_s = landing.t - ic.t
             elif next_ic is not None:
-                row["step_s"] = (next_ic.t - ic.t) / 2.0
-            if not row["step_s"] <= max_step_s:
-                row["step_s"] = NAN
-            if row["step_s"] > 0.0:
-                row["step_hz"] = 1.0 / row["step_s"]
-                row["flight_s"] = row["step_s"] - row["contact_s"]
-            row["push_force_bw"] = spring_mass_force_bw(row["contact_s"], row["flight_s"])
-            rows.append(row)
-    rows.sort(key=lambda r: (r["ic_s"], r["side"]))
-    return rows
+                step_s = (next_ic.t - ic.t) / 2.0
+            if not step_s <= max_step_s:
+                step_s = NAN
+            if step_s > 0.0:
+                step_hz = 1.0 / step_s
+                flight_s = step_s - contact_s
+            steps.append(Step(
+                side=side, ic_s=ic.t, to_s=to_s, contact_s=contact_s, flight_s=flight_s, step_s=step_s,
+                step_hz=step_hz, swing_s=swing_s, swing_peak_rad_s=swing_peak,
+                push_force_bw=spring_mass_force_bw(contact_s, flight_s),
+                flight_source="measured" if other else "one_leg_estimate"))
+    steps.sort(key=lambda step: (step.ic_s, step.side))
+    return steps

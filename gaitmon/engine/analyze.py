@@ -42,7 +42,7 @@ def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in ("events.csv", "steps.csv", "reps.csv", "flags.csv")]
     write_events_csv(paths[0], result.events)
-    write_table_csv(paths[1], result.steps, list(STEP_COLUMNS))
+    write_table_csv(paths[1], [s.as_row() for s in result.steps], STEP_COLUMNS)
     write_table_csv(paths[2], result.balance.rep_rows(), list(REP_COLUMNS))
     write_table_csv(paths[3], result.balance.flag_rows(), list(FLAG_COLUMNS))
     result.written = paths

@@ -44,7 +44,7 @@ from gaitmon.analysis.flags import SCALE_UNITS
 from gaitmon.analysis.reps import running_bouts
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
-from gaitmon.analysis.steps import build_steps
+from gaitmon.analysis.steps import Step, build_steps
 
 #: Trace seconds on screen (the model keeps ``window_s``, more).
 VISIBLE_S = 5.0
@@ -180,23 +180,6 @@ class LegTrace:
     acc: np.ndarray
     markers: Mapping[str, EventMarks]
     gaps: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One row of the step table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, s, Hz, rad/s, body weights)."""
-
-    side: str
-    ic_s: float
-    to_s: float
-    contact_s: float
-    flight_s: float
-    step_s: float
-    step_hz: float
-    swing_s: float
-    swing_peak_rad_s: float
-    push_force_bw: float
-    flight_source: str
 
 
 @dataclass(frozen=True)
@@ -345,17 +328,17 @@ class Snapshot:
 COMPLETE = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
 
 
-def latest_steps(steps: Sequence[dict]) -> dict[str, Step]:
-    """side → its last complete row of the step table (all of :data:`COMPLETE` known), else its last row.
+def latest_steps(steps: Sequence[Step]) -> dict[str, Step]:
+    """side → its last complete step (all of :data:`COMPLETE` known), else its last step.
 
     A step's numbers fill in over the next ~0.3 s (toe-off, the other leg's landing); showing the
     last complete one keeps the big numbers from blinking to "–" between steps.
     """
     latest: dict[str, Step] = {}
-    for row in steps:
-        complete = all(math.isfinite(row[key]) for key in COMPLETE)
-        if complete or row["side"] not in latest:
-            latest[row["side"]] = Step(**row)
+    for step in steps:
+        complete = all(math.isfinite(getattr(step, key)) for key in COMPLETE)
+        if complete or step.side not in latest:
+            latest[step.side] = step
     return latest
 
 
@@ -404,14 +387,14 @@ def _series(x, y, trend: TrendLine | None) -> Series:
     return Series(_read_only(np.asarray(x, float)), _read_only(np.asarray(y, float)), trend)
 
 
-def current_run(steps: Sequence[dict], reps: Sequence[Rep]) -> tuple[int | None, bool, list[dict]]:
-    """The run the steps panel follows: ``(rep number, over, its step rows)``.
+def current_run(steps: Sequence[Step], reps: Sequence[Rep]) -> tuple[int | None, bool, list[Step]]:
+    """The run the steps panel follows: ``(rep number, over, its steps)``.
 
     A running bout after the last finished rep is the rep under way (number = finished + 1);
     without one, the last finished rep; before any, nothing.
     """
-    after = reps[-1].steps[-1]["ic_s"] if reps else -math.inf
-    bouts = running_bouts([r for r in steps if r["ic_s"] > after])
+    after = reps[-1].steps[-1].ic_s if reps else -math.inf
+    bouts = running_bouts([r for r in steps if r.ic_s > after])
     if bouts:
         return len(reps) + 1, False, bouts[-1]
     if reps:
@@ -419,7 +402,7 @@ def current_run(steps: Sequence[dict], reps: Sequence[Rep]) -> tuple[int | None,
     return None, False, []
 
 
-def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[dict]) -> LegBalance:
+def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[Step]) -> LegBalance:
     """One leg's outputs in % change from its first rep, with trend lines (:mod:`gaitmon.analysis.balance`).
 
     Across reps: each rep's top-speed median, and the leg's rep-scale trend over the last reps as the
@@ -437,18 +420,18 @@ def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[dict]) -> LegBalan
     return LegBalance(side, out["reps", SWING], out["reps", PUSH], out["steps", SWING], out["steps", PUSH])
 
 
-def balance_key(steps: Sequence[dict], now_s: float) -> tuple:
+def balance_key(steps: Sequence[Step], now_s: float) -> tuple:
     """All that ``strength_balance(steps, now_s=now_s)`` depends on; equal keys, equal results.
 
-    That is the running bouts (every value of their rows; reps are made of them) and, for each,
+    That is the running bouts (every value of their steps; reps are made of them) and, for each,
     whether it is over at ``now_s`` (walking came after it, or no step for ``REP_SETTLE_S``).
     """
-    walking = sorted(r["ic_s"] for r in steps if r["flight_s"] <= 0.0)
+    walking = sorted(r.ic_s for r in steps if r.flight_s <= 0.0)
     key = []
     for bout in running_bouts(steps):
-        last = bout[-1]["ic_s"]
+        last = bout[-1].ic_s
         over = bisect_right(walking, last) < len(walking) or now_s - last > REP_SETTLE_S
-        key.append((over, tuple(tuple(v if v == v else None for v in row.values()) for row in bout)))
+        key.append((over, tuple(tuple(v if v == v else None for v in step.as_row().values()) for step in bout)))
     return tuple(key)
 
 

@@ -45,7 +45,7 @@ def session_facts(result: AnalysisResult, samples, meta: SessionMeta | None) -> 
     starts = [t[0] for t, _ in samples.values() if len(t)]
     ends = [t[-1] for t, _ in samples.values() if len(t)]
     duration = meta.duration_s if meta and meta.duration_s else (max(ends) - min(starts) if starts else 0.0)
-    legs = ", ".join(f"{sum(r['side'] == side for r in result.steps)} {side}" for side in result.sides)
+    legs = ", ".join(f"{sum(step.side == side for step in result.steps)} {side}" for side in result.sides)
     return [
         ("Athlete", athlete), ("Date", date), ("Sensors", f"{result.placement} · {sensors}"),
         ("Duration", f"{int(duration // 60)} min {duration % 60:04.1f} s"),

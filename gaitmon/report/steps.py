@@ -14,11 +14,12 @@ import numpy as np
 from gaitmon.analysis import Rep
 from gaitmon.analysis.metrics import STEP_METRICS as METRICS
 from gaitmon.analysis.result import AnalysisResult
+from gaitmon.analysis.steps import Step
 from gaitmon.report.style import LEG_COLOUR, LEG_MARKER, LEGS, MUTED, TOP_SPEED_FILL, WIDTH
 from gaitmon.report.svg import Frame, axes, legend, marker_path, nice_ticks, padded_range, rect, svg, text
 
 
-#: (column, name, unit, scale) of each charted metric, from :mod:`gaitmon.analysis.metrics`.
+#: (Step field, name, unit, scale) of each charted metric, from :mod:`gaitmon.analysis.metrics`.
 STEP_METRICS = tuple((m.key, m.label, m.unit, m.scale) for m in METRICS)
 
 
@@ -35,29 +36,29 @@ def segment_frames(spans: Sequence[tuple[float, float]], left: float, width: flo
     return frames
 
 
-def steps_svg(steps: list[dict], reps: list[Rep], sides: Sequence[str], flagged: set[int]) -> str:
+def steps_svg(steps: list[Step], reps: list[Rep], sides: Sequence[str], flagged: set[int]) -> str:
     """Each metric against time, both legs; with reps, one segment per rep (walking between left out)."""
     if reps:
         spans = [(rep.start_s - 0.3, rep.end_s + 0.3) for rep in reps]
         groups = [rep.steps for rep in reps]
     else:
-        times = [r["ic_s"] for r in steps]
+        times = [r.ic_s for r in steps]
         spans = [padded_range(times, 0.02)]
         groups = [steps]
-    plotted = [row for group in groups for row in group]
+    plotted = [step for group in groups for step in group]
     left, top, row_h, row_gap = 64, 84, 92, 40
     out = [legend([(marker_path(LEG_MARKER[side], 0, 0, LEG_COLOUR[side], 4.5), f"{side} leg") for side in sides]
                   + ([(rect(-6, -6, 12, 12, TOP_SPEED_FILL, stroke=MUTED), "top-speed steps (the rep's values)")]
                      if reps else []), left, 14)]
     for row, (key, name, unit, scale) in enumerate(STEP_METRICS):
-        values = np.array([r[key] for r in plotted], dtype=float) * scale
+        values = np.array([getattr(r, key) for r in plotted], dtype=float) * scale
         y_range = padded_range(values, 0.08)
         y_ticks = nice_ticks(*y_range, 4)
         frames = segment_frames(spans, left, WIDTH - left - 14, top + row * (row_h + row_gap), row_h, y_range)
         last = row == len(STEP_METRICS) - 1
         for i, (frame, group) in enumerate(zip(frames, groups)):
             if reps and reps[i].top_speed:
-                a, b = reps[i].top_speed[0]["ic_s"], reps[i].top_speed[-1]["ic_s"]
+                a, b = reps[i].top_speed[0].ic_s, reps[i].top_speed[-1].ic_s
                 out.append(rect(float(frame.x(a)) - 2, frame.top, float(frame.x(b) - frame.x(a)) + 4, frame.height,
                                 TOP_SPEED_FILL))
             offset = reps[i].start_s if reps else 0.0
@@ -70,9 +71,9 @@ def steps_svg(steps: list[dict], reps: list[Rep], sides: Sequence[str], flagged:
                 out.append(text(frame.left + frame.width / 2, 46, f"Rep {n}{' ⚑' if n in flagged else ''}",
                                 12, "middle", bold=True))
             for side in sides:
-                rows = [r for r in group if r["side"] == side]
-                out.append(marker_path(LEG_MARKER[side], frame.x([r["ic_s"] for r in rows]),
-                                       frame.y(np.array([r[key] for r in rows], dtype=float) * scale),
+                rows = [r for r in group if r.side == side]
+                out.append(marker_path(LEG_MARKER[side], frame.x([r.ic_s for r in rows]),
+                                       frame.y(np.array([getattr(r, key) for r in rows], dtype=float) * scale),
                                        LEG_COLOUR[side], 3.2))
     bottom = top + len(STEP_METRICS) * (row_h + row_gap) - row_gap
     x_title = ("time since the start of each rep (s); walking between reps left out" if reps

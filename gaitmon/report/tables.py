@@ -12,7 +12,7 @@ from html import escape
 
 import numpy as np
 
-from gaitmon.analysis import REP_COLUMNS, Rep
+from gaitmon.analysis import REP_COLUMNS, Rep, Step
 from gaitmon.report.style import fmt
 from gaitmon.report.svg import hole_threshold_s
 from gaitmon.session.meta import SessionMeta
@@ -68,7 +68,7 @@ def rep_table_html(reps: list[Rep], flagged: set[int]) -> str:
             f"{''.join(body)}</table></div>")
 
 
-def sensor_notes_html(samples, gaps: Sequence[GapMark], meta: SessionMeta | None, steps: list[dict]) -> str:
+def sensor_notes_html(samples, gaps: Sequence[GapMark], meta: SessionMeta | None, steps: list[Step]) -> str:
     """Per sensor: samples, measured rate, holes in the data; the marked gaps; how flight was measured."""
     items = []
     for side, (t, _) in sorted(samples.items()):
@@ -86,7 +86,7 @@ def sensor_notes_html(samples, gaps: Sequence[GapMark], meta: SessionMeta | None
                      f"{t[0]:.1f}–{t[-1]:.1f} s; about {missing:,} samples missing "
                      f"({100 * missing / (len(t) + missing):.2f} %), {holes} hole(s) longer than "
                      f"{1e3 * hole_threshold_s(t):.0f} ms (the trace is broken there).</li>")
-    if any(r["flight_source"] == "one_leg_estimate" for r in steps):
+    if any(step.flight_source == "one_leg_estimate" for step in steps):
         items.append("<li>One sensor only: flight time is estimated from the stride, assuming equal steps.</li>")
     if gaps:
         rows = "".join(f"<tr><td>{escape(g.sensor)}</td><td>{g.t_start:.2f}</td><td>{g.t_end:.2f}</td>"

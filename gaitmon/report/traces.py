@@ -18,6 +18,7 @@ import numpy as np
 from gaitmon.analysis import Flag, Rep
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.reps import running_bouts
+from gaitmon.analysis.steps import Step
 from gaitmon.report.style import CONTACT_FILL, GAP_FILL, INK, LEG_COLOUR, LEGS, MUTED, WIDTH
 from gaitmon.report.svg import (Frame, axes, legend, line, marker_path, nice_ticks, padded_range, rect, svg, text,
                                 trace_path)
@@ -32,7 +33,7 @@ NO_REP_TRACE_S = 10.0
 
 def top_speed_swing(rep: Rep) -> float:
     """Median swing peak of the rep's top-speed steps, both legs (rad/s): how fast the rep was."""
-    values = np.array([r["swing_peak_rad_s"] for r in rep.top_speed], dtype=float)
+    values = np.array([r.swing_peak_rad_s for r in rep.top_speed], dtype=float)
     values = values[np.isfinite(values)]
     return float(np.median(values)) if len(values) else float("nan")
 
@@ -47,7 +48,7 @@ def default_rep(reps: list[Rep], flags: list[Flag]) -> int:
     return reps[int(np.nanargmax(peaks))].number if np.isfinite(peaks).any() else reps[0].number
 
 
-def no_reps_reason(steps: list[dict]) -> str:
+def no_reps_reason(steps: list[Step]) -> str:
     """One sentence on why a session has no reps."""
     if not steps:
         return "No steps were detected, so there are no reps to show."
@@ -62,9 +63,9 @@ def no_reps_reason(steps: list[dict]) -> str:
 
 def rep_phases(rep: Rep) -> list[tuple[str, float, float]]:
     """(name, start, end) of the acceleration, top-speed and deceleration phases of a rep, s."""
-    def span(rows):
-        end = rows[-1]["to_s"] if math.isfinite(rows[-1]["to_s"]) else rows[-1]["ic_s"]
-        return rows[0]["ic_s"], end
+    def span(steps: list[Step]) -> tuple[float, float]:
+        end = steps[-1].to_s if math.isfinite(steps[-1].to_s) else steps[-1].ic_s
+        return steps[0].ic_s, end
     phases = [(name, *span(rows)) for name, rows in
               (("acceleration", rep.acceleration), ("top speed", rep.top_speed), ("slowing", rep.deceleration))
               if rows]
@@ -89,13 +90,13 @@ def phase_strip(frame: Frame, phases: Sequence[tuple[str, float, float]]) -> str
     return "".join(out)
 
 
-def leg_shading(frame: Frame, side: str, steps, gaps: Sequence[GapMark]) -> str:
+def leg_shading(frame: Frame, side: str, steps: Sequence[Step], gaps: Sequence[GapMark]) -> str:
     """One leg's contacts (IC to TO) shaded and its gaps marked over the frame's time span."""
     lo, hi = frame.x_range
     out = []
     for step in steps:
-        if step["side"] == side and math.isfinite(step["to_s"]) and step["to_s"] > lo and step["ic_s"] < hi:
-            x0, x1 = float(frame.x(max(step["ic_s"], lo))), float(frame.x(min(step["to_s"], hi)))
+        if step.side == side and math.isfinite(step.to_s) and step.to_s > lo and step.ic_s < hi:
+            x0, x1 = float(frame.x(max(step.ic_s, lo))), float(frame.x(min(step.to_s, hi)))
             out.append(rect(x0, frame.top, x1 - x0, frame.height, CONTACT_FILL))
     for gap in gaps:
         x0, x1 = float(frame.x(max(gap.t_start, lo))), float(frame.x(min(gap.t_end, hi)))

@@ -39,7 +39,7 @@ from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
 from gaitmon.analysis.balance import PUSH, SWING, leg_medians, percent_change, top_speed_rows
 from gaitmon.errors import InputError
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
-from gaitmon.analysis.steps import STEP_COLUMNS
+from gaitmon.analysis.steps import STEP_COLUMNS, Step
 
 #: Layout version of the database this code reads and writes (``PRAGMA user_version``).
 SCHEMA_VERSION = 1
@@ -231,16 +231,17 @@ class History:
         """Close the database file."""
         self._db.close()
 
-    def add_session(self, meta: SessionMeta, steps: list[dict], source_path: str = "") -> str:
+    def add_session(self, meta: SessionMeta, steps: list[Step], source_path: str = "") -> str:
         """Import one session: its metadata, step table and the reps found in it.
 
         Parameters
         ----------
         meta : SessionMeta
             Must name the athlete; ``started_at`` must be ISO 8601 (stored in UTC).
-        steps : list of dict
-            The session's step table (:func:`gaitmon.analysis.steps.build_steps`); the columns of
-            :data:`~gaitmon.analysis.steps.STEP_COLUMNS` are stored.
+        steps : list of Step
+            The session's step table (:func:`gaitmon.analysis.steps.build_steps`); every field
+            (:data:`~gaitmon.analysis.steps.STEP_COLUMNS`) is stored. A table read from elsewhere
+            (a CSV) is made of its rows with :meth:`Step.from_row <gaitmon.analysis.steps.Step.from_row>`.
         source_path : str
             Where the session came from (a session folder, a CSV), for the record.
 
@@ -253,15 +254,16 @@ class History:
         Raises
         ------
         ValueError
-            No athlete name, ``started_at`` not ISO 8601, or steps without the step-table columns.
+            No athlete name, ``started_at`` not ISO 8601, or steps that are not :class:`Step` records.
         """
         key = _athlete_key(meta.athlete)
         if not key:
             raise ValueError(f"session {meta.session_id} has no athlete name; the history is kept per athlete")
         started_at = _utc_iso(meta.started_at)
-        missing = [c for c in STEP_COLUMNS if steps and c not in steps[0]]
-        if missing:
-            raise ValueError(f"not a step table: missing column(s) {', '.join(missing)}")
+        wrong = next((step for step in steps if not isinstance(step, Step)), None)
+        if wrong is not None:
+            raise ValueError(f"not a step table: a {type(wrong).__name__} where a Step belongs "
+                             "(Step.from_row makes one of a row)")
         reps = segment_reps(steps)
         step_values = _step_values(steps, reps)
         rep_values = [tuple(row[c] for c in REP_COLUMNS) for rep in reps for row in rep.table_rows()]
@@ -301,11 +303,11 @@ class History:
             records.append(SessionRecord(**fields))
         return records
 
-    def steps(self, session_id: str) -> list[dict]:
-        """The session's step table as imported (:data:`~gaitmon.analysis.steps.STEP_COLUMNS`, NaN kept)."""
+    def steps(self, session_id: str) -> list[Step]:
+        """The session's step table as imported (:class:`~gaitmon.analysis.steps.Step`, NaN kept)."""
         with self._errors():
             rows = self._db.execute(_SELECT_STEPS, (session_id,)).fetchall()
-        return [_row_dict(STEP_COLUMNS, row) for row in rows]
+        return [Step.from_row(dict(zip(STEP_COLUMNS, row))) for row in rows]
 
     def reps(self, session_id: str) -> list[dict]:
         """The session's rep table (:data:`~gaitmon.analysis.REP_COLUMNS`), as found at import."""
@@ -447,11 +449,11 @@ def _utc_iso(text: str) -> str:
     return moment.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _step_values(steps: list[dict], reps: list[Rep]) -> list[tuple]:
+def _step_values(steps: list[Step], reps: list[Rep]) -> list[tuple]:
     """Rows to store: (position, STEP_COLUMNS values..., rep, phase)."""
-    where = {id(row): (rep.number, phase) for rep in reps for phase in PHASES for row in getattr(rep, phase)}
-    return [(i, *(_stored(c, row[c]) for c in STEP_COLUMNS), *where.get(id(row), (None, None)))
-            for i, row in enumerate(steps)]
+    where = {id(step): (rep.number, phase) for rep in reps for phase in PHASES for step in getattr(rep, phase)}
+    return [(i, *(_stored(c, value) for c, value in step.as_row().items()), *where.get(id(step), (None, None)))
+            for i, step in enumerate(steps)]
 
 
 def _stored(column: str, value):

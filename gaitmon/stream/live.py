@@ -25,7 +25,7 @@ from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
 from gaitmon.stream.sink import BlockListener, ProjectionListener
 from gaitmon.sensors import FAMILIES, StreamSetup
-from gaitmon.analysis.steps import build_steps
+from gaitmon.analysis.steps import Step, build_steps
 from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
 
 
@@ -196,8 +196,8 @@ class LiveSession:
             status.malformed = feed.malformed
         return self.status
 
-    def steps(self) -> list[dict]:
-        """Step table of everything so far (see :func:`gaitmon.analysis.steps.build_steps`)."""
+    def steps(self) -> list[Step]:
+        """The steps of everything so far (see :func:`gaitmon.analysis.steps.build_steps`)."""
         return build_steps(sorted(self.events), sides=self.legs)
 
 

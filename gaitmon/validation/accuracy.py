@@ -36,7 +36,7 @@ from gaitmon.validation.evaluation import agreement, contact_time_errors, evalua
 from gaitmon.events import GaitEvent
 from gaitmon.io import read_events_csv, read_imu_csv
 from gaitmon.stream.pipeline import detect_events, estimate_sample_rate
-from gaitmon.analysis.steps import build_steps
+from gaitmon.analysis.steps import Step, build_steps
 from gaitmon.validation.datasets import dataset_pairs, read_recordings_table, short_speed, short_strike
 
 #: Matching tolerance against simulated truth, s (sprint contacts last ≥ 80 ms).
@@ -101,7 +101,8 @@ class AccuracyReport:
 
         ``groups`` (key -> label, e.g. ``{"speed": "2.5 m/s"}``) puts the run in the group tables;
         ``category_of`` sorts reference events into categories (e.g. running / walking contacts)
-        whose recall is reported separately.
+        whose recall is reported separately. ``detected_steps`` and ``reference_steps``
+        (:class:`~gaitmon.analysis.steps.Step` lists, both or neither) add the contact-time errors.
         """
         detected, reference = list(detected), list(reference)
         tag = f"{len(self.runs)}:"
@@ -219,8 +220,8 @@ class AccuracyReport:
         return "\n".join(lines)
 
 
-def _finite_contacts(steps) -> int:
-    return sum(1 for s in steps if math.isfinite(float(s["ic_s"])) and math.isfinite(float(s["contact_s"])))
+def _finite_contacts(steps: list[Step]) -> int:
+    return sum(1 for s in steps if math.isfinite(s.ic_s) and math.isfinite(s.contact_s))
 
 
 def _ratio(num: float, den: float) -> float:
@@ -312,8 +313,9 @@ def simulated_accuracy(rates=SIM_RATES_HZ, scenarios=SIM_SCENARIOS, seeds=range(
                 events = detect_events(session.samples, placement="shank", sample_rate_hz=rate)
                 truth = [e for e in session.events if e.kind in ("TO", "IC")]
                 steps = build_steps(events, sides=session.samples.keys())
+                true_steps = [Step.from_row(row) for row in session.steps]  # truth rows: rep, phase, ... dropped
                 report.add(f"{scenario} seed {seed} {rate:g} Hz", events, truth, sample_rate_hz=rate,
-                           detected_steps=steps, reference_steps=session.steps,
+                           detected_steps=steps, reference_steps=true_steps,
                            groups={"rate": f"{rate:g} Hz", "scenario": scenario},
                            category_of=_sim_category(session))
     if athletes:

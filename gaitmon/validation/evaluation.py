@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gaitmon.analysis.steps import Step
 from gaitmon.consts import EVENT_KINDS, SIDES
 from gaitmon.events import GaitEvent
 
@@ -460,17 +461,18 @@ def format_report(report: Mapping[str, Any]) -> str:
 
 
 def contact_time_errors(
-    detected_steps: Iterable[Mapping[str, Any]],
-    reference_steps: Iterable[Mapping[str, Any]],
+    detected_steps: Iterable[Step],
+    reference_steps: Iterable[Step],
     tolerance_s: float,
 ) -> np.ndarray:
     """Contact-time errors of detected steps matched to reference steps.
 
-    Steps are rows (dicts) with at least ``side`` (str), ``ic_s`` (initial contact time, s) and
-    ``contact_s`` (contact time, s). Per side, detected steps are matched one-to-one to reference
-    steps by ``ic_s`` within ``tolerance_s`` exactly as events are (:func:`match_times`). Rows with
-    a non-finite ``ic_s`` are ignored; matched pairs where either ``contact_s`` is not finite give
-    no error.
+    Steps are :class:`~gaitmon.analysis.steps.Step` records, of which ``side``, ``ic_s`` (initial
+    contact time, s) and ``contact_s`` (contact time, s) are used; reference rows of another shape
+    are made Steps by the caller (:meth:`Step.from_row <gaitmon.analysis.steps.Step.from_row>`).
+    Per side, detected steps are matched one-to-one to reference steps by ``ic_s`` within
+    ``tolerance_s`` exactly as events are (:func:`match_times`). Steps with a non-finite ``ic_s``
+    are ignored; matched pairs where either ``contact_s`` is not finite give no error.
 
     Returns
     -------
@@ -481,12 +483,11 @@ def contact_time_errors(
     if not (math.isfinite(tolerance_s) and tolerance_s >= 0):
         raise ValueError(f"tolerance_s must be a finite number >= 0, got {tolerance_s!r}")
 
-    def by_side(steps: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[float, float]]]:
+    def by_side(steps: Iterable[Step]) -> dict[str, list[tuple[float, float]]]:
         out: dict[str, list[tuple[float, float]]] = {}
-        for row in steps:
-            ic = float(row["ic_s"])
-            if math.isfinite(ic):
-                out.setdefault(str(row["side"]), []).append((ic, float(row["contact_s"])))
+        for step in steps:
+            if math.isfinite(step.ic_s):
+                out.setdefault(step.side, []).append((step.ic_s, step.contact_s))
         for rows in out.values():
             rows.sort()
         return out

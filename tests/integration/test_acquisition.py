@@ -188,7 +188,7 @@ def test_single_sensor_session():
     live, origin = stream(pair, float(pair.session.samples["left"][0][-1]))
     assert set(live.legs) == {"left"}
     steps = live.steps()
-    assert len([s for s in steps if s["side"] == "left"]) > 10
+    assert len([s for s in steps if s.side == "left"]) > 10
 
 
 def test_the_loop_clock_is_the_only_clock():

@@ -24,6 +24,7 @@ from gaitmon.sim import SimConfig, simulate_session
 from gaitmon.sensors import StreamSetup
 from gaitmon.sources.replay import replay_session
 from gaitmon.analysis.steps import STEP_COLUMNS
+from gaitmon.analysis.steps import Step as AnalysisStep
 
 RATE = 200.0
 #: The emulated session behind the engine tests: two short reps, walking in between.
@@ -42,14 +43,14 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _last_rows(steps: list[dict]) -> dict[str, dict]:
-    """Per side, the last row whose contact, flight, push and swing peak are all known (else the last)."""
-    known = ("contact_s", "flight_s", "push_force_bw", "swing_peak_rad_s")
+def _last_rows(steps: list[AnalysisStep]) -> dict[str, dict]:
+    """Per side, the last step whose contact, flight, push and swing peak are all known (else the last), as a row."""
     last = {}
-    for side in {row["side"] for row in steps}:
-        rows = [row for row in steps if row["side"] == side]
-        complete = [row for row in rows if not any(np.isnan(row[k]) for k in known)]
-        last[side] = (complete or rows)[-1]
+    for side in {step.side for step in steps}:
+        mine = [step for step in steps if step.side == side]
+        complete = [s for s in mine if not any(np.isnan(v) for v in (s.contact_s, s.flight_s, s.push_force_bw,
+                                                                      s.swing_peak_rad_s))]
+        last[side] = (complete or mine)[-1].as_row()
     return last
 
 
@@ -75,7 +76,7 @@ def _model_rep_table(snap) -> list[dict]:
 def _check_view_matches_live(snap, live: LiveSession) -> None:
     """Latest steps = last rows of the step table; rep rows = strength_balance at the analysis time."""
     steps = live.steps()
-    assert _same({side: dataclasses.asdict(step) for side, step in snap.latest.items()}, _last_rows(steps))
+    assert _same({side: step.as_row() for side, step in snap.latest.items()}, _last_rows(steps))
     balance = strength_balance(steps, now_s=snap.analysed_s)
     assert _same(_model_rep_table(snap), _rep_table(balance))
     raised = {flag.rep for flag in balance.flags}
@@ -184,6 +185,7 @@ def eight_reps():
 
 def test_latest_steps_and_rep_rows_are_those_of_the_live_session(eight_reps):
     _, live, snap = eight_reps
+    assert Step is AnalysisStep  # the model shows the analysis' own records
     assert tuple(f.name for f in dataclasses.fields(Step)) == STEP_COLUMNS
     _check_view_matches_live(snap, live)
     assert len(snap.reps) == 8 and snap.current_rep == 8 and snap.current_rep_over
@@ -218,14 +220,14 @@ def test_strength_balance_series_per_leg(eight_reps):
         for flag in (f for f in balance.flags if f.scale == "reps" and f.side == side and f.rep == 8):
             assert (leg.reps_swing.trend.slope, leg.reps_push.trend.slope) == (flag.swing.slope, flag.push.slope)
         # the current (last) rep's steps of this leg, with a Theil–Sen line
-        rows = [r for r in balance.reps[-1].steps if r["side"] == side]
+        rows = [r for r in balance.reps[-1].steps if r.side == side]
         assert len(leg.steps_swing.x) == len(rows) and leg.steps_swing.trend.source == "theil_sen"
 
 
 def test_while_the_first_rep_runs_its_top_speed_steps_so_far_are_the_baseline():
     swing = [12.0, 14.0, 16.0, 18.0, 19.0, 20.0, 20.0, 20.5, 20.0, 20.5, 20.0, 20.5]
-    run = [{"side": "left" if i % 2 == 0 else "right", "ic_s": 0.22 * i, "flight_s": 0.1,
-            "swing_peak_rad_s": w, "push_force_bw": 3.0} for i, w in enumerate(swing)]
+    run = [Step("left" if i % 2 == 0 else "right", 0.22 * i, flight_s=0.1, swing_peak_rad_s=w, push_force_bw=3.0)
+           for i, w in enumerate(swing)]
     leg = leg_balance("left", [], run)
     assert len(leg.reps_swing.x) == 0 and leg.reps_swing.trend is None
     np.testing.assert_array_equal(leg.steps_swing.x, np.arange(1, 7))

@@ -6,6 +6,7 @@ what ``gaitmon.engine.analyze.analyze_samples`` does), so they have the NaNs of 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -22,23 +23,23 @@ from gaitmon.stream.pipeline import detect_events
 from gaitmon.session.history import (SCHEMA_VERSION, History, default_data_dir, default_db_path,
                                      history_text)
 from gaitmon.session.meta import SensorInfo, SessionMeta
-from gaitmon.analysis.steps import STEP_COLUMNS, build_steps
+from gaitmon.analysis.steps import STEP_COLUMNS, Step, build_steps
 from tests.conftest import REPO, simulated
 
 MONDAY = dt.datetime(2024, 1, 8, 9, 30, tzinfo=dt.timezone.utc)
 
 
 @functools.lru_cache(maxsize=None)
-def _detected_steps(seed: int) -> tuple[dict, ...]:
+def _detected_steps(seed: int) -> tuple[Step, ...]:
     """One athlete's sessions: the same simulated athlete (event offsets, landing), new strides."""
     samples = simulated("balanced", seed=seed, rate=200.0, n_reps=4, athlete_seed=0).samples
     return tuple(build_steps(detect_events(samples), sides=samples.keys()))
 
 
-def _steps(seed: int, swing_gain: float = 1.0, push_gain: float = 1.0) -> list[dict]:
+def _steps(seed: int, swing_gain: float = 1.0, push_gain: float = 1.0) -> list[Step]:
     """Fresh copies of a simulated session's detected steps, outputs optionally scaled."""
-    return [{**row, "swing_peak_rad_s": row["swing_peak_rad_s"] * swing_gain,
-             "push_force_bw": row["push_force_bw"] * push_gain} for row in _detected_steps(seed)]
+    return [dataclasses.replace(step, swing_peak_rad_s=step.swing_peak_rad_s * swing_gain,
+                                push_force_bw=step.push_force_bw * push_gain) for step in _detected_steps(seed)]
 
 
 def _meta(athlete: str = "Ana Silva", week: int = 0, **fields) -> SessionMeta:
@@ -60,6 +61,11 @@ def _same_rows(got: list[dict], want: list[dict]) -> bool:
         set(g) == set(w) and all(_same(g[k], w[k]) for k in w) for g, w in zip(got, want))
 
 
+def _same_steps(got: list[Step], want: list[Step]) -> bool:
+    return all(type(step) is Step for step in got) and _same_rows([s.as_row() for s in got],
+                                                                   [s.as_row() for s in want])
+
+
 def _count(path, table: str, session_id: str) -> int:
     with sqlite3.connect(path) as db:
         count = db.execute(f"SELECT count(*) FROM {table} WHERE session_id = ?", (session_id,)).fetchone()[0]
@@ -77,10 +83,9 @@ def test_sessions_steps_and_reps_round_trip(tmp_path):
         assert [r.session_id for r in records] == [m.session_id for m in metas]
         for week, (meta, record) in enumerate(zip(metas, records)):
             steps = _steps(week)
-            assert any(math.isnan(row["flight_s"]) for row in steps)  # real detections: NaNs to keep
+            assert any(math.isnan(step.flight_s) for step in steps)  # real detections: NaNs to keep
             stored = history.steps(meta.session_id)
-            assert _same_rows(stored, steps)
-            assert [list(row) for row in stored] == [list(STEP_COLUMNS)] * len(steps)
+            assert _same_steps(stored, steps)
             want_reps = [row for rep in segment_reps(steps) for row in rep.table_rows()]
             assert len(want_reps) == 3 * 4  # 4 reps × (left, right, both)
             assert _same_rows(history.reps(meta.session_id), want_reps)
@@ -113,12 +118,12 @@ def test_reimport_is_idempotent_and_a_reanalysis_replaces_the_rows(tmp_path):
         assert _count(path, "steps", meta.session_id) == n_steps
 
         reanalysed = _steps(0)[:-5]  # e.g. a newer detector: different steps, same session
-        reanalysed[0]["contact_s"] += 0.001
+        reanalysed[0] = dataclasses.replace(reanalysed[0], contact_s=reanalysed[0].contact_s + 0.001)
         assert history.add_session(meta, reanalysed) == "updated"
-        assert _same_rows(history.steps(meta.session_id), reanalysed)
+        assert _same_steps(history.steps(meta.session_id), reanalysed)
         assert _count(path, "steps", meta.session_id) == n_steps - 5
         assert history.sessions("Ana Silva")[0].n_steps == n_steps - 5
-        assert _same_rows(history.steps(other.session_id), _steps(1))  # the other session untouched
+        assert _same_steps(history.steps(other.session_id), _steps(1))  # the other session untouched
 
         meta.notes = "wet track"  # metadata is content too
         assert history.add_session(meta, reanalysed) == "updated"
@@ -146,8 +151,8 @@ def test_athletes_are_matched_case_insensitively(tmp_path):
 
         with pytest.raises(ValueError, match="no athlete name"):
             history.add_session(_meta("  "), _steps(0))
-        with pytest.raises(ValueError, match="missing column.*push_force_bw"):
-            history.add_session(_meta(), [{k: v for k, v in row.items() if k != "push_force_bw"} for row in _steps(0)])
+        with pytest.raises(ValueError, match="not a step table: a dict where a Step belongs"):
+            history.add_session(_meta(), [step.as_row() for step in _steps(0)])
 
 
 def test_history_text_lists_every_session_and_raises_the_session_scale_flag(tmp_path):
@@ -263,7 +268,7 @@ def test_an_import_that_fails_half_way_leaves_the_history_as_before(tmp_path, mo
             history.add_session(kept, _steps(2))
         monkeypatch.undo()
         assert [r.session_id for r in history.sessions("Ana Silva")] == [kept.session_id]
-        assert _same_rows(history.steps(kept.session_id), _steps(0))
+        assert _same_steps(history.steps(kept.session_id), _steps(0))
     for table in ("sessions", "reps", "steps"):
         assert _count(path, table, failing.session_id) == 0
     with History(path) as history:  # and the same session imports cleanly afterwards
@@ -278,6 +283,7 @@ def test_a_process_killed_mid_import_leaves_the_history_as_before(tmp_path):
         history.add_session(_meta(week=0), _steps(0))
     child = textwrap.dedent(f"""
         import os, sys
+        from gaitmon.analysis.steps import Step
         from gaitmon.session.history import History, _INSERT_STEP
         from gaitmon.session.meta import SessionMeta
         original = History._insert_rows
@@ -288,7 +294,7 @@ def test_a_process_killed_mid_import_leaves_the_history_as_before(tmp_path):
         History._insert_rows = insert_then_die
         history = History({str(path)!r})
         history._db.execute("PRAGMA cache_size = 1")
-        steps = [dict(side="left", ic_s=float(i), to_s=i + 0.1, contact_s=0.1, flight_s=0.12, step_s=0.22,
+        steps = [Step(side="left", ic_s=float(i), to_s=i + 0.1, contact_s=0.1, flight_s=0.12, step_s=0.22,
                       step_hz=4.5, swing_s=0.3, swing_peak_rad_s=20.0, push_force_bw=3.0, flight_source="measured")
                  for i in range(2000)]
         history.add_session(SessionMeta(athlete="Ana Silva", session_id="crashed"), steps)
@@ -299,7 +305,7 @@ def test_a_process_killed_mid_import_leaves_the_history_as_before(tmp_path):
     with History(path) as history:
         assert len(history.sessions("Ana Silva")) == 1
         assert history.steps("crashed") == []
-        assert _same_rows(history.steps(history.sessions("Ana Silva")[0].session_id), _steps(0))
+        assert _same_steps(history.steps(history.sessions("Ana Silva")[0].session_id), _steps(0))
     assert _count(path, "steps", "crashed") == 0
 
 

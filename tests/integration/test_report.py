@@ -159,8 +159,8 @@ def test_one_leg(tmp_path):
 
 def test_missing_values_and_events(tmp_path, session):
     samples, result = session
-    steps = [dict(row, flight_s=math.nan, push_force_bw=math.nan) if i % 3 else row
-             for i, row in enumerate(result.steps)]
+    steps = [dataclasses.replace(step, flight_s=math.nan, push_force_bw=math.nan) if i % 3 else step
+             for i, step in enumerate(result.steps)]
     result = dataclasses.replace(result, events=[], steps=steps)
     page = write_report(tmp_path / "nan.html", result, samples).read_text()
     check_well_formed(page)

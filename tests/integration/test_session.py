@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from gaitmon.analysis.steps import Step
 from gaitmon.engine.acquisition import run_live
 from gaitmon.cli import main
 from gaitmon.session import journal
@@ -27,10 +28,11 @@ def _faults():
     return {"left": Faults(seed=1, disconnect_at_s=14.0, away_s=1.5, **common), "right": Faults(seed=2, **common)}
 
 
-def _same(a: list[dict], b: list[dict]) -> bool:
-    """Row tables equal, NaN equal to NaN."""
-    def norm(rows):
-        return [{k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows]
+def _same(a: list[Step], b: list[Step]) -> bool:
+    """Step tables equal, NaN equal to NaN."""
+    def norm(steps):
+        return [{k: ("nan" if isinstance(v, float) and math.isnan(v) else v) for k, v in s.as_row().items()}
+                for s in steps]
     return norm(a) == norm(b)
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gaitmon.analysis.steps import Step
 from gaitmon.validation.evaluation import (
     agreement,
     contact_time_errors,
@@ -232,18 +233,18 @@ def test_evaluate_and_format_report():
 
 def test_contact_time_errors():
     ref = [
-        {"side": "left", "ic_s": 1.0, "contact_s": 0.100},
-        {"side": "left", "ic_s": 1.5, "contact_s": 0.110},
-        {"side": "right", "ic_s": 1.25, "contact_s": 0.105},
-        {"side": "right", "ic_s": 1.75, "contact_s": float("nan")},
+        Step("left", 1.0, contact_s=0.100),
+        Step("left", 1.5, contact_s=0.110),
+        Step("right", 1.25, contact_s=0.105),
+        Step("right", 1.75, contact_s=float("nan")),
     ]
     det = [
-        {"side": "left", "ic_s": 1.004, "contact_s": 0.096},
-        {"side": "left", "ic_s": 1.3, "contact_s": 0.2},  # no reference within tolerance
-        {"side": "left", "ic_s": 1.502, "contact_s": 0.112},
-        {"side": "right", "ic_s": 1.249, "contact_s": 0.108},
-        {"side": "right", "ic_s": 1.75, "contact_s": 0.1},  # reference contact unknown
-        {"side": "right", "ic_s": float("nan"), "contact_s": 0.1},  # ignored
+        Step("left", 1.004, contact_s=0.096),
+        Step("left", 1.3, contact_s=0.2),  # no reference within tolerance
+        Step("left", 1.502, contact_s=0.112),
+        Step("right", 1.249, contact_s=0.108),
+        Step("right", 1.75, contact_s=0.1),  # reference contact unknown
+        Step("right", float("nan"), contact_s=0.1),  # ignored
     ]
     errors = contact_time_errors(det, ref, 0.02)
     np.testing.assert_allclose(errors, [-0.004, 0.003, 0.002], atol=1e-12)

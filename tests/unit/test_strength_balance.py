@@ -12,13 +12,14 @@ from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, 
                                       rep_trend, rep_trend_line, step_points, step_trend_line)
 from gaitmon.analysis.flags import FlagTracker, rep_scale_flags
 from gaitmon.analysis.reps import asymmetry_pct, running_bouts
+from gaitmon.analysis.steps import Step
 from gaitmon.analysis.trends import Trend, classify, meta_regression, theil_sen
 
 
 def _step(t, side, flight, swing=20.0, push=3.0, contact=0.11):
-    return {"side": side, "ic_s": t, "to_s": t + contact, "contact_s": contact, "flight_s": flight,
-            "step_s": contact + flight, "step_hz": 1 / (contact + flight), "swing_s": 0.35,
-            "swing_peak_rad_s": swing, "push_force_bw": push, "flight_source": "measured"}
+    return Step(side=side, ic_s=t, to_s=t + contact, contact_s=contact, flight_s=flight, step_s=contact + flight,
+                step_hz=1 / (contact + flight), swing_s=0.35, swing_peak_rad_s=swing, push_force_bw=push,
+                flight_source="measured")
 
 
 def _rep(start, n=30, swing_top=20.0, push_top=3.0, rng=None, noise=0.02):
@@ -58,7 +59,7 @@ def test_reps_are_running_bouts_of_sprint_speed():
     assert len(running_bouts(steps + jog)) == 4
     rep = reps[0]
     assert rep.acceleration and rep.top_speed and rep.deceleration
-    assert rep.acceleration[-1]["ic_s"] < rep.top_speed[0]["ic_s"] < rep.deceleration[0]["ic_s"]
+    assert rep.acceleration[-1].ic_s < rep.top_speed[0].ic_s < rep.deceleration[0].ic_s
     summary = rep.summary("left")
     assert summary["swing_peak_rad_s"] == pytest.approx(20.0, rel=0.05)
     rows = rep.table_rows()
@@ -169,11 +170,11 @@ def test_live_updates_agree_with_offline_analysis():
     """Re-running on the steps so far after every step gives, rep by rep, the offline flags."""
     swing = [20.0 * g for g in _gains(8, 0.02, plateau_from=2)]
     push = [3.0 * g for g in _gains(8, 0.02)]
-    steps = sorted(_session(swing, push), key=lambda r: r["ic_s"])
+    steps = sorted(_session(swing, push), key=lambda r: r.ic_s)
     offline = strength_balance(steps)
     seen = []
     for i in range(1, len(steps) + 1):
-        live = strength_balance(steps[:i], now_s=steps[i - 1]["ic_s"])
+        live = strength_balance(steps[:i], now_s=steps[i - 1].ic_s)
         assert all(rep.number <= len(offline.reps) for rep in live.reps)
         for flag in live.flags:
             if flag not in seen:
@@ -191,8 +192,9 @@ def test_percent_change_and_median_are_nan_safe():
         assert math.isnan(percent_change(value, baseline))
     assert median([1.0, float("nan"), 3.0, 2.0]) == 2.0
     assert math.isnan(median([])) and math.isnan(median([float("nan")]))
-    rows = [{"side": "left", SWING: 20.0, PUSH: 3.0}, {"side": "left", SWING: 22.0, PUSH: float("nan")},
-            {"side": "right", SWING: 19.0, PUSH: 2.9}]
+    rows = [Step("left", 0.0, swing_peak_rad_s=20.0, push_force_bw=3.0),
+            Step("left", 0.3, swing_peak_rad_s=22.0, push_force_bw=float("nan")),
+            Step("right", 0.2, swing_peak_rad_s=19.0, push_force_bw=2.9)]
     medians = leg_medians(rows)
     assert medians["left"] == {SWING: 21.0, PUSH: 3.0} and medians["right"] == {SWING: 19.0, PUSH: 2.9}
     assert all(math.isnan(v) for v in leg_medians([])["left"].values())
@@ -227,7 +229,8 @@ def test_the_plotted_rep_trend_is_the_flags_own_assessment():
 
 
 def test_step_points_and_their_theil_sen_line():
-    rows = [{"side": side, SWING: 20.0 * (1 + 0.01 * i), PUSH: 3.0} for i in range(10) for side in ("left", "right")]
+    rows = [Step(side, 0.2 * i, swing_peak_rad_s=20.0 * (1 + 0.01 * i), push_force_bw=3.0)
+            for i in range(10) for side in ("left", "right")]
     x, y = step_points(rows, "left", SWING, 20.0)
     np.testing.assert_array_equal(x, np.arange(1, 11))
     assert y == pytest.approx([1.0 * i for i in range(10)])

@@ -9,7 +9,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from gaitmon.analysis.metrics import STEP_METRICS
 from gaitmon.dashboard.widgets.theme import SIDES
-from gaitmon.engine.model import Step
+from gaitmon.analysis.steps import Step
 
 
 
