@@ -1,25 +1,15 @@
-"""Qt-free arithmetic of drawing the dashboard: round tick values and peak decimation per pixel column."""
+"""Qt-free arithmetic of drawing the dashboard: peak decimation per pixel column of a sliding window.
+
+(Tick values come from :func:`gaitmon.report.svg.nice_ticks`, the one tick rule of all charts. The
+report's own decimation, :func:`gaitmon.report.svg.decimate_minmax`, serves a different contract:
+a static page of irregular samples whose holes are found from the time stamps, where this one keeps
+runs aligned to an evenly sampled stream with NaN gaps, so a sliding window does not shimmer.)"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
-
-
-def nice_ticks(lo: float, hi: float, most: int = 6, least_step: float = 0.0) -> np.ndarray:
-    """Round values in ``[lo, hi]``: the finest step of 1, 2, 2.5 or 5 × 10ⁿ giving at most
-    ``most + 1`` of them. With ``least_step`` the step is a multiple of it (1: whole numbers)."""
-    step = 10.0 ** math.floor(math.log10(max(hi - lo, least_step, 1e-9) / most))
-    while True:
-        for factor in (1.0, 2.0, 2.5, 5.0):
-            size = factor * step
-            whole = not least_step or math.isclose(size / least_step, round(size / least_step))
-            first, last = math.ceil(lo / size - 1e-9), math.floor(hi / size + 1e-9)
-            if size >= least_step and whole and last - first <= most:
-                return np.arange(first, last + 1) * size
-        step *= 10.0
 
 
 def peak_decimate(t: np.ndarray, ys: Sequence[np.ndarray], columns: int) -> tuple[np.ndarray, ...]:

@@ -60,14 +60,21 @@ def padded_range(values, pad: float = 0.06) -> tuple[float, float]:
     return middle - span * (0.5 + pad), middle + span * (0.5 + pad)
 
 
-def nice_ticks(lo: float, hi: float, target: int = 5) -> np.ndarray:
-    """Round tick values (1, 2, 2.5 or 5 × 10ⁿ apart) inside [lo, hi], about ``target`` of them."""
-    raw = (hi - lo) / max(target, 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    ticks = first + step * np.arange(int(math.floor((hi - first) / step + 1e-9)) + 1)
-    return nice_ticks(lo, hi, 2 * target) if len(ticks) < 2 and target < 16 else ticks
+def nice_ticks(lo: float, hi: float, most: int = 6, least_step: float = 0.0) -> np.ndarray:
+    """Round values in ``[lo, hi]``: the finest step of 1, 2, 2.5 or 5 × 10ⁿ giving at most
+    ``most + 1`` of them. With ``least_step`` the step is a multiple of it (1: whole numbers).
+
+    The one tick rule of gaitmon's charts: the report's and the dashboard's axes both use it.
+    """
+    step = 10.0 ** math.floor(math.log10(max(hi - lo, least_step, 1e-9) / most))
+    while True:
+        for factor in (1.0, 2.0, 2.5, 5.0):
+            size = factor * step
+            whole = not least_step or math.isclose(size / least_step, round(size / least_step))
+            first, last = math.ceil(lo / size - 1e-9), math.floor(hi / size + 1e-9)
+            if size >= least_step and whole and last - first <= most:
+                return np.arange(first, last + 1) * size
+        step *= 10.0
 
 
 def tick_label(value: float, ticks: np.ndarray) -> str:

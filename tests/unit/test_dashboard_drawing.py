@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitmon.dashboard.drawing import nice_ticks, peak_decimate
+from gaitmon.dashboard.drawing import peak_decimate
+from gaitmon.report.svg import nice_ticks
 
 
 @given(lo=st.floats(-1e4, 1e4), span=st.floats(1e-3, 1e4), most=st.integers(2, 10),

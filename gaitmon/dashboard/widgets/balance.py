@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from gaitmon.dashboard.drawing import nice_ticks
+from gaitmon.report.svg import nice_ticks
 from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot
 from gaitmon.dashboard.widgets.theme import SIDES, Theme
 from gaitmon.engine.model import Series, Snapshot, TrendLine

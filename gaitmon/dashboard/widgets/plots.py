@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtGui
 
-from gaitmon.dashboard.drawing import nice_ticks
+from gaitmon.report.svg import nice_ticks
 from gaitmon.dashboard.widgets.theme import Theme
 
 
