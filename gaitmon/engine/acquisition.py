@@ -17,14 +17,12 @@ from gaitmon.engine.runtime import EmulatedSource, Engine, LiveSource
 from gaitmon.errors import InputError, warn
 from gaitmon.session.folder import JOURNAL_FILE
 from gaitmon.sources import ble
-from gaitmon.sources.virtual import EmulatedPair
+from gaitmon.sources.virtual import EmulatedPair, emulated_pair
 
 
 def _backends(emulated, scenario: str, seed: int, rate_hz: float | None):
     if emulated is None:
         return None, (None, None)
-    from gaitmon.sources.virtual import EmulatedPair, emulated_pair
-
     pair = emulated if isinstance(emulated, EmulatedPair) else emulated_pair(emulated, scenario, seed=seed, rate_hz=rate_hz)
     return pair, pair.backends
 
