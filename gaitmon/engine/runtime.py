@@ -2,11 +2,12 @@
 
 The dashboard, ``gaitmon demo`` and ``gaitmon live --headless``
 (:func:`gaitmon.engine.acquisition.run_live`) all run it. :class:`Engine` runs the loop in a daemon
-thread (bleak wants one long-lived loop), or in the calling thread (:meth:`Engine.run_to_end`): per athlete, the sensors
-stream through :func:`gaitmon.sources.ble.acquire` into a :class:`~gaitmon.session.recorder.SessionRecorder`
-wrapping a :class:`~gaitmon.stream.live.LiveSession`, whose block listener is the athlete's
-:class:`~gaitmon.engine.model.DashboardModel`; every 0.25 s the recorders flush and the models
-take in time, health and recording state. The GUI thread only reads snapshots and sends commands
+thread (bleak wants one long-lived loop), or in the calling thread (:meth:`Engine.run_to_end`).
+Per athlete, the sensors stream through :func:`gaitmon.sources.ble.acquire` into a
+:class:`~gaitmon.session.recorder.SessionRecorder` wrapping a
+:class:`~gaitmon.stream.live.LiveSession`, whose projection listener is the athlete's
+:class:`~gaitmon.engine.model.DashboardModel` (none headless); every 0.25 s the recorders flush
+and the models take in time, health and recording state. The GUI thread only reads snapshots and sends commands
 (:meth:`Engine.start_recording`, :meth:`Engine.stop_recording`, :meth:`Engine.mark_rep`,
 :meth:`Engine.stop`), which are queued onto the loop and never wait for it. Analyses run in a worker
 thread, so neither the stream nor the recording waits on them or on drawing.
