@@ -16,6 +16,7 @@ from html import escape
 import numpy as np
 
 from gaitmon.analysis import Flag, Rep
+from gaitmon.analysis.balance import median
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.reps import running_bouts
 from gaitmon.analysis.steps import Step
@@ -33,9 +34,7 @@ NO_REP_TRACE_S = 10.0
 
 def top_speed_swing(rep: Rep) -> float:
     """Median swing peak of the rep's top-speed steps, both legs (rad/s): how fast the rep was."""
-    values = np.array([r.swing_peak_rad_s for r in rep.top_speed], dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if len(values) else float("nan")
+    return median([r.swing_peak_rad_s for r in rep.top_speed])
 
 
 def default_rep(reps: list[Rep], flags: list[Flag]) -> int:
