@@ -18,12 +18,18 @@ __all__ = ["DashboardModel", "EmulatedSource", "Engine", "LiveSource", "Recordin
 def can_show_window(warn=None) -> bool:
     """Whether the dashboard window can open here: Qt loads and there is a display.
 
-    ``warn(message)`` hears why not when Qt itself cannot load.
+    ``warn(message)`` hears why not when Qt itself cannot load, or when a display is there but
+    cannot take a window (a missing system library); simply having no display is not news.
     """
     try:
-        from gaitmon.dashboard.window import display_available
+        from gaitmon.dashboard import window
     except ImportError as error:
         if warn is not None:
             warn(f"no dashboard ({error}); running headless")
         return False
-    return display_available()
+    if window.display_available():
+        return True
+    problem = window.display_problem()
+    if problem is not None and warn is not None and problem.startswith("the X11 display"):
+        warn(f"no dashboard ({problem}); running headless")
+    return False

@@ -29,6 +29,7 @@ recording, A / Page Up switch athlete, T switches theme, F or F11 full screen, E
 from __future__ import annotations
 
 import math
+import ctypes.util
 import os
 import sys
 import time
@@ -54,13 +55,27 @@ ANALYSIS_PARTS = ("numbers", "reps", "balance left", "balance right")
 PARTS = (*ANALYSIS_PARTS, "health")
 
 
-def display_available() -> bool:
-    """Whether a window can be shown (a desktop session; not ``QT_QPA_PLATFORM=offscreen``)."""
-    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
-        return False
+def display_problem() -> str | None:
+    """Why no window can be shown here, or None when it can (a desktop session).
+
+    On X11, Qt ≥ 6.5's platform plugin needs libxcb-cursor; without it Qt aborts the process
+    instead of failing, so it is looked for first and its absence is a reason to run headless.
+    """
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform.startswith(("offscreen", "minimal")):
+        return f"QT_QPA_PLATFORM={platform}"
     if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return "no display (DISPLAY and WAYLAND_DISPLAY unset)"
+        x11 = platform.startswith("xcb") or not (platform or os.environ.get("WAYLAND_DISPLAY"))
+        if x11 and ctypes.util.find_library("xcb-cursor") is None:
+            return "the X11 display needs libxcb-cursor (Debian/Ubuntu: apt install libxcb-cursor0)"
+    return None
+
+
+def display_available() -> bool:
+    """Whether a window can be shown (:func:`display_problem` finds nothing against it)."""
+    return display_problem() is None
 
 
 def application(offscreen: bool = False) -> QtWidgets.QApplication:

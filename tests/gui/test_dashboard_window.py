@@ -320,3 +320,22 @@ def test_live_and_replay_commands_open_the_dashboard_when_there_is_a_display(qap
     with open(folder / "health.csv", newline="") as file:
         recorded = sum(int(row["samples"]) for row in csv.DictReader(file))
     assert sum(h.samples for h in seen[-1].health) == recorded > sum(h.samples for h in snap.health) > 0
+
+
+def test_an_x11_display_without_libxcb_cursor_runs_headless(monkeypatch):
+    """Qt aborts the process when its xcb plugin lacks libxcb-cursor: that must mean headless, said once."""
+    import ctypes.util
+
+    from gaitmon.dashboard import can_show_window
+    from gaitmon.dashboard import window as window_module
+
+    monkeypatch.setattr(window_module.sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    said = []
+    assert not can_show_window(said.append)
+    assert len(said) == 1 and "libxcb-cursor" in said[0]
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}.so.0")
+    assert can_show_window(said.append) and len(said) == 1
