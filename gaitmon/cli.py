@@ -38,7 +38,7 @@ def _progress(fraction: float, t: float) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import result_problem, write_session_outputs
+    from gaitmon.engine.analyze import result_problem, with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import load
 
     started = time.perf_counter()
@@ -48,19 +48,22 @@ def _analyze(args: argparse.Namespace) -> int:
         if loaded.problems:
             return _report_problems(loaded)
         raise InputError(args.input, None, problem)
-    written = write_session_outputs(Path(args.out), loaded.result, loaded.live, loaded.samples, loaded.meta)
-    print(loaded.result.summary())
+    history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
+    result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
+    written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
+    print(result.summary())
     print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
     return _report_problems(loaded)
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import write_session_outputs
+    from gaitmon.engine.analyze import with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import kind_of, load
 
     folder = Path(args.session)
     if kind_of(folder) != "session":
         raise InputError(folder, None, "not a recorded session folder (replay needs session.json + journal.gmj)")
+    history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
     if not args.headless and _display():
         from gaitmon.dashboard import Engine, ReplaySource
         from gaitmon.dashboard.window import run_window
@@ -68,14 +71,15 @@ def _replay(args: argparse.Namespace) -> int:
 
         speed = 1.0 if args.speed is None else (None if args.speed == "max" else _speed(args.speed))
         name = read_meta(folder).athlete or folder.name
-        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=warn))
+        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=warn, history_db=history_db))
     speed = None if args.speed in (None, "max") else _speed(args.speed)
     started = time.perf_counter()
     loaded = load(folder, speed=speed, progress=_progress)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else folder / "replay"
-    written = write_session_outputs(out, loaded.result, loaded.live, loaded.samples, loaded.meta)
-    print(loaded.result.summary())
+    result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
+    written = write_session_outputs(out, result, loaded.live, loaded.samples, loaded.meta)
+    print(result.summary())
     duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values()), default=0.0)
     print(f"replayed {duration:.1f} s of session in {elapsed:.1f} s "
           f"({duration / max(elapsed, 1e-9):.0f}x real time); wrote {', '.join(str(p) for p in written)}")
@@ -171,6 +175,48 @@ def _accuracy(args: argparse.Namespace) -> int:
     if args.flags:
         reports.append(lambda: flag_suite(seeds=range(args.flag_seeds), n_reps=args.flag_reps).text())
     print("\n\n".join(report() for report in reports))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from gaitmon.engine.validate import calibration_of, validate, write_validation
+
+    if len(args.inputs) % 2:
+        raise InputError("gaitmon validate", None, "give GAITMON_INPUT REFERENCE pairs (an even number of paths)")
+    if args.same_clock and args.offset is not None:
+        raise InputError("gaitmon validate", "--offset", "give --offset or --same-clock, not both")
+    tolerance_s = None
+    if args.tolerance_ms is not None:
+        if not 0 < args.tolerance_ms < 1000:
+            raise InputError("gaitmon validate", "--tolerance-ms", f"{args.tolerance_ms:g}: give 0 to 1000 ms")
+        tolerance_s = args.tolerance_ms / 1e3
+    paths = [Path(p) for p in args.inputs]
+    pairs = list(zip(paths[::2], paths[1::2]))
+    validation = validate(pairs, athlete=args.athlete, placement=args.placement, tolerance_s=tolerance_s,
+                          offset_s=args.offset, same_clock=args.same_clock, force_threshold_n=args.force_threshold)
+    calibration = None
+    if args.save_calibration:
+        athlete = args.athlete or next((s.athlete for s, _, _ in validation.recordings if s.athlete), "")
+        if not athlete:
+            raise InputError(paths[0], None, "--save-calibration needs the athlete: give --athlete NAME")
+        kinds = sorted({reference.kind for _, reference, _ in validation.recordings})
+        calibration = calibration_of(validation, athlete,
+                                     f"{', '.join(kinds)}: {', '.join(p.name for p in paths[1::2])}")
+    command = "gaitmon validate " + " ".join(args.inputs)
+    written = write_validation(validation, Path(args.out), command)
+    for side, reference, comparison in validation.recordings:
+        print(f"{side.path} ↔ {reference.path} ({reference.kind}): {comparison.alignment.text()}")
+        for note in reference.notes:
+            print(f"  note: {note}")
+    print(validation.text())
+    if calibration is not None:
+        from gaitmon.session.history import History
+
+        with History(Path(args.db) if args.db else None) as history:
+            history.add_calibration(calibration)
+            print(f"saved the calibration of {calibration.athlete} in {history.path}: {calibration.corrections()}; "
+                  "later analyses of this athlete apply it (gaitmon history lists it)")
+    print(f"wrote {', '.join(str(p) for p in written)}; open {written[-1]} in a browser")
     return 0
 
 
@@ -274,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "t_s,side,ax,ay,az,gx,gy,gz (SI units)")
     analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     _add_input_options(analyze)
+    analyze.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
+                         "(default: in the data directory)")
+    analyze.add_argument("--no-calibration", action="store_true",
+                         help="do not correct contact and flight times by the athlete's saved calibration")
     analyze.set_defaults(run=_analyze)
 
     replay = commands.add_parser("replay", help="replay a recorded session through the live pipeline")
@@ -284,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--headless", action="store_true",
                         help="no window (also when there is no display): print a summary and write the outputs")
     replay.add_argument("--out", metavar="DIR", help="output folder (default SESSION/replay)")
+    replay.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
+                        "(default: in the data directory)")
+    replay.add_argument("--no-calibration", action="store_true",
+                        help="do not correct contact and flight times by the athlete's saved calibration")
     replay.set_defaults(run=_replay)
 
     export = commands.add_parser("export", help="export a session as a BIDS motion dataset")
@@ -343,6 +397,33 @@ def build_parser() -> argparse.ArgumentParser:
     accuracy.add_argument("--flag-seeds", type=int, default=10, help="seeds per scenario and rate for --flags")
     accuracy.add_argument("--flag-reps", type=int, default=8, help="reps per simulated session for --flags (default 8)")
     accuracy.set_defaults(run=_accuracy)
+
+    validate = commands.add_parser(
+        "validate", help="gaitmon against the athlete's own reference system (OptoJump, force plates, a step "
+        "table): aligned step by step, bias, limits of agreement, ICC; validation.html")
+    validate.add_argument("inputs", nargs="+", metavar="GAITMON_INPUT REFERENCE",
+                          help="pairs: a session folder, BIDS export, samples CSV or analyze output folder, then the "
+                               "reference: an OptoJump Next export (XML), a force-plate event table (t_s,side,event), "
+                               "a vertical-force CSV (time, Fz per side or plate, N) or a step table "
+                               "(contact_ms, flight_ms, optional side and time); several pairs are pooled")
+    validate.add_argument("--out", default="gaitmon-validation", metavar="DIR",
+                          help="output folder: validation.csv, summary.csv, validation.html (default ./gaitmon-validation)")
+    _add_input_options(validate)
+    validate.add_argument("--tolerance-ms", type=float, metavar="MS",
+                          help="largest IC difference for a match, ms (default by placement: 50 shank, 100 foot)")
+    validate.add_argument("--offset", type=float, metavar="S",
+                          help="the reference's clock is S seconds behind gaitmon's (t_gaitmon = t_ref + S): "
+                               "skip the search")
+    validate.add_argument("--same-clock", action="store_true",
+                          help="both were recorded on one clock (synchronised lab data): no alignment, absolute "
+                               "IC/TO errors")
+    validate.add_argument("--force-threshold", type=float, default=20.0, metavar="N",
+                          help="vertical-force reference: contact above N newtons (default 20)")
+    validate.add_argument("--save-calibration", action="store_true",
+                          help="store the measured contact/flight-time bias in the athlete's history; later "
+                               "analyses of the athlete apply it and say so")
+    validate.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    validate.set_defaults(run=_validate)
 
     from gaitmon.sensors import FAMILIES
 

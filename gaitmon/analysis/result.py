@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from gaitmon.analysis import StrengthBalance
+from gaitmon.analysis import StrengthBalance, strength_balance
+from gaitmon.analysis.calibration import Calibration, calibrate_steps
 from gaitmon.analysis.steps import Step
 from gaitmon.events import GaitEvent
 
@@ -26,10 +27,30 @@ class AnalysisResult:
     #: side → ``(t, ω)`` (s, rad/s): the sagittal angular velocity the step core was fed, for the
     #: report's traces (empty when the analysis did not keep it).
     traces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: The athlete's calibration that corrected ``steps`` (:meth:`calibrated`), or None.
+    calibration: Calibration | None = None
+    #: With a calibration: the steps as detected, one per step of ``steps`` (else empty).
+    raw_steps: list[Step] = field(default_factory=list)
+
+    @property
+    def detected_steps(self) -> list[Step]:
+        """The steps as detected (what the athlete history stores): ``raw_steps`` when calibrated, else ``steps``."""
+        return self.raw_steps if self.calibration is not None else self.steps
+
+    def calibrated(self, calibration: Calibration) -> AnalysisResult:
+        """This result with its steps corrected by ``calibration`` (phase bands from these steps' reps,
+        :func:`~gaitmon.analysis.calibration.calibrate_steps`), and the reps and flags recomputed from them."""
+        if self.calibration is not None:
+            raise ValueError("this analysis is calibrated already")
+        steps = calibrate_steps(self.steps, calibration)
+        return replace(self, steps=steps, balance=strength_balance(steps), written=[], calibration=calibration,
+                       raw_steps=list(self.steps))
 
     def summary(self) -> str:
         """A few lines a coach can read: steps and median metrics per leg."""
         lines = [f"{self.source}: {self.placement} sensors, {', '.join(self.sides)}"]
+        if self.calibration is not None:
+            lines.append(f"  {self.calibration.describe()}")
         for side in self.sides:
             rows = [r for r in self.steps if r.side == side]
 

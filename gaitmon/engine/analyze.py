@@ -6,10 +6,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gaitmon.analysis import FLAG_COLUMNS, REP_COLUMNS, strength_balance
+from gaitmon.analysis.calibration import CALIBRATED_STEP_COLUMNS, calibrated_step_rows
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.steps import STEP_COLUMNS, build_steps
 from gaitmon.io import write_events_csv, write_table_csv
 from gaitmon.report import write_report
+from gaitmon.session.history import saved_calibration
 from gaitmon.session.meta import SessionMeta
 from gaitmon.stream.live import LiveSession, SensorStatus
 from gaitmon.stream.pipeline import detect_events, diagnose_recording, no_steps_seen, units_problem
@@ -37,12 +39,28 @@ def result_problem(result: AnalysisResult, samples) -> str | None:
     return units_problem(samples)
 
 
+def with_saved_calibration(result: AnalysisResult, athlete: str, history_db: Path | None | bool) -> AnalysisResult:
+    """``result`` corrected by the athlete's newest calibration in the history (``history_db``; None:
+    the data directory's; False: none), or ``result`` itself when there is none (opt-in: only a
+    calibration saved by ``gaitmon validate --save-calibration`` is ever applied)."""
+    calibration = None if history_db is False else saved_calibration(athlete, history_db)
+    return result if calibration is None else result.calibrated(calibration)
+
+
 def write_outputs(result: AnalysisResult, out_dir: Path) -> list[Path]:
-    """Write ``events.csv``, ``steps.csv``, ``reps.csv`` and ``flags.csv`` into ``out_dir``."""
+    """Write ``events.csv``, ``steps.csv``, ``reps.csv`` and ``flags.csv`` into ``out_dir``.
+
+    A calibrated result's ``steps.csv`` has the corrected values in the usual columns, then the raw
+    ones and the calibration (:data:`~gaitmon.analysis.calibration.CALIBRATED_STEP_COLUMNS`).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in ("events.csv", "steps.csv", "reps.csv", "flags.csv")]
     write_events_csv(paths[0], result.events)
-    write_table_csv(paths[1], [s.as_row() for s in result.steps], STEP_COLUMNS)
+    if result.calibration is None:
+        write_table_csv(paths[1], [s.as_row() for s in result.steps], STEP_COLUMNS)
+    else:
+        write_table_csv(paths[1], calibrated_step_rows(result.steps, result.raw_steps, result.calibration),
+                        CALIBRATED_STEP_COLUMNS)
     write_table_csv(paths[2], result.balance.rep_rows(), list(REP_COLUMNS))
     write_table_csv(paths[3], result.balance.flag_rows(), list(FLAG_COLUMNS))
     result.written = paths

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaitmon.engine.analyze import live_result, write_session_outputs
+from gaitmon.engine.analyze import live_result, with_saved_calibration, write_session_outputs
 from gaitmon.session.history import History
 from gaitmon.session.meta import SessionMeta
 from gaitmon.session.recorder import SessionRecorder
@@ -31,9 +31,10 @@ def finish_session(out_dir: Path, live: LiveSession, samples: dict, meta: Sessio
                    history_db: Path | None | bool = None, print_fn=print):
     """The end of a live session: summary and health printed, tables and report written into
     ``out_dir``, and, when it was ``saved`` (recorded), the session added to the athlete history
-    (``history_db``; None: the data directory's, False: not at all). ``live`` must be finished.
-    Returns the :class:`~gaitmon.engine.analyze.AnalysisResult`."""
-    result = live_result(live, f"<live {meta.athlete or 'session'}>")
+    (``history_db``; None: the data directory's, False: not at all). The athlete's calibration in
+    that history, if one was saved, corrects the tables and report; the history keeps the detected
+    steps. ``live`` must be finished. Returns the :class:`~gaitmon.engine.analyze.AnalysisResult`."""
+    result = with_saved_calibration(live_result(live, f"<live {meta.athlete or 'session'}>"), meta.athlete, history_db)
     print_fn(result.summary())
     for line in health_lines(live):
         print_fn(line)
@@ -43,7 +44,7 @@ def finish_session(out_dir: Path, live: LiveSession, samples: dict, meta: Sessio
         print_fn("not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later")
     elif saved and history_db is not False:
         with History(history_db) as history:
-            outcome = history.add_session(meta, result.steps, source_path=str(out_dir))
+            outcome = history.add_session(meta, result.detected_steps, source_path=str(out_dir))
         print_fn(f"athlete history: session {outcome} in {history.path}")
     return result
 

@@ -11,7 +11,10 @@ engine. One lock guards the shared state and is held only for short copies; the 
 for the GUI.
 
 Analysis (the step table, reps and flags of :func:`gaitmon.analysis.strength_balance` with
-``now_s``) is a pure function of a copy of the events (:func:`analyse`). It runs at most every
+``now_s``) is a pure function of a copy of the events (:func:`analyse`). When the athlete has a
+calibration in the history (:func:`gaitmon.session.history.saved_calibration`, given to the model),
+the step table is corrected by it before anything else, so every number on screen is calibrated,
+and the snapshot says so (:attr:`Snapshot.calibration`). It runs at most every
 ``analysis_interval_s`` of session time, and only when events came in since the last run or a rep
 may just have ended (no step for ``REP_SETTLE_S``). Where it runs is the engine's choice
 (``schedule``): in a worker thread live, in place on a virtual clock and in tests.
@@ -38,6 +41,7 @@ from types import MappingProxyType
 import numpy as np
 
 from gaitmon.analysis import REP_SETTLE_S, Flag, Rep, StrengthBalance, segment_reps, strength_balance
+from gaitmon.analysis.calibration import Calibration, calibrate_steps
 from gaitmon.analysis.balance import (PUSH, SWING, TrendLine, leg_medians, rep_points, rep_trend_line, step_points,
                                       step_trend_line)
 from gaitmon.analysis.flags import SCALE_UNITS
@@ -302,6 +306,9 @@ class Snapshot:
         Reps marked by hand, session-clock s.
     analysed_s : float
         Session time of the analysis shown (NaN before the first).
+    calibration : str
+        What corrected the step durations (:meth:`Calibration.describe
+        <gaitmon.analysis.calibration.Calibration.describe>`), or "" when they are as detected.
     """
 
     athlete: str
@@ -319,6 +326,7 @@ class Snapshot:
     recording: RecordingState
     marks: tuple[float, ...]
     analysed_s: float
+    calibration: str = ""
 
 
 # -- analysis: pure functions of the events ---------------------------------------------------------
@@ -436,16 +444,19 @@ def balance_key(steps: Sequence[Step], now_s: float) -> tuple:
 
 
 def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
-            previous: Analysis = EMPTY_ANALYSIS) -> Analysis:
+            previous: Analysis = EMPTY_ANALYSIS, calibration: Calibration | None = None) -> Analysis:
     """Steps, reps, flags and the views on them, as a live session at ``now_s`` has them.
 
     ``events`` and ``sides`` are a copy of :attr:`LiveSession.events` and its legs, so the step
-    table is :meth:`LiveSession.steps` and the reps and flags are
+    table is :meth:`LiveSession.steps` (corrected by ``calibration`` when given:
+    :func:`~gaitmon.analysis.calibration.calibrate_steps`) and the reps and flags are
     ``strength_balance(steps, now_s=now_s)`` — taken from ``previous`` when its
     :func:`balance_key` is the same (between reps nothing there changes).
     """
     sides = sorted(sides)
     steps = build_steps(sorted(events), sides=sides)
+    if calibration is not None:
+        steps = calibrate_steps(steps, calibration)
     key = balance_key(steps, now_s)
     if key == previous.key:
         balance, reps, shown = previous.strength, previous.reps, previous.banner
@@ -476,12 +487,16 @@ class DashboardModel:
     schedule : callable, optional
         ``schedule(model, task)``: run the zero-argument ``task`` soon, on any thread (a newer task
         of the same model may replace one not yet started). None runs analyses in place.
+    calibration : Calibration, optional
+        The athlete's calibration: corrects every analysis (:func:`analyse`).
     """
 
     def __init__(self, athlete: str = "", window_s: float = 10.0, rate_hz: float = 1000.0,
                  analysis_interval_s: float = 0.5,
-                 schedule: Callable[[DashboardModel, Callable[[], None]], None] | None = None):
+                 schedule: Callable[[DashboardModel, Callable[[], None]], None] | None = None,
+                 calibration: Calibration | None = None):
         self.athlete = athlete
+        self.calibration = calibration
         self.window_s = float(window_s)
         self.rate_hz = float(rate_hz)
         self.analysis_interval_s = analysis_interval_s
@@ -609,7 +624,7 @@ class DashboardModel:
         def task() -> None:
             with self._lock:
                 previous = self._analysis
-            result = analyse(events, sides, now_s, previous)
+            result = analyse(events, sides, now_s, previous, self.calibration)
             with self._lock:
                 if generation == self._generation and number > self._applied:
                     self._applied = number
@@ -638,7 +653,8 @@ class DashboardModel:
                                   gaps.get(side, ()))
         return Snapshot(self.athlete, session_s, t_start, t_end, MappingProxyType(legs), analysis.latest,
                         analysis.reps, analysis.balance, analysis.current_rep, analysis.current_rep_over,
-                        analysis.banner, health, recording, marks_hand, analysis.now_s)
+                        analysis.banner, health, recording, marks_hand, analysis.now_s,
+                        self.calibration.describe() if self.calibration is not None else "")
 
 
 def _event_marks(events: list[GaitEvent], kind: str) -> EventMarks:

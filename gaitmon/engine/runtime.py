@@ -32,7 +32,7 @@ from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.stream.live import LiveSession, SampleStore
 from gaitmon.session.folder import default_session_dir, read_meta
-from gaitmon.session.history import default_data_dir
+from gaitmon.session.history import default_data_dir, saved_calibration
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
 from gaitmon.sources import ble
@@ -381,7 +381,9 @@ class Engine:
     on_message : callable
         Receives what a finished recording prints (summary, health, files written, history).
     history_db : Path, None or False
-        Where finished recordings of named athletes go (None: the data directory's; False: nowhere).
+        Where finished recordings of named athletes go (None: the data directory's; False: nowhere),
+        and whose calibration of each athlete, if one was saved, corrects the dashboard's numbers and
+        the finished recordings' tables (False: none).
     folders : Mapping, optional
         athlete name → the folder of that athlete's first recording (default: a new one in
         ``sessions_dir``).
@@ -423,7 +425,8 @@ class Engine:
             if not dashboard:
                 return lambda rate_hz: None
             schedule = None if self._virtual else self._schedule
-            return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule)
+            calibration = None if history_db is False else saved_calibration(name, history_db)
+            return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule, calibration=calibration)
 
         self._athletes: dict[str, _LiveAthlete | _ReplayAthlete] = {}
         for name, source in athletes.items():

@@ -27,7 +27,8 @@ from gaitmon.stream.timing import GapMark
 
 
 def session_facts(result: AnalysisResult, samples, meta: SessionMeta | None) -> list[tuple[str, str]]:
-    """(label, value) pairs of the header: athlete, date, sensors, duration, steps, reps."""
+    """(label, value) pairs of the header: athlete, date, sensors, duration, steps, reps, and the
+    calibration that corrected the step durations, if any."""
     athlete = meta.athlete if meta and meta.athlete else "not given"
     date = "not given"
     if meta is not None:
@@ -51,11 +52,17 @@ def session_facts(result: AnalysisResult, samples, meta: SessionMeta | None) -> 
         ("Duration", f"{int(duration // 60)} min {duration % 60:04.1f} s"),
         ("Steps", f"{len(result.steps)}" + (f" ({legs})" if legs else "")),
         ("Reps", str(len(result.balance.reps))),
-    ]
+    ] + ([("Calibrated", result.calibration.describe())] if result.calibration is not None else [])
+
+
+#: A header fact longer than this (characters) takes the header's whole width.
+WIDE_FACT = 60
 
 
 def header_html(facts: list[tuple[str, str]]) -> str:
-    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in facts)
+    wide = ' class="wide"'
+    items = "".join(f"<div{wide if len(v) > WIDE_FACT else ''}><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>"
+                    for k, v in facts)
     return f'<header><h1>Sprint session report</h1><dl class="facts">{items}</dl></header>'
 
 

@@ -36,6 +36,7 @@ h3{font-size:18px;margin:24px 0 6px}p{margin:6px 0}.lead{color:#333}.why{font-we
 .facts{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px;margin:0}
 .facts div{border:1px solid #bbb;border-radius:6px;padding:6px 10px}
 .facts dt{font-size:13px;color:#444}.facts dd{margin:0;font-weight:600}
+.facts div.wide{grid-column:1/-1}
 .flag{display:flex;flex-wrap:wrap;gap:12px;align-items:center;border:2px solid #111;border-left-width:10px;
  border-radius:6px;padding:10px 14px;margin:10px 0;break-inside:avoid}
 .flag>div{flex:1 1 380px}.flag svg{flex:0 1 400px}

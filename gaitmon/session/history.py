@@ -3,15 +3,20 @@
 What is kept per session: its metadata (:class:`~gaitmon.session.meta.SessionMeta`), its step
 table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
 rep table (:data:`gaitmon.analysis.REP_COLUMNS`), so the session-scale strength-balance flag can be
-re-run over an athlete's weeks without the session folders.
+re-run over an athlete's weeks without the session folders. Steps are stored as detected, never
+calibrated. Per athlete it also keeps the calibrations ``gaitmon validate --save-calibration`` measured
+(:class:`~gaitmon.analysis.calibration.Calibration`: one row per metric and band); the newest is the
+one later analyses apply (:func:`saved_calibration`).
 
 The file
 --------
 ``default_db_path()`` unless given: ``$GAITMON_HOME/history.sqlite`` when that variable is set,
 otherwise the platform's per-user data folder (:func:`default_data_dir`). The database is marked as
 gaitmon's (``PRAGMA application_id``) and carries its layout version (``PRAGMA user_version``); a
-file written by a newer gaitmon is refused rather than misread. It runs in WAL mode, and each import
-is one transaction: a crash or an error half-way leaves the file as it was before the import.
+file written by a newer gaitmon is refused rather than misread, and one of an older layout is brought
+up to date when opened (:data:`_MIGRATIONS`, one transaction per version). It runs in WAL mode, and
+each import is one transaction: a crash or an error half-way leaves the file as it was before the
+import.
 
 Importing is idempotent: the key is ``session_id``, and a content hash of everything stored for the
 session tells a repeat import ("unchanged", nothing written) from a re-analysed session ("updated",
@@ -37,12 +42,13 @@ from pathlib import Path
 
 from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
 from gaitmon.analysis.balance import PUSH, SWING, leg_medians, percent_change, top_speed_rows
+from gaitmon.analysis.calibration import Calibration, CalibrationEntry
 from gaitmon.errors import InputError
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 from gaitmon.analysis.steps import STEP_COLUMNS, Step
 
 #: Layout version of the database this code reads and writes (``PRAGMA user_version``).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: ``PRAGMA application_id`` of a gaitmon history: "gait" in ASCII.
 APPLICATION_ID = 0x67616974
 #: Sessions with reps the session-scale flag needs before it decides anything.
@@ -50,11 +56,24 @@ MIN_SESSIONS = 4
 
 PHASES = ("acceleration", "top_speed", "deceleration")
 
+# Version 2: the athletes' calibrations, one row per metric and band of each.
+_CALIBRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS calibrations (
+        athlete TEXT NOT NULL REFERENCES athletes (key),
+        created_at TEXT NOT NULL,       -- ISO 8601 UTC, microseconds: identifies the calibration
+        source TEXT NOT NULL,           -- what it was measured against
+        metric TEXT NOT NULL,           -- contact or flight
+        band TEXT NOT NULL,             -- all, acceleration or top_speed
+        bias_s REAL NOT NULL,           -- gaitmon - reference, s (corrected = raw - bias)
+        sd_s REAL,                      -- NULL when unknown
+        n INTEGER NOT NULL,             -- matched steps
+        PRIMARY KEY (athlete, created_at, metric, band)
+    )"""
+
 # The on-disk layout. The two PRAGMA lines must agree with SCHEMA_VERSION and APPLICATION_ID
 # (PRAGMA values cannot be bound as parameters).
 _SCHEMA = (
     "PRAGMA application_id = 1734437236",
-    "PRAGMA user_version = 1",
+    "PRAGMA user_version = 2",
     """CREATE TABLE IF NOT EXISTS athletes (
         key TEXT PRIMARY KEY,           -- the name stripped and case-folded
         name TEXT NOT NULL              -- the name as first imported
@@ -98,7 +117,13 @@ _SCHEMA = (
         phase TEXT,                     -- acceleration, top_speed or deceleration; NULL outside reps
         PRIMARY KEY (session_id, step)
     )""",
+    _CALIBRATIONS_TABLE,
 )
+
+#: layout version → the statements that bring a database of that version to the next one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (_CALIBRATIONS_TABLE, "PRAGMA user_version = 2"),
+}
 
 # Statements built from the column tuples (identifiers only; every value is a bound parameter).
 _INSERT_STEP = (f"INSERT INTO steps (session_id, step, {', '.join(STEP_COLUMNS)}, rep, phase) "
@@ -113,6 +138,16 @@ _INSERT_SESSION = (f"INSERT INTO sessions ({', '.join(_SESSION_FIELDS)}) "
                    f"VALUES ({', '.join('?' * len(_SESSION_FIELDS))})")
 _SELECT_SESSIONS = (f"SELECT {', '.join('s.' + f for f in _SESSION_FIELDS)}, a.name FROM sessions s "
                     "JOIN athletes a ON a.key = s.athlete WHERE s.athlete = ? ORDER BY s.started_at, s.session_id")
+
+_CALIBRATION_FIELDS = ("metric", "band", "bias_s", "sd_s", "n")
+_INSERT_CALIBRATION = (f"INSERT INTO calibrations (athlete, created_at, source, {', '.join(_CALIBRATION_FIELDS)}) "
+                       f"VALUES ({', '.join('?' * (len(_CALIBRATION_FIELDS) + 3))})")
+_SELECT_CALIBRATIONS = (f"SELECT c.created_at, c.source, {', '.join('c.' + f for f in _CALIBRATION_FIELDS)}, a.name "
+                        "FROM calibrations c JOIN athletes a ON a.key = c.athlete WHERE c.athlete = ? "
+                        "ORDER BY c.created_at DESC, c.rowid")
+#: Athletes with neither sessions nor calibrations are forgotten.
+_FORGET_ATHLETES = ("DELETE FROM athletes WHERE key NOT IN (SELECT athlete FROM sessions) "
+                    "AND key NOT IN (SELECT athlete FROM calibrations)")
 
 _TEXT_COLUMNS = frozenset({"side", "flight_source"})
 _INT_COLUMNS = frozenset({"rep", "n_steps", "n_acceleration_steps", "n_top_speed_steps"})
@@ -283,11 +318,56 @@ class History:
                 digest, utc_now_iso()))
             self._insert_rows(_INSERT_REP, meta.session_id, rep_values)
             self._insert_rows(_INSERT_STEP, meta.session_id, step_values)
-            self._db.execute("DELETE FROM athletes WHERE key NOT IN (SELECT athlete FROM sessions)")
+            self._db.execute(_FORGET_ATHLETES)
         return "added" if old is None else "updated"
 
+    def add_calibration(self, calibration: Calibration) -> str:
+        """Store an athlete's calibration (``gaitmon validate --save-calibration``); one transaction.
+
+        Storing a calibration of the same athlete and ``created_at`` again replaces it.
+
+        Returns
+        -------
+        str
+            Its id: ``created_at`` in UTC with microseconds, as :meth:`calibrations` gives it back
+            (and the ``calibration`` column of a calibrated ``steps.csv`` names it).
+
+        Raises
+        ------
+        ValueError
+            No athlete name, or ``created_at`` not ISO 8601.
+        """
+        key = _athlete_key(calibration.athlete)
+        if not key:
+            raise ValueError("a calibration without an athlete name; the history is kept per athlete")
+        created_at = _utc_iso(calibration.created_at)
+        with self._errors(), self._transaction():
+            self._db.execute("INSERT OR IGNORE INTO athletes (key, name) VALUES (?, ?)",
+                             (key, calibration.athlete.strip()))
+            self._db.execute("DELETE FROM calibrations WHERE athlete = ? AND created_at = ?", (key, created_at))
+            self._db.executemany(_INSERT_CALIBRATION, (
+                (key, created_at, calibration.source, e.metric, e.band, float(e.bias_s),
+                 None if math.isnan(e.sd_s) else float(e.sd_s), int(e.n)) for e in calibration.entries))
+        return created_at
+
+    def calibrations(self, athlete: str) -> list[Calibration]:
+        """The athlete's calibrations (name matched case-insensitively), newest first; [] if none."""
+        with self._errors():
+            rows = self._db.execute(_SELECT_CALIBRATIONS, (_athlete_key(athlete),)).fetchall()
+        grouped: dict[str, list[tuple]] = {}
+        for row in rows:
+            grouped.setdefault(row[0], []).append(row)
+        return [Calibration(athlete=group[0][-1], created_at=created_at, source=group[0][1], entries=tuple(
+                    CalibrationEntry(metric, band, bias_s, math.nan if sd_s is None else sd_s, n)
+                    for _, _, metric, band, bias_s, sd_s, n, _ in group))
+                for created_at, group in grouped.items()]
+
+    def calibration(self, athlete: str) -> Calibration | None:
+        """The athlete's newest calibration (the one analyses apply), or None."""
+        return next(iter(self.calibrations(athlete)), None)
+
     def athletes(self) -> list[str]:
-        """Display names of the athletes with sessions, alphabetical (case-insensitive)."""
+        """Display names of the athletes with sessions or calibrations, alphabetical (case-insensitive)."""
         with self._errors():
             return [name for (name,) in self._db.execute("SELECT name FROM athletes ORDER BY key")]
 
@@ -328,6 +408,10 @@ class History:
         if version > SCHEMA_VERSION:
             raise InputError(self.path, None, f"history database layout version {version} is newer than this gaitmon "
                                               f"understands ({SCHEMA_VERSION}); upgrade gaitmon")
+        for old in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                for statement in _MIGRATIONS[old]:
+                    self._db.execute(statement)
         self._db.execute("PRAGMA journal_mode = WAL")
 
     def _header(self) -> tuple[int, int]:
@@ -362,6 +446,23 @@ class History:
             raise InputError(self.path, None, f"not a gaitmon history database, or it is corrupted ({error})") from None
 
 
+def saved_calibration(athlete: str, path: Path | None = None) -> Calibration | None:
+    """The athlete's newest calibration in the history at ``path`` (default :func:`default_db_path`), the
+    one analyses apply; None without an athlete name, without a calibration, or when the history
+    does not exist yet (a look-up does not create it).
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        ``path`` is not a gaitmon history.
+    """
+    path = Path(path) if path is not None else default_db_path()
+    if not _athlete_key(athlete) or not path.exists():
+        return None
+    with History(path) as history:
+        return history.calibration(athlete)
+
+
 def history_text(history: History, athlete: str) -> str:
     """What ``gaitmon history ATHLETE`` prints: the athlete's sessions and session-scale flags.
 
@@ -369,17 +470,21 @@ def history_text(history: History, athlete: str) -> str:
     output (rad/s) and push-side output (body weights) over the top-speed steps of all its reps,
     with the % change from the first session with reps (the baseline of the session-scale flag).
     Then the session-scale strength-balance flags (reps rebuilt from the stored steps), each with
-    its sentence, or why there are none.
+    its sentence, or why there are none; then the athlete's calibrations (:func:`calibrations_lines`).
 
     Raises
     ------
     gaitmon.errors.InputError
-        The athlete has no sessions in the history.
+        The athlete has neither sessions nor calibrations in the history.
     """
     records = history.sessions(athlete)
-    if not records:
+    calibrations = history.calibrations(athlete)
+    if not records and not calibrations:
         known = ", ".join(history.athletes()) or "none"
         raise InputError(history.path, None, f"no sessions for athlete {athlete!r}; known: {known}")
+    if not records:
+        return "\n".join([f"{calibrations[0].athlete}: no sessions in {history.path}", "",
+                          *calibrations_lines(calibrations)])
     labels = _labels(records)
     sessions = [(label, segment_reps(history.steps(r.session_id))) for label, r in zip(labels, records)]
     with_reps = [(label, reps) for label, reps in sessions if reps]
@@ -408,7 +513,21 @@ def history_text(history: History, athlete: str) -> str:
                      f"(there {'is' if len(with_reps) == 1 else 'are'} {len(with_reps)}).")
     elif not flags:
         lines.append("  none raised.")
+    if calibrations:
+        lines += ["", *calibrations_lines(calibrations)]
     return "\n".join(lines)
+
+
+def calibrations_lines(calibrations: list[Calibration]) -> list[str]:
+    """The calibrations part of ``gaitmon history``: one line each, newest (the one in use) first,
+    with its date (UTC), matched steps, source and corrections."""
+    lines = ["Calibrations (newest first; the newest corrects contact and flight times in analyses of this "
+             "athlete unless --no-calibration):"]
+    for i, calibration in enumerate(calibrations):
+        date = calibration.created_at[:16].replace("T", " ")
+        lines.append(f"  {'in use' if i == 0 else '      '}  {date}  n = {calibration.n:<4d}  {calibration.source}: "
+                     f"{calibration.corrections()}")
+    return lines
 
 
 #: The table's columns after date and reps, in order: (leg, output).
