@@ -349,7 +349,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self.banner.draw(snap, self.theme)
             self.numbers.draw(snap.latest, snap.calibration)
         elif part == "reps":
-            self.rep_table.draw(snap.reps, self.theme)
+            self.rep_table.draw(snap.reps, self.theme, snap.calibration)
         elif part == "health":
             self.health_table.draw(snap.health, self.theme)
         else:  # "balance left" / "balance right"

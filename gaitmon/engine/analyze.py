@@ -43,7 +43,7 @@ def with_saved_calibration(result: AnalysisResult, athlete: str, history_db: Pat
     """``result`` corrected by the athlete's newest calibration in the history (``history_db``; None:
     the data directory's; False: none), or ``result`` itself when there is none (opt-in: only a
     calibration saved by ``gaitmon validate --save-calibration`` is ever applied)."""
-    calibration = None if history_db is False else saved_calibration(athlete, history_db)
+    calibration = None if isinstance(history_db, bool) else saved_calibration(athlete, history_db)
     return result if calibration is None else result.calibrated(calibration)
 
 

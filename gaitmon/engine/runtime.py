@@ -425,7 +425,7 @@ class Engine:
             if not dashboard:
                 return lambda rate_hz: None
             schedule = None if self._virtual else self._schedule
-            calibration = None if history_db is False else saved_calibration(name, history_db)
+            calibration = None if isinstance(history_db, bool) else saved_calibration(name, history_db)
             return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule, calibration=calibration)
 
         self._athletes: dict[str, _LiveAthlete | _ReplayAthlete] = {}

@@ -94,9 +94,8 @@ def validate(pairs: list[tuple[Path, Path]], athlete: str = "", placement: str =
             raise InputError(gaitmon_path, None, "gaitmon found no steps in this recording: nothing to validate")
         try:
             if same_clock or offset_s is not None:
-                method = "same clock" if same_clock else "given"
-                alignment = evaluate_offset(reference.steps, side.steps, 0.0 if same_clock else offset_s,
-                                            tolerance, method)
+                method, known = ("same clock", 0.0) if same_clock or offset_s is None else ("given", offset_s)
+                alignment = evaluate_offset(reference.steps, side.steps, known, tolerance, method)
                 if alignment.n_matched == 0:
                     raise AlignmentError(f"at offset {alignment.offset_s:+.3f} s ({method}) no reference contact "
                                          "falls on a gaitmon contact")

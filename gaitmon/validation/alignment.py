@@ -256,7 +256,7 @@ def align(reference: Sequence[Step], gaitmon: Sequence[Step], tolerance_s: float
     if best.n_matched < max(MIN_MATCHED, MIN_MATCHED_FRACTION * len(ref.ic)):
         raise AlignmentError(f"at best {best.n_matched} of {len(ref.ic)} reference contacts fall on a gaitmon "
                              f"contact (offset {best.offset_s:+.3f} s): the two recordings do not show the same steps")
-    if p_value > MAX_P_VALUE:
+    if runner is not None and p_value > MAX_P_VALUE:
         raise AlignmentError(f"ambiguous: offsets {best.offset_s:+.3f} s and {runner.offset_s:+.3f} s fit almost "
                              f"equally well (residual RMS {best.spread_s * 1e3:.1f} vs {runner.spread_s * 1e3:.1f} "
                              f"ms, p = {p_value:.2g}); the steps are too regular to tell them apart — give "

@@ -275,12 +275,12 @@ def compare(reference: Sequence[Step], reference_where: Sequence[str], gaitmon: 
 
     pairs = []
     for i, (s, where) in enumerate(ref):
-        g = det[matched_ref[i]] if i in matched_ref else None
-        phase, rep = phase_of(g) if g is not None else _phase_at(det, phases, s.ic_s)
-        pairs.append(StepPair(s, g, where, phase, rep))
-    for j, g in enumerate(det):
-        if j not in matched_det and span[0] <= g.ic_s <= span[1]:
-            pairs.append(StepPair(None, g, "", *phase_of(g)))
+        partner = det[matched_ref[i]] if i in matched_ref else None
+        phase, rep = phase_of(partner) if partner is not None else _phase_at(det, phases, s.ic_s)
+        pairs.append(StepPair(s, partner, where, phase, rep))
+    for j, extra in enumerate(det):
+        if j not in matched_det and span[0] <= extra.ic_s <= span[1]:
+            pairs.append(StepPair(None, extra, "", *phase_of(extra)))
     pairs.sort(key=lambda p: (p.gaitmon or p.reference).ic_s)  # type: ignore[union-attr]
 
     comparison = Comparison(alignment, tolerance_s, span, pairs)

@@ -443,7 +443,8 @@ def _step_table(path: Path, table: _Table) -> Reference:
     notes: list[str] = []
     if table.decimal_comma:
         notes.append(f"decimal comma, fields separated by {table.delimiter!r}")
-    rows, skipped = [], {}
+    rows: list[tuple[int, list[str]]] = []
+    skipped: dict[str, int] = {}
     for line_no, fields in table.rows:
         if ki is not None and not re.fullmatch(r"\d+", fields[ki]):
             label = fields[ki] or (fields[si] if si is not None else "") or "blank"
@@ -477,7 +478,7 @@ def _step_table(path: Path, table: _Table) -> Reference:
         if math.isfinite(flight[r]) and not -MAX_STEP_S < flight[r] <= MAX_STEP_S:
             raise InputError(path, where(line_no), f"flight time {flight[r] * 1e3:g} ms is out of range")
     timed = ti is not None
-    if timed:
+    if ti is not None:
         times = _seconds(times, table.units[ti] or "s", f"column {table.names[ti]!r}", [])
         bad = np.flatnonzero(np.diff(times) <= 0)
         if len(bad):

@@ -357,3 +357,17 @@ def test_calibrated_numbers_say_so_in_their_heads(qtbot):
     assert numbers.heads["contact_s"].toolTip().startswith("contact and flight times corrected")
     numbers.draw({})
     assert not any("calibrated" in head.text() or head.toolTip() for head in numbers.heads.values())
+
+
+def test_calibrated_rep_table_columns_say_so(qtbot):
+    from gaitmon.dashboard.widgets.tables import REP_COLUMNS, RepTable
+    from gaitmon.dashboard.widgets.theme import THEMES
+
+    application()
+    table = RepTable()
+    qtbot.addWidget(table)
+    table.draw([], next(iter(THEMES.values())), "corrected by the calibration of 2025-03-01")
+    heads = [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))]
+    assert heads[2:5] == ["Contact ms cal.", "Flight ms cal.", "Step Hz cal."] and heads[5] == "Swing L"
+    table.draw([], next(iter(THEMES.values())))
+    assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == list(REP_COLUMNS)

@@ -14,6 +14,8 @@ from gaitmon.dashboard.widgets.theme import Theme
 REP_COLUMNS = ("Rep", "Steps", "Contact ms", "Flight ms", "Step Hz", "Swing L", "Swing R", "Push L", "Push R",
                "Flag")
 HEALTH_COLUMNS = ("Sensor", "State", "Rate Hz", "Lost", "Bad", "Battery")
+#: Rep-table columns an athlete's calibration corrects (contact and flight time and what follows from them).
+CALIBRATED_REP_COLUMNS = frozenset({"Contact ms", "Flight ms", "Step Hz", "Push L", "Push R"})
 
 
 def rep_cells(rep) -> list[str]:
@@ -68,8 +70,14 @@ class RepTable(_Table):
         super().__init__(REP_COLUMNS)
         self.setMinimumHeight(150)
 
-    def draw(self, reps: Sequence, theme: Theme) -> None:
-        """One row per rep in ``reps``, newest first; flagged reps in ``theme``'s alarm colours, bold."""
+    def draw(self, reps: Sequence, theme: Theme, calibration: str = "") -> None:
+        """One row per rep in ``reps``, newest first; flagged reps in ``theme``'s alarm colours, bold.
+        With a ``calibration`` (what corrected the numbers), the corrected columns' heads say "cal."."""
+        for col, name in enumerate(REP_COLUMNS):
+            if name in CALIBRATED_REP_COLUMNS:
+                head = self.horizontalHeaderItem(col)
+                head.setText(f"{name} cal." if calibration else name)
+                head.setToolTip(calibration)
         rows = list(reversed(reps))  # newest first: the coach looks at the top
         self.setRowCount(len(rows))
         for row, rep in enumerate(rows):
