@@ -128,6 +128,24 @@ def test_optojump_xml_export_with_sparse_cells(tmp_path):
     assert ref.lines[0] == "sheet 1, row 3"
 
 
+@pytest.mark.parametrize("names, feet", [
+    (("#", "L/R", "TVuelo", "TContacto", "TPaso", "Split"), "LR"),  # Spanish OptoGait/OptoJump
+    (("#", "L/R", "Flight time", "Contact time", "Step time", "Split"), "LR"),  # English
+])
+def test_optojump_xml_in_other_languages(tmp_path, names, feet):
+    header = [(24 + k, "String", name) for k, name in enumerate(names)]
+    rows = [header]
+    for k in range(4):
+        rows.append([(24, "Number", str(k + 1)), (25, "String", feet[k % 2]), (26, "Number", "0.110"),
+                     (27, "Number", "0.105"), (28, "Number", "0.215"), (29, "Number", f"{0.215 * (k + 1):.3f}")])
+    path = tmp_path / "oj.xml"
+    path.write_text(_spreadsheet(rows), encoding="utf-8")
+    ref = read_reference(path)
+    assert ref.kind == "OptoJump Next" and len(ref.steps) == 4
+    assert ref.steps[0].contact_s == pytest.approx(0.105) and ref.steps[0].flight_s == pytest.approx(0.110)
+    assert [s.side for s in ref.steps] == ["left", "right", "left", "right"]
+
+
 def test_optojump_xml_bad_cell_names_the_row(tmp_path):
     rows = [HEADER_FR, [(24, "Number", "1"), (25, "String", "G"), (29, "Number", "0.12"), (30, "Number", "abc"),
                         (39, "Number", "0.2")]]
