@@ -82,14 +82,16 @@ def private_bus(folder: Path) -> Iterator[str]:
 
     Nothing else is on it: it stands in for the system bus (``DBUS_SYSTEM_BUS_ADDRESS``).
     """
-    config = Path(folder) / "bus.conf"
-    config.write_text(BUS_CONFIG.format(socket=Path(folder) / "system_bus_socket"), encoding="utf-8")
-    daemon = subprocess.Popen([dbus_daemon(), "--config-file", str(config), "--nofork", "--nopidfile",
-                               "--print-address"], stdout=subprocess.PIPE, text=True)
+    folder = Path(folder)
+    config = folder / "bus.conf"
+    config.write_text(BUS_CONFIG.format(socket=folder / "system_bus_socket"), encoding="utf-8")
+    with open(folder / "dbus-daemon.log", "w", encoding="utf-8") as log:  # (it warns when it may not raise its fd limit)
+        daemon = subprocess.Popen([dbus_daemon(), "--config-file", str(config), "--nofork", "--nopidfile",
+                                   "--print-address"], stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         address = daemon.stdout.readline().strip()
         if not address:
-            raise RuntimeError(f"dbus-daemon exited ({daemon.wait(5)}) without an address")
+            raise RuntimeError(f"dbus-daemon exited ({daemon.wait(5)}) without an address; see {log.name}")
         yield address
     finally:
         daemon.terminate()
@@ -549,7 +551,7 @@ class FakeBluez:
         self.clock_pair: tuple[float, float] | None = None
 
     def at(self, sim_s: float, action: Callable[[], None]) -> None:
-        """Run ``action`` on the fake's loop at simulation time ``sim_s`` (call before :meth:`start`)."""
+        """Run ``action`` on the fake's loop at simulation time ``sim_s`` (call before the first discovery)."""
         self._script.append((sim_s, action))
 
     async def start(self, bus_address: str) -> None:
