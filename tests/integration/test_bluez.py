@@ -39,13 +39,16 @@ TIMED = [f for f in FAMILIES if f != "witmotion"]
 #: DROP_S for AWAY_S; the right one's faults stop at QUIET_S; gaitmon stops after DURATION_S.
 DROP_S, AWAY_S, QUIET_S, DURATION_S = 5.0, 0.8, 7.5, 9.0
 #: Samples gaitmon may miscount per leg today (issue #16, part 2): Polar sets aside intact samples
-#: around swapped frames and reconnections; Movesense's 1 ms clock can put a reconnection one
-#: sample off. 0 (the rest) = exact. Set these to 0 once that is fixed.
-SAMPLE_SLACK = {"polar_pmd": 5 * 17, "movesense": 1}
+#: around swapped frames and reconnections (2–4 frames of 17 seen here); Movesense's 1 ms clock can
+#: put a reconnection one sample off. The rest are exact. Set these to 0 once that is fixed.
+SAMPLE_SLACK = {"polar_pmd": 8 * 17, "movesense": 1}
 RIGHT_FAULTS = Faults(drop=0.03, duplicate=0.03, reorder=0.03, corrupt=0.03, jitter_s=0.020, seed=7)
+#: WitMotion, timed by arrival only, cannot see its losses, and each one moves its time stamps (issue
+#: #16, part 2): it gets the emulated suite's 1 % (still tens of each fault at 200 packets/s).
+RIGHT_FAULTS_ARRIVAL_TIMED = dataclasses.replace(RIGHT_FAULTS, drop=0.01, duplicate=0.01, reorder=0.01, corrupt=0.01)
 
-pytestmark = pytest.mark.skipif(dbus_daemon() is None,
-                                reason="dbus-daemon not installed (Debian package 'dbus'): the BlueZ path needs a private D-Bus")
+pytestmark = pytest.mark.skipif(
+    dbus_daemon() is None, reason="dbus-daemon not installed (Debian package 'dbus'): the BlueZ path needs a private D-Bus")
 
 
 def gaitmon(bus_address: str, *args: str) -> subprocess.CompletedProcess:
@@ -130,7 +133,8 @@ def bluez_run(request, system_bus, tmp_path_factory) -> BlueZRun:
     family = request.param
     pair = emulated_pair(family, "balanced", seed=2, n_reps=1, recovery_s=1.0, initial_standing_s=0.5,
                          drift_ppm=(200.0, -200.0),
-                         faults={"left": Faults(disconnect_at_s=DROP_S, away_s=AWAY_S), "right": RIGHT_FAULTS})
+                         faults={"left": Faults(disconnect_at_s=DROP_S, away_s=AWAY_S),
+                                 "right": RIGHT_FAULTS if family in TIMED else RIGHT_FAULTS_ARRIVAL_TIMED})
     left, right = pair.devices["left"], pair.devices["right"]
     frames = {side: record_frames(device) for side, device in pair.devices.items()}
     out = tmp_path_factory.mktemp(f"bluez-{family}") / "session"
@@ -157,8 +161,8 @@ def bluez_run(request, system_bus, tmp_path_factory) -> BlueZRun:
 
 
 def test_scan_lists_every_family_over_dbus(system_bus):
-    pairs = [emulated_pair(family, "balanced", seed=0, n_reps=1, recovery_s=0.0, sides=("left",)) for family in FAMILIES]
-    devices = [p.devices["left"] for p in pairs]
+    devices = [emulated_pair(family, "balanced", seed=0, n_reps=1, recovery_s=0.0, sides=("left",)).devices["left"]
+               for family in FAMILIES]
     for i, device in enumerate(devices):
         device.address = f"C0:FF:EE:00:01:{i:02X}"
     VirtualAir(devices)
@@ -187,7 +191,8 @@ def test_every_notification_sent_is_counted(bluez_run):
                 expected["lost_packets"] = sent.lost_packets
             counted = {"samples": sent.samples, "lost_samples": sent.lost_samples}
         else:  # identical bytes are dropped before counting: a corrupted copy is malformed once, then a duplicate
-            expected = {"packets": sent.packets - sent.duplicates, "duplicates": sent.duplicates + log.corrupted_duplicated,
+            expected = {"packets": sent.packets - sent.duplicates,
+                        "duplicates": sent.duplicates + log.corrupted_duplicated,
                         "malformed": log.corrupted_arrived - log.corrupted_duplicated}
             counted = {"samples": sent.samples}
         expected["late"] = 0
@@ -207,7 +212,7 @@ def test_the_dropped_sensor_reconnects_within_two_seconds(bluez_run):
     gap = disconnections[0]
     back = DROP_S + AWAY_S
     rate = run.pair.devices["left"].nominal_rate_hz
-    assert gap["t_start"] < DROP_S, (run.family, gap)  # the last sample before the drop
+    assert gap["t_start"] < DROP_S + 0.05, (run.family, gap)  # the last sample before the drop (arrival time)
     assert back < gap["t_end"] <= back + 2.0, (run.family, gap)  # streaming again within 2 s
     assert int(gap["lost_samples"]) >= AWAY_S * rate
     assert all(g["cause"] == "lost packets" for g in run.gaps if g["sensor"] == "right")

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from dbus_fast import BusType, DBusError, RequestNameReply, Variant
+from dbus_fast import BusType, DBusError, RequestNameReply
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag, PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_property
@@ -85,7 +85,8 @@ def private_bus(folder: Path) -> Iterator[str]:
     folder = Path(folder)
     config = folder / "bus.conf"
     config.write_text(BUS_CONFIG.format(socket=folder / "system_bus_socket"), encoding="utf-8")
-    with open(folder / "dbus-daemon.log", "w", encoding="utf-8") as log:  # (it warns when it may not raise its fd limit)
+    # (it warns there when it may not raise its fd limit)
+    with open(folder / "dbus-daemon.log", "w", encoding="utf-8") as log:
         daemon = subprocess.Popen([dbus_daemon(), "--config-file", str(config), "--nofork", "--nopidfile",
                                    "--print-address"], stdout=subprocess.PIPE, stderr=log, text=True)
     try:
@@ -257,12 +258,11 @@ class Device(ServiceInterface):
             self.connecting = False
 
     @dbus_method()
-    async def Disconnect(self):  # noqa: N802
+    def Disconnect(self):  # noqa: N802
         if self.link is None:
             return
         self.peripheral.detach()
         self.link_down()
-        await asyncio.sleep(0)
 
     def link_down(self) -> None:
         """The link is gone (our Disconnect, or the peripheral's supervision timeout)."""
@@ -571,7 +571,7 @@ class FakeBluez:
         for device in self.devices.values():
             if device.link is not None:
                 device.peripheral.detach()
-                device.link.open = False
+                device.link_down()
         self.bus.disconnect()
         await self.bus.wait_for_disconnect()
 
@@ -586,8 +586,8 @@ class FakeBluez:
             loop = asyncio.get_running_loop()
             for peripheral in self.peripherals:
                 peripheral.air.sim_time()  # starts the simulation clock
+            air = self.peripherals[0].air
             for sim_s, action in self._script:
-                air = self.peripherals[0].air
                 self._timers.append(loop.call_at(air.loop_time(sim_s), action))
         self._advertising = asyncio.get_running_loop().create_task(self._advertise())
 
