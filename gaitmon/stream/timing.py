@@ -470,7 +470,7 @@ class SensorTimeline:
         if len(self._suspects) < RESET_AFTER_PACKETS:
             return False
         steps = zip(self._suspects, self._suspects[1:])
-        return all(abs((b[3] - a[3]) - (b[2] - a[2])) <= EARLY_TOLERANCE_S + LATE_TOLERANCE_S for a, b in steps)
+        return all(abs((b[3] - a[3]) - (b[2] - a[2])) <= EARLY_TOLERANCE_S for a, b in steps)
 
     def _device_index(self, st: _Stream, device_t: float, n: int) -> int:
         """Index of a packet's first sample from the device time of its last one.

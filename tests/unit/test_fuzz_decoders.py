@@ -160,3 +160,9 @@ def test_science_journal_nan_patterns_are_malformed_without_a_warning():
 
 def test_movesense_router_takes_a_one_byte_notification_as_data():
     assert _is_result(b"\x01") is False and _is_result(b"") is False
+
+
+def test_polar_start_reply_with_an_empty_factor_setting_has_no_factor():
+    """Found by the 10⁶ benchmark: a FACTOR TLV with a count of 0 made the reply parser index an empty list."""
+    reply = polar.parse_control_point_reply(bytes.fromhex("f002050000050002011000040103"))
+    assert reply.factor is None
