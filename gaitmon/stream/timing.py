@@ -7,7 +7,14 @@ sample clock (sample *i* was taken at ``i / rate`` on the device's crystal):
   the first sample; gaitmon DIY profile: µs of the first sample) give the index as
   ``round((device_time − first_device_time) · rate)``, the clock unwrapped at its modulus;
 * families with neither (WitMotion) count arrivals: losses are invisible in the data, and are
-  *estimated* at reconnections from the host-time gap (:class:`GapMark` ``exact=False``).
+  *estimated* from the arrival rate over the last half second and, at reconnections, from the
+  host-time gap (:class:`GapMark` ``exact=False``, ``SensorHealth.lost_exact`` False).
+
+Device time is checked against the clock fit's prediction from the arrival: a packet whose
+samples would have been taken after it arrived (or seconds before) holds a corrupt time stamp; it
+is counted (``bad_device_time``) and skipped. Several such packets that agree with each other are
+a device clock that was really reset (a reboot, time set): a new segment, continued where the
+clock fit puts it.
 
 A jump in the index is a loss, counted in samples and packets and marked as a :class:`GapMark` —
 never papered over. Packets that arrive out of order within a small window are put back in order
@@ -109,15 +116,19 @@ class ClockFit:
         Largest relative departure of the slope from nominal that is believed: 1 % for a crystal.
         The fit of arrival times against arrival *counts* (a family without device time) has the
         loss fraction in its slope and allows more.
+    envelope : bool
+        False: a least-squares line instead of the lower envelope, for points that carry no
+        latency (already envelope estimates) but a rounding error of either sign.
     """
 
     MIN_POINTS_FOR_SLOPE = 16
 
     def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
-                 max_skew: float = 0.01):
+                 max_skew: float = 0.01, envelope: bool = True):
         self.nominal_period_s = float(nominal_period_s)
         self.window_s = float(window_s)
         self.max_skew = float(max_skew)
+        self.envelope = bool(envelope)
         self.refit_every = int(refit_every)
         self.reset()
 
@@ -144,18 +155,21 @@ class ClockFit:
             self.intercept = host_t - self.slope * index
         elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
             self._refit()
-        else:  # between refits only ever lower the envelope (a faster packet)
+        elif self.envelope:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
     def _refit(self) -> None:
         self._since_fit = 0
         index = np.array(self._index[self._start:])
         host = np.array(self._host[self._start:])
-        line = _lower_hull_line(index, host, self.nominal_period_s) if len(host) >= self.MIN_POINTS_FOR_SLOPE else None
+        line = None
+        if len(host) >= self.MIN_POINTS_FOR_SLOPE:
+            line = _lower_hull_line(index, host, self.nominal_period_s) if self.envelope else _least_squares_line(index, host)
         if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < self.max_skew:
             self.slope, self.intercept = line
         else:
-            self.intercept = float((host - self.slope * index).min())
+            offsets = host - self.slope * index
+            self.intercept = float(offsets.min() if self.envelope else offsets.mean())
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -273,6 +287,17 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tupl
     return slope, y0 + ys[a] - slope * xs[a] - slope * x0
 
 
+def _least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the least-squares line through points (x, y)."""
+    x0, y0 = float(x.mean()), float(y.mean())  # centred for precision
+    dx = x - x0
+    spread = float(dx @ dx)
+    if spread == 0:
+        return None
+    slope = float(dx @ (y - y0)) / spread
+    return slope, y0 - slope * x0
+
+
 def _unwrap(value: float, previous: float | None, modulus: float | None) -> float:
     """The representative of ``value`` (mod ``modulus``) nearest to ``previous``."""
     if modulus is None or previous is None:
@@ -304,7 +329,7 @@ LATE_TOLERANCE_S = 2.0
 #: row: the device clock itself was reset (sensor rebooted, time set), not a corrupt time stamp.
 RESET_AFTER_PACKETS = 3
 #: Window of the arrival-count fit of families without device time (see :meth:`SensorTimeline._arrival_index`), s.
-ARRIVAL_WINDOW_S = 1.0
+ARRIVAL_WINDOW_S = 0.5
 
 
 @dataclass
@@ -354,7 +379,8 @@ class SensorTimeline:
         self._pending = {"acc": [], "gyro": []}  # released, not yet joined: (first index, rows)
         self._frontier = {"acc": None, "gyro": None}
         arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
-        self.clock = ClockFit(1.0 / self.rate)
+        # Arrival-timed streams feed it the arrival fit's send times (no latency left in them).
+        self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
         # Device time of sample index 0 lies in [lo, hi] (s): narrowed by every packet of a coarse clock.
         self._phase: tuple[float, float] | None = None
         self._suspects: list[tuple[str, DecodedPacket, float, float]] = []
@@ -376,7 +402,8 @@ class SensorTimeline:
         if len(rows) == 0:
             return [], []
         if packet.device_time_s is None:
-            return self._accept(stream, self._arrival_index(st, len(rows), host_t), rows, host_t)
+            first, sent_t = self._arrival_index(st, len(rows), host_t)
+            return self._accept(stream, first, rows, sent_t)
         device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
         if self._plausible(device_t, host_t):
             self._health.bad_device_time += len(self._suspects)
@@ -436,7 +463,7 @@ class SensorTimeline:
         self._arrival_anchor = None
 
     # -- indices -----------------------------------------------------------------------------------
-    def _arrival_index(self, st: _Stream, n: int, host_t: float) -> int:
+    def _arrival_index(self, st: _Stream, n: int, host_t: float) -> tuple[int, float]:
         """Index of a packet's first sample, for a family without device time or counter.
 
         The samples that arrived are counted, and their arrival times fitted against that count
@@ -455,7 +482,7 @@ class SensorTimeline:
         anchor_t, anchor_index = self._arrival_anchor
         first = max(st.next_arrival, anchor_index + round((sent_t - anchor_t) * self.rate) - (n - 1))
         st.next_arrival = first + n
-        return first
+        return first, sent_t
 
     def _plausible(self, device_t: float, host_t: float) -> bool:
         """Whether a packet's device time agrees with the clock fit's prediction from its arrival."""
