@@ -20,7 +20,7 @@ def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
     parts = []
     for role, s in sorted(live.health().items()):
         battery = f" batt {s.battery_pct}%" if s.battery_pct is not None else ""
-        parts.append(f"{role}: {s.state} {s.effective_rate_hz:5.0f} Hz lost {s.lost_packets} "
+        parts.append(f"{role}: {s.state} {s.effective_rate_hz:5.0f} Hz lost {'' if s.lost_exact else '~'}{s.lost_packets} "
                      f"bad {s.malformed}{battery}")
     steps = sum(1 for e in live.events if e.kind == "IC")
     rec = "REC" if recorder.recording else ("REC FAILED" if recorder.error else "not recording")
@@ -55,6 +55,7 @@ def health_lines(live: LiveSession) -> list[str]:
     for status in live.health().values():
         lines.append(f"  {status.role}: {status.family} {status.address} {status.state} {status.detail}".rstrip())
         lines.append(f"    {status.samples} samples, effective {status.effective_rate_hz:.1f} Hz, "
-                     f"lost {status.lost_packets} packets ({status.lost_samples} samples) in {status.gaps} gaps, "
+                     f"lost {'' if status.lost_exact else 'about '}{status.lost_packets} packets ({status.lost_samples} samples"
+                     f"{'' if status.lost_exact else ', estimated: no device time'}) in {status.gaps} gaps, "
                      f"{status.malformed} malformed, {status.duplicates} duplicates, {status.reconnects} reconnects")
     return lines

@@ -62,7 +62,11 @@ class Decoder(Protocol):
 
 @dataclass
 class DecodeStats:
-    """Per-sensor counts: decoded packets and malformed ones (skipped, never raised)."""
+    """Per-sensor counts: decoded packets and malformed ones (skipped, never raised).
+
+    A decoder that parses a byte stream (WitMotion) can accept a notification that also holds
+    junk: it states the junk runs in ``info["malformed_fragments"]``, and each counts as malformed.
+    """
 
     packets: int = 0
     malformed: int = 0
@@ -77,4 +81,5 @@ class DecodeStats:
             self.last_error = str(error)
             return None
         self.packets += 1
+        self.malformed += packet.info.get("malformed_fragments", 0)
         return packet

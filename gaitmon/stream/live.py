@@ -78,6 +78,8 @@ class SensorStatus:
     samples: int = 0
     lost_packets: int = 0
     lost_samples: int = 0
+    #: False when the lost counts are estimated (a family without device time: shown as "≈").
+    lost_exact: bool = True
     malformed: int = 0
     duplicates: int = 0
     late: int = 0
@@ -190,10 +192,10 @@ class LiveSession:
         for role, feed in self.feeds.items():
             status, h = self._status(role), feed.timeline.health
             status.packets, status.samples = h.packets, h.samples
-            status.lost_packets, status.lost_samples = h.lost_packets, h.lost_samples
+            status.lost_packets, status.lost_samples, status.lost_exact = h.lost_packets, h.lost_samples, h.lost_exact
             status.duplicates, status.late, status.gaps = h.duplicates + feed.identical_repeats, h.late, h.gaps
             status.effective_rate_hz = h.effective_rate_hz
-            status.malformed = feed.malformed
+            status.malformed = feed.malformed + h.bad_device_time  # a corrupt time stamp is a corrupt packet
         return self.status
 
     def steps(self) -> list[Step]:

@@ -7,7 +7,14 @@ sample clock (sample *i* was taken at ``i / rate`` on the device's crystal):
   the first sample; gaitmon DIY profile: µs of the first sample) give the index as
   ``round((device_time − first_device_time) · rate)``, the clock unwrapped at its modulus;
 * families with neither (WitMotion) count arrivals: losses are invisible in the data, and are
-  *estimated* at reconnections from the host-time gap (:class:`GapMark` ``exact=False``).
+  *estimated* from the arrival rate over the last half second and, at reconnections, from the
+  host-time gap (:class:`GapMark` ``exact=False``, ``SensorHealth.lost_exact`` False).
+
+Device time is checked against the clock fit's prediction from the arrival: a packet whose
+samples would have been taken after it arrived (or seconds before) holds a corrupt time stamp; it
+is counted (``bad_device_time``) and skipped. Several such packets that agree with each other are
+a device clock that was really reset (a reboot, time set): a new segment, continued where the
+clock fit puts it.
 
 A jump in the index is a loss, counted in samples and packets and marked as a :class:`GapMark` —
 never papered over. Packets that arrive out of order within a small window are put back in order
@@ -72,11 +79,12 @@ class GapMark:
     lost_samples : int
         Samples missing between them.
     lost_packets : int
-        Notifications missing (lost samples over the samples per notification), 0 when unknown.
+        Notifications missing (lost samples over the samples per notification).
     cause : str
-        ``"lost packets"`` or ``"disconnected"``.
+        ``"lost packets"``, ``"disconnected"`` or ``"device clock reset"``.
     exact : bool
-        False when the count is estimated from host time (families without counter or device time).
+        False when the counts are estimated from host time: families without counter or device
+        time, and the gap over a device-clock reset.
     """
 
     sensor: str
@@ -104,19 +112,23 @@ class ClockFit:
         1 / nominal rate: the slope until enough points exist.
     window_s : float
         Length of history used for the slope, s of host time.
-    envelope_window_s : float, optional
-        History used for the intercept (default: all of ``window_s``). Families timed by arrival
-        order use a short one: an unseen loss shifts later arrivals by a sample period, and the
-        intercept must follow that within about a second.
+    max_skew : float
+        Largest relative departure of the slope from nominal that is believed: 1 % for a crystal.
+        The fit of arrival times against arrival *counts* (a family without device time) has the
+        loss fraction in its slope and allows more.
+    envelope : bool
+        False: a least-squares line instead of the lower envelope, for points that carry no
+        latency (already envelope estimates) but a rounding error of either sign.
     """
 
     MIN_POINTS_FOR_SLOPE = 16
 
     def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
-                 envelope_window_s: float | None = None):
+                 max_skew: float = 0.01, envelope: bool = True):
         self.nominal_period_s = float(nominal_period_s)
         self.window_s = float(window_s)
-        self.envelope_window_s = self.window_s if envelope_window_s is None else float(envelope_window_s)
+        self.max_skew = float(max_skew)
+        self.envelope = bool(envelope)
         self.refit_every = int(refit_every)
         self.reset()
 
@@ -143,20 +155,21 @@ class ClockFit:
             self.intercept = host_t - self.slope * index
         elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
             self._refit()
-        else:  # between refits only ever lower the envelope (a faster packet)
+        elif self.envelope:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
     def _refit(self) -> None:
         self._since_fit = 0
         index = np.array(self._index[self._start:])
         host = np.array(self._host[self._start:])
-        recent = host >= host[-1] - self.envelope_window_s
-        index, host = index[recent], host[recent]
-        line = _lower_hull_line(index, host, self.nominal_period_s) if len(host) >= self.MIN_POINTS_FOR_SLOPE else None
-        if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < 0.01:  # a crystal is never 1 % off
+        line = None
+        if len(host) >= self.MIN_POINTS_FOR_SLOPE:
+            line = _lower_hull_line(index, host, self.nominal_period_s) if self.envelope else _least_squares_line(index, host)
+        if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < self.max_skew:
             self.slope, self.intercept = line
         else:
-            self.intercept = float((host - self.slope * index).min())
+            offsets = host - self.slope * index
+            self.intercept = float(offsets.min() if self.envelope else offsets.mean())
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -274,6 +287,17 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tupl
     return slope, y0 + ys[a] - slope * xs[a] - slope * x0
 
 
+def _least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the least-squares line through points (x, y)."""
+    x0, y0 = float(x.mean()), float(y.mean())  # centred for precision
+    dx = x - x0
+    spread = float(dx @ dx)
+    if spread == 0:
+        return None
+    slope = float(dx @ (y - y0)) / spread
+    return slope, y0 - slope * x0
+
+
 def _unwrap(value: float, previous: float | None, modulus: float | None) -> float:
     """The representative of ``value`` (mod ``modulus``) nearest to ``previous``."""
     if modulus is None or previous is None:
@@ -287,11 +311,25 @@ class _Stream:
         self.buffer = ReorderBuffer(reorder_depth)
         self.last_device_time: float | None = None
         self.next_arrival = 0
+        self.arrived = 0  # samples arrived in this connection (arrival-timed streams)
         self.samples_per_packet = 0
         self.lost_packets = 0
         self.released_to: int | None = None
         self.device_seen = False
         self.last_first: int | None = None
+
+
+#: A packet whose device time puts its last sample more than this after its own arrival (on the
+#: clock fit) is impossible: its time stamp is corrupt, s. Larger than the fit's error (drift is
+#: fitted; jitter only delays), far smaller than a time-stamp bit flip that matters.
+EARLY_TOLERANCE_S = 0.1
+#: ... or more than this before it: no radio queue holds a packet that long, s.
+LATE_TOLERANCE_S = 2.0
+#: Impossible packets that agree with each other (their device times advance with host time) in a
+#: row: the device clock itself was reset (sensor rebooted, time set), not a corrupt time stamp.
+RESET_AFTER_PACKETS = 3
+#: Window of the arrival-count fit of families without device time (see :meth:`SensorTimeline._arrival_index`), s.
+ARRIVAL_WINDOW_S = 0.5
 
 
 @dataclass
@@ -307,6 +345,10 @@ class SensorHealth:
     gaps: int = 0
     effective_rate_hz: float = 0.0
     last_sample_t: float = float("nan")
+    #: False when the lost counts are estimated from arrival times (no device time in the packets).
+    lost_exact: bool = True
+    #: Packets whose device time was impossible (a corrupt time stamp): not believed, skipped.
+    bad_device_time: int = 0
 
 
 class SensorTimeline:
@@ -336,13 +378,19 @@ class SensorTimeline:
         self._joined = len(streams) == 2
         self._pending = {"acc": [], "gyro": []}  # released, not yet joined: (first index, rows)
         self._frontier = {"acc": None, "gyro": None}
-        self._device_ref: float | None = None
         arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
-        self.clock = ClockFit(1.0 / self.rate, envelope_window_s=1.0 if arrival_timed else None)
+        # Arrival-timed streams feed it the arrival fit's send times (no latency left in them).
+        self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
+        # Device time of sample index 0 lies in [lo, hi] (s): narrowed by every packet of a coarse clock.
+        self._phase: tuple[float, float] | None = None
+        self._suspects: list[tuple[str, DecodedPacket, float, float]] = []
+        # Arrival-timed: host time against the count of samples arrived, and the (count, index) anchor.
+        self._arrivals = ClockFit(1.0 / self.rate, window_s=ARRIVAL_WINDOW_S, max_skew=1.0)
+        self._arrival_anchor: tuple[float, int] | None = None
         self._last_index: int | None = None
         self._last_t: float | None = None
         self._segment_break: str | None = None
-        self._health = SensorHealth()
+        self._health = SensorHealth(lost_exact=not arrival_timed)
         self._rate_window: deque[tuple[float, int]] = deque()
         self._rate_count = 0
 
@@ -351,10 +399,28 @@ class SensorTimeline:
         """Feed one decoded data packet of ``stream`` that arrived at ``host_t``."""
         st = self._streams[stream]
         rows = _rows(st.spec.channels, packet)
-        n = len(rows)
-        if n == 0:
+        if len(rows) == 0:
             return [], []
-        first = self._first_index(st, packet, n)
+        if packet.device_time_s is None:
+            first, sent_t = self._arrival_index(st, len(rows), host_t)
+            return self._accept(stream, first, rows, sent_t)
+        device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
+        if self._plausible(device_t, host_t):
+            self._health.bad_device_time += len(self._suspects)
+            self._suspects.clear()
+            return self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
+        self._suspects.append((stream, packet, host_t, device_t))
+        if not self._device_clock_was_reset():
+            return [], []
+        return self._new_segment()
+
+    def _accept(self, stream: str, first: int, rows: np.ndarray, host_t: float, device_t: float | None = None):
+        st = self._streams[stream]
+        n = len(rows)
+        if device_t is not None:
+            st.last_device_time = device_t if st.last_device_time is None else max(st.last_device_time, device_t)
+            st.device_seen = True
+        st.last_first = first
         self._health.packets += 1
         st.samples_per_packet = n
         accepted, released = st.buffer.push(first, n, rows)
@@ -364,12 +430,25 @@ class SensorTimeline:
 
     def disconnected(self) -> tuple[list[SampleBlock], list[GapMark]]:
         """The link dropped: release everything held back; the next samples start a gap."""
+        self._health.bad_device_time += len(self._suspects)
+        self._suspects.clear()
+        blocks, gaps = self._flush()
+        self._segment_break = "disconnected"
+        return blocks, gaps
+
+    def _flush(self) -> tuple[list[SampleBlock], list[GapMark]]:
+        """Release every held packet. All streams' buffers first, then the join: a row held in the
+        other stream's buffer is not lost."""
         blocks, gaps = [], []
-        for key, st in self._streams.items():
-            b, g = self._emit(key, st.buffer.flush(), final=True)
+        flushed = {key: st.buffer.flush() for key, st in self._streams.items()}
+        for key, released in flushed.items():
+            b, g = self._emit(key, released)
             blocks += b
             gaps += g
-        self._segment_break = "disconnected"
+        if self._joined:
+            b, g = self._timed(self._join(final=True))
+            blocks += b
+            gaps += g
         return blocks, gaps
 
     def reconnected(self, host_t: float) -> None:
@@ -378,43 +457,95 @@ class SensorTimeline:
             return
         for st in self._streams.values():
             st.next_arrival += 0 if self._last_t is None else max(0, round((host_t - self._last_t) * self.rate) - 1)
+            st.arrived = 0
         self.clock.reset()
+        self._arrivals.reset()
+        self._arrival_anchor = None
 
     # -- indices -----------------------------------------------------------------------------------
-    def _first_index(self, st: _Stream, packet: DecodedPacket, n: int) -> int:
-        if packet.device_time_s is None:
-            first = st.next_arrival
-            st.next_arrival += n
-            return first
-        device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
-        if self._device_ref is None:
-            self._device_ref = device_t
-        elif st.last_device_time is not None and abs(device_t - st.last_device_time) > 6 * 3600:
-            # The device clock jumped (sensor rebooted or time re-set): start a new segment.
-            self._new_segment(device_t)
-        st.last_device_time = device_t if st.last_device_time is None else max(st.last_device_time, device_t)
-        st.device_seen = True
-        estimate = (device_t - self._device_ref) * self.rate - (n - 1)
+    def _arrival_index(self, st: _Stream, n: int, host_t: float) -> tuple[int, float]:
+        """Index of a packet's first sample, for a family without device time or counter.
+
+        The samples that arrived are counted, and their arrival times fitted against that count
+        over the last second (:class:`ClockFit`: a lower envelope, so jitter does not enter): the
+        fit's slope is one sample period stretched by the share of samples lost. The index runs
+        at the nominal period along that fit, so the losses of the last second are spread over
+        it — estimated, not seen — and the samples keep their true spacing (on average) for the
+        event core. Arrival order is kept; a swap of two notifications cannot be seen.
+        """
+        count = st.arrived + n - 1
+        st.arrived += n
+        self._arrivals.add(count, host_t)
+        sent_t = float(self._arrivals(count))
+        if self._arrival_anchor is None:
+            self._arrival_anchor = (sent_t, st.next_arrival + n - 1)
+        anchor_t, anchor_index = self._arrival_anchor
+        first = max(st.next_arrival, anchor_index + round((sent_t - anchor_t) * self.rate) - (n - 1))
+        st.next_arrival = first + n
+        return first, sent_t
+
+    def _plausible(self, device_t: float, host_t: float) -> bool:
+        """Whether a packet's device time agrees with the clock fit's prediction from its arrival."""
+        if self._phase is None or self.clock.intercept is None:
+            return True
+        last = (device_t - sum(self._phase) / 2) * self.rate
+        waited = host_t - float(self.clock(last))
+        return -EARLY_TOLERANCE_S <= waited <= LATE_TOLERANCE_S
+
+    def _device_clock_was_reset(self) -> bool:
+        """Whether the impossible packets held agree with each other: a new device clock."""
+        if len(self._suspects) < RESET_AFTER_PACKETS:
+            return False
+        steps = zip(self._suspects, self._suspects[1:])
+        return all(abs((b[3] - a[3]) - (b[2] - a[2])) <= EARLY_TOLERANCE_S for a, b in steps)
+
+    def _device_index(self, st: _Stream, device_t: float, n: int) -> int:
+        """Index of a packet's first sample from the device time of its last one.
+
+        A coarse clock (Movesense: ms) states the time of a sample only to within its tick:
+        the true time is in ``[device_t, device_t + tick)``. Each packet narrows the interval that
+        holds the device time of index 0, so after a few packets every index is exact — also the
+        first one after a reconnection, whatever its phase.
+        """
+        tick = st.spec.resolution_s + 1e-6  # + the µs rounding of the finer clocks
+        if self._phase is None:
+            self._phase = (device_t - 1e-6, device_t + tick)
+        lo, hi = self._phase
+        estimate = (device_t + tick / 2 - (lo + hi) / 2) * self.rate - (n - 1)
         first = round(estimate)
         if st.last_first is not None and n == st.samples_per_packet:
-            # Packets of a stream hold the same number of samples: a coarse clock's rounding must
-            # not move a packet off that grid (a real loss moves it by whole packets).
+            # Packets of a stream hold the same number of samples: while the phase is still coarse,
+            # the packet grid settles an index the clock alone leaves open.
             on_grid = st.last_first + n * round((estimate - st.last_first) / n)
-            if abs(on_grid - estimate) <= 0.5 + 2 * st.spec.resolution_s * self.rate:
+            if abs(on_grid - estimate) <= 0.5 + (hi - lo) * self.rate:
                 first = on_grid
-        st.last_first = first
+        last = first + n - 1
+        lo, hi = max(lo, device_t - 1e-6 - last / self.rate), min(hi, device_t + tick - last / self.rate)
+        # An empty interval: the clock and the sample rate disagree a little; follow the clock.
+        self._phase = (lo, hi) if lo <= hi else (device_t - 1e-6 - last / self.rate, device_t + tick - last / self.rate)
         return first
 
-    def _new_segment(self, device_t: float) -> None:
+    def _new_segment(self) -> tuple[list[SampleBlock], list[GapMark]]:
+        """The device clock was reset: re-anchor it where the clock fit puts the held packets, and feed them."""
+        suspects, self._suspects = self._suspects, []
+        blocks, gaps = self._flush()
+        first_rows = len(_rows(self._streams[suspects[0][0]].spec.channels, suspects[0][1]))
+        # The index of the held packets' last samples from their arrival; the earliest arrival waited least.
+        anchor = min(round((host_t - self.clock.intercept) / self.clock.slope) - round((device_t - suspects[0][3]) * self.rate)
+                     for _, _, host_t, device_t in suspects)
+        anchor = max(anchor, (self._last_index or 0) + first_rows)
+        self._phase = (suspects[0][3] - 1e-6 - anchor / self.rate, suspects[0][3] + 1e-6 - anchor / self.rate)
         for st in self._streams.values():
-            st.buffer = ReorderBuffer(st.buffer.depth)
             st.last_device_time = None
-        self._pending = {"acc": [], "gyro": []}
-        self._frontier = {"acc": None, "gyro": None}
-        self._device_ref = device_t
-        self._last_index = None
-        self.clock.reset()
+            st.last_first = None
         self._segment_break = "device clock reset"
+        for stream, packet, host_t, device_t in suspects:
+            st = self._streams[stream]
+            rows = _rows(st.spec.channels, packet)
+            b, g = self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
+            blocks += b
+            gaps += g
+        return blocks, gaps
 
     @property
     def health(self) -> SensorHealth:
@@ -426,7 +557,7 @@ class SensorTimeline:
         return self._health
 
     # -- output ------------------------------------------------------------------------------------
-    def _emit(self, stream: str, released, final: bool = False) -> tuple[list[SampleBlock], list[GapMark]]:
+    def _emit(self, stream: str, released) -> tuple[list[SampleBlock], list[GapMark]]:
         st = self._streams[stream]
         runs = []
         for first, n, (rows, skip) in released:
@@ -440,7 +571,7 @@ class SensorTimeline:
         self._pending[channel].extend(runs)
         if runs:
             self._frontier[channel] = runs[-1][0] + len(runs[-1][1])
-        return self._timed(self._join(final))
+        return self._timed(self._join(final=False))
 
     def _join(self, final: bool) -> list[tuple[int, np.ndarray]]:
         """Pair acc and gyro rows with the same index; rows the other stream will never send are lost."""
@@ -483,15 +614,15 @@ class SensorTimeline:
                     t = np.maximum(t, floor + np.arange(n) * (0.25 / self.rate))
             if self._last_index is not None and (first != self._last_index + 1 or self._segment_break):
                 cause = self._segment_break or "lost packets"
-                exact = cause != "disconnected" or self._has_device_time()
-                if exact:
+                exact = self._has_device_time() and cause != "device clock reset"
+                if exact or cause == "lost packets":
                     lost = max(0, first - self._last_index - 1)
-                else:  # arrival order hides the loss: estimate it from the host-time gap
+                else:  # a new segment of indices: estimate the loss from the host-time gap
                     lost = max(0, round((t[0] - self._last_t) * self.rate) - 1)
                 if lost or cause != "lost packets":
                     per_packet = max(1, self._samples_per_packet())
                     gaps.append(GapMark(self.sensor, float(self._last_t), float(t[0]), int(lost),
-                                        int(math.ceil(lost / per_packet)) if exact else 0, cause, exact))
+                                        int(math.ceil(lost / per_packet)), cause, exact))
                     self._health.lost_samples += int(lost)
                     self._health.gaps += 1
             self._segment_break = None

@@ -134,9 +134,10 @@ class ScienceJournalDecoder:
     def decode(self, data: bytes) -> DecodedPacket:
         if len(data) != 12:
             raise MalformedPacket(f"{len(data)} bytes, expected 12 (3 x float32)")
-        values = np.frombuffer(data, dtype="<f4").astype(np.float64)
-        if not np.isfinite(values).all():
+        raw = np.frombuffer(data, dtype="<f4")
+        if not np.isfinite(raw).all():  # checked before the cast: casting a NaN pattern warns
             raise MalformedPacket("non-finite value")
+        values = raw.astype(np.float64)
         if self.channel == "acc":
             return DecodedPacket(acc=values.reshape(1, 3) * STANDARD_GRAVITY, info={"raw": values.tolist()})
         return DecodedPacket(gyro=np.radians(values).reshape(1, 3), info={"raw": values.tolist()})

@@ -67,6 +67,8 @@ class Movesense(SensorFamily):
 
 
 def _is_result(payload: bytes) -> bool:
+    if len(payload) < 2:
+        return False
     try:
         return movesense.MovesenseDecoder(1.0, client_ref=payload[1] or 1).decode(bytes(payload)).kind == "reply"
     except MalformedPacket:

@@ -269,7 +269,7 @@ def parse_control_point_reply(data: bytes) -> ControlPointReply:
     more = success and len(data) > 4 and data[4] != 0
     parameters = data[5:] if success else b""
     settings = _reply_settings(op, more, parameters)
-    factor = settings.get("factor", [None])[0] if settings else None
+    factor = (settings.get("factor") or [None])[0] if settings else None  # a FACTOR TLV may hold 0 values
     status_text = STATUS_NAMES[status] if status < len(STATUS_NAMES) else f"UNKNOWN_STATUS_{status}"
     return ControlPointReply(op=op, op_name=OP_NAMES.get(op, f"UNKNOWN_OP_{op}"), measurement_type=mtype,
                              type_name=MEASUREMENT_NAMES.get(mtype, f"UNKNOWN_TYPE_{mtype}"), status=status,

@@ -42,6 +42,8 @@ class Faults:
         Sim time at which the sensor drops the link (out of range, battery swap).
     away_s : float
         How long it stays unreachable before advertising again.
+    more_disconnects : tuple of (float, float)
+        Further drops, each ``(sim time, away s)``, as ``disconnect_at_s``/``away_s``.
     seed : int
         Seed of the fault generator (faults are reproducible).
     """
@@ -53,7 +55,13 @@ class Faults:
     jitter_s: float = 0.0
     disconnect_at_s: float | None = None
     away_s: float = 1.0
+    more_disconnects: tuple[tuple[float, float], ...] = ()
     seed: int = 0
+
+    def away_windows(self) -> list[tuple[float, float]]:
+        """Every drop as ``(sim time, sim time back)``, in time order."""
+        drops = ([] if self.disconnect_at_s is None else [(self.disconnect_at_s, self.away_s)])
+        return sorted((at, at + away) for at, away in drops + list(self.more_disconnects))
 
 
 @dataclass
@@ -201,29 +209,28 @@ class VirtualPeripheral:
     def available(self) -> bool:
         """Advertising and connectable now (not in a disconnect fault's away window)."""
         now = self.air.sim_time()
-        f = self.faults
-        return f.disconnect_at_s is None or not f.disconnect_at_s <= now < f.disconnect_at_s + f.away_s
+        return not any(at <= now < back for at, back in self.faults.away_windows())
 
     def attach(self, link) -> None:
         """A central connected (``link`` is the backend client that receives notifications)."""
         self._link = link
         self._subscribed.clear()
         self._held.clear()
-        f = self.faults
         now = self.air.sim_time()
-        if f.disconnect_at_s is not None and now < f.disconnect_at_s:
+        upcoming = [(at, back) for at, back in self.faults.away_windows() if now < at]
+        if upcoming:
             loop = asyncio.get_running_loop()
-            loop.call_at(self.air.loop_time(f.disconnect_at_s), self._drop_link, link)
+            loop.call_at(self.air.loop_time(upcoming[0][0]), self._drop_link, link, upcoming[0][1])
 
     def detach(self) -> None:
         """The central disconnected."""
         self._link = None
         self.on_disconnect()
 
-    def _drop_link(self, link) -> None:
+    def _drop_link(self, link, back_s: float) -> None:
         if self._link is not link:
             return
-        self.log.disconnects.append((self.air.sim_time(), self.faults.disconnect_at_s + self.faults.away_s))
+        self.log.disconnects.append((self.air.sim_time(), back_s))
         self._link = None
         self.on_disconnect()
         link.peripheral_dropped()
