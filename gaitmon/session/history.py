@@ -290,6 +290,8 @@ class History:
         ------
         ValueError
             No athlete name, ``started_at`` not ISO 8601, or steps that are not :class:`Step` records.
+        SessionOwnerError
+            The session is in the history already, under another athlete (it is left there).
         """
         key = _athlete_key(meta.athlete)
         if not key:
@@ -306,8 +308,12 @@ class History:
         stored_meta = {**meta.to_json(), "athlete": meta.athlete.strip(), "started_at": started_at}
         digest = hashlib.sha256(json.dumps([stored_meta, step_values, rep_values], sort_keys=True).encode()).hexdigest()
         with self._errors(), self._transaction():
-            old = self._db.execute("SELECT content_hash FROM sessions WHERE session_id = ?",
-                                   (meta.session_id,)).fetchone()
+            old = self._db.execute("SELECT s.content_hash, s.athlete, a.name FROM sessions s JOIN athletes a "
+                                   "ON a.key = s.athlete WHERE s.session_id = ?", (meta.session_id,)).fetchone()
+            if old is not None and old[1] != key:
+                raise SessionOwnerError(f"this session is already in the history as {old[2]}'s "
+                                        f"(session {meta.session_id}); not moved to {meta.athlete.strip()} "
+                                        f"(import it with --athlete {old[2]!r}, or under another history --db)")
             if old is not None and old[0] == digest:
                 return "unchanged"
             self._db.execute("DELETE FROM sessions WHERE session_id = ?", (meta.session_id,))  # cascades
@@ -444,6 +450,10 @@ class History:
             if type(error) is not sqlite3.DatabaseError:  # constraint or programming errors: a bug, not the file
                 raise
             raise InputError(self.path, None, f"not a gaitmon history database, or it is corrupted ({error})") from None
+
+
+class SessionOwnerError(ValueError):
+    """A session imported again under another athlete's name: a session belongs to one athlete."""
 
 
 def saved_calibration(athlete: str, path: Path | None = None) -> Calibration | None:
