@@ -256,8 +256,7 @@ class _Window:
         after = pos + RECORD_OVERHEAD + length
         if after > self.size:
             return f"record of {length} bytes runs past the end of the file"
-        if resyncing and length > RESYNC_CHEAP and after < self.size and \
-                os.pread(self.file.fileno(), 2, after) != _SYNC_BYTES:
+        if resyncing and length > RESYNC_CHEAP and after < self.size and self._peek(after) != _SYNC_BYTES:
             return "not followed by a record"
         self.have(pos, after - pos)
         at = pos - self.base
@@ -267,15 +266,22 @@ class _Window:
             return "checksum mismatch (corrupted record)"
         return None
 
+    def _peek(self, pos: int) -> bytes:
+        """The two bytes at ``pos``, from the window when it holds them (it is not moved)."""
+        at = pos - self.base
+        if 0 <= at and at + 2 <= len(self.buf):
+            return self.buf[at:at + 2]
+        return os.pread(self.file.fileno(), 2, pos)
+
     def next_record(self, pos: int) -> int:
         """Offset of the next whole, checksummed record at or after ``pos`` (or the end of the file)."""
         while self.have(pos, min(RECORD_OVERHEAD, self.size - pos)) and self.size - pos >= RECORD_OVERHEAD:
             found = self.buf.find(_SYNC_BYTES, pos - self.base)
-            if found < 0 or found + _RECORD_HEAD.size > len(self.buf):
-                # no candidate in the window: go on from its last byte (it may begin a sync word)
+            if found < 0:  # none in the window: go on from its last byte (it may begin a sync word)
                 pos = max(pos, self.base + len(self.buf) - 1)
-                if not self.have(pos, min(READ_CHUNK, self.size - pos)) or self.size - pos < RECORD_OVERHEAD:
+                if self.size - pos < RECORD_OVERHEAD:
                     break
+                self.have(pos, min(READ_CHUNK, self.size - pos))
                 continue
             pos = self.base + found
             if self.buf[found + 2] in KIND_NAMES and self.problem_at(pos, resyncing=True) is None:

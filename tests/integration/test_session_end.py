@@ -130,3 +130,7 @@ def test_reimporting_a_csv_under_another_athlete_is_refused(tmp_path):
         assert len(history.sessions("Ann")) == 1 and history.sessions("Bob") == []
     same = gaitmon("import", str(csv_path), "--athlete", "Ann", "--db", str(db))  # the same athlete again
     assert same.returncode == 0 and "unchanged" in same.stdout
+    moved = gaitmon("import", str(csv_path), "--athlete", "Bob", "--db", str(db), "--reassign")  # asked for
+    assert moved.returncode == 0 and "updated" in moved.stdout
+    with History(db) as history:
+        assert history.sessions("Ann") == [] and len(history.sessions("Bob")) == 1

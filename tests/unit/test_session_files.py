@@ -137,7 +137,7 @@ def test_the_journal_is_read_through_a_bounded_window(tmp_path, monkeypatch):
     damaged[len(data) // 2:len(data) // 2 + 500] = b"\x5a\xa5" * 250
     (tmp_path / "d.gmj").write_bytes(damaged)
     expected = {name: _read(tmp_path / name) for name in ("j.gmj", "d.gmj")}
-    monkeypatch.setattr(journal, "READ_CHUNK", 97)
+    assert len(expected["d.gmj"][1].damage) == 1
     largest = [0]
     have = journal._Window.have
 
@@ -147,11 +147,14 @@ def test_the_journal_is_read_through_a_bounded_window(tmp_path, monkeypatch):
         return ok
 
     monkeypatch.setattr(journal._Window, "have", watched)
-    for name, (records_whole, scan_whole) in expected.items():
-        got, scan = _read(tmp_path / name)
-        assert list(map(_key, got)) == list(map(_key, records_whole)) and scan.damage == scan_whole.damage
-    assert largest[0] <= 97 + max(len(r) for r in records)
-    assert len(expected["d.gmj"][1].damage) == 1
+    for chunk in (5, 13, 97, 4096):
+        monkeypatch.setattr(journal, "READ_CHUNK", chunk)
+        largest[0] = 0
+        for name, (records_whole, scan_whole) in expected.items():
+            got, scan = _read(tmp_path / name)
+            assert list(map(_key, got)) == list(map(_key, records_whole)), (chunk, name)
+            assert scan.damage == scan_whole.damage, (chunk, name)
+        assert largest[0] <= chunk + max(len(r) for r in records)
 
 
 class _Null:
