@@ -133,6 +133,7 @@ def main() -> None:
             replays.append(time.perf_counter() - start)
             start = time.perf_counter()
             result = live_result(replayed.live, folder)
+            result.traces = replayed.store.traces()
             write_session_outputs(Path(tmp) / "out", result, replayed.live, replayed.store.samples(), replayed.meta)
             outputs.append(time.perf_counter() - start)
         read_s, replay_s, output_s = (statistics.median(v) for v in (reads, replays, outputs))

@@ -108,7 +108,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from gaitmon.session.history import History
+    from gaitmon.session.history import History, SessionOwnerError
     from gaitmon.engine.load import load
 
     status = 0
@@ -117,7 +117,11 @@ def _import(args: argparse.Namespace) -> int:
             loaded = load(source, athlete=args.athlete, placement=args.placement, progress=_progress)
             if not loaded.meta.athlete:
                 raise InputError(source, None, "no athlete name in this file: give --athlete NAME")
-            outcome = history.add_session(loaded.meta, loaded.result.steps, source_path=str(source.resolve()))
+            try:
+                outcome = history.add_session(loaded.meta, loaded.result.steps, source_path=str(source.resolve()),
+                                              reassign=args.reassign)
+            except SessionOwnerError as exc:
+                raise InputError(source, None, str(exc)) from None
             print(f"{source}: {loaded.meta.athlete}, {loaded.meta.started_at[:10]}, "
                   f"{len(loaded.result.steps)} steps, {len(loaded.result.balance.reps)} reps: {outcome}")
             status = max(status, _report_problems(loaded))
@@ -350,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("sources", nargs="+", metavar="SOURCE", help="session folders, BIDS datasets or CSVs")
     _add_input_options(importer)
     importer.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    importer.add_argument("--reassign", action="store_true",
+                          help="move sessions already in the history under another athlete to --athlete "
+                               "(default: refuse)")
     importer.set_defaults(run=_import)
 
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")

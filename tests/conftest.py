@@ -12,8 +12,9 @@ from hypothesis import settings
 
 from gaitmon.sim import SimConfig, simulate_session
 
-# Deterministic property tests: the same examples on every run, no example database on disk.
-settings.register_profile("gaitmon", derandomize=True, database=None)
+# Deterministic property tests: the same examples on every run, no example database on disk, and no
+# per-example deadline (a busy machine must not fail a test that does real work).
+settings.register_profile("gaitmon", derandomize=True, database=None, deadline=None)
 settings.load_profile("gaitmon")
 
 REPO = Path(__file__).resolve().parents[1]

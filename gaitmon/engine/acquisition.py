@@ -60,7 +60,8 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
     tables. At the end the tables are written into the folder and the session is added to the
     athlete history (``history_db``, default: the data directory's) unless ``add_to_history`` is
     False. ``emulated`` (a family name, or a prepared pair) swaps the radio for emulated sensors;
-    ``virtual_clock`` then runs them as fast as the CPU allows. Returns 1 when every sensor failed.
+    ``virtual_clock`` then runs them as fast as the CPU allows. Returns 1 when every sensor failed or
+    none delivered a sample.
     """
     if emulated is None:
         source = LiveSource(dict(sensors), rate_hz=rate_hz, duration_s=duration_s)
@@ -96,6 +97,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
         raise engine.failure
     health = engine.live(name).health()
     failed = [s for s in health.values() if s.state == "failed"]
-    return 1 if failed and len(failed) == len(health) else 0
+    no_data = not any(s.samples for s in health.values())  # finish_session said why
+    return 1 if no_data or (failed and len(failed) == len(health)) else 0
 
 

@@ -71,10 +71,11 @@ GAP_COLUMNS = ("sensor", "t_start", "t_end", "lost_samples", "lost_packets", "ca
 
 
 def live_result(live: LiveSession, source: Path | str) -> AnalysisResult:
-    """The analysis of everything a live (or replayed) session has seen so far."""
+    """The analysis of everything a live (or replayed) session has seen so far (without traces:
+    the session keeps none; a replay's spool has them)."""
     steps = live.steps()
     return AnalysisResult(Path(source), live.placement, sorted(live.legs), sorted(live.events), steps,
-                          strength_balance(steps), traces=live.traces())
+                          strength_balance(steps))
 
 
 def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSession | None = None,

@@ -13,6 +13,7 @@ from gaitmon.engine.analyze import live_result, with_saved_calibration, write_se
 from gaitmon.session.history import History
 from gaitmon.session.meta import SessionMeta
 from gaitmon.session.recorder import SessionRecorder
+from gaitmon.sources.replay import replay_session
 from gaitmon.stream.live import LiveSession
 
 
@@ -27,14 +28,41 @@ def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
     return f"[{recorder.now():7.1f} s] {rec} | {' | '.join(parts)} | {steps} contacts"
 
 
-def finish_session(out_dir: Path, live: LiveSession, samples: dict, meta: SessionMeta, saved: bool,
-                   history_db: Path | None | bool = None, print_fn=print):
+def finish_session(out_dir: Path, live: LiveSession | None, samples: dict | None, meta: SessionMeta, saved: bool,
+                   history_db: Path | None | bool = None, print_fn=print, traces: dict | None = None):
     """The end of a live session: summary and health printed, tables and report written into
     ``out_dir``, and, when it was ``saved`` (recorded), the session added to the athlete history
     (``history_db``; None: the data directory's, False: not at all). The athlete's calibration in
     that history, if one was saved, corrects the tables and report; the history keeps the detected
-    steps. ``live`` must be finished. Returns the :class:`~gaitmon.engine.analyze.AnalysisResult`."""
+    steps.
+
+    ``live`` None: the session is the recording in ``out_dir``, rebuilt from its journal by a
+    streamed replay (its samples and traces spooled to disk, :mod:`gaitmon.session.spool`), so the
+    live run kept nothing of the stream in RAM and the outputs are a replay's. Otherwise ``live``
+    (finished) with its ``samples`` and the report's ``traces`` (role → ``(t, ω)``).
+
+    A session in which no sensor delivered a sample is not analysed and not added to the history:
+    one line says so and None is returned. Else the
+    :class:`~gaitmon.engine.analyze.AnalysisResult`."""
+    if live is None:
+        replayed = replay_session(out_dir, spool_dir=out_dir)
+        try:
+            for problem in replayed.problems:
+                print_fn(problem)
+            return finish_session(out_dir, replayed.live, replayed.store.samples(), meta, saved, history_db,
+                                  print_fn, replayed.store.traces())
+        finally:
+            replayed.store.close()
+    health = live.health()
+    if not any(status.samples for status in health.values()):
+        for line in health_lines(live):
+            print_fn(line)
+        print_fn(f"no data: no sensor delivered a sample ({no_data_reason(health)}); "
+                 f"nothing analysed{', not added to the athlete history' if saved else ''}")
+        return None
     result = with_saved_calibration(live_result(live, f"<live {meta.athlete or 'session'}>"), meta.athlete, history_db)
+    if traces is not None:
+        result.traces = traces
     print_fn(result.summary())
     for line in health_lines(live):
         print_fn(line)
@@ -47,6 +75,14 @@ def finish_session(out_dir: Path, live: LiveSession, samples: dict, meta: Sessio
             outcome = history.add_session(meta, result.detected_steps, source_path=str(out_dir))
         print_fn(f"athlete history: session {outcome} in {history.path}")
     return result
+
+
+def no_data_reason(health: dict) -> str:
+    """What each sensor was doing instead of streaming, e.g. ``left: reconnecting (not found)``."""
+    if not health:
+        return "no sensor ever connected"
+    return "; ".join(f"{role}: {status.state}" + (f" ({status.detail})" if status.detail else "")
+                     for role, status in sorted(health.items()))
 
 
 def health_lines(live: LiveSession) -> list[str]:

@@ -52,22 +52,26 @@ def kind_of(path: Path) -> str:
 
 
 def load(path: Path, athlete: str = "", placement: str = "shank", speed: float | None = None,
-         progress: Callable[[float, float], None] | None = None, live: LiveSession | None = None) -> LoadedSession:
-    """Read and analyse ``path`` (see the module docstring)."""
+         progress: Callable[[float, float], None] | None = None, live: LiveSession | None = None,
+         spool_dir: Path | None = None) -> LoadedSession:
+    """Read and analyse ``path`` (see the module docstring). A session folder's samples and traces
+    are replayed onto disk (:mod:`gaitmon.session.spool`, in ``spool_dir``, by default the folder
+    itself), so its length costs no RAM."""
     path = Path(path)
     kind = kind_of(path)
     if kind == "session":
-        return _load_session(path, speed, progress, live)
+        return _load_session(path, speed, progress, live, spool_dir)
     if kind == "bids":
         return _load_bids(path)
     return _load_csv(path, athlete, placement)
 
 
-def _load_session(path: Path, speed, progress, live) -> LoadedSession:
+def _load_session(path: Path, speed, progress, live, spool_dir) -> LoadedSession:
     from gaitmon.sources.replay import replay_session
 
-    replayed = replay_session(path, speed=speed, progress=progress, live=live)
+    replayed = replay_session(path, speed=speed, progress=progress, live=live, spool_dir=spool_dir)
     result = live_result(replayed.live, path)
+    result.traces = replayed.store.traces()
     notes = [] if replayed.scan.closed else [
         f"{replayed.scan.path}: the recording was not closed (process stopped or killed); "
         f"everything up to t = {replayed.scan.last_t:.1f} s is intact and used"]

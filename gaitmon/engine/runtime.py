@@ -30,11 +30,12 @@ from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
-from gaitmon.stream.live import LiveSession, SampleStore
+from gaitmon.stream.live import LiveSession
 from gaitmon.session.folder import default_session_dir, read_meta
 from gaitmon.session.history import default_data_dir, saved_calibration
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.session.recorder import FLUSH_INTERVAL_S, SessionRecorder
+from gaitmon.session.spool import SampleSpool
 from gaitmon.sources import ble
 from gaitmon.sources.replay import replay_session
 from gaitmon.sources.virtual import EmulatedPair, emulated_pair
@@ -175,6 +176,16 @@ class _Analyser:
         self._thread.join()
 
 
+def _spool_folder(folder: Path) -> Path | None:
+    """``folder``, created, for an unrecorded session's spooled samples; None (the system's
+    temporary folder) when it cannot be made."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder
+
+
 class _LiveAthlete:
     """An athlete on sensors (real or emulated): relay → recorder → live session → model."""
 
@@ -208,24 +219,20 @@ class _LiveAthlete:
         self.meta = SessionMeta(athlete=self.name, placement=self.placement, source=self.label,
                                 sensors={role: SensorInfo(role, identifier=ident) for role, ident in self.sensors.items()})
         keep_tables = record or self.keep_unrecorded
-        self.live = LiveSession(self.name, self.placement, keep_traces=keep_tables)
+        self.live = LiveSession(self.name, self.placement)
         if self.model is not None:
             self.model.attach(self.live)
         self.tables_folder = (self.first_folder or default_session_dir(self.sessions_dir, self.meta)) if keep_tables else None
         folder = self.tables_folder if record else None
         if keep_tables:
             self.first_folder = None
-        self.store = store = SampleStore() if keep_tables else None
-        if store is not None:
-            show = self.live.block_listener
-            if show is None:
-                self.live.block_listener = store
-            else:
-                def keep(role: str, blocks) -> None:
-                    show(role, blocks)
-                    store(role, blocks)
-
-                self.live.block_listener = keep
+        # Nothing of the stream is kept in RAM: a recording's outputs are rebuilt from its journal
+        # at the end; an unrecorded session's samples and traces go to disk for its tables.
+        self.store = None
+        if keep_tables and not record:
+            self.store = SampleSpool(_spool_folder(self.tables_folder), forward=self.live.projection_listener)
+            self.live.block_listener = self.store
+            self.live.projection_listener = self.store.projection
         self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
         self.relay.switch(self.recorder, self.clock())
         self.show()
@@ -238,11 +245,11 @@ class _LiveAthlete:
             self._new_session(then_record)
         recorder.close()
         live.finish()
-        if recorder.saved and store is not None:
+        if recorder.saved:
             self.saved_folder = recorder.folder
-            self.ending(recorder.folder, live, store.samples(), meta, saved=True)
+            self.ending(recorder.folder, None, None, meta, saved=True)
         elif self.keep_unrecorded and store is not None:
-            self.ending(tables, live, store.samples(), meta, saved=False)
+            self.ending(tables, live, store, meta, saved=False)
 
     async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
         await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
@@ -540,15 +547,17 @@ class Engine:
             if self._on_tick is not None:
                 self._on_tick(loop.time() - started)
 
-    def _finish_recording(self, folder: Path, live: LiveSession, samples: dict, meta: SessionMeta,
-                          saved: bool = True) -> None:
-        """Tables, report and (when ``saved``) history entry of a finished session: in a worker
-        thread while the engine runs in real time (the stream must not wait seconds for a report),
-        else at once."""
+    def _finish_recording(self, folder: Path, live: LiveSession | None, store: SampleSpool | None,
+                          meta: SessionMeta, saved: bool = True) -> None:
+        """Tables, report and (when ``saved``) history entry of a finished session — a recording's
+        rebuilt from its journal (``live`` None), an unrecorded one's from ``live`` and its spooled
+        samples — in a worker thread while the engine runs in real time (the stream must not wait
+        seconds for a report), else at once."""
         def finish() -> None:
             try:
+                samples, traces = (None, None) if store is None else (store.samples(), store.traces())
                 finish_session(folder, live, samples, meta, saved=saved, history_db=self._history_db,
-                               print_fn=self._on_message)
+                               print_fn=self._on_message, traces=traces)
             except Exception as exc:  # noqa: BLE001 - the recording itself is safe on disk
                 self._on_error(f"{folder}: the session's tables could not be written ({exc}); "
                                f"`gaitmon analyze {folder}` makes them from the recording")

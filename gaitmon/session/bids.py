@@ -647,6 +647,8 @@ def _read_json(path: Path) -> dict:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, where(exc.lineno), f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(path, None, "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(path, None, "expected a JSON object")
     return data

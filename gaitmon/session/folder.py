@@ -57,6 +57,8 @@ def read_meta(folder: Path) -> SessionMeta:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(path, None, "not a gaitmon session file (JSON nested too deeply)") from None
     if not isinstance(data, dict):
         raise InputError(path, None, "not a gaitmon session file (expected a JSON object)")
     try:

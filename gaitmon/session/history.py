@@ -266,7 +266,7 @@ class History:
         """Close the database file."""
         self._db.close()
 
-    def add_session(self, meta: SessionMeta, steps: list[Step], source_path: str = "") -> str:
+    def add_session(self, meta: SessionMeta, steps: list[Step], source_path: str = "", reassign: bool = False) -> str:
         """Import one session: its metadata, step table and the reps found in it.
 
         Parameters
@@ -279,6 +279,9 @@ class History:
             (a CSV) is made of its rows with :meth:`Step.from_row <gaitmon.analysis.steps.Step.from_row>`.
         source_path : str
             Where the session came from (a session folder, a CSV), for the record.
+        reassign : bool
+            Move the session to ``meta.athlete`` when it is in the history under another athlete
+            (it was filed under the wrong name); without it that is refused.
 
         Returns
         -------
@@ -290,6 +293,9 @@ class History:
         ------
         ValueError
             No athlete name, ``started_at`` not ISO 8601, or steps that are not :class:`Step` records.
+        SessionOwnerError
+            The session is in the history already, under another athlete (it is left there), and
+            ``reassign`` is False.
         """
         key = _athlete_key(meta.athlete)
         if not key:
@@ -306,8 +312,12 @@ class History:
         stored_meta = {**meta.to_json(), "athlete": meta.athlete.strip(), "started_at": started_at}
         digest = hashlib.sha256(json.dumps([stored_meta, step_values, rep_values], sort_keys=True).encode()).hexdigest()
         with self._errors(), self._transaction():
-            old = self._db.execute("SELECT content_hash FROM sessions WHERE session_id = ?",
-                                   (meta.session_id,)).fetchone()
+            old = self._db.execute("SELECT s.content_hash, s.athlete, a.name FROM sessions s JOIN athletes a "
+                                   "ON a.key = s.athlete WHERE s.session_id = ?", (meta.session_id,)).fetchone()
+            if old is not None and old[1] != key and not reassign:
+                raise SessionOwnerError(f"this session is already in the history as {old[2]}'s "
+                                        f"(session {meta.session_id}); not moved to {meta.athlete.strip()} "
+                                        f"(--reassign moves it, if it was filed under the wrong athlete)")
             if old is not None and old[0] == digest:
                 return "unchanged"
             self._db.execute("DELETE FROM sessions WHERE session_id = ?", (meta.session_id,))  # cascades
@@ -444,6 +454,10 @@ class History:
             if type(error) is not sqlite3.DatabaseError:  # constraint or programming errors: a bug, not the file
                 raise
             raise InputError(self.path, None, f"not a gaitmon history database, or it is corrupted ({error})") from None
+
+
+class SessionOwnerError(ValueError):
+    """A session imported again under another athlete's name: a session belongs to one athlete."""
 
 
 def saved_calibration(athlete: str, path: Path | None = None) -> Calibration | None:

@@ -30,6 +30,7 @@ last record, which the reader reports and skips.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import zlib
@@ -212,8 +213,89 @@ def read_header(data: bytes | memoryview, path: Path) -> None:
         raise JournalFormatError(f"{path}: journal version {version} is newer than this gaitmon reads ({VERSION})")
 
 
+#: The reader's window over the file grows by this much at a time (bytes): memory does not depend
+#: on the journal's length.
+READ_CHUNK = 1 << 20
+#: While looking for the next record after damage, a candidate longer than this (bytes) must also
+#: be followed by a sync word or the end of the file before its CRC is computed: a stretch of
+#: sync-like bytes then costs a few comparisons per byte, not a CRC of up to MAX_PAYLOAD each.
+RESYNC_CHEAP = 1024
+_SYNC_BYTES = _RECORD_HEAD.pack(SYNC, 0, 0)[:2]
+
+
+class _Window:
+    """A sliding window over a file: ``buf`` holds the bytes from file offset ``base`` on."""
+
+    def __init__(self, file, base: int, size: int):
+        self.file, self.base, self.size = file, base, size
+        self.buf = b""
+
+    def have(self, pos: int, n: int) -> bool:
+        """Make ``buf`` cover ``[pos, pos + n)`` (``pos >= base``: bytes before ``pos`` may be
+        dropped); False when the file ends first."""
+        end = self.base + len(self.buf)
+        if pos + n <= end:
+            return True
+        if pos + n > self.size:
+            return False
+        keep = self.buf[pos - self.base:] if pos < end else b""
+        self.file.seek(pos + len(keep))
+        self.buf = keep + self.file.read(max(READ_CHUNK, n - len(keep)))
+        self.base = pos
+        return pos + n <= self.base + len(self.buf)
+
+    def problem_at(self, pos: int, resyncing: bool = False) -> str | None:
+        """None when a whole record with a good CRC starts at ``pos``, else what is wrong."""
+        if not self.have(pos, _RECORD_HEAD.size):
+            return "incomplete record header"
+        sync, kind, length = _RECORD_HEAD.unpack_from(self.buf, pos - self.base)
+        if sync != SYNC:
+            return "no record starts here (bad sync word)"
+        if kind not in KIND_NAMES or length > MAX_PAYLOAD:
+            return f"bad record header (kind {kind}, length {length})"
+        after = pos + RECORD_OVERHEAD + length
+        if after > self.size:
+            return f"record of {length} bytes runs past the end of the file"
+        if resyncing and length > RESYNC_CHEAP and after < self.size and self._peek(after) != _SYNC_BYTES:
+            return "not followed by a record"
+        self.have(pos, after - pos)
+        at = pos - self.base
+        stop = at + _RECORD_HEAD.size + length
+        if _CRC.unpack_from(self.buf, stop)[0] != zlib.crc32(self.buf[at + _RECORD_HEAD.size:stop],
+                                                             zlib.crc32(self.buf[at + 2:at + _RECORD_HEAD.size])):
+            return "checksum mismatch (corrupted record)"
+        return None
+
+    def _peek(self, pos: int) -> bytes:
+        """The two bytes at ``pos``, from the window when it holds them (it is not moved)."""
+        at = pos - self.base
+        if 0 <= at and at + 2 <= len(self.buf):
+            return self.buf[at:at + 2]
+        return os.pread(self.file.fileno(), 2, pos)
+
+    def next_record(self, pos: int) -> int:
+        """Offset of the next whole, checksummed record at or after ``pos`` (or the end of the file)."""
+        while self.have(pos, min(RECORD_OVERHEAD, self.size - pos)) and self.size - pos >= RECORD_OVERHEAD:
+            found = self.buf.find(_SYNC_BYTES, pos - self.base)
+            if found < 0:  # none in the window: go on from its last byte (it may begin a sync word)
+                pos = max(pos, self.base + len(self.buf) - 1)
+                if self.size - pos < RECORD_OVERHEAD:
+                    break
+                self.have(pos, min(READ_CHUNK, self.size - pos))
+                continue
+            pos = self.base + found
+            if self.buf[found + 2] in KIND_NAMES and self.problem_at(pos, resyncing=True) is None:
+                return pos
+            pos += 1
+        return self.size
+
+
 def iter_records(path: Path, scan: JournalScan | None = None) -> Iterator[Record]:
     """Every intact record of a journal, in file order; damage is skipped and noted in ``scan``.
+
+    The file is read through a window of about :data:`READ_CHUNK` bytes, so memory does not grow
+    with the journal. A record whose CRC checks out but whose content is impossible (a time that is
+    not a finite number, unreadable JSON) counts as damage like a corrupted one.
 
     Raises
     ------
@@ -224,73 +306,46 @@ def iter_records(path: Path, scan: JournalScan | None = None) -> Iterator[Record
     """
     path = Path(path)
     scan = scan if scan is not None else JournalScan(path)
-    data = path.read_bytes()
-    scan.size = len(data)
-    read_header(data, path)
-    pos = HEADER_SIZE
-    end = len(data)
-    unpack_head, unpack_crc = _RECORD_HEAD.unpack_from, _CRC.unpack_from
-    while pos < end:
-        problem = None
-        if end - pos < _RECORD_HEAD.size:
-            problem = "incomplete record header"
-        else:
-            sync, kind, length = unpack_head(data, pos)
-            stop = pos + _RECORD_HEAD.size + length
-            if sync != SYNC:
-                problem = "no record starts here (bad sync word)"
-            elif kind not in KIND_NAMES or length > MAX_PAYLOAD:
-                problem = f"bad record header (kind {kind}, length {length})"
-            elif stop + _CRC.size > end:
-                problem = f"record of {length} bytes runs past the end of the file"
-            elif unpack_crc(data, stop)[0] != zlib.crc32(data[pos + _RECORD_HEAD.size:stop],
-                                                          zlib.crc32(data[pos + 2:pos + _RECORD_HEAD.size])):
-                problem = "checksum mismatch (corrupted record)"
-            else:
-                record = _parse(kind, data, pos, pos + _RECORD_HEAD.size, stop)
+    with open(path, "rb") as file:
+        scan.size = size = os.fstat(file.fileno()).st_size
+        read_header(file.read(HEADER_SIZE), path)
+        window = _Window(file, HEADER_SIZE, size)
+        pos = HEADER_SIZE
+        while pos < size:
+            problem = window.problem_at(pos)
+            if problem is None:
+                at = pos - window.base
+                _, kind, length = _RECORD_HEAD.unpack_from(window.buf, at)
+                stop = at + _RECORD_HEAD.size + length
+                record = _parse(kind, window.buf[at + _RECORD_HEAD.size:stop], pos)
                 if record is None:
                     problem = f"unreadable {KIND_NAMES[kind]} record content"
-        if problem is not None:
-            resume = _next_record(data, pos + 1)
-            scan.damage.append(Damage(pos, resume - pos, problem))
-            pos = resume
-            continue
-        pos = stop + _CRC.size
-        scan.records += 1
-        if record.kind == CLOSE:
-            scan.closed = True
-        if record.t == record.t and not record.t <= scan.last_t:  # NaN: no time yet / no time here
-            scan.last_t = record.t
-        yield record
+            if problem is not None:
+                resume = window.next_record(pos + 1)
+                scan.damage.append(Damage(pos, resume - pos, problem))
+                pos = resume
+                continue
+            pos += RECORD_OVERHEAD + length
+            scan.records += 1
+            if record.kind == CLOSE:
+                scan.closed = True
+            if record.t == record.t and not record.t <= scan.last_t:  # NaN: no time yet / no time here
+                scan.last_t = record.t
+            yield record
 
 
-def _parse(kind: int, data: bytes, offset: int, start: int, stop: int) -> Record | None:
+def _parse(kind: int, payload: bytes, offset: int) -> Record | None:
+    """The record in ``payload``, or None when its content cannot be (a time that is not finite included)."""
     try:
         if kind == DATA:
-            channel, t = _DATA_HEAD.unpack_from(data, start)
-            return Record(kind, t, offset, channel=channel, payload=data[start + _DATA_HEAD.size:stop])
+            channel, t = _DATA_HEAD.unpack_from(payload)
+            return Record(kind, t, offset, channel=channel, payload=payload[_DATA_HEAD.size:]) if math.isfinite(t) else None
         if kind == CHANNEL:
-            return Record(kind, float("nan"), offset, channel=data[start],
-                          content=json.loads(data[start + 1:stop]))
-        (t,) = _T.unpack_from(data, start)
-        content = json.loads(data[start + _T.size:stop])
-        return Record(kind, t, offset, content=content) if isinstance(content, dict) else None
-    except (struct.error, IndexError, ValueError):
+            content = json.loads(payload[1:])
+            return Record(kind, float("nan"), offset, channel=payload[0], content=content) \
+                if isinstance(content, dict) else None
+        (t,) = _T.unpack_from(payload)
+        content = json.loads(payload[_T.size:])
+        return Record(kind, t, offset, content=content) if isinstance(content, dict) and math.isfinite(t) else None
+    except (struct.error, IndexError, ValueError, RecursionError):
         return None
-
-
-def _next_record(data: bytes, pos: int) -> int:
-    """Offset of the next whole, checksummed record at or after ``pos`` (or the end of the data)."""
-    sync = _RECORD_HEAD.pack(SYNC, 0, 0)[:2]
-    end = len(data)
-    while True:
-        pos = data.find(sync, pos)
-        if pos < 0 or end - pos < RECORD_OVERHEAD:
-            return end
-        _, kind, length = _RECORD_HEAD.unpack_from(data, pos)
-        stop = pos + _RECORD_HEAD.size + length
-        if (kind in KIND_NAMES and length <= MAX_PAYLOAD and stop + _CRC.size <= end
-                and _CRC.unpack_from(data, stop)[0]
-                == zlib.crc32(data[pos + _RECORD_HEAD.size:stop], zlib.crc32(data[pos + 2:pos + _RECORD_HEAD.size]))):
-            return pos
-        pos += 1

@@ -13,14 +13,18 @@ value at ``started_at``, so a session starts at about 0 s.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from gaitmon._version import __version__
+from gaitmon.consts import PLACEMENTS
 
 #: ``format`` value of a gaitmon ``session.json``, and the layout version this code writes.
 FORMAT = "gaitmon-session"
 FORMAT_VERSION = 1
+#: Highest sensor rate a session file may claim (Hz); IMUs on BLE stream a few kHz at most.
+MAX_RATE_HZ = 100_000.0
 
 
 def utc_now_iso() -> str:
@@ -80,20 +84,84 @@ class SessionMeta:
 
     @classmethod
     def from_json(cls, data: dict) -> SessionMeta:
-        """Inverse of :meth:`to_json`; raises ValueError/TypeError/KeyError on foreign content."""
+        """Inverse of :meth:`to_json`. Every field is checked: ValueError naming the field (e.g.
+        ``field 'duration_s': 'long' is not a number``) on foreign or impossible content."""
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
         if data.get("format") != FORMAT:
-            raise ValueError(f"not a gaitmon session (format is {data.get('format')!r})")
-        if int(data.get("format_version", 0)) > FORMAT_VERSION:
-            raise ValueError(f"session format version {data['format_version']} is newer than this gaitmon "
+            raise ValueError(f"not a gaitmon session (format is {_short(data.get('format'))})")
+        version = data.get("format_version", 0)
+        if not _is_number(version) or version != int(version):
+            raise ValueError(f"field 'format_version': {_short(version)} is not a whole number")
+        if version > FORMAT_VERSION:
+            raise ValueError(f"session format version {int(version)} is newer than this gaitmon "
                              f"understands ({FORMAT_VERSION}); upgrade gaitmon")
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        fields["sensors"] = {role: SensorInfo(**info) for role, info in dict(data.get("sensors", {})).items()}
-        meta = cls(**fields)
-        if not isinstance(meta.session_id, str) or not meta.session_id:
-            raise ValueError("session_id is missing")
-        return meta
+        values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "sensors"}
+        for name in ("athlete", "placement", "started_at", "source", "session_id", "software_version", "notes"):
+            if name in values:
+                _text(values[name], name)
+        if not values.get("session_id"):
+            raise ValueError("field 'session_id': missing")
+        if values.get("placement", "shank") not in PLACEMENTS:
+            raise ValueError(f"field 'placement': {_short(values['placement'])} is not one of {', '.join(PLACEMENTS)}")
+        for name in ("started_at", "ended_at"):
+            if values.get(name) is not None:
+                _timestamp(values[name], name)
+        if values.get("duration_s") is not None:
+            values["duration_s"] = _number(values["duration_s"], "duration_s", 0.0, math.inf)
+        sensors = data.get("sensors", {})
+        if not isinstance(sensors, dict):
+            raise ValueError(f"field 'sensors': expected an object (role → sensor), got {_short(sensors)}")
+        return cls(**values, sensors={_text(role, "sensors"): _sensor(info, f"sensors.{role}")
+                                      for role, info in sensors.items()})
 
     @property
     def started(self) -> _dt.datetime:
         """``started_at`` as an aware datetime."""
         return _dt.datetime.fromisoformat(self.started_at)
+
+
+def _short(value) -> str:
+    """``repr`` of a value read from a file, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text(value, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"field {name!r}: {_short(value)} is not text")
+    return value
+
+
+def _number(value, name: str, low: float, high: float) -> float:
+    """A finite number in [low, high)."""
+    if not _is_number(value):
+        raise ValueError(f"field {name!r}: {_short(value)} is not a finite number")
+    if not low <= value < high:
+        raise ValueError(f"field {name!r}: {value!r} is out of range (from {low:g} up to {high:g})")
+    return float(value)
+
+
+def _timestamp(value, name: str) -> None:
+    _text(value, name)
+    try:
+        _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"field {name!r}: {_short(value)} is not an ISO 8601 date and time") from None
+
+
+def _sensor(info, name: str) -> SensorInfo:
+    if not isinstance(info, dict):
+        raise ValueError(f"field {name!r}: expected an object, got {_short(info)}")
+    known = {f.name for f in fields(SensorInfo)}
+    values = {k: v for k, v in info.items() if k in known}
+    for key, value in values.items():
+        if key == "rate_hz":
+            values[key] = _number(value, f"{name}.rate_hz", 0.0, MAX_RATE_HZ)
+        else:
+            _text(value, f"{name}.{key}")
+    return SensorInfo(**{"role": name.split(".", 1)[1], **values})

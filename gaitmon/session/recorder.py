@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gaitmon.session import journal
 from gaitmon.sensors import FAMILIES
-from gaitmon.session.folder import JOURNAL_FILE, write_meta
+from gaitmon.session.folder import JOURNAL_FILE, META_FILE, write_meta
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 
 #: Records are handed to the OS at least this often (session-clock seconds): a kill loses less.
@@ -38,7 +38,8 @@ class SessionRecorder:
     sink : LiveSession
         Where the calls go, with session-clock times.
     folder : Path or None
-        New session folder (created; must not hold a journal already). None records nothing.
+        New session folder (created; must not hold a session already: then nothing in it is
+        touched and recording fails at once). None records nothing.
     meta : SessionMeta
         Written to ``session.json`` now, updated when sensors start and at :meth:`close`.
     clock : callable
@@ -68,8 +69,10 @@ class SessionRecorder:
     def _open(self) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            if (self.folder / META_FILE).exists():  # a session (or its start) is there: leave it alone
+                raise FileExistsError
+            self.writer = journal.JournalWriter(self.folder / JOURNAL_FILE)  # refuses an existing journal
             write_meta(self.folder, self.meta)
-            self.writer = journal.JournalWriter(self.folder / JOURNAL_FILE)
         except FileExistsError:
             self._fail(f"{self.folder}: already holds a recording; not overwriting it (choose another --out)")
             return

@@ -12,6 +12,7 @@ sensor setup) is skipped and listed in :attr:`ReplayedSession.problems`; everyth
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.errors import InputError
-from gaitmon.stream.live import LiveSession, SampleStore
+from gaitmon.stream.live import LiveSession
 from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE, read_meta
-from gaitmon.session.meta import SessionMeta
+from gaitmon.session.meta import MAX_RATE_HZ, SessionMeta
+from gaitmon.session.spool import SampleSpool
 from gaitmon.sensors import FAMILIES, StreamSetup
 
 #: ``progress(fraction_done, session_time_s)`` is called about this often (wall-clock seconds).
@@ -31,12 +33,13 @@ PROGRESS_EVERY_S = 2.0
 
 @dataclass
 class ReplayedSession:
-    """A replayed session: its metadata, the live session it rebuilt, its samples and what was wrong."""
+    """A replayed session: its metadata, the live session it rebuilt, its samples and traces (on
+    disk, see :mod:`gaitmon.session.spool`) and what was wrong."""
 
     folder: Path
     meta: SessionMeta
     live: LiveSession
-    store: SampleStore
+    store: SampleSpool
     scan: journal.JournalScan
     marks: list[tuple[float, dict]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -84,9 +87,18 @@ def feed(records: Iterable[journal.Record], sink, scan: journal.JournalScan, pro
 
 
 def _setup(data: dict) -> StreamSetup:
+    """The recorded setup, checked: a known family and a sample rate the timing layer can use."""
     setup = StreamSetup(**data)
     if setup.family not in FAMILIES:
         raise ValueError(f"unknown sensor family {setup.family!r}")
+    rate = setup.rate_hz
+    if not (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 < rate <= MAX_RATE_HZ):
+        raise ValueError(f"impossible sample rate {rate!r} Hz (expected more than 0, at most {MAX_RATE_HZ:g})")
+    if not isinstance(setup.streams, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in setup.streams.items()):
+        raise ValueError(f"streams {setup.streams!r} is not a map of stream names to UUIDs")
+    if not isinstance(setup.settings, dict):
+        raise ValueError(f"settings {setup.settings!r} is not a map")
     return setup
 
 
@@ -137,7 +149,7 @@ class _Pacer:
 
 def replay_session(folder: Path, speed: float | None = None, live: LiveSession | None = None,
                    progress: Callable[[float, float], None] | None = None, keep_samples: bool = True,
-                   halt: threading.Event | None = None,
+                   halt: threading.Event | None = None, spool_dir: Path | None = None,
                    on_time: Callable[[float, list[tuple[float, dict]]], None] | None = None) -> ReplayedSession:
     """Replay a session folder into ``live`` (a new :class:`LiveSession` when None).
 
@@ -150,13 +162,17 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
     progress : callable, optional
         ``progress(fraction_of_file_done, session_time_s)`` every couple of seconds.
     keep_samples : bool
-        Keep every decoded sample in :attr:`ReplayedSession.store` (it becomes the session's
-        block listener) and the session's projected traces; False leaves ``live``'s own listener
-        in place and the store empty.
+        Keep every decoded sample and the projected traces in :attr:`ReplayedSession.store`, on
+        disk (it becomes the session's block listener, and its projection listener in front of
+        any already there); False leaves ``live``'s own listener in place and the store empty.
+        RAM does not grow with the recording's length either way.
     halt : threading.Event, optional
         Set it to stop the replay early; what was fed so far is finished and returned.
     on_time : callable, optional
         ``on_time(session_time_s, marks_so_far)`` for every timed record (e.g. a view's clock).
+    spool_dir : Path, optional
+        Where the store's temporary files go (default: the session folder when it is writable,
+        else the system's temporary folder).
 
     Raises
     ------
@@ -169,10 +185,12 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
     if not path.exists():
         raise InputError(folder, None, f"session has no {JOURNAL_FILE} (nothing was recorded)")
     live = live if live is not None else LiveSession(meta.athlete, meta.placement)
-    store = SampleStore()
+    if spool_dir is None:
+        spool_dir = folder if os.access(folder, os.W_OK) else None
+    store = SampleSpool(spool_dir, forward=live.projection_listener)
     if keep_samples:
         live.block_listener = store
-        live.keep_traces = True
+        live.projection_listener = store.projection
     scan = journal.JournalScan(path)
     session = ReplayedSession(folder, meta, live, store, scan)
     tick = None if on_time is None else (lambda t: on_time(t, session.marks))

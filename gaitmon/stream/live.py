@@ -108,13 +108,11 @@ class LiveSession:
     feeds: dict[str, SensorFeed] = field(default_factory=dict)
     legs: dict[str, LegPipeline] = field(default_factory=dict)
     status: dict[str, SensorStatus] = field(default_factory=dict)
-    #: Optional observer of the decoded sample blocks (a SampleStore keeping them for the report).
+    #: Optional observer of the decoded sample blocks (e.g. :class:`gaitmon.session.spool.SampleSpool`
+    #: keeping them on disk for the report). Nothing of the stream is kept here: memory stays flat.
     block_listener: BlockListener | None = None
-    #: Optional observer of what each leg's step core is fed (the dashboard's traces).
+    #: Optional observer of what each leg's step core is fed (the dashboard's traces, the report's).
     projection_listener: ProjectionListener | None = None
-    #: Keep each leg's projected ω for :meth:`traces` (the report draws what the core saw).
-    keep_traces: bool = False
-    kept: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def _status(self, role: str) -> SensorStatus:
         return self.status.setdefault(role, SensorStatus(role))
@@ -172,21 +170,13 @@ class LiveSession:
                 projected.append(leg.projected)
         if self.block_listener is not None and blocks:
             self.block_listener(role, blocks)
-        if projected and (self.projection_listener is not None or self.keep_traces):
+        if projected and self.projection_listener is not None:
             t, omega, acc = projected[0] if len(projected) == 1 else (np.concatenate(a) for a in zip(*projected))
-            if self.keep_traces:
-                self.kept.setdefault(role, []).append((t, omega))
-            if self.projection_listener is not None:
-                self.projection_listener(role, t, omega, acc)
+            self.projection_listener(role, t, omega, acc)
         self.events += new
         return new
 
     # -- views ---------------------------------------------------------------------------------------
-    def traces(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """role → ``(t, ω)`` (s, rad/s) as each leg's step core was fed (with :attr:`keep_traces`)."""
-        return {role: (np.concatenate([t for t, _ in parts]), np.concatenate([w for _, w in parts]))
-                for role, parts in sorted(self.kept.items()) if parts}
-
     def health(self) -> dict[str, SensorStatus]:
         """Per-sensor status with the latest counts."""
         for role, feed in self.feeds.items():
@@ -201,25 +191,3 @@ class LiveSession:
     def steps(self) -> list[Step]:
         """The steps of everything so far (see :func:`gaitmon.analysis.steps.build_steps`)."""
         return build_steps(sorted(self.events), sides=self.legs)
-
-
-class SampleStore:
-    """Keeps every decoded sample block per sensor (a :attr:`LiveSession.block_listener`).
-
-    What reports and exports need after a run: the samples exactly as the core saw them.
-    """
-
-    def __init__(self) -> None:
-        self.blocks: dict[str, list[SampleBlock]] = {}
-
-    def __call__(self, role: str, blocks: list[SampleBlock]) -> None:
-        self.blocks.setdefault(role, []).extend(blocks)
-
-    def samples(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """role → ``(t[n]`` s, ``x[n, 6]`` float32 sensor frame SI), in arrival order."""
-        out = {}
-        for role in sorted(self.blocks):
-            blocks = self.blocks[role]
-            if blocks:
-                out[role] = (np.concatenate([b.t for b in blocks]), np.concatenate([b.x for b in blocks]))
-        return out

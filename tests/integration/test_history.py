@@ -20,7 +20,7 @@ import pytest
 from gaitmon.analysis import REP_COLUMNS, segment_reps
 from gaitmon.errors import InputError
 from gaitmon.stream.pipeline import detect_events
-from gaitmon.session.history import (SCHEMA_VERSION, History, default_data_dir, default_db_path,
+from gaitmon.session.history import (SCHEMA_VERSION, History, SessionOwnerError, default_data_dir, default_db_path,
                                      history_text)
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.analysis.steps import STEP_COLUMNS, Step, build_steps
@@ -144,8 +144,10 @@ def test_athletes_are_matched_case_insensitively(tmp_path):
 
         moved = _meta("Cy Ode", week=3)
         history.add_session(moved, _steps(3))
-        moved.athlete = "Bo Lee"  # the session was filed under the wrong athlete
-        assert history.add_session(moved, _steps(3)) == "updated"
+        moved.athlete = "Bo Lee"  # the session was filed under the wrong athlete: moved only when asked
+        with pytest.raises(SessionOwnerError, match="already in the history as Cy Ode's"):
+            history.add_session(moved, _steps(3))
+        assert history.add_session(moved, _steps(3), reassign=True) == "updated"
         assert history.athletes() == ["Ana Silva", "Bo Lee"]  # no athlete left without sessions
         assert len(history.sessions("Bo Lee")) == 2
 
