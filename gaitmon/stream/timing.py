@@ -74,7 +74,8 @@ class GapMark:
     lost_packets : int
         Notifications missing (lost samples over the samples per notification), 0 when unknown.
     cause : str
-        ``"lost packets"`` or ``"disconnected"``.
+        ``"lost packets"``, ``"disconnected"``, ``"stalled"`` (the sensor stopped streaming while
+        connected) or ``"device clock reset"``.
     exact : bool
         False when the count is estimated from host time (families without counter or device time).
     """
@@ -362,14 +363,15 @@ class SensorTimeline:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
 
-    def disconnected(self) -> tuple[list[SampleBlock], list[GapMark]]:
-        """The link dropped: release everything held back; the next samples start a gap."""
+    def disconnected(self, cause: str = "disconnected") -> tuple[list[SampleBlock], list[GapMark]]:
+        """The stream broke (``cause``: the link dropped, or it stalled): release everything held
+        back; the next samples start a gap marked with ``cause``."""
         blocks, gaps = [], []
         for key, st in self._streams.items():
             b, g = self._emit(key, st.buffer.flush(), final=True)
             blocks += b
             gaps += g
-        self._segment_break = "disconnected"
+        self._segment_break = cause
         return blocks, gaps
 
     def reconnected(self, host_t: float) -> None:
@@ -483,7 +485,7 @@ class SensorTimeline:
                     t = np.maximum(t, floor + np.arange(n) * (0.25 / self.rate))
             if self._last_index is not None and (first != self._last_index + 1 or self._segment_break):
                 cause = self._segment_break or "lost packets"
-                exact = cause != "disconnected" or self._has_device_time()
+                exact = cause not in ("disconnected", "stalled") or self._has_device_time()
                 if exact:
                     lost = max(0, first - self._last_index - 1)
                 else:  # arrival order hides the loss: estimate it from the host-time gap
