@@ -54,6 +54,8 @@ FIND_TIMEOUT_S = 1.0
 #: seen, so that a second sensor advertising the same name is noticed.
 NAME_SETTLE_S = 0.5
 CONNECT_TIMEOUT_S = 10.0
+#: BlueZ answers a request to scan within milliseconds; one that does not answer in this long is hung.
+SCAN_START_TIMEOUT_S = 10.0
 #: A stream is stalled when no notification came for this many of its packet intervals (mean since
 #: it started), and at least STALL_MIN_S; a (re)started stream has FIRST_PACKET_S for its first packet.
 #: A live BLE link retransmits until the supervision timeout, so half a second of silence on a
@@ -151,9 +153,24 @@ async def scan(timeout_s: float = 5.0, backends=(None, None)) -> list[FoundSenso
         if family is not None:
             found[device.address] = FoundSensor(family.name, name or "", device.address, adv.rssi)
 
-    async with BleakScanner(seen, backend=backends[0]):
+    async with _scanning(seen, backends[0]):
         await asyncio.sleep(timeout_s)
     return sorted(found.values(), key=lambda s: (-s.rssi, s.address))
+
+
+@contextlib.asynccontextmanager
+async def _scanning(callback, backend):
+    """A running BleakScanner calling ``callback``; TimeoutError when Bluetooth does not answer."""
+    scanner = BleakScanner(callback, backend=backend)
+    try:
+        await asyncio.wait_for(scanner.start(), SCAN_START_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"Bluetooth did not answer a request to scan in {SCAN_START_TIMEOUT_S:g} s (BlueZ hung? "
+                           "`sudo systemctl restart bluetooth`)") from None
+    try:
+        yield scanner
+    finally:
+        await scanner.stop()
 
 
 class _Subscriptions:
@@ -427,7 +444,7 @@ class SensorLink:
             if match and not first.done():
                 first.set_result((device, adv))
 
-        async with BleakScanner(seen, backend=self.backends[0]):
+        async with _scanning(seen, self.backends[0]):
             try:
                 found = await asyncio.wait_for(first, FIND_TIMEOUT_S)
             except asyncio.TimeoutError:
