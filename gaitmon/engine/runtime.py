@@ -207,18 +207,17 @@ class _LiveAthlete:
             self.backends = source.backends or (None, None)
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
-        self.on_sensor_state = on_sensor_state
         self._said: dict[str, tuple[str, str]] = {}
-        self.relay = _Relay(self._say if on_sensor_state is not None else None)
+        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state))
         self.saved_folder: Path | None = None
 
-    def _say(self, role: str, state: str, detail: str) -> None:
+    def _say(self, say: Callable[[str], None], role: str, state: str, detail: str) -> None:
         """A sensor's new state and its reason, once (searching is not news: it comes back every retry)."""
         if state == "searching" or self._said.get(role) == (state, detail):
             return
         self._said[role] = (state, detail)
         who = f"{self.name}: {role}" if self.name else role
-        self.on_sensor_state(state_line(self.recorder.now(), who, state, detail))
+        say(state_line(self.recorder.now(), who, state, detail))
 
     def open(self, clock: Callable[[], float], record: bool) -> None:
         self.clock = clock
@@ -548,7 +547,8 @@ class Engine:
     async def _main(self) -> None:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        connect_lock, claims = asyncio.Lock(), {}  # one radio: connects one at a time, a sensor to one leg
+        connect_lock = asyncio.Lock()  # one radio: connects one at a time, ...
+        claims: dict[str, str] = {}  # ... and a sensor streams to one leg (address → role)
         for athlete in self._athletes.values():
             athlete.open(loop.time, self._record)
         self._loop = loop
