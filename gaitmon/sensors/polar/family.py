@@ -51,10 +51,12 @@ class PolarVeritySense(SensorFamily):
             elif on_stopped is not None:
                 on_stopped(stopped)
 
+        # Read the features before subscribing: BlueZ signals every value read to the subscribers
+        # of the characteristic, so the bitmap would also arrive as a (malformed) command reply.
+        features = polar.parse_feature_bitmap(await client.read_gatt_char(polar.CONTROL_POINT_UUID))
         # The PMD service answers commands only once both characteristics notify.
         await client.start_notify(polar.CONTROL_POINT_UUID, control)
         await client.start_notify(polar.DATA_UUID, lambda _c, frame: on_data(stream_of(frame), frame))
-        features = polar.parse_feature_bitmap(await client.read_gatt_char(polar.CONTROL_POINT_UUID))
         if not {polar.ACC, polar.GYRO} <= features:
             raise ConfigurationError("this Polar sensor has no gyroscope stream (an H10?): gaitmon needs ACC + GYRO")
         rate = int(rate_hz)

@@ -1,0 +1,244 @@
+"""The real BlueZ path: ``gaitmon scan`` and ``gaitmon live --headless`` on bleak's own BlueZ backend.
+
+A private ``dbus-daemon`` stands in for the system bus (``DBUS_SYSTEM_BUS_ADDRESS``), and a fake
+``bluetoothd`` on it (``tests/support/fake_bluez.py``) serves the emulated sensors of
+``gaitmon/sources/virtual/``: every advertisement, GATT call and notification — with the faults
+the emulator injects — crosses real D-Bus messages into the unchanged bleak backend that runs on
+a Linux laptop. gaitmon runs as a user runs it, in its own process on the real clock.
+
+Per family, one session: the left sensor drops mid-rep and comes back; the right one loses,
+duplicates, swaps and corrupts notifications with 20 ms of jitter until a fault-free tail (so every
+loss is revealed by a later packet). The counts gaitmon writes must equal what the fake sent.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from gaitmon.events import GaitEvent
+from gaitmon.sources.virtual import DEVICES, Faults, VirtualAir, emulated_pair
+from gaitmon.validation.evaluation import evaluate
+from tests.conftest import REPO
+from tests.support.fake_bluez import FakeBluezThread, dbus_daemon, private_bus
+
+FAMILIES = sorted(DEVICES)
+#: Families whose packets carry device time: their loss counts are exact.
+TIMED = [f for f in FAMILIES if f != "witmotion"]
+
+#: The session (simulation seconds): the rep starts at 3.1 s; the left sensor is away from
+#: DROP_S for AWAY_S; the right one's faults stop at QUIET_S; gaitmon stops after DURATION_S.
+DROP_S, AWAY_S, QUIET_S, DURATION_S = 5.0, 0.8, 7.5, 9.0
+#: Samples gaitmon may miscount per leg today (issue #16, part 2): Polar sets aside intact samples
+#: around swapped frames and reconnections (2–4 frames of 17 seen here); Movesense's 1 ms clock can
+#: put a reconnection one sample off. The rest are exact. Set these to 0 once that is fixed.
+SAMPLE_SLACK = {"polar_pmd": 8 * 17, "movesense": 1}
+RIGHT_FAULTS = Faults(drop=0.03, duplicate=0.03, reorder=0.03, corrupt=0.03, jitter_s=0.020, seed=7)
+#: WitMotion, timed by arrival only, cannot see its losses, and each one moves its time stamps (issue
+#: #16, part 2): it gets the emulated suite's 1 % (still tens of each fault at 200 packets/s).
+RIGHT_FAULTS_ARRIVAL_TIMED = dataclasses.replace(RIGHT_FAULTS, drop=0.01, duplicate=0.01, reorder=0.01, corrupt=0.01)
+
+pytestmark = pytest.mark.skipif(
+    dbus_daemon() is None, reason="dbus-daemon not installed (Debian package 'dbus'): the BlueZ path needs a private D-Bus")
+
+
+def gaitmon(bus_address: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus_address)
+    return subprocess.run([sys.executable, "-m", "gaitmon", *args], capture_output=True, text=True, cwd=REPO, env=env,
+                          timeout=120)
+
+
+@pytest.fixture(scope="module")
+def system_bus(tmp_path_factory):
+    with private_bus(tmp_path_factory.mktemp("dbus")) as address:
+        yield address
+
+
+def record_frames(device) -> dict:
+    """Every data frame ``device`` generates, by (characteristic, bytes): what an intact notification carries."""
+    frames = {}
+    generate = device.frames
+
+    def recording(first_sample):
+        for frame in generate(first_sample):
+            frames[(frame.char_uuid, frame.data)] = frame
+            yield frame
+
+    device.frames = recording
+    return frames
+
+
+@dataclasses.dataclass
+class Sent:
+    """What the fake sent over D-Bus for one sensor, as gaitmon must count it."""
+
+    packets: int  # intact data notifications, copies included
+    duplicates: int
+    samples: int  # samples of the instants whose every frame arrived intact
+    lost_samples: int  # samples between the first and last of those that never arrived
+    lost_packets: int  # frames sent inside that span that never arrived intact
+    first_sim_s: float
+    last_sim_s: float
+
+
+def sent_counts(device, bluez_device, frames: dict) -> Sent:
+    intact = [frames[key] for key in bluez_device.sent if key in frames]
+    distinct = {(f.char_uuid, f.data) for f in intact}
+    per_instant: dict[int, list] = {}
+    for frame in frames.values():
+        per_instant.setdefault(frame.first_sample, []).append(frame)
+    received = sorted(first for first, group in per_instant.items()
+                      if all((f.char_uuid, f.data) in distinct for f in group))
+    n = {first: per_instant[first][0].n_samples for first in received}
+    span = range(received[0], received[-1] + 1)
+    missing = [per_instant[first] for first in span if first in per_instant and first not in n]
+    # (a frame generated but never sent — the link was down — is not a lost packet)
+    sent = {frame.first_sample for frame in intact} | {first for _, _, first, _ in device.log.losses}
+    samples = sum(n.values())
+    return Sent(packets=len(intact), duplicates=len(intact) - len(distinct), samples=samples,
+                lost_samples=received[-1] + n[received[-1]] - received[0] - samples,
+                lost_packets=sum(sum((f.char_uuid, f.data) not in distinct for f in group)
+                                 for group in missing if group[0].first_sample in sent),
+                first_sim_s=float(device.t[received[0]]), last_sim_s=float(device.t[received[-1]]))
+
+
+@dataclasses.dataclass
+class BlueZRun:
+    family: str
+    pair: object
+    sent: dict[str, Sent]
+    health: dict[str, dict]
+    gaps: list[dict]
+    events: list[GaitEvent]  # in simulation time
+    result: subprocess.CompletedProcess
+    wall_s: float
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def bluez_run(request, system_bus, tmp_path_factory) -> BlueZRun:
+    family = request.param
+    pair = emulated_pair(family, "balanced", seed=2, n_reps=1, recovery_s=1.0, initial_standing_s=0.5,
+                         drift_ppm=(200.0, -200.0),
+                         faults={"left": Faults(disconnect_at_s=DROP_S, away_s=AWAY_S),
+                                 "right": RIGHT_FAULTS if family in TIMED else RIGHT_FAULTS_ARRIVAL_TIMED})
+    left, right = pair.devices["left"], pair.devices["right"]
+    frames = {side: record_frames(device) for side, device in pair.devices.items()}
+    out = tmp_path_factory.mktemp(f"bluez-{family}") / "session"
+    started = time.monotonic()
+    with FakeBluezThread(system_bus, [left, right]) as bluez:
+        bluez.at(QUIET_S, lambda: setattr(right, "faults", Faults()))
+        # The left leg by address, the right one by its advertised name.
+        result = gaitmon(system_bus, "live", "--headless", "--left", left.address, "--right", right.name,
+                         "--duration", str(DURATION_S), "--out", str(out), "--no-history")
+    wall_s = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    sent = {side: sent_counts(pair.devices[side], bluez.devices[pair.devices[side].address.upper()], frames[side])
+            for side in pair.devices}
+    # Session time → simulation time, through the wall clock both processes share.
+    started_at = datetime.fromisoformat(json.loads((out / "session.json").read_text())["started_at"]).timestamp()
+    offset = started_at - bluez.wall_time(pair.air.origin)
+    events = [GaitEvent(float(e["t_s"]) + offset, e["side"], e["event"], float(e["value"]))
+              for e in read_csv(out / "events.csv")]
+    gaps = read_csv(out / "gaps.csv")
+    for gap in gaps:
+        gap["t_start"], gap["t_end"] = float(gap["t_start"]) + offset, float(gap["t_end"]) + offset
+    health = {row["role"]: row for row in read_csv(out / "health.csv")}
+    return BlueZRun(family, pair, sent, health, gaps, events, result, wall_s)
+
+
+def test_scan_lists_every_family_over_dbus(system_bus):
+    devices = [emulated_pair(family, "balanced", seed=0, n_reps=1, recovery_s=0.0, sides=("left",)).devices["left"]
+               for family in FAMILIES]
+    for i, device in enumerate(devices):
+        device.address = f"C0:FF:EE:00:01:{i:02X}"
+    VirtualAir(devices)
+    with FakeBluezThread(system_bus, devices):
+        result = gaitmon(system_bus, "scan", "--timeout", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert sorted(row[0] for row in rows) == FAMILIES
+    for device in devices:
+        line = next(line for line in result.stdout.splitlines() if device.address in line)
+        assert line.startswith(device.family) and device.name in line and line.endswith("-55 dBm")
+
+
+def test_every_notification_sent_is_counted(bluez_run):
+    """Packets, samples, duplicates and malformed packets equal what crossed D-Bus; for the families
+    with device time, lost samples (the left leg's include its disconnection) and packets too."""
+    run = bluez_run
+    slack = SAMPLE_SLACK.get(run.family, 0)
+    for side, device in run.pair.devices.items():
+        sent, row, log = run.sent[side], run.health[side], device.log
+        got = {key: int(row[key]) for key in ("packets", "samples", "duplicates", "malformed", "lost_samples",
+                                              "lost_packets", "late")}
+        if run.family in TIMED:  # a repeated corrupted packet is malformed twice
+            expected = {"packets": sent.packets, "duplicates": sent.duplicates, "malformed": log.corrupted_arrived}
+            if side == "right":  # (across the left leg's disconnection, packets were never sent)
+                expected["lost_packets"] = sent.lost_packets
+            counted = {"samples": sent.samples, "lost_samples": sent.lost_samples}
+        else:  # identical bytes are dropped before counting: a corrupted copy is malformed once, then a duplicate
+            expected = {"packets": sent.packets - sent.duplicates,
+                        "duplicates": sent.duplicates + log.corrupted_duplicated,
+                        "malformed": log.corrupted_arrived - log.corrupted_duplicated}
+            counted = {"samples": sent.samples}
+        expected["late"] = 0
+        assert {key: got[key] for key in expected} == expected, (run.family, side)
+        for key, value in counted.items():
+            assert abs(got[key] - value) <= slack, (run.family, side, key, got[key], value)
+    right = run.pair.devices["right"].log
+    assert min(right.dropped, right.duplicated, right.reordered, right.corrupted) > 0, right
+
+
+def test_the_dropped_sensor_reconnects_within_two_seconds(bluez_run):
+    run = bluez_run
+    assert [int(run.health[side]["reconnects"]) for side in ("left", "right")] == [1, 0], run.family
+    assert {row["state"] for row in run.health.values()} == {"stopped"}
+    disconnections = [g for g in run.gaps if g["cause"] == "disconnected"]
+    assert len(disconnections) == 1 and disconnections[0]["sensor"] == "left", run.gaps
+    gap = disconnections[0]
+    back = DROP_S + AWAY_S
+    rate = run.pair.devices["left"].nominal_rate_hz
+    assert gap["t_start"] < DROP_S + 0.05, (run.family, gap)  # the last sample before the drop (arrival time)
+    assert back < gap["t_end"] <= back + 2.0, (run.family, gap)  # streaming again within 2 s
+    assert int(gap["lost_samples"]) >= AWAY_S * rate
+    assert all(g["cause"] == "lost packets" for g in run.gaps if g["sensor"] == "right")
+
+
+def test_events_match_the_simulated_truth(bluez_run):
+    """Every toe-off and contact of the streamed stretch is found, none invented, within 50 ms
+    (80 ms for WitMotion, timed by arrival only) — except on the left leg around its disconnection."""
+    run = bluez_run
+    tolerance = 0.05 if run.family in TIMED else 0.08
+
+    def kept(events, side):
+        sent = run.sent[side]
+        # The detector settles in the first second; an event is confirmed by the samples after it.
+        begin, end = max(3.0, sent.first_sim_s + 1.0), sent.last_sim_s - 0.5
+        out = [e for e in events if e.side == side and e.kind in ("TO", "IC") and begin < e.t < end]
+        if side == "left":  # the same around the disconnection
+            gap = next(g for g in run.gaps if g["cause"] == "disconnected")
+            out = [e for e in out if not DROP_S - 0.5 < e.t < gap["t_end"] + 1.0]
+        return out
+
+    for side in ("left", "right"):
+        truth, detected = kept(run.pair.session.events, side), kept(run.events, side)
+        assert len([e for e in truth if e.kind == "IC"]) >= 3, (run.family, side, truth)
+        report = evaluate(detected, truth, tolerance)
+        for kind in ("TO", "IC"):
+            result = report["kinds"][kind]
+            assert result["recall"] == 1.0 and result["precision"] == 1.0, (run.family, side, kind, result)
+
