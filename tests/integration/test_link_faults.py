@@ -8,6 +8,7 @@ simulation: each is noticed, survived and shown with its reason.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import time
@@ -331,3 +332,38 @@ def test_cli_emulated_live_runs_past_the_end_of_the_simulated_session(tmp_path, 
     for row in rows:
         values = dict(zip(columns, row.split(",")))
         assert values["stalls"] == "0" and values["gaps"] == "0" and int(values["samples"]) > 140_000
+
+
+# -- the stall over bleak's real BlueZ backend (the fake bluetoothd of tests/support) -------------------------
+@pytest.mark.parametrize("family, kind", [("gaitmon_diy", "silent"), ("polar_pmd", "announced")])
+def test_a_stall_is_restarted_over_the_real_bluez_backend(family, kind, tmp_path):
+    """StopNotify, StartNotify and the set-up commands of the restart go over real D-Bus; Polar's
+    measurement-stopped arrives as a PropertiesChanged of the control point's Value."""
+    import sys
+
+    from tests.conftest import REPO
+    from tests.support.fake_bluez import FakeBluezThread, dbus_daemon, private_bus as bluez_bus
+
+    if dbus_daemon() is None:
+        pytest.skip("dbus-daemon not installed")
+    pair = emulated_pair(family, "balanced", seed=2, n_reps=1, recovery_s=1.0, initial_standing_s=0.5,
+                         faults={"left": Faults(stall_at_s=3.0, stall_kind=kind)})
+    out = tmp_path / "session"
+    (tmp_path / "bus").mkdir()
+    with bluez_bus(tmp_path / "bus") as address, FakeBluezThread(address, list(pair.devices.values())):
+        result = subprocess.run(
+            [sys.executable, "-m", "gaitmon", "live", "--headless", "--left", pair.devices["left"].address,
+             "--right", pair.devices["right"].address, "--duration", "6", "--out", str(out), "--no-history"],
+            capture_output=True, text=True, cwd=REPO, env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=address),
+            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = [line for line in result.stdout.splitlines() if "left: stalled" in line]
+    reason = "the sensor stopped its measurement (ACC, GYRO)" if kind == "announced" else " data for "
+    assert len(said) == 1 and reason in said[0], result.stdout
+    assert "left: streaming — " in result.stdout.split(said[0])[1]  # restarted, and streaming again
+    header, *rows = (out / "health.csv").read_text().splitlines()
+    health = {row.split(",")[0]: dict(zip(header.split(","), row.split(","))) for row in rows}
+    assert health["left"]["stalls"] == "1" and health["right"]["stalls"] == "0"
+    assert int(health["left"]["samples"]) > 0.7 * int(health["right"]["samples"])
+    gaps = (out / "gaps.csv").read_text()
+    assert gaps.count("stalled") == 1
