@@ -81,7 +81,8 @@ class GapMark:
     lost_packets : int
         Notifications missing (lost samples over the samples per notification).
     cause : str
-        ``"lost packets"``, ``"disconnected"`` or ``"device clock reset"``.
+        ``"lost packets"``, ``"disconnected"``, ``"stalled"`` (the sensor stopped streaming while
+        connected) or ``"device clock reset"``.
     exact : bool
         False when the counts are estimated from host time: families without counter or device
         time, and the gap over a device-clock reset.
@@ -428,12 +429,13 @@ class SensorTimeline:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
 
-    def disconnected(self) -> tuple[list[SampleBlock], list[GapMark]]:
-        """The link dropped: release everything held back; the next samples start a gap."""
+    def disconnected(self, cause: str = "disconnected") -> tuple[list[SampleBlock], list[GapMark]]:
+        """The stream broke (``cause``: the link dropped, or it stalled): release everything held
+        back; the next samples start a gap marked with ``cause``."""
         self._health.bad_device_time += len(self._suspects)
         self._suspects.clear()
         blocks, gaps = self._flush()
-        self._segment_break = "disconnected"
+        self._segment_break = cause
         return blocks, gaps
 
     def _flush(self) -> tuple[list[SampleBlock], list[GapMark]]:
