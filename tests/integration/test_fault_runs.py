@@ -117,8 +117,9 @@ def leg_figures(run: FaultRun, role: str) -> LegFigures:
     # The timeline's index 0 is a sample of the first notification: find which one by the values.
     offset = _offset(device.x, index[:50], x[:50], min(arrived))
     number = index + offset
-    inside = (number >= 0) & (number < len(device.x))
-    wrong = int(np.sum(~inside)) + int(np.sum(np.abs(device.x[number[inside]] - x[inside]).max(axis=1) > VALUE_TOLERANCE))
+    inside = number >= 0
+    sent = device.x[number[inside] % len(device.x)]  # the device loops its session
+    wrong = int(np.sum(~inside)) + int(np.sum(np.abs(sent - x[inside]).max(axis=1) > VALUE_TOLERANCE))
     released = set(number.tolist())
     span = range(int(number.min()), int(number.max()) + 1)
     thrown = len([n for n in arrived if span.start <= n < span.stop and n not in released])
