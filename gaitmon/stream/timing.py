@@ -389,12 +389,12 @@ class SensorTimeline:
         self.rate = float(sample_rate_hz)
         self._streams = {key: _Stream(spec, reorder_depth) for key, spec in streams.items()}
         self._joined = len(streams) == 2
-        self._pending = {"acc": [], "gyro": []}  # released, not yet joined: (indices, rows)
-        self._frontier = {"acc": None, "gyro": None}
-        # The last real rows of each channel already joined in this connection (the support of a
-        # hole's fill), and the longest hole filled, in sample periods between real samples.
-        self._joined_tail: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"acc": [], "gyro": []}
-        self._max_hole = int(MAX_FILL_S * self.rate)
+        # Joined streams: each channel's released real rows (indices, rows) not joined yet, after the
+        # last few joined (the support of a hole's fill); every index below _joined_to is joined.
+        self._held: dict[str, tuple[np.ndarray, np.ndarray]] = {"acc": (), "gyro": ()}
+        self._frontier: dict[str, int | None] = {"acc": None, "gyro": None}
+        self._keep_from(None)
+        self._max_hole = int(MAX_FILL_S * self.rate)  # longest hole filled, sample periods between real samples
         arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
         # Arrival-timed streams feed it the arrival fit's send times (no latency left in them).
         self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
@@ -584,9 +584,11 @@ class SensorTimeline:
             runs.append((first, rows[skip:]))
         if not self._joined:
             return self._timed(runs)
-        channel = st.spec.channels
-        self._pending[channel].extend((np.arange(first, first + len(rows)), rows) for first, rows in runs)
         if runs:
+            channel = st.spec.channels
+            index, rows = self._held[channel]
+            self._held[channel] = (np.concatenate([index] + [np.arange(f, f + len(r)) for f, r in runs]),
+                                   np.concatenate([rows] + [r for _, r in runs]))
             self._frontier[channel] = runs[-1][0] + len(runs[-1][1])
         return self._timed(self._join(final=False))
 
@@ -598,47 +600,56 @@ class SensorTimeline:
         counted in ``SensorHealth.interpolated_samples``. Rows missing from both streams, or from one
         across a longer hole or the end of a connection, are lost.
         """
-        if not final and not (self._pending["acc"] and self._pending["gyro"]):
+        if not final and None in self._frontier.values():
             return []
         # Both streams release in index order: below the lower frontier, a row missing from one
         # stream will never come, and each hole there ends at a row already released.
         limit = None if final else min(self._frontier.values())
-        held, wanted = {}, []
-        for channel in ("acc", "gyro"):
-            chunks = self._joined_tail[channel] + self._pending[channel]
-            held[channel] = (np.concatenate([i for i, _ in chunks]) if chunks else np.empty(0, np.int64),
-                             np.concatenate([r for _, r in chunks]) if chunks else np.empty((0, 3)))
-            wanted += [i for i, _ in self._pending[channel]]
-        wanted = np.unique(np.concatenate(wanted)) if wanted else np.empty(0, np.int64)
-        if limit is not None:
-            # A hole is filled once the samples after it that the fill uses are known.
-            wanted = wanted[wanted < limit]
-            for channel, (index, _) in held.items():
-                after, _, hole = _locate(index, wanted, self._max_hole)
-                waiting = hole.copy()
-                waiting[hole] = index[after[hole]] + FILL_SUPPORT > self._frontier[channel]
-                if waiting.any():
-                    limit = int(wanted[np.argmax(waiting)])
-                    wanted = wanted[wanted < limit]
-        columns, have, filled = [], np.ones(len(wanted), bool), np.zeros(len(wanted), bool)
-        for channel in ("acc", "gyro"):
-            index, rows = held[channel]
-            values, real, interpolated = _fill_channel(index, rows, wanted, self._max_hole)
-            columns.append(values)
-            have &= real | interpolated
-            filled |= interpolated
-            later = index >= limit if limit is not None else np.zeros(len(index), bool)
-            self._pending[channel] = [(index[later], rows[later])] if later.any() else []
-            # The last real rows joined: the support of a hole that starts before the next call.
-            done = np.flatnonzero(~later)[-FILL_SUPPORT:]
-            self._joined_tail[channel] = [(index[done], rows[done])] if limit is not None and len(done) else []
-        if not have.any():
+        (ia, ra), (ig, rg) = self._held["acc"], self._held["gyro"]
+        start = self._joined_to
+        fresh_a = ia[(ia >= start) & (ia < limit)] if limit is not None else ia[ia >= start]
+        fresh_g = ig[(ig >= start) & (ig < limit)] if limit is not None else ig[ig >= start]
+        if np.array_equal(fresh_a, fresh_g):  # no hole in either (the usual case)
+            wanted = fresh_a
+            x = np.hstack([ra[np.searchsorted(ia, wanted)], rg[np.searchsorted(ig, wanted)]])
+            filled = np.zeros(len(wanted), bool)
+        else:
+            wanted = np.union1d(fresh_a, fresh_g)
+            if limit is not None:  # a hole is filled once the samples after it that the fill uses are known
+                for channel, (index, _) in self._held.items():
+                    after, _, hole = _locate(index, wanted, self._max_hole)
+                    waiting = hole.copy()
+                    waiting[hole] = index[after[hole]] + FILL_SUPPORT > self._frontier[channel]
+                    if waiting.any():
+                        limit = int(wanted[np.argmax(waiting)])
+                        wanted = wanted[wanted < limit]
+            columns, have, filled = [], np.ones(len(wanted), bool), np.zeros(len(wanted), bool)
+            for index, rows in self._held.values():
+                values, real, interpolated = _fill_channel(index, rows, wanted, self._max_hole)
+                columns.append(values)
+                have &= real | interpolated
+                filled |= interpolated
+            wanted, x, filled = wanted[have], np.hstack(columns)[have], filled[have]
+        self._keep_from(limit)
+        if len(wanted) == 0:
             return []
-        self._health.interpolated_samples += int(np.count_nonzero(filled & have))
-        index, x = wanted[have], np.hstack(columns)[have]
+        self._health.interpolated_samples += int(np.count_nonzero(filled))
         # Split into runs of consecutive indices so that a gap inside is seen by _timed.
-        breaks = np.flatnonzero(np.diff(index) != 1) + 1
-        return [(int(i[0]), xx) for i, xx in zip(np.split(index, breaks), np.split(x, breaks))]
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        return [(int(i[0]), xx) for i, xx in zip(np.split(wanted, breaks), np.split(x, breaks))]
+
+    def _keep_from(self, limit: int | None) -> None:
+        """Everything below ``limit`` is joined: keep the rows from there on, and the last real rows
+        before it (the support of a hole that starts there). ``None``: the connection ended."""
+        if limit is None:
+            self._held = {channel: (np.empty(0, np.int64), np.empty((0, 3))) for channel in self._held}
+            self._frontier = {channel: None for channel in self._frontier}
+            self._joined_to = -(1 << 62)
+            return
+        self._joined_to = limit
+        for channel, (index, rows) in self._held.items():
+            first = max(0, int(np.searchsorted(index, limit)) - FILL_SUPPORT)
+            self._held[channel] = (index[first:], rows[first:])
 
     def _timed(self, runs) -> tuple[list[SampleBlock], list[GapMark]]:
         blocks, gaps = [], []

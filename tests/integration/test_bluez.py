@@ -13,6 +13,7 @@ loss is revealed by a later packet). The counts gaitmon writes must equal what t
 
 from __future__ import annotations
 
+import bisect
 import csv
 import dataclasses
 import json
@@ -27,6 +28,7 @@ import pytest
 
 from gaitmon.events import GaitEvent
 from gaitmon.sources.virtual import DEVICES, Faults, VirtualAir, emulated_pair
+from gaitmon.stream.timing import MAX_FILL_S
 from gaitmon.validation.evaluation import evaluate
 from tests.conftest import REPO
 from tests.support.fake_bluez import FakeBluezThread, dbus_daemon, private_bus
@@ -38,10 +40,9 @@ TIMED = [f for f in FAMILIES if f != "witmotion"]
 #: The session (simulation seconds): the rep starts at 3.1 s; the left sensor is away from
 #: DROP_S for AWAY_S; the right one's faults stop at QUIET_S; gaitmon stops after DURATION_S.
 DROP_S, AWAY_S, QUIET_S, DURATION_S = 5.0, 0.8, 7.5, 9.0
-#: Samples gaitmon may miscount per leg today (issue #16, part 2): Polar sets aside intact samples
-#: around swapped frames and reconnections (2–4 frames of 17 seen here); Movesense's 1 ms clock can
-#: put a reconnection one sample off. The rest are exact. Set these to 0 once that is fixed.
-SAMPLE_SLACK = {"polar_pmd": 8 * 17, "movesense": 1}
+#: Samples gaitmon may miscount per leg today (issue #16, part 2): Movesense's 1 ms clock can put a
+#: reconnection one sample off. The rest are exact. Set this to 0 once that is fixed.
+SAMPLE_SLACK = {"movesense": 1}
 RIGHT_FAULTS = Faults(drop=0.03, duplicate=0.03, reorder=0.03, corrupt=0.03, jitter_s=0.020, seed=7)
 #: WitMotion, timed by arrival only, cannot see its losses, and each one moves its time stamps (issue
 #: #16, part 2): it gets the emulated suite's 1 % (still tens of each fault at 200 packets/s).
@@ -83,8 +84,9 @@ class Sent:
 
     packets: int  # intact data notifications, copies included
     duplicates: int
-    samples: int  # samples of the instants whose every frame arrived intact
-    lost_samples: int  # samples between the first and last of those that never arrived
+    samples: int  # samples handed on: every frame of their instant arrived intact, or (see below) filled
+    interpolated: int  # samples whose frame of one stream (Polar: acc or gyro) alone was lost, in a short hole
+    lost_samples: int  # samples between the first and last of those handed on that are not
     lost_packets: int  # frames sent inside that span that never arrived intact
     first_sim_s: float
     last_sim_s: float
@@ -93,22 +95,42 @@ class Sent:
 def sent_counts(device, bluez_device, frames: dict) -> Sent:
     intact = [frames[key] for key in bluez_device.sent if key in frames]
     distinct = {(f.char_uuid, f.data) for f in intact}
-    per_instant: dict[int, list] = {}
+    per_instant: dict[int, list] = {}  # an instant's frames, one per stream in send order (Polar: acc, gyro)
     for frame in frames.values():
         per_instant.setdefault(frame.first_sample, []).append(frame)
-    received = sorted(first for first, group in per_instant.items()
-                      if all((f.char_uuid, f.data) in distinct for f in group))
-    n = {first: per_instant[first][0].n_samples for first in received}
-    span = range(received[0], received[-1] + 1)
-    missing = [per_instant[first] for first in span if first in per_instant and first not in n]
+    instants = sorted(per_instant)
+    n_streams = max(len(group) for group in per_instant.values())
+    # (the link can drop between an instant's frames: the later ones were never generated)
+    arrived = [[first for first in instants if len(per_instant[first]) > k
+                and (per_instant[first][k].char_uuid, per_instant[first][k].data) in distinct] for k in range(n_streams)]
+    max_hole = int(MAX_FILL_S * device.nominal_rate_hz)
+
+    def usable(first: int, k: int) -> bool:
+        """Stream k's frame of this instant arrived, or lies in a hole short enough to be filled."""
+        at = bisect.bisect_left(arrived[k], first)
+        if at < len(arrived[k]) and arrived[k][at] == first:
+            return True
+        if at == 0 or at == len(arrived[k]):
+            return False
+        before = arrived[k][at - 1]
+        return arrived[k][at] - (before + per_instant[before][k].n_samples - 1) <= max_hole
+
+    due = [first for first in instants if all(usable(first, k) for k in range(n_streams))
+           and any(first in arrived[k] for k in range(n_streams))]
+    n = {first: per_instant[first][0].n_samples for first in due}
+    filled = [first for first in due if not all(first in arrived[k] for k in range(n_streams))]
+    span = range(due[0], due[-1] + 1)
+    missing = [per_instant[first] for first in span if first in per_instant and
+               not all(first in arrived[k] for k in range(n_streams))]
     # (a frame generated but never sent — the link was down — is not a lost packet)
     sent = {frame.first_sample for frame in intact} | {first for _, _, first, _ in device.log.losses}
     samples = sum(n.values())
     return Sent(packets=len(intact), duplicates=len(intact) - len(distinct), samples=samples,
-                lost_samples=received[-1] + n[received[-1]] - received[0] - samples,
+                interpolated=sum(n[first] for first in filled),
+                lost_samples=due[-1] + n[due[-1]] - due[0] - samples,
                 lost_packets=sum(sum((f.char_uuid, f.data) not in distinct for f in group)
                                  for group in missing if group[0].first_sample in sent),
-                first_sim_s=float(device.t[received[0]]), last_sim_s=float(device.t[received[-1]]))
+                first_sim_s=float(device.t[due[0]]), last_sim_s=float(device.t[due[-1]]))
 
 
 @dataclasses.dataclass
@@ -184,12 +206,13 @@ def test_every_notification_sent_is_counted(bluez_run):
     for side, device in run.pair.devices.items():
         sent, row, log = run.sent[side], run.health[side], device.log
         got = {key: int(row[key]) for key in ("packets", "samples", "duplicates", "malformed", "lost_samples",
-                                              "lost_packets", "late")}
+                                              "lost_packets", "late", "interpolated_samples")}
         if run.family in TIMED:  # a repeated corrupted packet is malformed twice
             expected = {"packets": sent.packets, "duplicates": sent.duplicates, "malformed": log.corrupted_arrived}
             if side == "right":  # (across the left leg's disconnection, packets were never sent)
                 expected["lost_packets"] = sent.lost_packets
-            counted = {"samples": sent.samples, "lost_samples": sent.lost_samples}
+            counted = {"samples": sent.samples, "lost_samples": sent.lost_samples,
+                       "interpolated_samples": sent.interpolated}
         else:  # identical bytes are dropped before counting: a corrupted copy is malformed once, then a duplicate
             expected = {"packets": sent.packets - sent.duplicates,
                         "duplicates": sent.duplicates + log.corrupted_duplicated,
