@@ -20,6 +20,10 @@ A jump in the index is a loss, counted in samples and packets and marked as a :c
 never papered over. Packets that arrive out of order within a small window are put back in order
 (:class:`ReorderBuffer`); duplicates are dropped and counted.
 
+Two streams of one sensor (Polar: acc and gyro frames, lost independently) are joined on their
+indices. A sample that only one of them lost is kept, the missing channel filled across the hole
+when it is short (:data:`MAX_FILL_S`), and counted (``SensorHealth.interpolated_samples``), not lost.
+
 The index is mapped onto the host clock (seconds of the injected clock: ``loop.time()`` live, a
 virtual clock in tests and replay) by :class:`ClockFit`, a running linear fit of each packet's
 arrival time against the index of its last sample, as the Lab Streaming Layer maps remote clocks.
@@ -332,9 +336,10 @@ RESET_AFTER_PACKETS = 3
 #: independently) that is filled, from the real sample before it to the real sample after it, s.
 #: Polar sends a frame every 41 ms per stream: up to three lost in a row (125 ms) are filled, the
 #: other channel being real throughout; longer holes lose their samples (the core breaks the stride
-#: at 0.1 s without samples). Measured on the 3-minute fault runs (5 % loss + 1 % corrupt): with
-#: 0.1 s, a stream's three frames lost in a row (~4 a run) still cost 1–3 contacts and 1–6 toe-offs
-#: a run; with 0.13 s, none (``tests/integration/test_fault_runs.py``).
+#: at 0.1 s without samples). Measured on 3-minute fault runs (5 % loss + 1 % corrupt, six seeds of
+#: ``tests/integration/test_fault_runs.py``): with 0.1 s, a stream's three frames lost in a row (~4 a
+#: run) cost 0–3 contacts and 0–6 toe-offs a run; with 0.13 s, no contact and no toe-off is lost to
+#: them.
 MAX_FILL_S = 0.13
 #: Real samples of the channel on each side of a hole that its fill is fitted to.
 FILL_SUPPORT = 4
