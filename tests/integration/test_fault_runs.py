@@ -281,8 +281,9 @@ def main(duration_s: float = DURATION_S) -> None:
             f = leg_figures(run, role)
             checks = (f"thrown away {f.thrown_away} wrong values {f.wrong_values} index shifts {f.index_shifts} "
                       if f.lost_exact else "(indices estimated) ")
-            print(f"  {role:5s} released {f.released} (interpolated {f.interpolated_reported}, true "
-                  f"{f.interpolated_true}) lost reported {f.lost_reported} "
+            filled = (f" (interpolated {f.interpolated_reported}, true {f.interpolated_true})"
+                      if f.interpolated_reported or f.interpolated_true else "")
+            print(f"  {role:5s} released {f.released}{filled} lost reported {f.lost_reported} "
                   f"({'exact' if f.lost_exact else 'estimated'}) true {f.lost_true} {checks}"
                   f"reconnect s {[round(d, 2) for d in reconnect_delays(run, role)]}")
         for kind in ("TO", "IC"):
