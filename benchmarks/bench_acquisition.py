@@ -47,7 +47,7 @@ class Capture:
     def on_data(self, role, stream, host_t, payload):
         self.items.append((host_t, role, stream, payload))
 
-    def on_disconnected(self, role, host_t):
+    def on_disconnected(self, role, host_t, cause="disconnected"):
         pass
 
 

@@ -1,8 +1,9 @@
 """``gaitmon scan`` and ``gaitmon live`` headless: the engine (:mod:`gaitmon.engine.runtime`) without a window.
 
 Live status lines (per sensor: state, effective rate, lost and malformed packets, battery; steps so
-far) are printed every few seconds; at the end the tables are written like ``gaitmon analyze``
-does, plus ``gaps.csv`` and ``health.csv``. ``--emulated FAMILY`` swaps the radio for emulated
+far) are printed every few seconds, and a line whenever a sensor's state changes, with its reason
+(stalled, set-up retried, not found, no Bluetooth …); at the end the tables are written like
+``gaitmon analyze`` does, plus ``gaps.csv`` and ``health.csv``. ``--emulated FAMILY`` swaps the radio for emulated
 sensors (bleak's ``backend=`` hook) streaming a simulated session, so the whole path can be tried
 without hardware; ``--virtual-clock`` runs that as fast as the CPU allows.
 """
@@ -36,8 +37,14 @@ def _run(coroutine, virtual_clock: bool):
 
 
 def run_scan(timeout_s: float, emulated: str | None = None, print_fn=print) -> int:
+    """List the supported sensors advertising nearby; InputError (one line) when the laptop's
+    Bluetooth is missing, saying what is missing."""
     pair, backends = _backends(emulated, "balanced", 0, None)
-    found = _run(ble.scan(timeout_s, backends), virtual_clock=pair is not None)
+    try:
+        found = _run(ble.scan(timeout_s, backends), virtual_clock=pair is not None)
+    except ble.LINK_ERRORS as error:
+        state, reason = ble.explain(error)
+        raise InputError("gaitmon scan", None, f"{'no Bluetooth: ' if state == 'no bluetooth' else ''}{reason}") from None
     if not found:
         print_fn(f"no supported sensor seen in {timeout_s:g} s (on, charged, in range, not connected elsewhere?)")
         return 1
@@ -83,7 +90,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
     engine = Engine({name: source}, record=record, placement=placement, on_error=warn_fn, on_message=print_fn,
                     history_db=(history_db if add_to_history else False), on_tick=report,
                     folders={name: Path(out_dir)} if out_dir is not None else None, dashboard=False,
-                    keep_unrecorded=True)
+                    keep_unrecorded=True, on_sensor_state=print_fn)
     engine.start()
     if record:
         print_fn(f"recording to {engine.recorder(name).folder}")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
+from gaitmon.errors import InputError
 from gaitmon.stream.live import LiveSession
 from gaitmon.session.folder import default_session_dir, read_meta
 from gaitmon.session.history import default_data_dir, saved_calibration
@@ -103,17 +104,24 @@ def recording_state(recorder: SessionRecorder) -> RecordingState:
     return RecordingState("stopped" if recorder.folder is not None else "off", folder)
 
 
+def state_line(session_s: float, who: str, state: str, detail: str) -> str:
+    """The terminal line of a sensor's new state: ``[   12.3 s] left: stalled — no data for 0.6 s …``."""
+    return f"[{session_s:7.1f} s] {who}: {state}" + (f" — {detail}" if detail else "")
+
+
 class _Relay:
     """The sink acquisition feeds for one athlete: every call goes on to the current recorder.
 
     It remembers each sensor's latest state and setup, so a recording started mid-stream begins
-    with them and replays on its own.
+    with them and replays on its own; ``on_change(role, state, detail)``, if given, hears every
+    state change.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[str, str, str], None] | None = None) -> None:
         self.target: SessionRecorder | None = None
         self.states: dict[str, tuple] = {}
         self.setups: dict[str, object] = {}
+        self.on_change = on_change
 
     def switch(self, recorder: SessionRecorder, host_t: float) -> None:
         for role, state in self.states.items():
@@ -127,6 +135,8 @@ class _Relay:
         self.states[role] = (state, detail, address or known_address,
                              known_battery if battery_pct is None else battery_pct)
         self.target.on_state(role, state, detail, address=address, battery_pct=battery_pct)
+        if self.on_change is not None:
+            self.on_change(role, state, detail)
 
     def on_configured(self, role: str, setup, host_t: float) -> None:
         self.setups[role] = setup
@@ -135,8 +145,8 @@ class _Relay:
     def on_data(self, role: str, stream: str, host_t: float, payload: bytes):
         return self.target.on_data(role, stream, host_t, payload)
 
-    def on_disconnected(self, role: str, host_t: float):
-        return self.target.on_disconnected(role, host_t)
+    def on_disconnected(self, role: str, host_t: float, cause: str = "disconnected"):
+        return self.target.on_disconnected(role, host_t, cause)
 
 
 class _Analyser:
@@ -192,7 +202,7 @@ class _LiveAthlete:
     def __init__(self, name: str, source: LiveSource | EmulatedSource,
                  model_for: Callable[[float], DashboardModel | None], sessions_dir: Path, placement: str,
                  on_error: Callable[[str], None], ending: Callable[..., None], folder: Path | None = None,
-                 keep_unrecorded: bool = False):
+                 keep_unrecorded: bool = False, on_sensor_state: Callable[[str], None] | None = None):
         self.name, self.placement, self.sessions_dir, self.on_error = name, placement, sessions_dir, on_error
         self.ending, self.first_folder, self.keep_unrecorded = ending, folder, keep_unrecorded
         if isinstance(source, EmulatedSource):
@@ -208,8 +218,17 @@ class _LiveAthlete:
             self.backends = source.backends or (None, None)
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
-        self.relay = _Relay()
+        self._said: dict[str, tuple[str, str]] = {}
+        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state))
         self.saved_folder: Path | None = None
+
+    def _say(self, say: Callable[[str], None], role: str, state: str, detail: str) -> None:
+        """A sensor's new state and its reason, once (searching is not news: it comes back every retry)."""
+        if state == "searching" or self._said.get(role) == (state, detail):
+            return
+        self._said[role] = (state, detail)
+        who = f"{self.name}: {role}" if self.name else role
+        say(state_line(self.recorder.now(), who, state, detail))
 
     def open(self, clock: Callable[[], float], record: bool) -> None:
         self.clock = clock
@@ -251,9 +270,9 @@ class _LiveAthlete:
         elif self.keep_unrecorded and store is not None:
             self.ending(tables, live, store, meta, saved=False)
 
-    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
+    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event, claims: dict) -> None:
         await ble.acquire(self.sensors, self.relay, self.rate_hz, duration_s=self.duration_s, stop=stop,
-                          backends=self.backends, connect_lock=connect_lock)
+                          backends=self.backends, connect_lock=connect_lock, claims=claims)
 
     def show(self) -> None:
         if self.model is None:
@@ -305,7 +324,7 @@ class _ReplayAthlete:
         self.model.attach(self.live)
         self.model.update(0.0, self.state)
 
-    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event) -> None:
+    async def run(self, stop: asyncio.Event, connect_lock: asyncio.Lock, halt: threading.Event, claims: dict) -> None:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
 
@@ -360,6 +379,16 @@ class _ReplayAthlete:
     stop_recording = mark_rep = start_recording
 
 
+def _check_sensors_distinct(athletes: Mapping[str, Source]) -> None:
+    """InputError when one real sensor (address or name) is given to two legs, of one athlete or two."""
+    sensors = {f"{name + ' ' if name else ''}{role}": identifier for name, source in athletes.items()
+               if isinstance(source, LiveSource) for role, identifier in source.sensors.items()}
+    try:
+        ble.check_distinct(sensors)
+    except ValueError as error:
+        raise InputError("gaitmon live", None, str(error)) from None
+
+
 def _settle(future: asyncio.Future, outcome: BaseException | None) -> None:
     if future.done():
         return
@@ -404,20 +433,25 @@ class Engine:
     keep_unrecorded : bool
         Also write the tables and report of a session that was not recorded (into its folder),
         as ``gaitmon live --no-record --out DIR`` does; such a session never enters the history.
+    on_sensor_state : callable, optional
+        Receives a line (:func:`state_line`) whenever a live or emulated sensor's state or its
+        reason changes: stalled, reconnecting, not found, no Bluetooth, streaming again …
 
     Raises
     ------
     ValueError
         A virtual-clock :class:`EmulatedSource` mixed with real-time sources.
     gaitmon.errors.InputError
-        A :class:`ReplaySource` folder that is not a session folder.
+        A :class:`ReplaySource` folder that is not a session folder; one sensor given twice.
     """
 
     def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
                  placement: str = "shank", window_s: float = 10.0, on_error: Callable[[str], None] = log.error,
                  on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
                  on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None,
-                 dashboard: bool = True, keep_unrecorded: bool = False):
+                 dashboard: bool = True, keep_unrecorded: bool = False,
+                 on_sensor_state: Callable[[str], None] | None = None):
+        _check_sensors_distinct(athletes)
         sources = list(athletes.values())
         virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
         if any(virtual) and not all(virtual):
@@ -442,7 +476,7 @@ class Engine:
             else:
                 self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
                                                     self._finish_recording, (folders or {}).get(name),
-                                                    keep_unrecorded)
+                                                    keep_unrecorded, on_sensor_state)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._halt = threading.Event()
@@ -520,7 +554,8 @@ class Engine:
     async def _main(self) -> None:
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        connect_lock = asyncio.Lock()
+        connect_lock = asyncio.Lock()  # one radio: connects one at a time, ...
+        claims: dict[str, str] = {}  # ... and a sensor streams to one leg (address → role)
         for athlete in self._athletes.values():
             athlete.open(loop.time, self._record)
         self._loop = loop
@@ -529,7 +564,8 @@ class Engine:
         self._ready.set()
         chores = asyncio.ensure_future(self._housekeeping())
         try:
-            await asyncio.gather(*(a.run(self._stop, connect_lock, self._halt) for a in self._athletes.values()))
+            await asyncio.gather(*(a.run(self._stop, connect_lock, self._halt, claims)
+                                   for a in self._athletes.values()))
         finally:
             self._loop = None
             self._halt.set()

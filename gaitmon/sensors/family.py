@@ -23,6 +23,8 @@ BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 
 #: ``on_data(stream_key, payload)``: called from the notification callback; the caller stamps host time.
 DataSink = Callable[[str, bytes], None]
+#: ``on_stopped(reason)``: the sensor announced that it stopped streaming by itself.
+StopSink = Callable[[str], None]
 
 
 @dataclass
@@ -119,8 +121,9 @@ class SensorFamily:
             raise ConfigurationError(f"{self.label} streams at most {max(self.rates):g} Hz, not {requested:g} Hz")
         return min(above)
 
-    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
-        """Configure and start streaming on a connected client; returns the setup."""
+    async def start(self, client, rate_hz: float, on_data: DataSink, on_stopped: StopSink | None = None) -> StreamSetup:
+        """Configure and start streaming on a connected client; returns the setup. A family whose
+        sensors announce that they stopped streaming by themselves calls ``on_stopped`` then."""
         raise NotImplementedError
 
     async def stop(self, client) -> None:

@@ -128,10 +128,10 @@ class SessionRecorder:
         self._last_t = max(self._last_t, t)
         return events
 
-    def on_disconnected(self, role: str, host_t: float):
+    def on_disconnected(self, role: str, host_t: float, cause: str = "disconnected"):
         t = host_t - self.origin
-        self._append(journal.json_record(journal.DISCONNECT, t, {"role": role}))
-        events = self.sink.on_disconnected(role, t)
+        self._append(journal.json_record(journal.DISCONNECT, t, {"role": role, "cause": cause}))
+        events = self.sink.on_disconnected(role, t, cause)
         self._flush(t)
         return events
 

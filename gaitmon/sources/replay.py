@@ -72,7 +72,7 @@ def feed(records: Iterable[journal.Record], sink, scan: journal.JournalScan, pro
             elif kind == journal.CONFIGURED:
                 sink.on_configured(str(content["role"]), _setup(content["setup"]), record.t)
             elif kind == journal.DISCONNECT:
-                sink.on_disconnected(str(content["role"]), record.t)
+                sink.on_disconnected(str(content["role"]), record.t, str(content.get("cause", "disconnected")))
             elif kind == journal.STATE:
                 sink.on_state(str(content["role"]), str(content["state"]), str(content.get("detail", "")),
                               address=str(content.get("address") or ""), battery_pct=content.get("battery_pct"))

@@ -7,7 +7,7 @@ one code path. It receives, per sensor role (``"left"``/``"right"``):
 * ``on_configured(role, setup, host_t)``: the sensor (re)started streaming with a
   :class:`~gaitmon.sensors.StreamSetup`;
 * ``on_data(role, stream, host_t, payload)``: one notification's bytes and its host receive time;
-* ``on_disconnected(role, host_t)``: the link dropped;
+* ``on_disconnected(role, host_t, cause)``: the link dropped, or the stream stalled;
 * ``on_state(role, state, detail)``: link state for the health view.
 
 Host times are seconds of the injected clock (``loop.time()``), never read here.
@@ -87,7 +87,10 @@ class SensorStatus:
     duplicates: int = 0
     late: int = 0
     gaps: int = 0
+    #: Times the stream was started again after a drop or a stall.
     reconnects: int = 0
+    #: Times the sensor stopped streaming while connected (see ``gaitmon.sources.ble``).
+    stalls: int = 0
     battery_pct: int | None = None
 
     def as_dict(self) -> dict:
@@ -147,11 +150,13 @@ class LiveSession:
         blocks, gaps = feed.feed(stream, host_t, payload)
         return self._consume(role, blocks, gaps)
 
-    def on_disconnected(self, role: str, host_t: float) -> list[GaitEvent]:
+    def on_disconnected(self, role: str, host_t: float, cause: str = "disconnected") -> list[GaitEvent]:
         feed = self.feeds.get(role)
         if feed is None:
             return []
-        blocks, gaps = feed.timeline.disconnected()
+        if cause == "stalled":
+            self._status(role).stalls += 1
+        blocks, gaps = feed.timeline.disconnected(cause)
         return self._consume(role, blocks, gaps)
 
     def finish(self) -> list[GaitEvent]:

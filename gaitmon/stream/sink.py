@@ -34,8 +34,10 @@ class Sink(Protocol):
     def on_data(self, role: str, stream: str, host_t: float, payload: bytes) -> Any:
         """One notification of ``stream`` (a key of ``setup.streams``) arrived at ``host_t`` (s)."""
 
-    def on_disconnected(self, role: str, host_t: float) -> Any:
-        """The link dropped at ``host_t`` (s); a reconnection calls :meth:`on_configured` again."""
+    def on_disconnected(self, role: str, host_t: float, cause: str = "disconnected") -> Any:
+        """The stream broke at ``host_t`` (s): the link dropped (``cause`` ``"disconnected"``) or the
+        sensor stopped streaming while connected (``"stalled"``); the next samples start a gap marked
+        with that cause, and a restart or reconnection calls :meth:`on_configured` again."""
 
 
 class BlockListener(Protocol):

@@ -85,7 +85,8 @@ class GapMark:
     lost_packets : int
         Notifications missing (lost samples over the samples per notification).
     cause : str
-        ``"lost packets"``, ``"disconnected"`` or ``"device clock reset"``.
+        ``"lost packets"``, ``"disconnected"``, ``"stalled"`` (the sensor stopped streaming while
+        connected) or ``"device clock reset"``.
     exact : bool
         False when the counts are estimated from host time: families without counter or device
         time, and the gap over a device-clock reset.
@@ -345,6 +346,9 @@ MAX_FILL_S = 0.13
 FILL_SUPPORT = 4
 #: Window of the arrival-count fit of families without device time (see :meth:`SensorTimeline._arrival_index`), s.
 ARRIVAL_WINDOW_S = 0.5
+#: Arrival-timed streams: how often the index anchor moves on while no loss is seen, s (crystal drift
+#: of 200 ppm over it is 0.2 samples at 200 Hz, under the half sample that would count as a loss).
+REANCHOR_S = 5.0
 
 
 @dataclass
@@ -450,12 +454,13 @@ class SensorTimeline:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
 
-    def disconnected(self) -> tuple[list[SampleBlock], list[GapMark]]:
-        """The link dropped: release everything held back; the next samples start a gap."""
+    def disconnected(self, cause: str = "disconnected") -> tuple[list[SampleBlock], list[GapMark]]:
+        """The stream broke (``cause``: the link dropped, or it stalled): release everything held
+        back; the next samples start a gap marked with ``cause``."""
         self._health.bad_device_time += len(self._suspects)
         self._suspects.clear()
         blocks, gaps = self._flush()
-        self._segment_break = "disconnected"
+        self._segment_break = cause
         return blocks, gaps
 
     def _flush(self) -> tuple[list[SampleBlock], list[GapMark]]:
@@ -502,7 +507,12 @@ class SensorTimeline:
         if self._arrival_anchor is None:
             self._arrival_anchor = (sent_t, st.next_arrival + n - 1)
         anchor_t, anchor_index = self._arrival_anchor
-        first = max(st.next_arrival, anchor_index + round((sent_t - anchor_t) * self.rate) - (n - 1))
+        estimate = anchor_index + round((sent_t - anchor_t) * self.rate) - (n - 1)
+        first = max(st.next_arrival, estimate)
+        if estimate <= st.next_arrival and sent_t - anchor_t >= REANCHOR_S:
+            # Nothing lost since the anchor: move it here, so the sensor's crystal error (up to a few
+            # hundred ppm: a sample per 25 s at 200 Hz) is never taken for a loss.
+            self._arrival_anchor = (sent_t, first + n - 1)
         st.next_arrival = first + n
         return first, sent_t
 

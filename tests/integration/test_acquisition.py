@@ -143,7 +143,7 @@ def lost_and_filled(log, before_s: float, streams: int, rate_hz: float) -> tuple
 
 def true_time_of_samples(device, index: np.ndarray, first_packet_n: int) -> np.ndarray:
     """Sim time of timeline indices (index 0 is the last sample of the first packet received)."""
-    return device.t[device.first_sent + first_packet_n - 1 + index]
+    return device.sample_time(device.first_sent + first_packet_n - 1 + index)
 
 
 @pytest.mark.parametrize("family", TIMED)

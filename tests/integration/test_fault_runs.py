@@ -134,7 +134,7 @@ def leg_figures(run: FaultRun, role: str) -> LegFigures:
     # The timeline's index 0 is a sample of the first notification: find which one by the values.
     offset = _offset(device.x, index[:50], x[:50], min(set.intersection(*run.arrived[role].values())))
     number = index + offset
-    inside = (number >= 0) & (number < len(device.x))
+    inside = number >= 0
     span = np.arange(int(number.min()), int(number.max()) + 1)
     due, arrived_any, filled_due = np.ones(len(span), bool), np.zeros(len(span), bool), np.zeros(len(span), bool)
     for numbers in streams.values():
@@ -150,10 +150,11 @@ def leg_figures(run: FaultRun, role: str) -> LegFigures:
     released = np.isin(span, number)
     wrong = int(np.sum(~inside))
     n = number[inside]
+    sent = device.x[n % len(device.x)]  # the device loops its session
     for stream, numbers in streams.items():
         columns = STREAM_COLUMNS.get(stream, slice(0, 6))
         real = np.isin(n, numbers)
-        wrong += int(np.sum(np.abs(device.x[n[real], columns] - x[inside][real][:, columns]).max(axis=1) > VALUE_TOLERANCE))
+        wrong += int(np.sum(np.abs(sent[real][:, columns] - x[inside][real][:, columns]).max(axis=1) > VALUE_TOLERANCE))
     # A sample released under the index of another (values differ) shows as an index shift.
     shifts = int(np.sum(np.diff(number) <= 0))
     return LegFigures(len(number), health.lost_samples, int(np.sum(~released)), int(np.sum(due & ~released)), wrong,

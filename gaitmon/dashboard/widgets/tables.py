@@ -1,5 +1,5 @@
 """The tables at the bottom: the rep table (one row per finished rep, newest first, flagged reps
-highlighted) and sensor health (state, rate, losses and battery per sensor, coloured by state).
+highlighted) and sensor health (state and its reason, rate, losses and battery per sensor, coloured by state).
 """
 
 from __future__ import annotations
@@ -28,9 +28,12 @@ def rep_cells(rep) -> list[str]:
 
 
 def health_cells(status) -> list[str]:
+    """One sensor-table row: the state says why unless streaming (stalled, not found, no Bluetooth …),
+    and how often the stream stalled."""
     battery = f"{status.battery_pct} %" if status.battery_pct is not None else "–"
     detail = f" ({status.detail})" if status.detail and status.state != "streaming" else ""
-    return [status.role.upper(), status.state + detail,
+    stalls = f" · stalled {status.stalls}×" if status.stalls else ""
+    return [status.role.upper(), status.state + detail + stalls,
             f"{status.effective_rate_hz:.0f}", str(status.lost_packets), str(status.malformed), battery]
 
 

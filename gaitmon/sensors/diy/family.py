@@ -15,7 +15,7 @@ class GaitmonDIY(SensorFamily):
     rates = (104.0, 200.0, 208.0, 416.0, 500.0, 833.0, 1000.0)
     default_rate = 1000.0
 
-    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
+    async def start(self, client, rate_hz: float, on_data: DataSink, on_stopped=None) -> StreamSetup:
         replies = Replies()
         await client.start_notify(diy.CONTROL_UUID, replies)
         await client.start_notify(diy.DATA_UUID, lambda _c, data: on_data("imu", data))

@@ -27,7 +27,7 @@ class Movesense(SensorFamily):
     rates = tuple(float(r) for r in movesense.IMU6_RATES_HZ)
     default_rate = 416.0
 
-    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
+    async def start(self, client, rate_hz: float, on_data: DataSink, on_stopped=None) -> StreamSetup:
         replies = Replies()
         configuring = True
 
@@ -67,8 +67,8 @@ class Movesense(SensorFamily):
 
 
 def _is_result(payload: bytes) -> bool:
-    if len(payload) < 2:
-        return False
+    if len(payload) < 2:  # a result cut short: decoding it as the reply says so (MalformedPacket)
+        return True
     try:
         return movesense.MovesenseDecoder(1.0, client_ref=payload[1] or 1).decode(bytes(payload)).kind == "reply"
     except MalformedPacket:

@@ -8,11 +8,23 @@ reply and is recorded in the setup.
 from __future__ import annotations
 
 from gaitmon.sensors.polar import protocol as polar
-from gaitmon.sensors.family import ConfigurationError, DataSink, Replies, SensorFamily, StreamSetup
+from gaitmon.sensors.decoder import MalformedPacket
+from gaitmon.sensors.family import ConfigurationError, DataSink, Replies, SensorFamily, StopSink, StreamSetup
 from gaitmon.sensors.family import StreamSpec
 
 ACC_RANGE_G = 16
 GYRO_RANGE_DPS = 2000
+
+
+def _stopped(data: bytes) -> str | None:
+    """What a measurement-stopped control-point notification says stopped (e.g. "ACC, GYRO"), else None."""
+    if not data or data[0] != polar.ONLINE_MEASUREMENT_STOPPED:
+        return None
+    try:
+        event = polar.PolarControlPointDecoder().decode(bytes(data))
+    except MalformedPacket:
+        return None  # garbled: left to the command that waits for a reply
+    return ", ".join(event.info["type_names"])
 
 
 def stream_of(frame: bytes) -> str:
@@ -28,13 +40,22 @@ class PolarVeritySense(SensorFamily):
     rates = tuple(float(r) for r in polar.VERITY_RATES_HZ)
     default_rate = 416.0
 
-    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
+    async def start(self, client, rate_hz: float, on_data: DataSink, on_stopped: StopSink | None = None) -> StreamSetup:
         replies = Replies()
+
+        def control(characteristic, data: bytearray) -> None:
+            # The sensor's own "measurement stopped" is news for the link, not a reply to a command.
+            stopped = _stopped(data)
+            if stopped is None:
+                replies(characteristic, data)
+            elif on_stopped is not None:
+                on_stopped(stopped)
+
         # Read the features before subscribing: BlueZ signals every value read to the subscribers
         # of the characteristic, so the bitmap would also arrive as a (malformed) command reply.
         features = polar.parse_feature_bitmap(await client.read_gatt_char(polar.CONTROL_POINT_UUID))
         # The PMD service answers commands only once both characteristics notify.
-        await client.start_notify(polar.CONTROL_POINT_UUID, replies)
+        await client.start_notify(polar.CONTROL_POINT_UUID, control)
         await client.start_notify(polar.DATA_UUID, lambda _c, frame: on_data(stream_of(frame), frame))
         if not {polar.ACC, polar.GYRO} <= features:
             raise ConfigurationError("this Polar sensor has no gyroscope stream (an H10?): gaitmon needs ACC + GYRO")

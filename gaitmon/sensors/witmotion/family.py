@@ -23,7 +23,7 @@ class WitMotion(SensorFamily):
     default_rate = 200.0
     dedupe_identical = True
 
-    async def start(self, client, rate_hz: float, on_data: DataSink) -> StreamSetup:
+    async def start(self, client, rate_hz: float, on_data: DataSink, on_stopped=None) -> StreamSetup:
         # Configure before subscribing, so no packet at the old rate enters the stream.
         for command, pause_s in witmotion.setup_commands(int(rate_hz)):
             await client.write_gatt_char(witmotion.WRITE_UUID, command, response=False)

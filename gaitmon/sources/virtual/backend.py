@@ -21,7 +21,8 @@ from bleak.backends.descriptor import BleakGATTDescriptor
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
-from bleak.exc import BleakDeviceNotFoundError, BleakError, BleakGATTProtocolError
+from bleak.exc import (BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDeviceNotFoundError,
+                       BleakError, BleakGATTProtocolError)
 
 from gaitmon.sources.virtual.peripheral import GattError, VirtualPeripheral
 
@@ -34,9 +35,12 @@ class VirtualAir:
 
     The simulation's t = 0 is the loop time at which the air is first used (a scan or a connect),
     so a session starts with the simulator's standing phase while gaitmon connects.
+    ``unavailable`` (a :class:`bleak.exc.BleakBluetoothNotAvailableReason`, e.g. ``POWERED_OFF``)
+    makes scans and connections fail the way bleak's BlueZ backend does without a usable adapter.
     """
 
     def __init__(self, peripherals: list[VirtualPeripheral]):
+        self.unavailable: BleakBluetoothNotAvailableReason | None = None
         self.peripherals = {p.address.upper(): p for p in peripherals}
         for peripheral in peripherals:
             peripheral.air = self
@@ -68,6 +72,11 @@ class VirtualAir:
     def find(self, address: str) -> VirtualPeripheral | None:
         return self.peripherals.get(address.upper())
 
+    def check_adapter(self) -> None:
+        """Raise what bleak raises when the laptop has no usable Bluetooth adapter (see ``unavailable``)."""
+        if self.unavailable is not None:
+            raise BleakBluetoothNotAvailableError(f"Bluetooth not available ({self.unavailable.name})", self.unavailable)
+
 
 class VirtualBleakScanner(BaseBleakScanner):
     """Scanner backend: every available peripheral advertises every 100 ms while scanning."""
@@ -79,6 +88,7 @@ class VirtualBleakScanner(BaseBleakScanner):
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        self.air.check_adapter()
         self.seen_devices = {}
         self._task = asyncio.get_running_loop().create_task(self._advertise())
 
@@ -127,6 +137,7 @@ class VirtualBleakClient(BaseBleakClient):
         return peripheral.name if peripheral else self.address
 
     async def connect(self, pair: bool, **kwargs: Any) -> None:
+        self.air.check_adapter()
         peripheral = self.air.find(self.address)
         if peripheral is None:
             raise BleakDeviceNotFoundError(self.address, f"Device with address {self.address} was not found.")

@@ -7,6 +7,7 @@ host) and answers its family's commands as the vendor documents them (``ble-prot
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import Iterator
 
@@ -74,7 +75,8 @@ class VirtualGaitmonBoard(VirtualPeripheral):
         counter0 = first_sample  # start resets the counter: count from the first sample sent
         for i, j in self.chunks(first_sample, per_packet):
             time_us = int(self.CLOCK_OFFSET_US + round(i * 1e6 / self.rate)) & 0xFFFFFFFF
-            data = diy.encode_data(i - counter0, time_us, self.x[i:j, :3], self.x[i:j, 3:])
+            x = self.samples(i, j)
+            data = diy.encode_data(i - counter0, time_us, x[:, :3], x[:, 3:])
             yield Frame(self.send_time(j - 1), diy.DATA_UUID, data, j - i, i)
 
     def corrupt(self, data: bytes, rng: np.random.Generator) -> bytes:
@@ -115,6 +117,13 @@ class VirtualPolarVeritySense(VirtualPeripheral):
         super().on_disconnect()
         self.running.clear()
         self.sdk_mode = False
+
+    def announce_stop(self) -> None:
+        """ONLINE_MEASUREMENT_STOPPED for every running measurement (what the firmware sends when it
+        stops streams by itself)."""
+        types = bytes(sorted(self.running))
+        self.running.clear()
+        self.notify(polar.CONTROL_POINT_UUID, bytes([polar.ONLINE_MEASUREMENT_STOPPED]) + types)
 
     def _reply(self, op: int, mtype: int, status: int, parameters: bytes = b"") -> None:
         self.notify(polar.CONTROL_POINT_UUID, bytes([polar.RESPONSE_CODE, op, mtype, status, 0]) + parameters)
@@ -157,8 +166,9 @@ class VirtualPolarVeritySense(VirtualPeripheral):
         for i, j in self.chunks(first_sample, per_frame):
             stamp = self.CLOCK_OFFSET_NS + round((j - 1) * 1e9 / rate)
             send = self.send_time(j - 1)
-            acc = polar.si_to_counts(self.x[i:j, :3], polar.ACC, polar.VERITY_ACC_FACTOR)
-            gyro = polar.si_to_counts(self.x[i:j, 3:], polar.GYRO, self.GYRO_FACTOR)
+            x = self.samples(i, j)
+            acc = polar.si_to_counts(x[:, :3], polar.ACC, polar.VERITY_ACC_FACTOR)
+            gyro = polar.si_to_counts(x[:, 3:], polar.GYRO, self.GYRO_FACTOR)
             yield Frame(send, polar.DATA_UUID, polar.encode_frame(polar.ACC, stamp, acc), j - i, i)
             yield Frame(send, polar.DATA_UUID, polar.encode_frame(polar.GYRO, stamp, gyro), j - i, i)
 
@@ -214,7 +224,8 @@ class VirtualMovesense(VirtualPeripheral):
         per_packet = movesense.samples_per_notification(int(rate))
         for i, j in self.chunks(first_sample, per_packet):
             first_ms = (self.CLOCK_OFFSET_MS + int(i * 1000 // rate)) & 0xFFFFFFFF  # the firmware's ms tick
-            data = movesense.encode_imu6(self.ref, first_ms, self.x[i:j, :3], self.x[i:j, 3:])
+            x = self.samples(i, j)
+            data = movesense.encode_imu6(self.ref, first_ms, x[:, :3], x[:, 3:])
             yield Frame(self.send_time(j - 1), movesense.DATA_UUID, data, j - i, i)
 
     def corrupt(self, data: bytes, rng: np.random.Generator) -> bytes:
@@ -263,8 +274,9 @@ class VirtualWitMotion(VirtualPeripheral):
 
     def frames(self, first_sample: int) -> Iterator[Frame]:
         step = max(1, round(self.nominal_rate_hz / self.rate))  # slower return rates skip samples
-        for i in range(first_sample, len(self.t), step):
-            data = witmotion.encode_sample(self.x[i, :3], self.x[i, 3:])
+        for i in itertools.count(first_sample, step):
+            x = self.samples(i, i + 1)[0]
+            data = witmotion.encode_sample(x[:3], x[3:])
             yield Frame(self.send_time(i), witmotion.NOTIFY_UUID, data, 1, i)
 
     def corrupt(self, data: bytes, rng: np.random.Generator) -> bytes:

@@ -4,8 +4,14 @@ A :class:`VirtualPeripheral` owns a GATT table (services → characteristics wit
 writes and reads the way its family's firmware does, and, once told to stream, turns simulated
 samples (:mod:`gaitmon.sim`) into the family's exact notification bytes on the sensor's own clock.
 :class:`Faults` injects what goes wrong on a real link — lost, duplicated, swapped and corrupted
-notifications, receive-time jitter, a sensor that drops off and comes back — and :class:`FaultLog`
-counts every fault injected, so tests can demand exact loss counts.
+notifications, receive-time jitter, a sensor that drops off and comes back, a stream that stops while
+the link stays up, garbled replies to set-up commands — and :class:`FaultLog` counts every fault
+injected, so tests can demand exact loss counts.
+
+A device streams its simulated session in a loop: after the last sample it starts again from the
+first, its device clock running on (sample *i* of the endless stream is taken at
+:meth:`VirtualPeripheral.sample_time`), so emulated runs of any length (soak tests, demos) stream
+continuously.
 
 The bleak side (``backend.py``) only routes calls here; the family devices are in ``devices.py``.
 Times: "sim time" is seconds since the air's origin (the simulator's t = 0); the loop clock is the
@@ -15,6 +21,7 @@ injected host clock (``loop.time()``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -44,6 +51,16 @@ class Faults:
         How long it stays unreachable before advertising again.
     more_disconnects : tuple of (float, float)
         Further drops, each ``(sim time, away s)``, as ``disconnect_at_s``/``away_s``.
+    stall_at_s : float or None
+        Sim time at which the sensor stops streaming while the link stays up.
+    stall_kind : {"silent", "stuck", "announced"}
+        ``"silent"``: the stream just stops, a new start command revives it; ``"stuck"``: only a
+        new connection revives it; ``"announced"``: the sensor stops its measurement and says so
+        (Polar's measurement-stopped notification; a start command revives it; families without
+        such a notification stop silently).
+    bad_replies : int
+        How many replies to set-up commands (the first ones after connecting, of each connection
+        until used up) arrive garbled: cut to their first byte.
     seed : int
         Seed of the fault generator (faults are reproducible).
     """
@@ -56,12 +73,22 @@ class Faults:
     disconnect_at_s: float | None = None
     away_s: float = 1.0
     more_disconnects: tuple[tuple[float, float], ...] = ()
+    stall_at_s: float | None = None
+    stall_kind: str = "silent"
+    bad_replies: int = 0
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.stall_kind not in STALL_KINDS:
+            raise ValueError(f"stall_kind must be one of {STALL_KINDS}, not {self.stall_kind!r}")
 
     def away_windows(self) -> list[tuple[float, float]]:
         """Every drop as ``(sim time, sim time back)``, in time order."""
         drops = ([] if self.disconnect_at_s is None else [(self.disconnect_at_s, self.away_s)])
         return sorted((at, at + away) for at, away in drops + list(self.more_disconnects))
+
+
+STALL_KINDS = ("silent", "stuck", "announced")
 
 
 @dataclass
@@ -80,6 +107,10 @@ class FaultLog:
     #: Corrupted notifications that were also sent twice.
     corrupted_duplicated: int = 0
     disconnects: list = field(default_factory=list)  # (sim time dropped, sim time back)
+    #: Sim times at which the stream stopped while connected.
+    stalls: list = field(default_factory=list)
+    #: Replies to set-up commands sent garbled.
+    garbled_replies: int = 0
     #: Frames that never reached the central intact: (send sim time, samples, first sample, "dropped"|"corrupted").
     losses: list = field(default_factory=list)
 
@@ -136,7 +167,8 @@ class VirtualPeripheral:
     t, x : ndarray
         Simulated samples: true sample times ``t[n]`` (sim s) and ``x[n, 6]`` (m/s², rad/s, sensor
         axes) from :func:`gaitmon.sim.simulate_session` at the rate the device is told to stream
-        (its crystal error is already in ``t``: see ``SimConfig.clock_error_ppm``).
+        (its crystal error is already in ``t``: see ``SimConfig.clock_error_ppm``); streamed in a
+        loop (:meth:`sample_time`, :meth:`samples`).
     nominal_rate_hz : float
         The rate the simulation was made for; the device refuses to stream at any other.
     faults : Faults, optional
@@ -174,6 +206,7 @@ class VirtualPeripheral:
         #: Index into ``t`` of the first sample of the latest stream start (tests map indices with it).
         self.first_sent: int | None = None
         self.first_packet_samples: int | None = None
+        self._stuck = False  # a "stuck" stall: nothing streams until the next connection
 
     @classmethod
     def advertised_name(cls, letter: str) -> str:
@@ -202,7 +235,11 @@ class VirtualPeripheral:
 
     def on_disconnect(self) -> None:
         """The link dropped: most firmware stops its streams (subclasses may keep state)."""
+        self._stuck = False
         self.stop_streaming()
+
+    def announce_stop(self) -> None:
+        """The firmware stopped its measurement by itself: say so if the family can (Polar does)."""
 
     # -- link ------------------------------------------------------------------------------------------
     @property
@@ -217,10 +254,12 @@ class VirtualPeripheral:
         self._subscribed.clear()
         self._held.clear()
         now = self.air.sim_time()
+        loop = asyncio.get_running_loop()
         upcoming = [(at, back) for at, back in self.faults.away_windows() if now < at]
         if upcoming:
-            loop = asyncio.get_running_loop()
             loop.call_at(self.air.loop_time(upcoming[0][0]), self._drop_link, link, upcoming[0][1])
+        if self.faults.stall_at_s is not None and now < self.faults.stall_at_s:
+            loop.call_at(self.air.loop_time(self.faults.stall_at_s), self._stall, link)
 
     def detach(self) -> None:
         """The central disconnected."""
@@ -235,13 +274,28 @@ class VirtualPeripheral:
         self.on_disconnect()
         link.peripheral_dropped()
 
+    def _stall(self, link) -> None:
+        """The stream stops while the link stays up (the fault fires once)."""
+        if self._link is not link or self.log.stalls:
+            return
+        self.log.stalls.append(self.air.sim_time())
+        self.stop_streaming()
+        if self.faults.stall_kind == "stuck":
+            self._stuck = True
+        elif self.faults.stall_kind == "announced":
+            self.announce_stop()
+
     def subscribe(self, char_uuid: str, enabled: bool) -> None:
         (self._subscribed.add if enabled else self._subscribed.discard)(char_uuid)
 
     def notify(self, char_uuid: str, data: bytes, delay_s: float = ROUND_TRIP_S) -> None:
-        """Send a control notification (a reply): no faults, one round trip later."""
+        """Send a control notification (a reply) one round trip later: no link faults, but the first
+        ``faults.bad_replies`` of them are cut to one byte."""
         if self._link is None or char_uuid not in self._subscribed:
             return
+        if self.log.garbled_replies < self.faults.bad_replies:
+            self.log.garbled_replies += 1
+            data = data[:1]
         loop = asyncio.get_running_loop()
         at = max(loop.time() + delay_s, self._last_delivery + LINK_SPACING_S)
         self._last_delivery = at
@@ -250,6 +304,8 @@ class VirtualPeripheral:
     # -- streaming -------------------------------------------------------------------------------------
     def start_streaming(self) -> None:
         self.stop_streaming()
+        if self._stuck:
+            return
         self.first_sent = self._first_sample_from_now()
         self._stream_task = asyncio.get_running_loop().create_task(self._stream())
 
@@ -264,7 +320,25 @@ class VirtualPeripheral:
         return self._stream_task is not None
 
     def _first_sample_from_now(self) -> int:
-        return int(np.searchsorted(self.t, self.air.sim_time()))
+        now = self.air.sim_time()
+        laps = max(0, math.floor((now - self.t[0]) / self.loop_period_s))
+        return laps * len(self.t) + int(np.searchsorted(self.t, now - laps * self.loop_period_s))
+
+    # -- the endless stream ------------------------------------------------------------------------------
+    @property
+    def loop_period_s(self) -> float:
+        """Duration of one lap of the simulated session, s (its samples plus one sample period)."""
+        n = len(self.t)
+        return float(self.t[-1] - self.t[0]) * n / (n - 1)
+
+    def sample_time(self, i):
+        """True sim time of sample ``i`` (int or int array) of the endless stream, s."""
+        laps, i = np.divmod(i, len(self.t))
+        return self.t[i] + laps * self.loop_period_s
+
+    def samples(self, i: int, j: int) -> np.ndarray:
+        """Rows ``x[i:j]`` of the endless stream, (j − i, 6)."""
+        return self.x[np.arange(i, j) % len(self.t)]
 
     async def _stream(self) -> None:
         loop = asyncio.get_running_loop()
@@ -324,13 +398,13 @@ class VirtualPeripheral:
 
     # -- helpers for subclasses --------------------------------------------------------------------------
     def chunks(self, first_sample: int, per_packet: int) -> Iterator[tuple[int, int]]:
-        """``(i, j)`` sample ranges of consecutive notifications of ``per_packet`` samples."""
-        for i in range(first_sample, len(self.t) - per_packet + 1, per_packet):
+        """``(i, j)`` sample ranges of consecutive notifications of ``per_packet`` samples, endless."""
+        for i in itertools.count(first_sample, per_packet):
             yield i, i + per_packet
 
     def send_time(self, last_sample: int) -> float:
         """A notification leaves once its last sample is taken (plus on-board processing, 1 ms)."""
-        return float(self.t[last_sample]) + 0.001
+        return float(self.sample_time(last_sample)) + 0.001
 
 
 #: Spacing of notifications that leave in one burst: keeps the link's order on the loop's timer heap
