@@ -93,5 +93,6 @@ def health_lines(live: LiveSession) -> list[str]:
         lines.append(f"    {status.samples} samples, effective {status.effective_rate_hz:.1f} Hz, "
                      f"lost {'' if status.lost_exact else 'about '}{status.lost_packets} packets ({status.lost_samples} samples"
                      f"{'' if status.lost_exact else ', estimated: no device time'}) in {status.gaps} gaps, "
-                     f"{status.malformed} malformed, {status.duplicates} duplicates, {status.reconnects} reconnects")
+                     + (f"{status.interpolated_samples} samples with acc or gyro interpolated, " if status.interpolated_samples else "")
+                     + f"{status.malformed} malformed, {status.duplicates} duplicates, {status.reconnects} reconnects")
     return lines

@@ -80,6 +80,9 @@ class SensorStatus:
     lost_samples: int = 0
     #: False when the lost counts are estimated (a family without device time: shown as "≈").
     lost_exact: bool = True
+    #: Samples handed on with one of their two streams (Polar's acc or gyro) filled across a short
+    #: hole (counted in ``samples``; see ``gaitmon.stream.timing.MAX_FILL_S``).
+    interpolated_samples: int = 0
     malformed: int = 0
     duplicates: int = 0
     late: int = 0
@@ -188,6 +191,7 @@ class LiveSession:
             status, h = self._status(role), feed.timeline.health
             status.packets, status.samples = h.packets, h.samples
             status.lost_packets, status.lost_samples, status.lost_exact = h.lost_packets, h.lost_samples, h.lost_exact
+            status.interpolated_samples = h.interpolated_samples
             status.duplicates, status.late, status.gaps = h.duplicates + feed.identical_repeats, h.late, h.gaps
             status.effective_rate_hz = h.effective_rate_hz
             status.malformed = feed.malformed + h.bad_device_time  # a corrupt time stamp is a corrupt packet

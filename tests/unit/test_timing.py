@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gaitmon.sensors.decoder import DecodedPacket
 from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
@@ -55,3 +56,61 @@ def test_device_clock_wrap_is_unwrapped_and_losses_are_marked():
     assert gaps[0].lost_samples == 10 and gaps[0].lost_packets == 1 and gaps[0].exact
     t = np.concatenate([blk.t for blk in blocks])
     assert np.all(np.diff(t) > 0)
+
+
+def polar_like(rate: float, n: int, frames: int):
+    """Acc and gyro frames of ``n`` samples (device time of the last one), and the signals sent."""
+    t = np.arange(frames * n) / rate
+    acc = np.stack([np.sin(2 * np.pi * 3 * t + k) for k in range(3)], axis=1)
+    gyro = np.stack([5 * np.cos(2 * np.pi * 4 * t + k) for k in range(3)], axis=1)
+    packets = []
+    for k in range(frames):
+        rows = slice(k * n, (k + 1) * n)
+        device_t = 1000.0 + t[rows.stop - 1]
+        packets.append(("acc", k, DecodedPacket(acc=acc[rows], device_time_s=device_t)))
+        packets.append(("gyro", k, DecodedPacket(gyro=gyro[rows], device_time_s=device_t)))
+    return np.hstack([acc, gyro]), packets
+
+
+def join(rate: float, packets, order=None):
+    timeline = SensorTimeline("left", rate, {"acc": StreamSpec("acc"), "gyro": StreamSpec("gyro")})
+    blocks = []
+    for stream, k, packet in (order or packets):
+        blocks += timeline.push(stream, packet, 5.0 + packet.device_time_s - 1000.0 + 0.003)[0]
+    blocks += timeline.disconnected()[0]
+    return timeline.health, np.concatenate([b.index for b in blocks]), np.concatenate([b.x for b in blocks])
+
+
+def test_a_channel_lost_over_a_short_hole_is_filled_and_counted_and_nothing_else_is_invented():
+    rate, n = 416.0, 17  # Polar: a frame per stream every 41 ms
+    sent, packets = polar_like(rate, n, 40)
+    lost = {("gyro", 5), ("acc", 9), ("acc", 10), ("acc", 11),  # holes of 41 and 125 ms: filled
+            ("acc", 20), ("acc", 21), ("acc", 22), ("acc", 23),  # 166 ms: its samples are lost
+            ("acc", 30), ("gyro", 30)}  # both streams: lost
+    health, index, x = join(rate, [p for p in packets if p[:2] not in lost])
+    expected = np.setdiff1d(np.arange(40 * n), np.r_[np.arange(20 * n, 24 * n), np.arange(30 * n, 31 * n)])
+    expected = expected - (n - 1)  # index 0 is the first packet's last sample
+    assert np.array_equal(index, expected)
+    assert health.lost_samples == 5 * n and health.interpolated_samples == 4 * n
+    assert health.samples == len(index) == 35 * n
+    number = index + n - 1
+    truth = sent[number]
+    gyro_hole, acc_hole = (number >= 5 * n) & (number < 6 * n), (number >= 9 * n) & (number < 12 * n)
+    real = ~gyro_hole & ~acc_hole
+    assert np.array_equal(x[real], truth[real].astype(np.float32))
+    # The fill follows the swing: a straight line would be off by 0.68 rad/s (41 ms) and 0.6 m/s² (125 ms).
+    assert np.abs(x[gyro_hole] - truth[gyro_hole]).max() < 0.05  # 4 Hz, ±5 rad/s
+    assert np.abs(x[acc_hole] - truth[acc_hole]).max() < 0.1  # 3 Hz, ±1 m/s²
+
+
+@pytest.mark.parametrize("rate, n", [(416.0, 17), (52.0, 2)])  # Polar's frames at 416 and 52 Hz
+def test_the_fill_does_not_depend_on_which_stream_arrives_first(rate, n):
+    _, packets = polar_like(rate, n, 40)
+    kept = [p for p in packets if p[:2] not in {("gyro", 5), ("gyro", 6), ("acc", 14), ("acc", 30)}]
+    acc, gyro = [p for p in kept if p[0] == "acc"], [p for p in kept if p[0] == "gyro"]
+    reference = join(rate, kept)
+    assert reference[0].interpolated_samples == 4 * n
+    for order in (acc[:6] + gyro + acc[6:], gyro[:9] + acc + gyro[9:], acc + gyro, gyro + acc):
+        health, index, x = join(rate, kept, order)
+        assert np.array_equal(index, reference[1]) and np.array_equal(x, reference[2])
+        assert health.interpolated_samples == reference[0].interpolated_samples
