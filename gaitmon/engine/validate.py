@@ -28,11 +28,6 @@ from gaitmon.validation.reference import FORCE_THRESHOLD_N, read_reference
 
 ANALYZE_OUTPUT = "steps.csv"
 
-#: The Step field behind each metric.
-STEP_FIELD = {"ic": "ic_s", "to": "to_s", "contact": "contact_s", "flight": "flight_s", "step": "step_s",
-              "step_hz": "step_hz"}
-
-
 def _value_columns(metric) -> tuple[str, str, str]:
     """Column names of gaitmon's value, the reference's and their difference. Event times are clock
     times in s (gaitmon's clock, the reference aligned to it); durations and differences in the metric's unit."""
@@ -123,8 +118,8 @@ def pair_rows(validation: Validation) -> list[dict]:
                          "phase": pair.phase}
             for m in METRICS:
                 gaitmon_col, reference_col, diff_col = _value_columns(m)
-                gv = getattr(g, STEP_FIELD[m.key]) if g is not None else math.nan
-                rv = getattr(r, STEP_FIELD[m.key]) if r is not None else math.nan
+                gv = getattr(g, m.field) if g is not None else math.nan
+                rv = getattr(r, m.field) if r is not None else math.nan
                 shown = 1.0 if m.kind == "event" else m.scale
                 row[gaitmon_col], row[reference_col] = gv * shown, rv * shown
                 row[diff_col] = (gv - rv) * m.scale

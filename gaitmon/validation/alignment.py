@@ -168,7 +168,6 @@ class _Fit:
     """One candidate offset after refinement: its matches and how tightly they agree."""
 
     offset_s: float
-    score: float
     n_matched: int
     residual_sd_s: float  # IC residuals, s
     spread_s: float  # RMS of the IC residuals (about the median: the offset is their median), s
@@ -187,14 +186,12 @@ def _refine(ref, det, groups, offset: float, tolerance_s: float) -> _Fit:
 
 
 def _fit(ref, det, groups, offset: float, tolerance_s: float) -> _Fit:
-    e, dc = _residuals(ref, det, np.array([offset]), groups)
-    score = float(_scores(e, dc, tolerance_s)[0])
-    e, dc = e[0], dc[0]
+    e = _residuals(ref, det, np.array([offset]), groups)[0][0]
     matched = np.abs(e) <= tolerance_s
     values = e[matched]
     sd = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
     spread = float(np.sqrt(np.mean(values ** 2))) if len(values) else math.inf
-    return _Fit(offset, score, int(matched.sum()), sd, spread, max(1, len(values) - 1))
+    return _Fit(offset, int(matched.sum()), sd, spread, max(1, len(values) - 1))
 
 
 def evaluate_offset(reference: Sequence[Step], gaitmon: Sequence[Step], offset_s: float, tolerance_s: float,

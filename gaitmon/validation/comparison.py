@@ -17,6 +17,7 @@ rep; anything else is ``other``).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,25 +35,26 @@ from gaitmon.validation.reference import Reference
 
 @dataclass(frozen=True)
 class Metric:
-    """One compared quantity: ``key``, its label, the unit shown and the factor from SI to it."""
+    """One compared quantity: ``key``, its label, the unit shown, the factor from SI to it, and the
+    :class:`~gaitmon.analysis.steps.Step` field that holds it (SI)."""
 
     key: str
     label: str
     unit: str
     scale: float
     kind: str  # "event" (a time: errors only) or "duration" (values on both sides: Bland–Altman, ICC)
+    field: str
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("ic", "initial contact", "ms", 1e3, "event"),
-    Metric("to", "toe-off", "ms", 1e3, "event"),
-    Metric("contact", "contact time", "ms", 1e3, "duration"),
-    Metric("flight", "flight time", "ms", 1e3, "duration"),
-    Metric("step", "step time", "ms", 1e3, "duration"),
-    Metric("step_hz", "step frequency", "Hz", 1.0, "duration"),
+    Metric("ic", "initial contact", "ms", 1e3, "event", "ic_s"),
+    Metric("to", "toe-off", "ms", 1e3, "event", "to_s"),
+    Metric("contact", "contact time", "ms", 1e3, "duration", "contact_s"),
+    Metric("flight", "flight time", "ms", 1e3, "duration", "flight_s"),
+    Metric("step", "step time", "ms", 1e3, "duration", "step_s"),
+    Metric("step_hz", "step frequency", "Hz", 1.0, "duration", "step_hz"),
 )
 METRIC = {m.key: m for m in METRICS}
-_STEP_FIELD = {"contact": "contact_s", "flight": "flight_s", "step": "step_s", "step_hz": "step_hz"}
 PHASES = ("all", "acceleration", "top_speed")
 
 SUMMARY_COLUMNS = ("metric", "unit", "phase", "n_reference", "n_gaitmon", "n_matched", "missed", "extra", "bias",
@@ -307,7 +309,7 @@ def compare(reference: Sequence[Step], reference_where: Sequence[str], gaitmon: 
             n_ref = [_phase_at(det, phases, t)[0] for t in ref_t]
             n_det = [_phase_at(det, phases, t)[0] for t in det_t if span[0] <= t <= span[1]]
         else:
-            name = _STEP_FIELD[metric.key]
+            name = metric.field
             rows = [(getattr(det[j], name), getattr(ref_steps[i], name), phase_of(det[j])[0], det[j].ic_s,
                      det[j].side)
                     for i, j in ic_pairs
@@ -330,14 +332,8 @@ def compare(reference: Sequence[Step], reference_where: Sequence[str], gaitmon: 
 
 def _phase_at(det: Sequence[Step], phases, t: float) -> tuple[str, int]:
     """Phase of gaitmon's last contact at or before ``t`` (``other`` before the first)."""
-    lo, hi = 0, len(det)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if det[mid].ic_s <= t:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo == 0:
+    i = bisect_right(det, t, key=lambda s: s.ic_s)
+    if i == 0:
         return "other", 0
-    s = det[lo - 1]
+    s = det[i - 1]
     return phases.get((s.side, s.ic_s), ("other", 0))

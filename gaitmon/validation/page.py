@@ -167,7 +167,7 @@ def render_page(validation: Validation, command: str = "") -> str:
         r = np.concatenate([c.values[metric.key][1] for _, _, c in validation.recordings])
         if row is None or len(g) < 2:
             continue
-        sides = [s for _, _, c in validation.recordings for s in _sides_of(c, metric.key)]
+        sides = [s for _, _, c in validation.recordings for s in c.sides[metric.key]]
         if metric.kind == "duration":
             plots.append(f"<figure><figcaption>{escape(metric.label.capitalize())}: Bland–Altman plot "
                          f"({len(g)} steps)</figcaption>{bland_altman_svg(metric.key, g, r, sides, row)}</figure>")
@@ -201,7 +201,3 @@ def render_page(validation: Validation, command: str = "") -> str:
         "</footer></body></html>",
     ])
 
-
-def _sides_of(comparison, metric_key: str) -> list[str]:
-    """Foot of each matched value of ``metric_key``, in the order of ``comparison.values``."""
-    return comparison.sides[metric_key]
