@@ -13,6 +13,7 @@ Adding a family (MetaWear is next) is one new module that implements :class:`Dec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -83,3 +84,108 @@ class DecodeStats:
         self.packets += 1
         self.malformed += packet.info.get("malformed_fragments", 0)
         return packet
+
+    def count_batch(self, batch: DecodedBatch) -> None:
+        """Count a :class:`DecodedBatch` exactly as :meth:`decode` would have counted its notifications."""
+        malformed = batch.kind == MALFORMED
+        self.packets += int(len(batch.kind) - malformed.sum())
+        self.malformed += int(malformed.sum()) + int(batch.fragments.sum())
+        if batch.errors:
+            self.last_error = batch.errors[max(batch.errors)]
+
+
+#: :attr:`DecodedBatch.kind` values.
+DATA, REPLY, MALFORMED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    """N notifications of one stream, decoded at once (row order = notification order).
+
+    Attributes
+    ----------
+    kind : ndarray (N,) int8
+        :data:`DATA` (samples), :data:`REPLY` (a command response, no samples) or :data:`MALFORMED`
+        (the notification raised :class:`MalformedPacket`: counted and skipped).
+    acc_count, gyro_count : ndarray (N,) int64
+        Rows each notification contributed (0 when it has none or is not data).
+    acc : ndarray (sum acc_count, 3) float64 or None
+        Specific force, m/s², sensor axes: the rows of the DATA notifications, concatenated in order.
+    gyro : ndarray (sum gyro_count, 3) float64 or None
+        Angular velocity, rad/s, likewise.
+    device_time_s : ndarray (N,) float64 or None
+        As :attr:`DecodedPacket.device_time_s`; NaN where a notification has none.
+    counter : ndarray (N,) int64 or None
+        As :attr:`DecodedPacket.counter`; -1 where a notification has none.
+    fragments : ndarray (N,) int64
+        Malformed fragments inside an otherwise decoded notification (``info["malformed_fragments"]``).
+    errors : dict
+        Notification index → :class:`MalformedPacket` message, for the MALFORMED rows.
+    """
+
+    kind: np.ndarray
+    acc_count: np.ndarray
+    gyro_count: np.ndarray
+    acc: np.ndarray | None
+    gyro: np.ndarray | None
+    device_time_s: np.ndarray | None
+    counter: np.ndarray | None
+    fragments: np.ndarray
+    errors: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+def decode_batch(decoder: Decoder, payloads: Sequence[bytes]) -> DecodedBatch:
+    """Decode many notifications of one stream: ``decoder.decode_many`` when the family has it, else
+    :meth:`Decoder.decode` per payload, which is the specification ``decode_many`` must equal bit for bit."""
+    many = getattr(decoder, "decode_many", None)
+    if many is not None:
+        return many(payloads)
+    return batch_of_packets(decoder, payloads)
+
+
+def batch_of_packets(decoder: Decoder, payloads: Sequence[bytes]) -> DecodedBatch:
+    """:func:`decode_batch` by one :meth:`Decoder.decode` call per payload (the reference implementation)."""
+    n = len(payloads)
+    kind = np.zeros(n, dtype=np.int8)
+    acc_count = np.zeros(n, dtype=np.int64)
+    gyro_count = np.zeros(n, dtype=np.int64)
+    device_time = np.full(n, np.nan)
+    counter = np.full(n, -1, dtype=np.int64)
+    fragments = np.zeros(n, dtype=np.int64)
+    errors: dict[int, str] = {}
+    accs: list[np.ndarray] = []
+    gyros: list[np.ndarray] = []
+    any_acc = any_gyro = any_time = any_counter = False
+    for i, payload in enumerate(payloads):
+        try:
+            packet = decoder.decode(bytes(payload))
+        except MalformedPacket as error:
+            kind[i] = MALFORMED
+            errors[i] = str(error)
+            continue
+        fragments[i] = packet.info.get("malformed_fragments", 0)
+        if packet.kind != "data":
+            kind[i] = REPLY
+            continue
+        if packet.acc is not None:
+            any_acc = True
+            acc_count[i] = len(packet.acc)
+            accs.append(packet.acc)
+        if packet.gyro is not None:
+            any_gyro = True
+            gyro_count[i] = len(packet.gyro)
+            gyros.append(packet.gyro)
+        if packet.device_time_s is not None:
+            any_time = True
+            device_time[i] = packet.device_time_s
+        if packet.counter is not None:
+            any_counter = True
+            counter[i] = packet.counter
+    return DecodedBatch(
+        kind, acc_count, gyro_count,
+        np.concatenate(accs).astype(np.float64, copy=False).reshape(-1, 3) if any_acc else None,
+        np.concatenate(gyros).astype(np.float64, copy=False).reshape(-1, 3) if any_gyro else None,
+        device_time if any_time else None, counter if any_counter else None, fragments, errors)
