@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 MAGIC = b"GAITMON-JOURNAL\n"
 VERSION = 1
 _FILE_HEADER = struct.Struct("<16sHH")
@@ -349,3 +351,245 @@ def _parse(kind: int, payload: bytes, offset: int) -> Record | None:
         return Record(kind, t, offset, content=content) if isinstance(content, dict) and math.isfinite(t) else None
     except (struct.error, IndexError, ValueError, RecursionError):
         return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading at once, into arrays (replay and re-analysis)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataRun:
+    """The DATA records of one channel that lie between two other records, in file order.
+
+    ``rows`` index the :class:`JournalFrames`; the notifications of the run are one stream's, so a
+    decoder can take them at once (:func:`gaitmon.sensors.decoder.decode_batch`).
+    """
+
+    frames: JournalFrames
+    channel: int
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Receive times, s on the session clock, (n,) float64."""
+        return self.frames.t[self.rows]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """File offsets of the records, (n,) int64."""
+        return self.frames.offset[self.rows]
+
+    @property
+    def payloads(self) -> list[bytes]:
+        """The notifications as received."""
+        return self.frames.payloads(self.rows)
+
+
+@dataclass(frozen=True)
+class JournalFrames:
+    """Every intact record of a journal, framed into arrays (one row per record, in file order).
+
+    Attributes
+    ----------
+    buffer : bytes
+        The whole file; ``buffer[start[i]:start[i] + length[i]]`` is row ``i``'s notification (DATA)
+        or JSON text (the other kinds).
+    kind, channel : ndarray (R,) uint8, int16
+        Record kind; channel of DATA and CHANNEL records, -1 for the others.
+    t : ndarray (R,) float64
+        Session-clock time, s (NaN for CHANNEL records, which have none).
+    offset, start, length : ndarray (R,) int64
+        File offset of the record; where its notification (or JSON) starts in ``buffer``, and its bytes.
+    others : dict
+        Row → :class:`Record` for every record that is not DATA (parsed as :func:`iter_records` does).
+    """
+
+    path: Path
+    buffer: bytes
+    kind: np.ndarray
+    channel: np.ndarray
+    t: np.ndarray
+    offset: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    others: dict
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def payload(self, row: int) -> bytes:
+        start = int(self.start[row])
+        return self.buffer[start:start + int(self.length[row])]
+
+    def payloads(self, rows) -> list[bytes]:
+        buffer = self.buffer
+        return [buffer[a:a + n] for a, n in zip(self.start[rows].tolist(), self.length[rows].tolist())]
+
+    def record(self, row: int) -> Record:
+        """Row ``row`` as the :class:`Record` :func:`iter_records` yields."""
+        if self.kind[row] != DATA:
+            return self.others[row]
+        return Record(DATA, float(self.t[row]), int(self.offset[row]), channel=int(self.channel[row]),
+                      payload=self.payload(row))
+
+    def records(self) -> Iterator[Record]:
+        """Every record, as :func:`iter_records` yields them."""
+        return (self.record(row) for row in range(len(self)))
+
+    def runs(self) -> Iterator[Record | DataRun]:
+        """The records in file order with DATA grouped: between two other records (which are yielded
+        as :class:`Record`), one :class:`DataRun` per channel, channels in the order they first appear."""
+        bounds = np.concatenate([[-1], np.flatnonzero(self.kind != DATA), [len(self)]])
+        for before, after in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            if after - before > 1:
+                channels = self.channel[before + 1:after]
+                found, first = np.unique(channels, return_index=True)
+                for channel in found[np.argsort(first)].tolist():
+                    yield DataRun(self, channel, before + 1 + np.flatnonzero(channels == channel))
+            if after < len(self):
+                yield self.others[after]
+
+
+#: Record kinds as a 256-entry table, for the framing walk.
+_KNOWN_KIND = [kind in KIND_NAMES for kind in range(256)]
+
+
+def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
+    """The whole journal at once, framed into arrays: the records and the ``scan`` of
+    :func:`iter_records`, damage handled the same way (the same records, the same :class:`Damage`).
+
+    The file is read in one piece (a 1 h two-sensor 1 kHz journal is about 100 MB). A walk over the
+    record headers finds the records and checks their checksums; the DATA headers and times of the
+    stretch it walked are then checked at once. At a record that fails, the damage is measured and
+    the reader resynchronised by the same code as :func:`iter_records`.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    JournalFormatError
+        The file is not a gaitmon journal.
+    """
+    path = Path(path)
+    scan = scan if scan is not None else JournalScan(path)
+    data = path.read_bytes()
+    scan.size = size = len(data)
+    read_header(data, path)
+    window = _Window(None, 0, size)
+    window.buf = data  # the whole file: the window never reads
+    whole = np.frombuffer(data, dtype=np.uint8)
+    kept: list[np.ndarray] = []
+    parsed: dict[int, Record] = {}  # file offset → the non-DATA record there
+    pos = HEADER_SIZE
+    while pos < size:
+        offsets, end = _walk(data, pos, size)
+        good = _readable(data, whole, offsets, parsed)
+        i = 0
+        for k in np.flatnonzero(~good).tolist():  # each failing record: keep the ones before, resynchronise
+            if k < i:
+                continue
+            kept.append(offsets[i:k])
+            pos = _damage(window, data, int(offsets[k]), scan)
+            i = int(np.searchsorted(offsets, pos))
+            if i == len(offsets) or offsets[i] != pos:  # resumed off the walked chain: walk again
+                break
+        else:
+            kept.append(offsets[i:])
+            pos = end if end == size else _damage(window, data, end, scan)
+    offset = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    rows = np.searchsorted(offset, list(parsed))
+    others = {row: record for row, (at, record) in zip(rows.tolist(), parsed.items())
+              if row < len(offset) and offset[row] == at}
+    return _frames(path, data, whole, offset, others, scan)
+
+
+def _walk(data: bytes, pos: int, size: int) -> tuple[np.ndarray, int]:
+    """Offsets of the whole, checksummed records that follow one another from ``pos`` (their content
+    not checked yet), and the offset where that chain stops: the end of the file or a failing record."""
+    offsets = []
+    append = offsets.append
+    unpack, unpack_crc, crc32 = _RECORD_HEAD.unpack_from, _CRC.unpack_from, zlib.crc32
+    known = _KNOWN_KIND
+    view = memoryview(data)
+    while size - pos >= _RECORD_HEAD.size:
+        sync, kind, length = unpack(data, pos)
+        after = pos + RECORD_OVERHEAD + length
+        if (sync != SYNC or not known[kind] or length > MAX_PAYLOAD or after > size
+                or crc32(view[pos + 2:after - _CRC.size]) != unpack_crc(data, after - _CRC.size)[0]):
+            break
+        append(pos)
+        pos = after
+    return np.array(offsets, dtype=np.int64), pos
+
+
+def _gather(whole: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
+    """The ``dtype`` values (little-endian) at byte offsets ``at``."""
+    width = np.dtype(dtype).itemsize
+    return whole[at[:, None] + np.arange(width)].copy().view(dtype).reshape(-1)
+
+
+def _readable(data: bytes, whole: np.ndarray, offsets: np.ndarray, others: dict) -> np.ndarray:
+    """Which checksummed records have a content :func:`iter_records` accepts (a DATA header and a finite
+    time; JSON as :func:`_parse` reads it); the non-DATA ones are parsed into ``others`` (file offset →
+    :class:`Record`)."""
+    kind = whole[offsets + 2]
+    length = _gather(whole, offsets + 3, "<u4").astype(np.int64)
+    good = np.ones(len(offsets), dtype=bool)
+    is_data = kind == DATA
+    long_enough = length >= _DATA_HEAD.size
+    good[is_data & ~long_enough] = False
+    rows = np.flatnonzero(is_data & long_enough)
+    good[rows] = np.isfinite(_gather(whole, offsets[rows] + _RECORD_HEAD.size + 1, "<f8"))
+    for row in np.flatnonzero(~is_data).tolist():
+        at = int(offsets[row])
+        record = _parse(int(kind[row]), data[at + _RECORD_HEAD.size:at + _RECORD_HEAD.size + int(length[row])], at)
+        if record is None:
+            good[row] = False
+        else:
+            others[at] = record
+    return good
+
+
+def _damage(window: _Window, data: bytes, pos: int, scan: JournalScan) -> int:
+    """Note the damage at ``pos`` as :func:`iter_records` does; returns where reading resumes."""
+    problem = window.problem_at(pos)
+    if problem is None:  # sound and checksummed, but its content is impossible
+        problem = f"unreadable {KIND_NAMES[data[pos + 2]]} record content"
+    resume = window.next_record(pos + 1)
+    scan.damage.append(Damage(pos, resume - pos, problem))
+    return resume
+
+
+def _frames(path: Path, data: bytes, whole: np.ndarray, offset: np.ndarray, others: dict,
+            scan: JournalScan) -> JournalFrames:
+    """The arrays of the kept records, and the scan's counts."""
+    kind = whole[offset + 2]
+    length = _gather(whole, offset + 3, "<u4").astype(np.int64)
+    is_data = kind == DATA
+    rows = np.flatnonzero(is_data)
+    channel = np.full(len(offset), -1, dtype=np.int16)
+    t = np.full(len(offset), np.nan)
+    start = offset + _RECORD_HEAD.size
+    channel[rows] = whole[start[rows]]
+    t[rows] = _gather(whole, start[rows] + 1, "<f8")
+    start[rows] += _DATA_HEAD.size
+    length[rows] -= _DATA_HEAD.size
+    for row, record in others.items():
+        t[row] = record.t
+        if record.kind == CHANNEL:
+            channel[row] = record.channel
+            start[row] += 1
+            length[row] -= 1
+        else:
+            start[row] += _T.size
+            length[row] -= _T.size
+    scan.records += len(offset)
+    scan.closed = scan.closed or bool((kind == CLOSE).any())
+    timed = t[~np.isnan(t)]
+    if timed.size and not timed.max() <= scan.last_t:
+        scan.last_t = float(timed.max())
+    return JournalFrames(path, data, kind, channel, t, offset, start, length, others)
