@@ -216,15 +216,14 @@ def by_length(payloads: Sequence[bytes]) -> tuple[np.ndarray, dict[int, tuple[np
     """The payloads' lengths (N,), and for each length L > 0: (the rows of that length, their bytes as
     an (rows, L) uint8 matrix) — the first step of every vectorised decoder."""
     lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
-    flat = np.frombuffer(b"".join(payloads), dtype=np.uint8)
     if len(lengths) and lengths.min() == lengths.max() > 0:
+        flat = np.frombuffer(b"".join(payloads), dtype=np.uint8)
         return lengths, {int(lengths[0]): (np.arange(len(payloads)), flat.reshape(len(payloads), -1))}
-    found = np.unique(lengths)
-    starts = np.cumsum(lengths) - lengths
     groups = {}
-    for length in found[found > 0].tolist():
+    for length in np.unique(lengths[lengths > 0]).tolist():
         rows = np.flatnonzero(lengths == length)
-        groups[length] = rows, flat[starts[rows, None] + np.arange(length)]
+        joined = b"".join([payloads[row] for row in rows.tolist()])
+        groups[length] = rows, np.frombuffer(joined, dtype=np.uint8).reshape(len(rows), length)
     return lengths, groups
 
 
