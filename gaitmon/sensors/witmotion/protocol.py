@@ -231,7 +231,7 @@ class WitMotionDecoder:
                 heads = matrix.reshape(len(rows), -1, PACKET_BYTES)
                 clean[rows] = ((heads[:, :, 0] == HEADER) & (heads[:, :, 1] == TYPE_SAMPLE)).all(axis=1)
         singles: dict = {}
-        resume = self._decode_until_settled(payloads, 0, singles) if self._pending else 0
+        resume = self._decode_until_settled(payloads, 0, singles) if self._pending and len(payloads) else 0
         for row in np.flatnonzero(~clean).tolist():
             if row >= resume:
                 resume = self._decode_until_settled(payloads, row, singles)
