@@ -10,6 +10,7 @@ from setuptools import Extension, setup
 
 extensions = [
     Extension("gaitmon.core._detector", ["ext/detector.pyx"]),
+    Extension("gaitmon.session._framing", ["ext/framing.pyx"]),
 ]
 
 setup(

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 MAGIC = b"GAITMON-JOURNAL\n"
 VERSION = 1
@@ -463,7 +464,7 @@ def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
     :func:`iter_records`, damage handled the same way (the same records, the same :class:`Damage`).
 
     The file is read in one piece (a 1 h two-sensor 1 kHz journal is about 100 MB). A walk over the
-    record headers finds the records and checks their checksums; the DATA headers and times of the
+    record headers (compiled: ``ext/framing.pyx``) finds the records and checks their checksums; the DATA headers and times of the
     stretch it walked are then checked at once. At a record that fails, the damage is measured and
     the reader resynchronised by the same code as :func:`iter_records`.
 
@@ -482,34 +483,36 @@ def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
     window = _Window(None, 0, size)
     window.buf = data  # the whole file: the window never reads
     whole = np.frombuffer(data, dtype=np.uint8)
-    kept: list[np.ndarray] = []
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (offsets, lengths, DATA times) of each stretch
     parsed: dict[int, Record] = {}  # file offset → the non-DATA record there
     pos = HEADER_SIZE
     while pos < size:
         offsets, end = _walk(data, pos, size)
-        good = _readable(data, whole, offsets, parsed)
+        good, length, t = _readable(data, whole, offsets, parsed)
         i = 0
         for k in np.flatnonzero(~good).tolist():  # each failing record: keep the ones before, resynchronise
             if k < i:
                 continue
-            kept.append(offsets[i:k])
+            kept.append((offsets[i:k], length[i:k], t[i:k]))
             pos = _damage(window, data, int(offsets[k]), scan)
             i = int(np.searchsorted(offsets, pos))
             if i == len(offsets) or offsets[i] != pos:  # resumed off the walked chain: walk again
                 break
         else:
-            kept.append(offsets[i:])
+            kept.append((offsets[i:], length[i:], t[i:]))
             pos = end if end == size else _damage(window, data, end, scan)
-    offset = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    offset, length, t = (np.concatenate(parts) for parts in zip(*kept)) if kept else \
+        (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
     rows = np.searchsorted(offset, list(parsed))
     others = {row: record for row, (at, record) in zip(rows.tolist(), parsed.items())
               if row < len(offset) and offset[row] == at}
-    return _frames(path, data, whole, offset, others, scan)
+    return _frames(path, data, whole, offset, length, t, others, scan)
 
 
-def _walk(data: bytes, pos: int, size: int) -> tuple[np.ndarray, int]:
+def _walk_python(data: bytes, pos: int, size: int) -> tuple[np.ndarray, int]:
     """Offsets of the whole, checksummed records that follow one another from ``pos`` (their content
-    not checked yet), and the offset where that chain stops: the end of the file or a failing record."""
+    not checked yet), and the offset where that chain stops: the end of the file or a failing record.
+    (The specification of the compiled walk, ``ext/framing.pyx``.)"""
     offsets = []
     append = offsets.append
     unpack, unpack_crc, crc32 = _RECORD_HEAD.unpack_from, _CRC.unpack_from, zlib.crc32
@@ -526,24 +529,52 @@ def _walk(data: bytes, pos: int, size: int) -> tuple[np.ndarray, int]:
     return np.array(offsets, dtype=np.int64), pos
 
 
+#: Offsets the compiled walk writes per call.
+_WALK_CHUNK = 1 << 16
+
+
+def _walk_compiled(data: bytes, pos: int, size: int, chunk: int = _WALK_CHUNK) -> tuple[np.ndarray, int]:
+    """:func:`_walk_python` by the compiled kernel (``chunk`` offsets at a time)."""
+    parts = []
+    while True:
+        out = np.empty(chunk, dtype=np.int64)
+        count, pos = _framing.walk(data, pos, out)
+        parts.append(out[:count])
+        if count < chunk:
+            return np.concatenate(parts), pos
+
+
+if os.environ.get("GAITMON_PURE_PYTHON"):
+    _walk = _walk_python
+else:
+    try:
+        from gaitmon.session import _framing
+    except ImportError:  # a source checkout that was never built
+        _walk = _walk_python
+    else:
+        _walk = _walk_compiled
+
+
 def _gather(whole: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
     """The ``dtype`` values (little-endian) at byte offsets ``at``."""
-    width = np.dtype(dtype).itemsize
-    return whole[at[:, None] + np.arange(width)].copy().view(dtype).reshape(-1)
+    return sliding_window_view(whole, np.dtype(dtype).itemsize)[at].view(dtype).reshape(-1)
 
 
-def _readable(data: bytes, whole: np.ndarray, offsets: np.ndarray, others: dict) -> np.ndarray:
+def _readable(data: bytes, whole: np.ndarray, offsets: np.ndarray,
+              others: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which checksummed records have a content :func:`iter_records` accepts (a DATA header and a finite
-    time; JSON as :func:`_parse` reads it); the non-DATA ones are parsed into ``others`` (file offset →
-    :class:`Record`)."""
+    time; JSON as :func:`_parse` reads it), their lengths, and the times of the DATA ones (NaN for the
+    others). The non-DATA records are parsed into ``others`` (file offset → :class:`Record`)."""
     kind = whole[offsets + 2]
     length = _gather(whole, offsets + 3, "<u4").astype(np.int64)
     good = np.ones(len(offsets), dtype=bool)
+    t = np.full(len(offsets), np.nan)
     is_data = kind == DATA
     long_enough = length >= _DATA_HEAD.size
     good[is_data & ~long_enough] = False
     rows = np.flatnonzero(is_data & long_enough)
-    good[rows] = np.isfinite(_gather(whole, offsets[rows] + _RECORD_HEAD.size + 1, "<f8"))
+    t[rows] = _gather(whole, offsets[rows] + _RECORD_HEAD.size + 1, "<f8")
+    good[rows] = np.isfinite(t[rows])
     for row in np.flatnonzero(~is_data).tolist():
         at = int(offsets[row])
         record = _parse(int(kind[row]), data[at + _RECORD_HEAD.size:at + _RECORD_HEAD.size + int(length[row])], at)
@@ -551,7 +582,7 @@ def _readable(data: bytes, whole: np.ndarray, offsets: np.ndarray, others: dict)
             good[row] = False
         else:
             others[at] = record
-    return good
+    return good, length, t
 
 
 def _damage(window: _Window, data: bytes, pos: int, scan: JournalScan) -> int:
@@ -564,19 +595,16 @@ def _damage(window: _Window, data: bytes, pos: int, scan: JournalScan) -> int:
     return resume
 
 
-def _frames(path: Path, data: bytes, whole: np.ndarray, offset: np.ndarray, others: dict,
-            scan: JournalScan) -> JournalFrames:
-    """The arrays of the kept records, and the scan's counts."""
+def _frames(path: Path, data: bytes, whole: np.ndarray, offset: np.ndarray, length: np.ndarray, t: np.ndarray,
+            others: dict, scan: JournalScan) -> JournalFrames:
+    """The arrays of the kept records (their offsets, lengths and DATA times), and the scan's counts."""
     kind = whole[offset + 2]
-    length = _gather(whole, offset + 3, "<u4").astype(np.int64)
-    is_data = kind == DATA
-    rows = np.flatnonzero(is_data)
+    rows = np.flatnonzero(kind == DATA)
     channel = np.full(len(offset), -1, dtype=np.int16)
-    t = np.full(len(offset), np.nan)
     start = offset + _RECORD_HEAD.size
     channel[rows] = whole[start[rows]]
-    t[rows] = _gather(whole, start[rows] + 1, "<f8")
     start[rows] += _DATA_HEAD.size
+    length = length.copy()
     length[rows] -= _DATA_HEAD.size
     for row, record in others.items():
         t[row] = record.t

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import resource
 import signal
+import zlib
 
 import numpy as np
 import pytest
@@ -37,14 +39,25 @@ def _write(path, records: list[bytes]) -> list[int]:
     return ends
 
 
+#: The twin, and the compiled walk when it is built (also 3 offsets per call: its chunking).
+WALKS = [journal._walk_python] + ([] if journal._walk is journal._walk_python else
+                                  [journal._walk, functools.partial(journal._walk_compiled, chunk=3)])
+
+
 def _read(path):
-    """``iter_records``, checked against ``read_frames``: the same records, the same scan."""
+    """``iter_records``, checked against ``read_frames`` (with each walk): the same records, the same scan."""
     scan = journal.JournalScan(path)
     records = list(journal.iter_records(path, scan))
-    framed_scan = journal.JournalScan(path)
-    frames = journal.read_frames(path, framed_scan)
-    assert [_fields(r) for r in frames.records()] == [_fields(r) for r in records]
-    assert _scan_fields(framed_scan) == _scan_fields(scan)
+    chosen = journal._walk
+    try:
+        for walk in WALKS:
+            journal._walk = walk
+            framed_scan = journal.JournalScan(path)
+            frames = journal.read_frames(path, framed_scan)
+            assert [_fields(r) for r in frames.records()] == [_fields(r) for r in records]
+            assert _scan_fields(framed_scan) == _scan_fields(scan)
+    finally:
+        journal._walk = chosen
     return records, scan
 
 
@@ -227,3 +240,12 @@ def test_runs_group_each_channel_between_other_records(tmp_path):
     # between two other records, the first channel to appear comes first, each channel once
     kinds = [("run", item.channel) if isinstance(item, journal.DataRun) else item.kind for item in items]
     assert kinds[:6] == [journal.SESSION, journal.CHANNEL, journal.CHANNEL, ("run", 0), ("run", 1), journal.MARK]
+
+
+@pytest.mark.skipif(journal._walk is journal._walk_python, reason="compiled framing walk not built")
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_compiled_crc_is_zlib_crc32(data):
+    from gaitmon.session import _framing
+
+    assert _framing.crc32(data) == zlib.crc32(data)
