@@ -21,6 +21,9 @@ SESSION    ``f64 t | JSON {"session_id", ...}`` — the first record: ties the j
 CLOSE      ``f64 t | JSON {}`` — the recording was closed properly (absent after a crash)
 ========== ====================================================================================
 
+:func:`iter_records` reads a journal record by record through a bounded window (live tools, huge
+files); :func:`read_frames` reads it at once into arrays, with the same damage handling (replay).
+
 Only whole records are handed to the operating system (one ``write`` per flush), so a killed
 process leaves at most the records of the last unflushed interval missing. A flush that fails
 part-way (disk full) is cut back to the last whole flush; power lost mid-write can still leave a torn
@@ -232,6 +235,13 @@ class _Window:
     def __init__(self, file, base: int, size: int):
         self.file, self.base, self.size = file, base, size
         self.buf = b""
+
+    @classmethod
+    def whole(cls, data: bytes) -> _Window:
+        """A window that holds a whole file already read (it never reads)."""
+        window = cls(None, 0, len(data))
+        window.buf = data
+        return window
 
     def have(self, pos: int, n: int) -> bool:
         """Make ``buf`` cover ``[pos, pos + n)`` (``pos >= base``: bytes before ``pos`` may be
@@ -464,9 +474,10 @@ def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
     :func:`iter_records`, damage handled the same way (the same records, the same :class:`Damage`).
 
     The file is read in one piece (a 1 h two-sensor 1 kHz journal is about 100 MB). A walk over the
-    record headers (compiled: ``ext/framing.pyx``) finds the records and checks their checksums; the DATA headers and times of the
-    stretch it walked are then checked at once. At a record that fails, the damage is measured and
-    the reader resynchronised by the same code as :func:`iter_records`.
+    record headers (compiled: ``ext/framing.pyx``) finds the records and checks their checksums; the
+    DATA headers and times of the stretch it walked are then checked at once. At a record that fails,
+    the damage is measured and the reader resynchronised by the same code as :func:`iter_records`.
+    :meth:`JournalFrames.runs` then hands each channel's notifications to the decoders in runs.
 
     Raises
     ------
@@ -480,8 +491,7 @@ def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
     data = path.read_bytes()
     scan.size = size = len(data)
     read_header(data, path)
-    window = _Window(None, 0, size)
-    window.buf = data  # the whole file: the window never reads
+    window = _Window.whole(data)
     whole = np.frombuffer(data, dtype=np.uint8)
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (offsets, lengths, DATA times) of each stretch
     parsed: dict[int, Record] = {}  # file offset → the non-DATA record there

@@ -201,7 +201,8 @@ class MovesenseDecoder:
             if rest or n < 1 or length > MAX_NOTIFICATION_BYTES:
                 continue
             values = column(matrix, IMU6_HEADER.size, "<f4", 6 * n).reshape(-1, 2, n, 3)
-            ok = (matrix[:, 0] == RESP_DATA) & (matrix[:, 1] == self.client_ref) & np.isfinite(values).all(axis=(1, 2, 3))
+            ok = ((matrix[:, 0] == RESP_DATA) & (matrix[:, 1] == self.client_ref)
+                  & np.isfinite(values).all(axis=(1, 2, 3)))
             values = values[ok]
             first_ms = column(matrix[ok], 2, "<u4").astype(np.float64)
             groups.append(LayoutGroup(rows[ok], acc=values[:, 0].astype(np.float64),

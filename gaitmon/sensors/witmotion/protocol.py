@@ -243,7 +243,8 @@ class WitMotionDecoder:
             if chosen.any():
                 raw = column(matrix[chosen], 0, "<i2", length // 2).reshape(-1, length // PACKET_BYTES, 10)
                 raw = raw[:, :, 1:].astype(np.float64)  # after the 55 61 of each packet
-                layouts.append(LayoutGroup(rows[chosen], acc=raw[:, :, 0:3] * ACC_SCALE, gyro=raw[:, :, 3:6] * GYRO_SCALE))
+                layouts.append(LayoutGroup(rows[chosen], acc=raw[:, :, 0:3] * ACC_SCALE,
+                                           gyro=raw[:, :, 3:6] * GYRO_SCALE))
         return assemble_batch(len(payloads), layouts, singles)
 
     def _decode_until_settled(self, payloads, row: int, singles: dict) -> int:
