@@ -258,7 +258,8 @@ class SagittalProjector:
             return [(t, x, self.axis, False)]
         if len(t) == 0:
             return []
-        motion, moment = self._accumulate(t, x)
+        carried = self._moment
+        motion, moving, moment = self._accumulate(t, x)
         points = []
         while self._next is not None and motion[-1] >= self._next:
             points.append(int(np.searchsorted(motion, self._next, side="left")))
@@ -276,7 +277,8 @@ class SagittalProjector:
         for i in points:
             k = offset + i
             lo = int(np.searchsorted(all_t[: k + 1], all_t[k] - self.history_s, side="left"))
-            axis = self._estimate(moment[i], all_x[lo: k + 1], all_m[lo: k + 1])
+            last = int(np.searchsorted(moving, i, side="right")) - 1  # last moving sample up to i
+            axis = self._estimate(moment[:, last] if last >= 0 else carried, all_x[lo: k + 1], all_m[lo: k + 1])
             if self.axis is None:  # the lock: release the held stretch on the new axis
                 runs.append((all_t[lo: k + 1], all_x[lo: k + 1], axis, False))
             else:
@@ -323,30 +325,34 @@ class SagittalProjector:
             self._buf_x = [np.concatenate(self._buf_x)[keep:]]
             self._buf_m = [np.concatenate(self._buf_m)[keep:]]
 
-    def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Running seconds of motion and running moment at each sample, carried across feeds.
+    def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Running seconds of motion at each sample, and running moment, carried across feeds.
 
+        Returns ``(motion, moving, moment)``: the motion at each sample, the indices of the moving
+        samples, and the running moment after each of them (``moment[:, k]`` after sample
+        ``moving[k]``; samples at rest add nothing to it, so it is summed over the moving ones only).
         Both are cumulative sums in sample order from the carried totals, so any chunking of the
         stream gives bit-identical values (hence identical estimate points and axes). Without a
         moving sample in the block neither changes (and no estimate point can fall in it): the
-        moment is then not returned.
+        moment is then None.
         """
         gyro = x[:, GYRO_COLUMNS].astype(np.float64)
         moving = _squared_norm(gyro) > self.motion_threshold**2
         previous = self._last_t
         self._last_t = t[-1]
         if not moving.any():
-            return np.full(len(t), self._motion), None
+            return np.full(len(t), self._motion), np.empty(0, dtype=np.intp), None
         previous = np.concatenate([[t[0] if previous is None else previous], t[:-1]])
         # a hole in the stream must not count as a long stretch of motion
         dt = np.clip(t - previous, 0.0, _MAX_DT_S)
         motion = np.cumsum(np.concatenate([[self._motion], np.where(moving, dt, 0.0)]))[1:]
-        products = gyro[:, _PAIR_A] * gyro[:, _PAIR_B]
-        products[~moving] = 0.0
-        moment = np.cumsum(np.concatenate([self._moment[None, :], products]), axis=0)[1:]
+        moving = np.flatnonzero(moving)
+        g = np.ascontiguousarray(gyro[moving].T)
+        products = g[_PAIR_A] * g[_PAIR_B]
+        moment = np.cumsum(np.concatenate([self._moment[:, None], products], axis=1), axis=1)[:, 1:]
         self._motion = motion[-1]
-        self._moment = moment[-1]
-        return motion, moment
+        self._moment = moment[:, -1]
+        return motion, moving, moment
 
     def _estimate(self, moment: np.ndarray, x: np.ndarray, motion: np.ndarray) -> np.ndarray:
         """The axis from the running moment; its sign from the recent stretch ``x`` (see class doc)."""
