@@ -2,8 +2,8 @@
 
 :class:`LegPipeline` is the streaming unit the live engine, replay and the CLI all use. The
 offline helper :func:`detect_events` feeds it recordings in blocks (1 s by default), with the
-sagittal axis of the whole recording (it has it; a live stream has to estimate it as it goes). :func:`diagnose_recording`
-says why a recording cannot give steps.
+sagittal axis of the whole recording (it has it; a live stream has to estimate it as it goes).
+:func:`diagnose_recording` says why a recording cannot give steps.
 """
 
 from __future__ import annotations
