@@ -14,7 +14,7 @@ and become Python tuples after it.
 
 from cython cimport floating
 from libc.math cimport exp, fabs, sqrt, INFINITY, NAN
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 
 cdef enum:
     TO = 0
@@ -94,9 +94,12 @@ cdef class DetectorKernel:
         self.hs = slope_halfwidth
         self.capacity = capacity
         self.mask = capacity - 1
-        self.buf_t = <double*> malloc(capacity * sizeof(double))
-        self.buf_w = <double*> malloc(capacity * sizeof(double))
-        self.buf_a = <double*> malloc(capacity * sizeof(double))
+        free(self.buf_t)  # in case __init__ runs twice
+        free(self.buf_w)
+        free(self.buf_a)
+        self.buf_t = <double*> calloc(capacity, sizeof(double))  # zeros, as the twin's
+        self.buf_w = <double*> calloc(capacity, sizeof(double))
+        self.buf_a = <double*> calloc(capacity, sizeof(double))
         if self.buf_t == NULL or self.buf_w == NULL or self.buf_a == NULL:
             raise MemoryError()
         self.reset()
