@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -108,3 +110,40 @@ def test_reset_forgets_everything():
     first = detector.feed(t, x, axis)
     detector.reset()
     assert detector.feed(t, x, axis) == first
+
+
+@compiled
+def test_the_compiled_loop_releases_the_gil():
+    """While a thread is inside the kernel's loop, another thread runs Python.
+
+    With a switch interval far longer than the test, the GIL only changes hands when its holder
+    gives it up. The worker holds it until the kernel's loop starts; if the loop released nothing,
+    the worker would also record that it finished before the main thread could record anything.
+    A wake-up slower than the whole loop can hide the release, so a few tries are allowed; a loop
+    holding the GIL can never pass.
+    """
+    n = 1_000_000
+    t = np.arange(n) / 1000.0
+    x = np.zeros((n, 6), dtype=np.float32)
+    omega, acc = np.empty(n), np.empty(n)
+    interval = sys.getswitchinterval()
+    order: list[str] = []
+    try:
+        sys.setswitchinterval(1000.0)
+        for _ in range(10):
+            order.clear()
+            kernel = core.Kernel(*DetectorParams(sample_rate_hz=1000.0).kernel_args())
+
+            def work():
+                kernel.feed(t, x, (1.0, 0.0, 0.0), omega, acc)
+                order.append("worker")
+
+            worker = threading.Thread(target=work)
+            worker.start()
+            order.append("main")
+            worker.join()
+            if order == ["main", "worker"]:
+                break
+    finally:
+        sys.setswitchinterval(interval)
+    assert order == ["main", "worker"]
