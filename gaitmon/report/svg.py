@@ -156,7 +156,7 @@ def axes(frame: Frame, x_ticks=(), y_ticks=(), x_offset: float = 0.0, y_labels: 
 
 
 #: Below this many rows Python formats them itself (cheaper than setting up the numpy blocks).
-FEW_ROWS = 8
+FEW_ROWS = 48
 
 
 def format_rows(template: str, n: int, **fields) -> str:
@@ -253,9 +253,12 @@ def decimate_minmax(t: np.ndarray, y: np.ndarray, t0: float, t1: float, columns:
         return t, y
     column = np.minimum(((t - t0) / (t1 - t0) * columns).astype(np.int64), columns - 1)
     starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
-    ends = np.r_[starts[1:], len(t)] - 1
-    by_value = np.lexsort((y, column))  # within each column (t is sorted) from smallest to largest y
-    index = np.unique(np.concatenate([by_value[starts], by_value[ends]]))
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(t)]))  # t is sorted: runs
+    lowest = np.flatnonzero(y == np.minimum.reduceat(y, starts)[segment])  # each column's first minimum
+    lowest = lowest[np.r_[True, segment[lowest[1:]] != segment[lowest[:-1]]]]
+    highest = np.flatnonzero(y == np.maximum.reduceat(y, starts)[segment])  # and its last maximum
+    highest = highest[np.r_[segment[highest[1:]] != segment[highest[:-1]], True]]
+    index = np.union1d(lowest, highest)
     return t[index], y[index]
 
 
