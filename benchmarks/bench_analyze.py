@@ -7,9 +7,10 @@ on, 1000 Hz, reps with 10 s recovery until ``--minutes`` are filled; 60 min ≈ 
 Figures (medians over ``--repeat`` runs, wall and CPU seconds; the machine is noisy, trust ratios):
 
 - the phases of ``gaitmon analyze`` in-process, as :mod:`gaitmon.engine.load` and
-  :mod:`gaitmon.engine.analyze` run them: **parse** (:func:`gaitmon.io.read_imu_csv_recovering`),
+  :mod:`gaitmon.engine.analyze` run them: **parse** (:func:`gaitmon.io.read_imu_csv_recovering`,
+  the file's content hash computed beside it in a thread),
   **detect** (:func:`gaitmon.stream.pipeline.detect_events`, with the traces), **analysis**
-  (steps, reps, flags), **checks** (units check and the file's content hash for the session id),
+  (steps, reps, flags), **checks** (units check, waiting for the content hash),
   **report** (tables + ``report.html``), and their sum;
 - **end to end**: ``python -m gaitmon analyze CSV --out DIR --no-calibration`` in a fresh
   interpreter (start-up and imports included) — the figure of issue #17 (target ≤ 5 s for 1 h);
@@ -39,7 +40,7 @@ from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.steps import build_steps
 from gaitmon.core import BACKEND
 from gaitmon.engine.analyze import result_problem, write_session_outputs
-from gaitmon.engine.load import csv_meta
+from gaitmon.engine.load import csv_meta, hashing_beside
 from gaitmon.io import IMU_COLUMNS, read_imu_csv_recovering, write_imu_csv
 from gaitmon.stream.pipeline import detect_events
 
@@ -84,8 +85,8 @@ class Clock:
 
 
 def in_process(csv: Path, out: Path, clock: Clock) -> AnalysisResult:
-    """The phases of ``gaitmon analyze CSV`` (engine.load._load_csv, then cli._analyze)."""
-    samples, _ = clock.time("parse", read_imu_csv_recovering, csv)
+    """The phases of ``gaitmon analyze CSV`` (as engine.load._load_csv, then cli._analyze)."""
+    digest, (samples, _) = clock.time("parse", lambda: (hashing_beside(csv), read_imu_csv_recovering(csv)))
     traces: dict = {}
     events = clock.time("detect", detect_events, samples, placement="shank", traces=traces)
 
@@ -95,7 +96,7 @@ def in_process(csv: Path, out: Path, clock: Clock) -> AnalysisResult:
 
     result = clock.time("analysis (steps, reps, flags)", analysis)
     meta = clock.time("checks (units, content hash)",
-                      lambda: (result_problem(result, samples), csv_meta(csv, "", "shank", samples))[1])
+                      lambda: (result_problem(result, samples), csv_meta(csv, "", "shank", samples, digest()))[1])
     clock.time("report (tables + html)", write_session_outputs, out, result, None, samples, meta)
     return result
 
