@@ -144,14 +144,6 @@ def leg_trace(frame: Frame, side: str, trace: tuple[np.ndarray, np.ndarray], mar
     return "".join(out)
 
 
-def gaps_within(gaps: Sequence[GapMark], window: tuple[float, float]) -> list[GapMark]:
-    """The gaps overlapping ``window`` (s), in their order."""
-    if not gaps:
-        return []
-    spans = np.array([(gap.t_start, gap.t_end) for gap in gaps], dtype=float)
-    return [gaps[i] for i in np.flatnonzero((spans[:, 1] > window[0]) & (spans[:, 0] < window[1])).tolist()]
-
-
 def trace_svg(window: tuple[float, float], traces, marks: dict[str, Marks], steps, gaps: Sequence[GapMark],
               phases: Sequence[tuple[str, float, float]], label: str) -> str:
     """Stacked rows (one per leg, same scale) of ω over ``window``, under the rep's phases."""
@@ -159,7 +151,7 @@ def trace_svg(window: tuple[float, float], traces, marks: dict[str, Marks], step
     left, row_h, row_gap, top = 62, 150, 34, 78 if phases else 56
     y_range = padded_range(np.concatenate([traces[side][1][time_window(traces[side][0], *window)]
                                            for side in sides]), 0.04)
-    gaps = gaps_within(gaps, window)
+    gaps = [gap for gap in gaps if gap.t_end > window[0] and gap.t_start < window[1]]
     out = [legend([(marker_path(shape, 0, 0, INK, 5), name) for _, shape, name in EVENT_SHAPES]
                   + [(rect(-6, -6, 12, 12, CONTACT_FILL, stroke=MUTED), "contact (IC → TO)")]
                   + ([(rect(-6, -6, 12, 12, GAP_FILL, 0.7, MUTED), "gap in the data")] if gaps else []), left, 14)]
