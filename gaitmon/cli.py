@@ -2,6 +2,10 @@
 
 Every subcommand turns bad input into one line on stderr naming the file and where it broke, and
 exit status 2 — never a traceback.
+
+Start-up stays light: this module and the parser import neither numpy's heavier users (scipy,
+the analysis, the event core) nor bleak or Qt; each subcommand imports what it uses when it runs
+(tests/unit/test_startup.py holds this).
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ def _version_text() -> str:
     from gaitmon.core import BACKEND
 
     return f"gaitmon {__version__} (event core: {BACKEND})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the text names the loaded event core, so it is made only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version_text())
+        parser.exit()
 
 
 def _report_problems(loaded) -> int:
@@ -309,13 +324,14 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gaitmon.sensors import FAMILIES
     from gaitmon.sim import SCENARIOS
 
     parser = argparse.ArgumentParser(
         prog="gaitmon",
         description="Real-time gait monitor for sprinters: shank IMUs, step events, strength balance.",
     )
-    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--version", action=_VersionAction, help="show the version and the loaded event core, and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     analyze = commands.add_parser("analyze", help="analyse a recorded session, BIDS export or samples CSV: "
@@ -431,8 +447,6 @@ def build_parser() -> argparse.ArgumentParser:
                                "analyses of the athlete apply it and say so")
     validate.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
     validate.set_defaults(run=_validate)
-
-    from gaitmon.sensors import FAMILIES
 
     scan = commands.add_parser("scan", help="list nearby supported BLE sensors (family, name, address, RSSI)")
     scan.add_argument("--timeout", type=float, default=5.0, help="seconds to listen (default 5)")

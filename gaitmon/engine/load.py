@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,20 +89,51 @@ def _load_bids(path: Path) -> LoadedSession:
 
 
 def _load_csv(path: Path, athlete: str, placement: str) -> LoadedSession:
+    digest = hashing_beside(path)  # on another core while the file is parsed
     samples, recovery = read_imu_csv_recovering(path)
     result = analyze_samples(samples, placement=placement, source=path)
     problems = [] if recovery.complete else [recovery.message()]
-    return LoadedSession(path, csv_meta(path, athlete, placement, samples), samples, result, problems=problems)
+    return LoadedSession(path, csv_meta(path, athlete, placement, samples, digest()), samples, result,
+                         problems=problems)
 
 
-def csv_meta(path: Path, athlete: str, placement: str, samples: dict) -> SessionMeta:
-    """Metadata for a samples CSV: the id is the file's content hash (re-importing is idempotent)."""
+def hashing_beside(path: Path) -> Callable[[], str | None]:
+    """Start :func:`content_hash` of ``path`` in a daemon thread (hashlib and file reads release the
+    interpreter lock, so it runs beside the caller's work); the returned function waits for it and
+    gives the digest, or None when the file could not be read (the caller's reading says why)."""
+    done: list[str] = []
+
+    def run() -> None:
+        try:
+            done.append(content_hash(path))
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=run, name="gaitmon-content-hash", daemon=True)
+    thread.start()
+
+    def result() -> str | None:
+        thread.join()
+        return done[0] if done else None
+
+    return result
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes, hexadecimal."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def csv_meta(path: Path, athlete: str, placement: str, samples: dict, digest: str | None = None) -> SessionMeta:
+    """Metadata for a samples CSV: the id is the file's content hash (``digest``, else computed:
+    :func:`content_hash`), so re-importing is idempotent."""
+    digest = digest or content_hash(path)
     started = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
     duration = max((float(t[-1]) for t, _ in samples.values() if len(t)), default=0.0)
     return SessionMeta(athlete=athlete, placement=placement, started_at=started.isoformat(timespec="microseconds"),
-                       source="csv", session_id=digest.hexdigest()[:32], duration_s=duration,
+                       source="csv", session_id=digest[:32], duration_s=duration,
                        sensors={side: SensorInfo(side) for side in samples}, notes=f"imported from {path.name}")

@@ -1,4 +1,4 @@
-"""Vectorised number-to-text formatting for the CSV writers (private).
+"""Vectorised number-to-text formatting for the CSV writers and the report's SVG path data (private).
 
 Python's ``"%.6g" % v`` costs about a microsecond per value, far too slow for a million-row IMU file.
 Here a column of ``n`` numbers becomes a slot-major ``(width, n)`` ``uint8`` block of ASCII codes
@@ -12,7 +12,8 @@ exact floating-point product or a quotient that cannot straddle a rounding bound
 (round half to even) rounds exactly like Python. Values outside that range (never seen in IMU
 data) are formatted by Python itself. Times (``"%.6f"``) are scaled with an error-free product
 (Dekker), so they too round exactly like Python; this needs ``|t| < 9.9e6`` s, beyond which the caller
-falls back to Python formatting.
+falls back to Python formatting. :func:`f1_block` (``"%.1f"``, the SVG coordinates of
+:mod:`gaitmon.report.svg`) is made the same way; :func:`join_slots` joins blocks and constant texts without separators.
 
 Nine digits (:func:`g9_block`, :func:`f9_block`) serve the lossless BIDS export: nine significant
 digits always give back the same float32, nine decimals give times to 0.5 ns. :func:`f9_block` is
@@ -163,7 +164,7 @@ def g6_block(values: np.ndarray) -> np.ndarray:
 
 
 def _round_scaled(a: np.ndarray, scale: float) -> np.ndarray:
-    """``a * scale`` rounded half-to-even on the *exact* product (``scale`` = 1e6 or 1e9).
+    """``a * scale`` rounded half-to-even on the *exact* product (``scale`` = 10, 1e6 or 1e9).
 
     ``p = a * scale`` is the double nearest the exact product, so only when ``p`` sits exactly on a
     half-integer can the exact product lie on the other side of it. Veltkamp splits ``a`` into
@@ -208,6 +209,20 @@ def _fixed_block(values: np.ndarray, decimals: int) -> np.ndarray:
     return out
 
 
+#: Number of slots of a block produced by :func:`f1_block`.
+F1_WIDTH = 10
+#: Values at or above this are not handled by :func:`f1_block` (seven integer digits).
+F1_LIMIT = 9.9e6
+
+
+def f1_block(values: np.ndarray) -> np.ndarray:
+    """Format float64 values like ``"%.1f"`` (byte-identical); returns a ``(F1_WIDTH, n)`` block.
+
+    Requires finite values with ``|v| < F1_LIMIT`` (checked by the caller).
+    """
+    return _fixed_block(values, 1)
+
+
 def f6_block(values: np.ndarray) -> np.ndarray:
     """Format float64 values like ``"%.6f"``; returns a slot-major ``(F6_WIDTH, n)`` block.
 
@@ -225,12 +240,21 @@ def text_block(texts: list[str], codes: np.ndarray) -> np.ndarray:
 
 def join_rows(blocks: list[np.ndarray], sep: str = ",") -> bytes:
     """CSV text from slot-major blocks: ``sep`` between blocks, ``\n`` after each row, pads dropped."""
-    n = blocks[0].shape[1]
-    parts: list[np.ndarray] = []
+    parts: list[np.ndarray | bytes] = []
     for i, b in enumerate(blocks):
-        parts.append(b)
-        parts.append(np.full((1, n), ord(sep) if i < len(blocks) - 1 else ord("\n"), dtype=np.uint8))
-    rows = np.concatenate(parts, axis=0).T  # (n, width) view; tobytes() copies in row order
+        parts += [b, (sep if i < len(blocks) - 1 else "\n").encode("ascii")]
+    return join_slots(parts, blocks[0].shape[1])
+
+
+def join_slots(blocks: list[np.ndarray | bytes], n: int) -> bytes:
+    """The ``n`` rows of slot-major blocks one after the other, each row's slots in block order, pads
+    dropped; a ``bytes`` block is the same text in every row."""
+    widths = [len(b) if isinstance(b, bytes) else b.shape[0] for b in blocks]
+    rows = np.empty((n, sum(widths)), dtype=np.uint8)
+    at = 0
+    for b, width in zip(blocks, widths):
+        rows[:, at:at + width] = np.frombuffer(b, dtype=np.uint8) if isinstance(b, bytes) else b.T
+        at += width
     return rows.tobytes().translate(None, b"\x00")
 
 

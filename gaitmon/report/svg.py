@@ -6,17 +6,24 @@ and titles; :func:`text`, :func:`line`, :func:`rect`, :func:`markers` and :func:
 elements; :func:`svg` wraps a chart. :func:`trace_path` draws a long signal as a min/max-decimated
 line (:func:`decimate_minmax`), broken at holes in the data (:func:`hole_threshold_s`, s). Every
 text is escaped. Nothing here knows steps, reps or flags.
+
+Cost: a chart of a long session stays linear in what it shows. Time series are sorted by time, so
+the samples of a time window are found by binary search (:func:`time_window`), never by a mask over
+the whole series; path data and markers are formatted for all points at once (:func:`format_rows`,
+byte-identical to formatting each coordinate with ``f"{v:.1f}"``).
 """
 
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
 import numpy as np
 
+from gaitmon.io import _format
 from gaitmon.report.style import FONT, GRID, INK
 
 
@@ -148,25 +155,75 @@ def axes(frame: Frame, x_ticks=(), y_ticks=(), x_offset: float = 0.0, y_labels: 
     return "".join(out)
 
 
+#: Below this many rows Python formats them itself (cheaper than setting up the numpy blocks).
+FEW_ROWS = 48
+
+
+def format_rows(template: str, n: int, **fields) -> str:
+    """``template.format(**row)`` for rows ``0 .. n-1``, concatenated, formatted in one vectorised pass.
+
+    A field formatted ``{name:.1f}`` takes an array of ``n`` numbers (one per row); any other field
+    (``{r}``) takes one value, the same in every row; a field given as ``(texts, codes)`` is
+    ``texts[codes[i]]`` in row ``i``. The text is identical to formatting each row with
+    :meth:`str.format` (numbers go through :func:`gaitmon.io._format.f1_block`); Python does it
+    row by row only when there are few rows or a number lies outside the fixed layout (not
+    finite, or ``|v| ≥ 9.9e6``).
+    """
+    pieces: list = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        if literal:
+            pieces.append(literal)
+        if name is None:
+            continue
+        value = fields[name]
+        if isinstance(value, tuple):
+            pieces.append((list(value[0]), np.asarray(value[1], dtype=np.intp)))
+        elif spec == ".1f" and np.ndim(value):
+            pieces.append(np.asarray(value, dtype=np.float64))
+        else:
+            pieces.append(format(value, spec))
+    columns = [p for p in pieces if isinstance(p, np.ndarray)]
+    numbers = np.concatenate(columns) if columns else np.empty(0)
+    if n < FEW_ROWS or not (np.isfinite(numbers).all() and np.abs(numbers).max(initial=0.0) < _format.F1_LIMIT):
+        rows = [p if isinstance(p, str) else [f"{v:.1f}" for v in p.tolist()] if isinstance(p, np.ndarray)
+                else [p[0][k] for k in p[1].tolist()] for p in pieces]
+        return "".join("".join(p if isinstance(p, str) else p[i] for p in rows) for i in range(n))
+    digits = np.split(_format.f1_block(numbers), len(columns), axis=1) if columns else []  # one pass for all
+    blocks = [p.encode("ascii") if isinstance(p, str) else digits.pop(0) if isinstance(p, np.ndarray)
+              else _format.text_block(*p) for p in pieces]
+    return _format.join_slots(blocks, n).decode("ascii")
+
+
 def path_data(x: np.ndarray, y: np.ndarray, breaks: np.ndarray | Sequence[int] = ()) -> str:
     """SVG path data through the points, starting a new sub-path at each index in ``breaks``."""
-    parts = np.split(np.column_stack([x, y]), breaks)
-    return "".join("M" + "L".join(f"{a:.1f} {b:.1f}" for a, b in part.tolist()) for part in parts if len(part))
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    move = np.zeros(len(x), dtype=np.intp)
+    if len(x):
+        move[0] = 1
+        move[[b for b in np.asarray(breaks, dtype=np.intp).tolist() if 0 < b < len(x)]] = 1
+    return format_rows("{cmd}{x:.1f} {y:.1f}", len(x), cmd=(("L", "M"), move), x=x, y=y)
+
+
+#: Path data of one marker (centre x, y; left l, right rr, top t, bottom b; radius r, diameter d).
+MARKER_SHAPES = {
+    "circle": "M{l:.1f} {y:.1f}a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0z",
+    "square": "M{l:.1f} {t:.1f}h{d}v{d}h-{d}z",
+    "diamond": "M{x:.1f} {t:.1f}L{rr:.1f} {y:.1f}L{x:.1f} {b:.1f}L{l:.1f} {y:.1f}z",
+    "up": "M{x:.1f} {t:.1f}L{rr:.1f} {b:.1f}L{l:.1f} {b:.1f}z",
+    "down": "M{x:.1f} {b:.1f}L{rr:.1f} {t:.1f}L{l:.1f} {t:.1f}z",
+}
 
 
 def markers(shape: str, x, y, r: float = 3.5) -> str:
-    """Path data of one marker per point: circle, square, diamond, up or down (triangles)."""
-    shapes = {
-        "circle": "M{l:.1f} {y:.1f}a{r} {r} 0 1 0 {d} 0a{r} {r} 0 1 0 -{d} 0z",
-        "square": "M{l:.1f} {t:.1f}h{d}v{d}h-{d}z",
-        "diamond": "M{x:.1f} {t:.1f}L{rr:.1f} {y:.1f}L{x:.1f} {b:.1f}L{l:.1f} {y:.1f}z",
-        "up": "M{x:.1f} {t:.1f}L{rr:.1f} {b:.1f}L{l:.1f} {b:.1f}z",
-        "down": "M{x:.1f} {b:.1f}L{rr:.1f} {t:.1f}L{l:.1f} {t:.1f}z",
-    }
-    template = shapes[shape]
-    return "".join(template.format(x=a, y=b, l=a - r, rr=a + r, t=b - r, b=b + r, r=r, d=2 * r)
-                   for a, b in zip(np.atleast_1d(x).tolist(), np.atleast_1d(y).tolist())
-                   if math.isfinite(a) and math.isfinite(b))
+    """Path data of one marker per point with finite x and y: circle, square, diamond, up or down (triangles)."""
+    template = MARKER_SHAPES[shape]
+    x, y = np.atleast_1d(np.asarray(x, dtype=np.float64)), np.atleast_1d(np.asarray(y, dtype=np.float64))
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    return format_rows(template, len(x), x=x, y=y, l=x - r, rr=x + r, t=y - r, b=y + r, r=r, d=2 * r)
 
 
 def marker_path(shape: str, x, y, fill: str, r: float = 3.5, stroke: str = "#ffffff") -> str:
@@ -196,9 +253,12 @@ def decimate_minmax(t: np.ndarray, y: np.ndarray, t0: float, t1: float, columns:
         return t, y
     column = np.minimum(((t - t0) / (t1 - t0) * columns).astype(np.int64), columns - 1)
     starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
-    ends = np.r_[starts[1:], len(t)] - 1
-    by_value = np.lexsort((y, column))  # within each column (t is sorted) from smallest to largest y
-    index = np.unique(np.concatenate([by_value[starts], by_value[ends]]))
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(t)]))  # t is sorted: runs
+    lowest = np.flatnonzero(y == np.minimum.reduceat(y, starts)[segment])  # each column's first minimum
+    lowest = lowest[np.r_[True, segment[lowest[1:]] != segment[lowest[:-1]]]]
+    highest = np.flatnonzero(y == np.maximum.reduceat(y, starts)[segment])  # and its last maximum
+    highest = highest[np.r_[segment[highest[1:]] != segment[highest[:-1]], True]]
+    index = np.union1d(lowest, highest)
     return t[index], y[index]
 
 
@@ -207,10 +267,15 @@ def hole_threshold_s(t: np.ndarray) -> float:
     return max(0.05, 5.0 * float(np.median(np.diff(t)))) if len(t) > 1 else 0.05
 
 
+def time_window(t: np.ndarray, lo: float, hi: float) -> slice:
+    """The samples of the time-sorted ``t`` (s) inside ``[lo, hi]``, found by binary search."""
+    return slice(int(np.searchsorted(t, lo, side="left")), int(np.searchsorted(t, hi, side="right")))
+
+
 def trace_path(frame: Frame, t: np.ndarray, y: np.ndarray, colour: str) -> str:
-    """A min/max-decimated line of (t, y) over the frame, broken where samples are missing."""
+    """A min/max-decimated line of (t, y) over the frame, broken where samples are missing (``t`` sorted)."""
     columns = max(1, int(frame.width))
-    inside = (t >= frame.x_range[0]) & (t <= frame.x_range[1])
+    inside = time_window(t, *frame.x_range)
     hole_s = hole_threshold_s(t[inside])
     t, y = decimate_minmax(t[inside], y[inside], *frame.x_range, columns)
     if not len(t):

@@ -5,6 +5,10 @@ rep behind a CSS-only selector (:func:`rep_picker_css`, no script), the first fl
 fastest rep first. A panel stacks one row per leg on one scale over session time (s), under the
 rep's phases, with contacts (IC → TO) and gaps shaded. Without reps: the first
 :data:`NO_REP_TRACE_S` seconds of movement and one sentence on why there are no reps.
+
+Linear in samples and events: the events are split once by leg and kind (:func:`event_marks`), and
+each panel takes its samples and events by binary search on time (the traces are time-sorted: what
+the core was fed), so a panel costs what it shows, however long the session.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from gaitmon.analysis.reps import running_bouts
 from gaitmon.analysis.steps import Step
 from gaitmon.report.style import CONTACT_FILL, GAP_FILL, INK, LEG_COLOUR, LEGS, MUTED, WIDTH
 from gaitmon.report.svg import (Frame, axes, legend, line, marker_path, nice_ticks, padded_range, rect, svg, text,
-                                trace_path)
+                                time_window, trace_path)
 from gaitmon.stream.timing import GapMark
 
 
@@ -76,6 +80,31 @@ EVENT_SHAPES = (("TO", "up", "toe-off (TO)"), ("MSW", "circle", "mid-swing peak 
                 ("IC", "down", "initial contact (IC)"))
 
 
+#: One leg's events of one kind: times (s, sorted) and the ω drawn at them (rad/s).
+Marks = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def event_marks(events, traces) -> dict[str, Marks]:
+    """side → kind → ``(t, ω)`` of the events of the legs with a trace, split once for every panel.
+
+    An event's ω is its value, or where it has none the trace's interpolated at its time.
+    """
+    split: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for e in events:
+        split.setdefault((e.side, e.kind), []).append((e.t, e.value))
+    marks: dict[str, Marks] = {side: {} for side in traces}
+    for side, (t, omega) in traces.items():
+        for kind, _, _ in EVENT_SHAPES:
+            rows = np.array(split.get((side, kind), []), dtype=float).reshape(-1, 2)
+            rows = rows[np.argsort(rows[:, 0], kind="stable")]
+            times, values = rows[:, 0], rows[:, 1]
+            missing = ~np.isfinite(values)
+            if missing.any():
+                values[missing] = np.interp(times[missing], t, omega)
+            marks[side][kind] = (times, values)
+    return marks
+
+
 def phase_strip(frame: Frame, phases: Sequence[tuple[str, float, float]]) -> str:
     """A band naming the rep's phases over time, top speed darker."""
     out = []
@@ -103,27 +132,25 @@ def leg_shading(frame: Frame, side: str, steps: Sequence[Step], gaps: Sequence[G
     return "".join(out)
 
 
-def leg_trace(frame: Frame, side: str, trace: tuple[np.ndarray, np.ndarray], events) -> str:
+def leg_trace(frame: Frame, side: str, trace: tuple[np.ndarray, np.ndarray], marks: Marks) -> str:
     """One leg's ω line over the frame's time span with its TO / MSW / IC markers."""
-    lo, hi = frame.x_range
     t, omega = trace
     out = [line(frame.left, float(frame.y(0)), frame.right, float(frame.y(0)), MUTED, 0.8),
            trace_path(frame, t, omega, LEG_COLOUR[side])]
     for kind, shape, _ in EVENT_SHAPES:
-        mine = [e for e in events if e.side == side and e.kind == kind and lo <= e.t <= hi]
-        times = np.array([e.t for e in mine])
-        values = np.array([e.value if math.isfinite(e.value) else np.interp(e.t, t, omega) for e in mine])
-        out.append(marker_path(shape, frame.x(times), frame.y(values), INK, 4.5))
+        times, values = marks[kind]
+        inside = time_window(times, *frame.x_range)
+        out.append(marker_path(shape, frame.x(times[inside]), frame.y(values[inside]), INK, 4.5))
     return "".join(out)
 
 
-def trace_svg(window: tuple[float, float], traces, events, steps, gaps: Sequence[GapMark],
+def trace_svg(window: tuple[float, float], traces, marks: dict[str, Marks], steps, gaps: Sequence[GapMark],
               phases: Sequence[tuple[str, float, float]], label: str) -> str:
     """Stacked rows (one per leg, same scale) of ω over ``window``, under the rep's phases."""
     sides = [side for side in LEGS if side in traces] or sorted(traces)
     left, row_h, row_gap, top = 62, 150, 34, 78 if phases else 56
-    inside = {side: (traces[side][0] >= window[0]) & (traces[side][0] <= window[1]) for side in sides}
-    y_range = padded_range(np.concatenate([traces[side][1][inside[side]] for side in sides]), 0.04)
+    y_range = padded_range(np.concatenate([traces[side][1][time_window(traces[side][0], *window)]
+                                           for side in sides]), 0.04)
     gaps = [gap for gap in gaps if gap.t_end > window[0] and gap.t_start < window[1]]
     out = [legend([(marker_path(shape, 0, 0, INK, 5), name) for _, shape, name in EVENT_SHAPES]
                   + [(rect(-6, -6, 12, 12, CONTACT_FILL, stroke=MUTED), "contact (IC → TO)")]
@@ -139,7 +166,7 @@ def trace_svg(window: tuple[float, float], traces, events, steps, gaps: Sequence
         out.append(axes(frame, nice_ticks(*window, 10) if last else (), nice_ticks(*y_range, 5),
                         y_title=f"{side.capitalize()} shank: sagittal angular velocity ω (rad/s)",
                         x_title="session time (s)" if last else ""))
-        out.append(leg_trace(frame, side, traces[side], events))
+        out.append(leg_trace(frame, side, traces[side], marks[side]))
     return svg(WIDTH, top + len(sides) * (row_h + row_gap) + 20, "".join(out), label)
 
 
@@ -150,12 +177,13 @@ def traces_html(result: AnalysisResult, traces, gaps: Sequence[GapMark]) -> str:
             "velocity of each shank (swinging forward is positive), with the events gaitmon detected.</p>")
     if not traces:
         return head + "<p>Too little movement in the recording to find the sagittal axis: no traces.</p></section>"
+    marks = event_marks(result.events, traces)
     if not reps:
         data_start = min(t[0] for t, _ in traces.values())
         data_end = max(t[-1] for t, _ in traces.values())
         first = max(data_start, min([e.t for e in result.events] or [data_start]) - 1.0)
         window = (first, min(first + NO_REP_TRACE_S, data_end))
-        chart = trace_svg(window, traces, result.events, result.steps, gaps, (),
+        chart = trace_svg(window, traces, marks, result.steps, gaps, (),
                           f"The first {window[1] - window[0]:.0f} s of movement")
         return (head + f"<p class=\"why\">{escape(no_reps_reason(result.steps))} Shown instead: the first "
                 f"{window[1] - window[0]:.0f} s of the recording from the first movement.</p>"
@@ -171,7 +199,7 @@ def traces_html(result: AnalysisResult, traces, gaps: Sequence[GapMark]) -> str:
         window = (rep.start_s - REP_PAD_S[0], rep.end_s + REP_PAD_S[1])
         title = (f"Rep {n}: {rep.start_s:.1f}–{rep.end_s:.1f} s, {len(rep.steps)} steps"
                  + (" — a strength-balance flag was raised at this rep" if n in flagged else ""))
-        chart = trace_svg(window, traces, result.events, rep.steps, gaps, rep_phases(rep), title)
+        chart = trace_svg(window, traces, marks, rep.steps, gaps, rep_phases(rep), title)
         panels.append(f'<figure class="rep-panel" id="panel-{n}"><figcaption>{escape(title)}</figcaption>'
                       f"{chart}</figure>")
     why = ("the first rep a flag was raised on" if flagged & {r.number for r in reps}

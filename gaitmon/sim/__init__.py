@@ -25,9 +25,18 @@ Everything is synthetic; nothing here is measured data.
 from __future__ import annotations
 
 from .config import SimConfig as SimConfig
-from .files import write_session as write_session
 from .scenarios import SCENARIOS as SCENARIOS
-from .session import SimulatedSession as SimulatedSession
-from .session import simulate_session as simulate_session
 
 __all__ = ["SCENARIOS", "SimConfig", "SimulatedSession", "simulate_session", "write_session"]
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that the command line's parser (which lists the scenarios) does not
+    # load the analysis and scipy.stats.
+    if name in ("SimulatedSession", "simulate_session"):
+        from . import session
+        return getattr(session, name)
+    if name == "write_session":
+        from .files import write_session
+        return write_session
+    raise AttributeError(f"module 'gaitmon.sim' has no attribute {name!r}")

@@ -169,8 +169,9 @@ def _legs(samples) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _norms(x: np.ndarray, columns: slice) -> np.ndarray:
+    """Row norms of ``x[:, columns]``, summed in float64 (without a float64 copy of ``x``)."""
     v = x[:, columns]
-    return np.sqrt(np.einsum("ij,ij->i", v, v))
+    return np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64))
 
 
 def _moving_s(t: np.ndarray, x: np.ndarray) -> float:
@@ -185,11 +186,11 @@ def units_problem(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | No
     of 0.8–1.2 means g, not m/s² (in m/s² it is ≈ 9.8 standing, more running); a 99th percentile
     of ``|g|`` above 50 means deg/s, not rad/s.
     """
-    legs = _legs(samples)
+    legs = [np.asarray(x) for t, x in samples.values() if len(t)]  # as stored: no float64 copy
     if not legs:
         return None
-    acc = np.concatenate([_norms(x, ACC_COLUMNS) for _, x in legs.values()])
-    gyro = np.concatenate([_norms(x, GYRO_COLUMNS) for _, x in legs.values()])
+    acc = np.concatenate([_norms(x, ACC_COLUMNS) for x in legs])
+    gyro = np.concatenate([_norms(x, GYRO_COLUMNS) for x in legs])
     problems = []
     acc_median = float(np.median(acc))
     if ACC_IN_G_RANGE[0] <= acc_median <= ACC_IN_G_RANGE[1]:

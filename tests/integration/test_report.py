@@ -11,9 +11,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitmon.engine.analyze import analyze_samples
-from gaitmon.report import decimate_minmax, nice_ticks, write_report
+from gaitmon.report import decimate_minmax, nice_ticks, render_report, svg, write_report
+from gaitmon.report import traces as traces_module
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.stream.timing import GapMark
 from tests.conftest import simulated
@@ -181,3 +184,85 @@ def test_ticks_are_round_and_inside():
     ticks = nice_ticks(-9.7, 23.4, 5)
     assert ticks[0] >= -9.7 and ticks[-1] <= 23.4 and len(ticks) >= 3
     assert np.allclose(np.diff(ticks), ticks[1] - ticks[0]) and (ticks[1] - ticks[0]) in (5, 10)
+
+
+# -- the vectorised SVG text: identical to formatting point by point -----------------------------
+
+_coordinate = (st.floats(-2e3, 2e3) | st.integers(-20_000, 20_000).map(lambda i: i * 0.05)
+               | st.sampled_from([0.0, -0.0, 0.05, -0.05, 0.25, 0.35, 2.675, 9_899_999.95]))
+_odd = st.sampled_from([math.nan, math.inf, -math.inf, 1e7, -3.4e38])
+
+
+def _point_by_point_path(x, y, breaks):
+    """The path data as it was written before it was vectorised: an f-string per point."""
+    parts = np.split(np.column_stack([x, y]), breaks)
+    return "".join("M" + "L".join(f"{a:.1f} {b:.1f}" for a, b in part.tolist()) for part in parts if len(part))
+
+
+#: format_rows through the numpy blocks even for a few rows, and through Python for all.
+ROWS_MODES = pytest.mark.parametrize("few_rows", [0, 10**9], ids=["vectorised", "python"])
+
+
+@ROWS_MODES
+@settings(max_examples=60, deadline=None)
+@given(points=st.lists(st.tuples(_coordinate, _coordinate), max_size=80), data=st.data())
+def test_path_data_matches_point_by_point_formatting(few_rows, points, data):
+    x, y = (np.array([p[i] for p in points], dtype=float) for i in (0, 1))
+    breaks = sorted(data.draw(st.lists(st.integers(0, len(points)), max_size=5)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(svg, "FEW_ROWS", few_rows)
+        assert svg.path_data(x, y, breaks) == _point_by_point_path(x, y, breaks)
+
+
+@ROWS_MODES
+@settings(max_examples=60, deadline=None)
+@given(points=st.lists(st.tuples(_coordinate | _odd, _coordinate | _odd), max_size=60),
+       shape=st.sampled_from(sorted(svg.MARKER_SHAPES)), r=st.sampled_from([3.2, 4.5, 5, 5.5]))
+def test_markers_match_point_by_point_formatting(few_rows, points, shape, r):
+    x, y = (np.array([p[i] for p in points], dtype=float) for i in (0, 1))
+    expected = "".join(svg.MARKER_SHAPES[shape].format(x=a, y=b, l=a - r, rr=a + r, t=b - r, b=b + r, r=r, d=2 * r)
+                       for a, b in zip(x.tolist(), y.tolist()) if math.isfinite(a) and math.isfinite(b))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(svg, "FEW_ROWS", few_rows)
+        assert svg.markers(shape, x, y, r) == expected
+
+
+@ROWS_MODES
+def test_markers_of_scalars_and_huge_values(few_rows, monkeypatch):
+    monkeypatch.setattr(svg, "FEW_ROWS", few_rows)
+    assert svg.markers("circle", 0, 0, 5) == "M-5.0 0.0a5 5 0 1 0 10 0a5 5 0 1 0 -10 0z"
+    x = np.array([1e12, 3.0] * 40)
+    assert svg.path_data(x, x) == _point_by_point_path(x, x, ())  # beyond the fixed layout: Python formats
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(-3, 3), min_size=1, max_size=400), columns=st.integers(1, 40))
+def test_decimation_picks_each_columns_first_minimum_and_last_maximum(values, columns):
+    y = np.array(values, dtype=float)  # few distinct values: many ties
+    t = np.arange(len(y)) / 100.0
+    td, yd = decimate_minmax(t, y, 0.0, t[-1] + 0.01, columns)
+    if len(t) <= 2 * columns:
+        assert np.array_equal(td, t)
+        return
+    column = np.minimum((t / (t[-1] + 0.01) * columns).astype(np.int64), columns - 1)
+    starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+    by_value = np.lexsort((y, column))  # the reference: sorted by column, then value, stable
+    index = np.unique(np.concatenate([by_value[starts], by_value[np.r_[starts[1:], len(t)] - 1]]))
+    assert np.array_equal(td, t[index]) and np.array_equal(yd, y[index])
+
+
+def test_a_panel_reads_only_its_window(session):
+    """Each rep panel takes its samples by binary search: a trace whose values outside every
+    panel's window are poisoned gives the same page (a mask over the whole trace would too, but
+    this pins the contract that traces are time-sorted and windows are found on time)."""
+    samples, result = session
+    page = render_report(result, samples)
+    windows = [(rep.start_s - traces_module.REP_PAD_S[0], rep.end_s + traces_module.REP_PAD_S[1])
+               for rep in result.balance.reps]
+    poisoned = {}
+    for side, (t, omega) in result.traces.items():
+        inside = np.zeros(len(t), dtype=bool)
+        for lo, hi in windows:
+            inside[svg.time_window(t, lo, hi)] = True
+        poisoned[side] = (t, np.where(inside, omega, 1e9))
+    assert render_report(dataclasses.replace(result, traces=poisoned), samples) == page
