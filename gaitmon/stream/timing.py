@@ -108,73 +108,200 @@ class ClockFit:
     edge of the **lower convex hull** of the recent arrivals that lies under their mean index — the
     linear-programming estimate of clock skew from one-way delays (Moon, Skelly & Towsley 1999,
     "Estimation and removal of clock skew from network delay measurements"). Its slope absorbs
-    crystal drift; jitter above the latency floor does not bias it. Refitted every ``refit_every``
-    points with O(window) numpy work, so the per-packet cost is a deque append.
+    crystal drift; jitter above the latency floor does not bias it.
+
+    The window is kept **incrementally**, as :data:`HULL_BUCKETS` buckets of index (each
+    ``window_s / HULL_BUCKETS`` of nominal sample time) in a ring: per bucket the lowest arrival
+    after removing the nominal slope (the lower hull's vertices are among those), the count and the
+    mean index of its points. Adding a point updates one bucket (O(1)); buckets more than the window
+    behind the newest index are forgotten. The line is refitted on the ≤ 64 bucket minima on a
+    **fixed cadence of arrivals**: at every point while fewer than :attr:`MIN_POINTS_FOR_SLOPE` are
+    in the window, then at the first point at least ``refit_s`` of host time after the last refit
+    (``window_s / 20``: 1 s for the 20 s window). Between refits the intercept only ever moves down
+    to a faster packet. The cadence depends on the arrivals alone, so feeding the points one by one
+    (:meth:`add`, live) or many at once (:meth:`add_many`, a replay) gives the same line after every
+    point.
 
     Parameters
     ----------
     nominal_period_s : float
         1 / nominal rate: the slope until enough points exist.
     window_s : float
-        Length of history used for the slope, s of host time.
+        Length of history used for the slope, s of nominal sample time (indices × period).
     max_skew : float
         Largest relative departure of the slope from nominal that is believed: 1 % for a crystal.
         The fit of arrival times against arrival *counts* (a family without device time) has the
         loss fraction in its slope and allows more.
     envelope : bool
-        False: a least-squares line instead of the lower envelope, for points that carry no
-        latency (already envelope estimates) but a rounding error of either sign.
+        False: a least-squares line (through the buckets' centroids, weighted by their counts)
+        instead of the lower envelope, for points that carry no latency (already envelope estimates)
+        but a rounding error of either sign.
     """
 
     MIN_POINTS_FOR_SLOPE = 16
 
-    def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
-                 max_skew: float = 0.01, envelope: bool = True):
+    def __init__(self, nominal_period_s: float, window_s: float = 20.0, max_skew: float = 0.01,
+                 envelope: bool = True):
         self.nominal_period_s = float(nominal_period_s)
         self.window_s = float(window_s)
         self.max_skew = float(max_skew)
         self.envelope = bool(envelope)
-        self.refit_every = int(refit_every)
+        self.refit_s = self.window_s / 20.0
+        self._width = self.window_s / self.nominal_period_s / HULL_BUCKETS  # indices per bucket
         self.reset()
 
     def reset(self) -> None:
         """Forget every point (a new segment: e.g. a sensor without device time reconnected)."""
-        self._index: list[float] = []
-        self._host: list[float] = []
-        self._start = 0  # first point inside the window
-        self._since_fit = 0
+        k = HULL_BUCKETS
+        self._bucket = np.full(k, -(1 << 62), dtype=np.int64)  # bucket number held in each ring slot
+        self._low = np.full(k, np.inf)  # lowest host − nominal·index of the bucket, s
+        self._low_index = np.zeros(k)  # the index of that point
+        self._count = np.zeros(k, dtype=np.int64)
+        self._sum_index = np.zeros(k)  # Σ (index − bucket's first index)
+        self._sum_offset = np.zeros(k)  # Σ (host − nominal·index), s (least squares)
+        self._newest = -(1 << 62)  # newest bucket number
+        self._points = 0  # points in the window's buckets
+        self._next_refit = -math.inf
         self.slope = self.nominal_period_s
         self.intercept: float | None = None
 
+    # -- one point (live) ---------------------------------------------------------------------------
     def add(self, index: float, host_t: float) -> None:
         """A packet whose last sample has ``index`` arrived at ``host_t``."""
-        self._index.append(float(index))
-        self._host.append(float(host_t))
-        while host_t - self._host[self._start] > self.window_s:
-            self._start += 1
-        if self._start > 4096:  # compact now and then; the window stays O(window) long
-            del self._index[:self._start], self._host[:self._start]
-            self._start = 0
-        self._since_fit += 1
+        index, host_t = float(index), float(host_t)
+        b = int(index // self._width)
+        if b > self._newest:
+            self._advance(b)
+        elif b <= self._newest - HULL_BUCKETS:
+            return  # older than the window
+        slot = b % HULL_BUCKETS
+        if self._bucket[slot] != b:
+            self._bucket[slot], self._low[slot], self._count[slot] = b, np.inf, 0
+            self._sum_index[slot] = self._sum_offset[slot] = 0.0
+        offset = host_t - self.nominal_period_s * index
+        if offset < self._low[slot]:
+            self._low[slot], self._low_index[slot] = offset, index
+        self._count[slot] += 1
+        self._sum_index[slot] += index - b * self._width
+        self._sum_offset[slot] += offset
+        self._points += 1
         if self.intercept is None:
             self.intercept = host_t - self.slope * index
-        elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
-            self._refit()
+        elif self._points < self.MIN_POINTS_FOR_SLOPE or host_t >= self._next_refit:
+            self._refit(host_t)
         elif self.envelope:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
-    def _refit(self) -> None:
-        self._since_fit = 0
-        index = np.array(self._index[self._start:])
-        host = np.array(self._host[self._start:])
+    def _advance(self, b: int) -> None:
+        """Bucket ``b`` is the newest: forget the buckets that fall out of the window."""
+        stale = self._bucket <= b - HULL_BUCKETS
+        if stale.any():
+            self._points -= int(self._count[stale].sum())
+            self._bucket[stale], self._count[stale] = -(1 << 62), 0
+        self._newest = b
+
+    # -- many points (a replay) -------------------------------------------------------------------
+    def add_many(self, index: np.ndarray, host_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`add` of each point in turn; returns ``(slope, intercept)`` after each point.
+
+        Indices must not decrease (a clean run of packets); the buckets are updated in bulk between
+        refits, the intercept's lowering between them is a running minimum.
+        """
+        index = np.asarray(index, dtype=np.float64)
+        host_t = np.asarray(host_t, dtype=np.float64)
+        n = len(index)
+        slopes, intercepts = np.empty(n), np.empty(n)
+        i = 0
+        while i < n:
+            if self._refits_at(index[i], host_t[i]):
+                self.add(index[i], host_t[i])  # a refit (or the first point): one at a time
+                slopes[i], intercepts[i] = self.slope, self.intercept
+                i += 1
+                continue
+            # Points i .. j-1 arrive before the next refit is due: no refit among them.
+            j = i + int(np.searchsorted(np.maximum.accumulate(host_t[i:]), self._next_refit, side="left"))
+            j = max(j, i + 1)
+            j = i + self._add_bulk(index[i:j], host_t[i:j])
+            slopes[i:j] = self.slope
+            if self.envelope:
+                intercepts[i:j] = np.minimum(self.intercept, np.minimum.accumulate(host_t[i:j] - self.slope * index[i:j]))
+                self.intercept = float(intercepts[j - 1])
+            else:
+                intercepts[i:j] = self.intercept
+            i = j
+        return slopes, intercepts
+
+    def _refits_at(self, index: float, host_t: float) -> bool:
+        """Whether :meth:`add` of this point would set the line (refit, or the first point), or
+        ignore it (older than the window)."""
+        if self.intercept is None or host_t >= self._next_refit:
+            return True
+        b = int(index // self._width)
+        if b <= self._newest - HULL_BUCKETS:
+            return True
+        return self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE
+
+    def _points_after(self, b: int) -> int:
+        """Points in the window once bucket ``b`` is there."""
+        if b <= self._newest:
+            return self._points
+        return self._points - int(self._count[self._bucket <= b - HULL_BUCKETS].sum())
+
+    def _add_bulk(self, index: np.ndarray, host_t: np.ndarray) -> int:
+        """The buckets' part of :meth:`add` for points of non-decreasing index, none of which refits
+        before a new bucket; stops at a new bucket whose first point would refit (the window emptied).
+        Returns the points taken."""
+        buckets = (index // self._width).astype(np.int64)
+        offsets = host_t - self.nominal_period_s * index
+        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+        ends = np.r_[starts[1:], len(index)]
+        lows = np.minimum.reduceat(offsets, starts)
+        counts = ends - starts
+        sum_index = np.add.reduceat(index - buckets * self._width, starts)
+        sum_offset = np.add.reduceat(offsets, starts)
+        for k, s in enumerate(starts):
+            b = int(buckets[s])
+            if k and self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE:
+                return int(s)
+            if b > self._newest:
+                self._advance(b)
+            slot = b % HULL_BUCKETS
+            if self._bucket[slot] != b:
+                self._bucket[slot], self._low[slot], self._count[slot] = b, np.inf, 0
+                self._sum_index[slot] = self._sum_offset[slot] = 0.0
+            if lows[k] < self._low[slot]:
+                self._low[slot], self._low_index[slot] = lows[k], index[s + int(np.argmin(offsets[s:ends[k]]))]
+            self._count[slot] += counts[k]
+            self._sum_index[slot] += sum_index[k]
+            self._sum_offset[slot] += sum_offset[k]
+            self._points += int(counts[k])
+        return len(index)
+
+    # -- the line -----------------------------------------------------------------------------------
+    def _refit(self, host_t: float) -> None:
+        self._next_refit = host_t + self.refit_s
+        live = self._bucket > self._newest - HULL_BUCKETS
+        live &= self._count > 0
+        order = np.argsort(self._bucket[live], kind="stable")
         line = None
-        if len(host) >= self.MIN_POINTS_FOR_SLOPE:
-            line = _lower_hull_line(index, host, self.nominal_period_s) if self.envelope else _least_squares_line(index, host)
+        if self.envelope:
+            index = self._low_index[live][order]
+            host = self._low[live][order] + self.nominal_period_s * index
+            if self._points >= self.MIN_POINTS_FOR_SLOPE and len(index) >= 2:
+                counts = self._count[live]
+                mean = float(((self._bucket[live] * self._width * counts).sum() + self._sum_index[live].sum()) / counts.sum())
+                line = _lower_hull_line(index, host, mean)
+        else:
+            counts = self._count[live][order]
+            index = self._bucket[live][order] * self._width + self._sum_index[live][order] / counts
+            host = self._sum_offset[live][order] / counts + self.nominal_period_s * index
+            if self._points >= self.MIN_POINTS_FOR_SLOPE:
+                line = _least_squares_line(index, host, counts)
         if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < self.max_skew:
             self.slope, self.intercept = line
         else:
             offsets = host - self.slope * index
-            self.intercept = float(offsets.min() if self.envelope else offsets.mean())
+            self.intercept = float(offsets.min() if self.envelope else np.average(offsets, weights=counts))
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -250,25 +377,13 @@ class ReorderBuffer:
         return out
 
 
-#: The hull is taken over the lowest point of this many index buckets (vectorised), not every point.
+#: Index buckets of :class:`ClockFit`'s window: the lower hull is taken over their lowest points.
 HULL_BUCKETS = 64
 
 
-def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tuple[float, float] | None:
-    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x.
-
-    The lower hull's vertices are among the lowest points (after removing the nominal slope) of
-    narrow index buckets, so only those enter the O(n) monotone-chain scan.
-    """
-    mean = x.mean()
-    span = float(x.max() - x.min())
-    if len(x) > 2 * HULL_BUCKETS and span > 0:
-        bucket = np.minimum(((x - x.min()) * (HULL_BUCKETS / span)).astype(np.int64), HULL_BUCKETS - 1)
-        order = np.lexsort((y - nominal_slope * x, bucket))
-        lowest = order[np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])]
-        x, y = x[lowest], y[lowest]
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
+def _lower_hull_line(x: np.ndarray, y: np.ndarray, mean: float) -> tuple[float, float] | None:
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (x increasing, a few dozen)
+    spanning ``mean`` (the mean index of every point of the window): a monotone-chain scan."""
     x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
     xs, ys = (x - x0).tolist(), (y - y0).tolist()  # Python floats: the scan below is scalar work
     hull: list[int] = []
@@ -292,14 +407,15 @@ def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tupl
     return slope, y0 + ys[a] - slope * xs[a] - slope * x0
 
 
-def _least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
-    """(slope, intercept) of the least-squares line through points (x, y)."""
-    x0, y0 = float(x.mean()), float(y.mean())  # centred for precision
+def _least_squares_line(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the weighted least-squares line through points (x, y)."""
+    w = weights / weights.sum()
+    x0, y0 = float(w @ x), float(w @ y)  # centred for precision
     dx = x - x0
-    spread = float(dx @ dx)
+    spread = float(w @ (dx * dx))
     if spread == 0:
         return None
-    slope = float(dx @ (y - y0)) / spread
+    slope = float(w @ (dx * (y - y0))) / spread
     return slope, y0 - slope * x0
 
 
