@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaitmon.sensors.decoder import DecodedPacket
+from gaitmon.sensors.decoder import DATA, DecodedBatch, DecodedPacket
 from gaitmon.sensors.family import StreamSpec
 
 
@@ -303,6 +303,12 @@ class ClockFit:
             offsets = host - self.slope * index
             self.intercept = float(offsets.min() if self.envelope else np.average(offsets, weights=counts))
 
+    def copy(self) -> ClockFit:
+        """An independent copy (to try points on)."""
+        other = object.__new__(ClockFit)
+        other.__dict__ = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.__dict__.items()}
+        return other
+
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
         return self.intercept + self.slope * np.asarray(index, dtype=np.float64)
@@ -525,7 +531,7 @@ class SensorTimeline:
         self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
         # Device time of sample index 0 lies in [lo, hi] (s): narrowed by every packet of a coarse clock.
         self._phase: tuple[float, float] | None = None
-        self._suspects: list[tuple[str, DecodedPacket, float, float]] = []
+        self._suspects: list[tuple[str, np.ndarray, float, float]] = []  # (stream, rows, host_t, device_t)
         # Arrival-timed: host time against the count of samples arrived, and the (count, index) anchor.
         self._arrivals = ClockFit(1.0 / self.rate, window_s=ARRIVAL_WINDOW_S, max_skew=1.0)
         self._arrival_anchor: tuple[float, int] | None = None
@@ -539,19 +545,24 @@ class SensorTimeline:
     # -- input -------------------------------------------------------------------------------------
     def push(self, stream: str, packet: DecodedPacket, host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
         """Feed one decoded data packet of ``stream`` that arrived at ``host_t``."""
+        rows = _rows(self._streams[stream].spec.channels, packet)
+        return self._push_rows(stream, rows, packet.device_time_s, host_t)
+
+    def _push_rows(self, stream: str, rows: np.ndarray, device_time_s: float | None,
+                   host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`push` of a packet's rows ((n, 6) or (n, 3)) and its device time (None: none)."""
         st = self._streams[stream]
-        rows = _rows(st.spec.channels, packet)
         if len(rows) == 0:
             return [], []
-        if packet.device_time_s is None:
+        if device_time_s is None:
             first, sent_t = self._arrival_index(st, len(rows), host_t)
             return self._accept(stream, first, rows, sent_t)
-        device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
+        device_t = _unwrap(device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
         if self._plausible(device_t, host_t):
             self._health.bad_device_time += len(self._suspects)
             self._suspects.clear()
             return self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
-        self._suspects.append((stream, packet, host_t, device_t))
+        self._suspects.append((stream, rows, host_t, device_t))
         if not self._device_clock_was_reset():
             return [], []
         return self._new_segment()
@@ -569,6 +580,190 @@ class SensorTimeline:
         if accepted:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
+
+    # -- input, many at once (a replay) ---------------------------------------------------------------
+    def push_batch(self, stream: str, batch: DecodedBatch, host_t: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
+        """Feed many notifications of one stream (a :class:`DecodedBatch`, arrival times ``host_t`` in s).
+
+        Gives what :meth:`push` of each data notification in turn gives (the clock fit sees the same
+        points on the same cadence: :meth:`ClockFit.add_many`), except that a clean run of packets
+        comes out as one block. Clean runs — device time, the expected next indices, plausible
+        times, nothing held out of order, one stream (not a joined pair) — are timed in numpy
+        (:meth:`_clean_run`); every other packet goes through the per-packet logic.
+        """
+        return self.push_batches([(stream, batch, np.asarray(host_t, dtype=np.float64), None)])
+
+    def push_batches(self, parts) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`push_batch` of the notifications of several streams of this sensor that arrived
+        interleaved: ``parts`` is ``[(stream, batch, host_t, order)]``, ``order`` (N,) the arrival
+        rank of each notification among all of them (None: one stream, in its own order)."""
+        packets = [_batch_packets(self._streams[stream].spec.channels, batch, host_t) + (stream,)
+                   for stream, batch, host_t, _ in parts]
+        blocks, gaps = [], []
+        if len(parts) == 1 and not self._joined:
+            rows, starts, n, device_t, host, _, stream = packets[0]
+            pos = 0
+            while pos < len(n):
+                taken = self._clean_run(stream, rows, starts, n, device_t, host, pos, blocks, gaps)
+                if taken:
+                    pos += taken
+                    continue
+                b, g = self._push_rows(stream, rows[starts[pos]:starts[pos] + n[pos]],
+                                       None if device_t[pos] != device_t[pos] else float(device_t[pos]), float(host[pos]))
+                blocks += b
+                gaps += g
+                pos += 1
+            return blocks, gaps
+        # Several streams (a joined pair): one packet at a time, in arrival order.
+        ranked = sorted((int(order[which[j]]) if order is not None else int(which[j]), p, j)
+                        for p, ((_, _, _, order), (*_, which, _)) in enumerate(zip(parts, packets))
+                        for j in range(len(which)))
+        for _, p, j in ranked:
+            rows, starts, n, device_t, host, _, stream = packets[p]
+            b, g = self._push_rows(stream, rows[starts[j]:starts[j] + n[j]],
+                                   None if device_t[j] != device_t[j] else float(device_t[j]), float(host[j]))
+            blocks += b
+            gaps += g
+        return blocks, gaps
+
+    #: Packets looked at per try of :meth:`_clean_run` (bounds the work wasted on a run cut short).
+    CLEAN_RUN_MAX = 4096
+
+    def _clean_run(self, stream: str, rows: np.ndarray, starts: np.ndarray, n: np.ndarray, device_time: np.ndarray,
+                   host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
+        """Time the clean run of packets from ``pos`` in numpy, exactly as :meth:`_push_rows` one by one
+        would; returns the packets taken (0: packet ``pos`` is not clean, feed it alone).
+
+        Clean: a device time, a packet of the stream's usual size whose index (:meth:`_device_index`,
+        the phase narrowed as it goes) is the one after the previous packet's, a plausible time
+        (:meth:`_plausible`), and the reorder buffer holding only the packets just before it.
+        """
+        st = self._streams[stream]
+        size = st.samples_per_packet
+        if (self._suspects or self._phase is None or self.clock.intercept is None or st.last_first is None
+                or self._segment_break or self._last_index is None or st.last_device_time is None):
+            return 0
+        buffer = st.buffer
+        pending = sorted(buffer._heap)
+        expected = self._last_index + 1
+        for item in pending:  # held packets: the next ones in order, nothing skipped
+            if item.first != expected:
+                return 0
+            expected += item.n
+        if st.last_first + size != expected:
+            return 0
+        end = min(len(n), pos + self.CLEAN_RUN_MAX)
+        stop = np.flatnonzero((n[pos:end] != size) | np.isnan(device_time[pos:end]))
+        m = int(stop[0]) if len(stop) else end - pos
+        if m == 0:
+            return 0
+        raw = device_time[pos:pos + m]
+        modulus = st.spec.device_time_modulus_s
+        if modulus is None:
+            device_t = raw.copy()
+        else:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
+            device_t = raw + modulus * (np.round((st.last_device_time - raw[0]) / modulus)
+                                        + np.r_[0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))])
+        # Device index of each packet's first sample, if each follows the one before (checked below).
+        first = expected + size * np.arange(m, dtype=np.int64)
+        last = first + size - 1
+        tick = st.spec.resolution_s + 1e-6
+        lo0, hi0 = self._phase
+        lo = np.maximum(lo0, np.maximum.accumulate(device_t - 1e-6 - last / self.rate))
+        hi = np.minimum(hi0, np.minimum.accumulate(device_t + tick - last / self.rate))
+        lo_before, hi_before = np.r_[lo0, lo[:-1]], np.r_[hi0, hi[:-1]]
+        estimate = (device_t + tick / 2 - (lo_before + hi_before) / 2) * self.rate - (size - 1)
+        previous_first = first - size
+        on_grid = previous_first + size * np.round((estimate - previous_first) / size)
+        snapped = np.where(np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate, on_grid,
+                           np.round(estimate))
+        bad = (snapped != first) | (lo > hi) | (np.diff(np.r_[st.last_device_time, device_t]) <= 0)
+        if bad.any():
+            m = int(np.argmax(bad))
+            if m == 0:
+                return 0
+        # Plausible times: the clock fit before each packet (the fit after the one before).
+        trial = self.clock.copy()
+        slopes, intercepts = trial.add_many(last[:m], host[pos:pos + m])
+        slope_before = np.r_[self.clock.slope, slopes[:m - 1]]
+        intercept_before = np.r_[self.clock.intercept, intercepts[:m - 1]]
+        centre = (device_t[:m] - (lo_before[:m] + hi_before[:m]) / 2) * self.rate
+        waited = host[pos:pos + m] - (intercept_before + slope_before * centre)
+        implausible = (waited < -EARLY_TOLERANCE_S) | (waited > LATE_TOLERANCE_S)
+        if implausible.any():
+            m = int(np.argmax(implausible))
+            if m == 0:
+                return 0
+            slopes, intercepts = self.clock.add_many(last[:m], host[pos:pos + m])
+        else:
+            self.clock = trial
+        # Accepted: the stream's state after its last packet.
+        self._phase = (float(lo[m - 1]), float(hi[m - 1]))
+        st.last_device_time = max(st.last_device_time, float(device_t[m - 1]))
+        st.device_seen = True
+        st.last_first = int(first[m - 1])
+        self._health.packets += m
+        # The reorder buffer: the held packets and the run go out in order, ``depth`` packets behind.
+        held = [(item.first, item.n, item.payload) for item in pending]
+        run = [(int(f), size, rows[s:s + size]) for f, s in zip(first[:m], starts[pos:pos + m])]
+        sequence = held + run
+        released = max(0, len(sequence) - buffer.depth)
+        buffer._heap = []
+        buffer._pending_firsts = set()
+        for f, k, payload in sequence[released:]:
+            buffer._seq += 1
+            buffer._heap.append(_Pending(f, buffer._seq, k, payload))
+            buffer._pending_firsts.add(f)
+        heapq.heapify(buffer._heap)
+        if released:
+            out = sequence[:released]
+            buffer._released_firsts.extend(f for f, _, _ in out[-64:])
+            buffer.next_expected = out[-1][0] + out[-1][1]
+            st.released_to = buffer.next_expected
+            # Item c of the sequence is released by the push of run packet c + depth − len(held).
+            at = np.arange(released) + buffer.depth - len(held)
+            b, g = self._timed_clean(out, slopes[at], intercepts[at])
+            blocks += b
+            gaps += g
+        return m
+
+    def _timed_clean(self, items, slopes: np.ndarray, intercepts: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`_timed` of released packets ``(first, n, rows)`` that follow each other (no gap, no
+        overlap), each timed by the clock fit it was released under: one block."""
+        sizes = np.array([k for _, k, _ in items])
+        x = np.concatenate([payload for _, _, payload in items])
+        first = items[0][0]
+        index = np.arange(first, first + len(x), dtype=np.int64)
+        t = np.repeat(intercepts, sizes) + np.repeat(slopes, sizes) * index
+        # The fit moves a little as arrivals come in: never let time run backwards (as _timed does,
+        # packet by packet: a packet starting before the last one's end + a quarter period is lifted).
+        ends = np.cumsum(sizes)
+        begins = ends - sizes
+        step = 0.25 / self.rate
+        last_t = self._last_t
+        previous_end = np.r_[last_t if last_t is not None else -np.inf, t[ends[:-1] - 1]]
+        late = deque(np.flatnonzero(t[begins] < previous_end + step).tolist())
+        while late:  # lifting a packet can only make the next one late
+            k = late.popleft()
+            floor = (t[begins[k] - 1] if k else last_t) + step
+            if t[begins[k]] < floor:
+                t[begins[k]:ends[k]] = np.maximum(t[begins[k]:ends[k]], floor + np.arange(sizes[k]) * step)
+                if k + 1 < len(sizes) and (not late or late[0] != k + 1):
+                    late.appendleft(k + 1)
+        self._last_index = int(index[-1])
+        self._last_t = float(t[-1])
+        self._health.last_sample_t = self._last_t
+        self._health.samples += len(x)
+        self._track_rates(t[ends - 1], sizes)
+        return [SampleBlock(self.sensor, t, np.ascontiguousarray(x, dtype=np.float32), index)], []
+
+    def _track_rates(self, t_last: np.ndarray, n: np.ndarray) -> None:
+        """:meth:`_track_rate` of many blocks (increasing ``t_last``): only the last 5 s of them stay."""
+        keep = int(np.searchsorted(t_last, t_last[-1] - 5.0, side="left"))
+        self._rate_window.extend(zip(t_last[keep:].tolist(), n[keep:].tolist()))
+        self._rate_count += int(n[keep:].sum())
+        self._track_rate(float(t_last[-1]), 0)  # trims the window, sets the rate
+        self._rate_window.pop()
 
     def disconnected(self, cause: str = "disconnected") -> tuple[list[SampleBlock], list[GapMark]]:
         """The stream broke (``cause``: the link dropped, or it stalled): release everything held
@@ -677,7 +872,7 @@ class SensorTimeline:
         """The device clock was reset: re-anchor it where the clock fit puts the held packets, and feed them."""
         suspects, self._suspects = self._suspects, []
         blocks, gaps = self._flush()
-        first_rows = len(_rows(self._streams[suspects[0][0]].spec.channels, suspects[0][1]))
+        first_rows = len(suspects[0][1])
         # The index of the held packets' last samples from their arrival; the earliest arrival waited least.
         anchor = min(round((host_t - self.clock.intercept) / self.clock.slope) - round((device_t - suspects[0][3]) * self.rate)
                      for _, _, host_t, device_t in suspects)
@@ -687,9 +882,8 @@ class SensorTimeline:
             st.last_device_time = None
             st.last_first = None
         self._segment_break = "device clock reset"
-        for stream, packet, host_t, device_t in suspects:
+        for stream, rows, host_t, device_t in suspects:
             st = self._streams[stream]
-            rows = _rows(st.spec.channels, packet)
             b, g = self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
             blocks += b
             gaps += g
@@ -879,3 +1073,38 @@ def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:
         return np.hstack([packet.acc, packet.gyro])
     values = packet.acc if channels == "acc" else packet.gyro
     return np.empty((0, 3)) if values is None else np.asarray(values, dtype=np.float64)
+
+
+def _data_rows(channels: str, batch: DecodedBatch) -> np.ndarray:
+    """Rows (samples) each notification of a batch gives the stream, as :func:`_rows` of its packet."""
+    data = batch.kind == DATA
+    if channels == "imu":
+        if batch.acc is None or batch.gyro is None:
+            return np.zeros(len(batch), dtype=np.int64)
+        return np.where(data & (batch.acc_count == batch.gyro_count), batch.acc_count, 0)
+    return np.where(data, batch.acc_count if channels == "acc" else batch.gyro_count, 0)
+
+
+def _batch_packets(channels: str, batch: DecodedBatch, host_t: np.ndarray):
+    """The notifications of a batch that give the stream samples: ``(rows, starts, n, device_t, host_t,
+    which)`` — all their rows ((N, 6) or (N, 3)), each one's first row and row count, device time
+    (NaN: none), arrival time and position in the batch."""
+    n_all = _data_rows(channels, batch)
+    which = np.flatnonzero(n_all)
+    n = n_all[which]
+    if channels == "imu":
+        if len(which) and np.array_equal(batch.acc_count, batch.gyro_count):
+            rows = np.hstack([batch.acc, batch.gyro])
+            starts = (np.cumsum(batch.acc_count) - batch.acc_count)[which]
+        else:  # some notification has acc and gyro rows that do not pair: take the ones that do
+            acc_at = np.cumsum(batch.acc_count) - batch.acc_count
+            gyro_at = np.cumsum(batch.gyro_count) - batch.gyro_count
+            rows = np.concatenate([np.hstack([batch.acc[a:a + k], batch.gyro[g:g + k]])
+                                   for a, g, k in zip(acc_at[which], gyro_at[which], n)] or [np.empty((0, 6))])
+            starts = np.cumsum(n) - n
+    else:
+        values, counts = (batch.acc, batch.acc_count) if channels == "acc" else (batch.gyro, batch.gyro_count)
+        rows = values if values is not None else np.empty((0, 3))
+        starts = (np.cumsum(counts) - counts)[which]
+    device_t = batch.device_time_s[which] if batch.device_time_s is not None else np.full(len(which), np.nan)
+    return rows, starts, n, device_t, np.asarray(host_t, dtype=np.float64)[which], which

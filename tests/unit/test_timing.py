@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaitmon.sensors.decoder import DecodedPacket
+from gaitmon.sensors.decoder import DecodedPacket, MalformedPacket, batch_of_packets
 from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
 
 
@@ -114,3 +114,107 @@ def test_the_fill_does_not_depend_on_which_stream_arrives_first(rate, n):
         health, index, x = join(rate, kept, order)
         assert np.array_equal(index, reference[1]) and np.array_equal(x, reference[2])
         assert health.interpolated_samples == reference[0].interpolated_samples
+
+
+def test_clock_fit_fed_many_points_at_once_gives_the_line_of_one_at_a_time():
+    rng = np.random.default_rng(1)
+    index = np.arange(0, 60_000, 10).astype(float)
+    index[3000:] += 7_000  # a jump past the window: it empties, the fit starts over
+    host = 2.0 + index * (1e-3 * (1 - 150e-6)) + 0.002 + rng.uniform(0, 0.015, len(index))
+    one = ClockFit(1 / 1000)
+    lines = []
+    for i, h in zip(index, host):
+        one.add(i, h)
+        lines.append((one.slope, one.intercept))
+    many = ClockFit(1 / 1000)
+    slopes, intercepts = [], []
+    for chunk in np.array_split(np.arange(len(index)), [5, 17, 400, 2999, 3001, 4500]):
+        s, c = many.add_many(index[chunk], host[chunk])
+        slopes += list(s)
+        intercepts += list(c)
+    assert np.allclose(slopes, [s for s, _ in lines], rtol=1e-12, atol=0)
+    assert np.allclose(intercepts, [c for _, c in lines], rtol=0, atol=1e-9)
+
+
+class _Table:
+    """A decoder of payloads that are keys of a table of packets (bytes → DecodedPacket)."""
+
+    def __init__(self, packets):
+        self.packets = packets
+
+    def decode(self, data):
+        packet = self.packets[data]
+        if packet is None:
+            raise MalformedPacket("broken")
+        return packet
+
+
+def faulty_stream(seed: int, rate: float, n: int, modulus: float | None, tick: float, count: int = 3000):
+    """Packets of one IMU stream with device time (of the last sample) and their arrivals: drops,
+    swaps, duplicates, a corrupt time stamp, a malformed packet, a device-clock reset."""
+    rng = np.random.default_rng(seed)
+    arrivals = []
+    device0 = 12.345
+    for k in range(count):
+        if rng.uniform() < 0.02:
+            continue  # lost
+        last = (k + 1) * n - 1
+        device_t = device0 + last / rate + (0 if k < 2000 else -500.0)  # the device clock reset at packet 2000
+        device_t = np.floor(device_t / tick) * tick if tick else device_t
+        if modulus:
+            device_t %= modulus
+        x = rng.normal(size=(n, 6))
+        packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=float(device_t))
+        if rng.uniform() < 0.005:
+            packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=float(device_t) + 300.0)  # corrupt
+        arrive = 50.0 + last / rate * (1 + 100e-6) + 0.004 + rng.uniform(0, 0.02)  # a fast crystal
+        arrivals.append([arrive, packet])
+        if rng.uniform() < 0.01:
+            arrivals.append([arrive + 0.001, packet])  # repeated
+        if rng.uniform() < 0.003:
+            arrivals.append([arrive + 0.001, None])  # malformed
+    for i in range(len(arrivals) - 1):
+        if rng.uniform() < 0.02:  # swapped with the next
+            arrivals[i][1], arrivals[i + 1][1] = arrivals[i + 1][1], arrivals[i][1]
+    return [(a, p) for a, p in arrivals]
+
+
+@pytest.mark.parametrize("seed, rate, n, modulus, tick", [
+    (0, 1000.0, 10, 2**32 / 1e6, 1e-6),  # gaitmon DIY: µs, wraps every 71 min
+    (1, 208.0, 8, 2**32 / 1e3, 1e-3),  # Movesense: a ms clock
+    (2, 1000.0, 10, 5.0, 1e-6),  # a clock that wraps often
+])
+def test_a_batch_of_notifications_is_timed_as_one_at_a_time(seed, rate, n, modulus, tick):
+    arrivals = faulty_stream(seed, rate, n, modulus, tick)
+    spec = {"imu": StreamSpec("imu", device_time_modulus_s=modulus, resolution_s=tick if tick > 1e-6 else 0.0)}
+
+    def run(batched: bool):
+        timeline = SensorTimeline("left", rate, spec)
+        blocks, gaps = [], []
+        if batched:
+            table = {bytes([k % 256, k // 256]): p for k, (_, p) in enumerate(arrivals)}
+            payloads = list(table)
+            host = np.array([a for a, _ in arrivals])
+            for chunk in np.array_split(np.arange(len(arrivals)), [1, 300, 301, 1700, 2500]):
+                batch = batch_of_packets(_Table(table), [payloads[i] for i in chunk])
+                b, g = timeline.push_batch("imu", batch, host[chunk])
+                blocks += b
+                gaps += g
+        else:
+            for host_t, packet in arrivals:
+                if packet is not None:
+                    b, g = timeline.push("imu", packet, host_t)
+                    blocks += b
+                    gaps += g
+        b, g = timeline.disconnected()
+        return blocks + b, gaps + g, timeline.health
+
+    (blocks_1, gaps_1, health_1), (blocks_n, gaps_n, health_n) = run(False), run(True)
+    assert health_n == health_1
+    assert gaps_n == gaps_1
+    for field_ in ("index", "x"):
+        assert np.array_equal(np.concatenate([getattr(b, field_) for b in blocks_n]),
+                              np.concatenate([getattr(b, field_) for b in blocks_1]))
+    t_1, t_n = np.concatenate([b.t for b in blocks_1]), np.concatenate([b.t for b in blocks_n])
+    assert np.abs(t_n - t_1).max() < 1e-9
+    assert len(blocks_n) < len(blocks_1) / 4  # clean runs come out as one block
