@@ -112,8 +112,8 @@ class _DataRun:
 
 
 def _data_runs(records: Iterable[journal.Record], limit: int = BATCH_RECORDS):
-    """The records in file order with DATA grouped: one :class:`_DataRun` per channel (in the order the
-    channels first appear) for the DATA between two other records, or every ``limit`` of them.
+    """The records in file order with DATA grouped: for the DATA between two other records (or every
+    ``limit`` of them), a list of one :class:`_DataRun` per channel, in the order the channels first appear.
 
     (A simple grouping over :func:`journal.iter_records`; the journal's framed reader provides the same.)
     """
@@ -121,8 +121,9 @@ def _data_runs(records: Iterable[journal.Record], limit: int = BATCH_RECORDS):
     count = 0
 
     def runs():
-        for channel, (ranks, times, offsets, payloads) in rows.items():
-            yield _DataRun(channel, np.array(ranks), np.array(times), np.array(offsets), payloads)
+        if rows:
+            yield [_DataRun(channel, np.array(ranks), np.array(times), np.array(offsets), payloads)
+                   for channel, (ranks, times, offsets, payloads) in rows.items()]
         rows.clear()
 
     for rank, record in enumerate(records):
@@ -152,12 +153,9 @@ def feed_batched(records: Iterable[journal.Record], sink: LiveSession, scan: jou
     and the last record of each piece."""
     channels: dict[int, tuple[str, str]] = {}
     orphans = 0
-    stretch: list[_DataRun] = []
 
-    def flush():
+    def flush(stretch: list[_DataRun]):
         nonlocal orphans
-        if not stretch:
-            return
         if pace is not None:
             last = max(stretch, key=lambda run: run.rows[-1])
             pace(journal.Record(journal.DATA, float(last.t[-1]), int(last.offsets[-1])))
@@ -168,23 +166,20 @@ def feed_batched(records: Iterable[journal.Record], sink: LiveSession, scan: jou
                 orphans += len(run.rows)
                 continue
             by_role.setdefault(target[0], []).append((target[1], run.t, run.payloads, run.rows))
-        stretch.clear()
         for role, parts in by_role.items():
             sink.on_data_batch(role, parts)
 
     def others():
         for item in _data_runs(records):
-            if isinstance(item, _DataRun):
-                stretch.append(item)
+            if isinstance(item, list):
+                flush(item)
                 continue
-            flush()
             if item.kind == journal.CHANNEL:  # feed() checks it and notes a problem
                 try:
                     channels[item.channel] = (str(item.content["role"]), str(item.content["stream"]))
                 except (KeyError, TypeError, ValueError):
                     pass
             yield item
-        flush()
 
     feed(others(), sink, scan, problems, marks, pace)
     if orphans:

@@ -211,6 +211,7 @@ class ClockFit:
         host_t = np.asarray(host_t, dtype=np.float64)
         n = len(index)
         slopes, intercepts = np.empty(n), np.empty(n)
+        reached = np.maximum.accumulate(host_t)  # a refit is due at the first point at or after its time
         i = 0
         while i < n:
             if self._refits_at(index[i], host_t[i]):
@@ -219,8 +220,7 @@ class ClockFit:
                 i += 1
                 continue
             # Points i .. j-1 arrive before the next refit is due: no refit among them.
-            j = i + int(np.searchsorted(np.maximum.accumulate(host_t[i:]), self._next_refit, side="left"))
-            j = max(j, i + 1)
+            j = max(i + 1, int(np.searchsorted(reached, self._next_refit, side="left")))
             j = i + self._add_bulk(index[i:j], host_t[i:j])
             slopes[i:j] = self.slope
             if self.envelope:
@@ -253,8 +253,8 @@ class ClockFit:
         Returns the points taken."""
         buckets = (index // self._width).astype(np.int64)
         offsets = host_t - self.nominal_period_s * index
-        starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
-        ends = np.r_[starts[1:], len(index)]
+        starts = np.flatnonzero(_prepend(True, buckets[1:] != buckets[:-1]))
+        ends = np.append(starts[1:], len(index))
         lows = np.minimum.reduceat(offsets, starts)
         counts = ends - starts
         sum_index = np.add.reduceat(index - buckets * self._width, starts)
@@ -652,6 +652,8 @@ class SensorTimeline:
             expected += item.n
         if st.last_first + size != expected:
             return 0
+        if n[pos] != size or device_time[pos] != device_time[pos]:
+            return 0
         end = min(len(n), pos + self.CLEAN_RUN_MAX)
         stop = np.flatnonzero((n[pos:end] != size) | np.isnan(device_time[pos:end]))
         m = int(stop[0]) if len(stop) else end - pos
@@ -663,7 +665,7 @@ class SensorTimeline:
             device_t = raw.copy()
         else:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
             device_t = raw + modulus * (np.round((st.last_device_time - raw[0]) / modulus)
-                                        + np.r_[0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))])
+                                        + _prepend(0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))))
         # Device index of each packet's first sample, if each follows the one before (checked below).
         first = expected + size * np.arange(m, dtype=np.int64)
         last = first + size - 1
@@ -671,13 +673,13 @@ class SensorTimeline:
         lo0, hi0 = self._phase
         lo = np.maximum(lo0, np.maximum.accumulate(device_t - 1e-6 - last / self.rate))
         hi = np.minimum(hi0, np.minimum.accumulate(device_t + tick - last / self.rate))
-        lo_before, hi_before = np.r_[lo0, lo[:-1]], np.r_[hi0, hi[:-1]]
+        lo_before, hi_before = _prepend(lo0, lo[:-1]), _prepend(hi0, hi[:-1])
         estimate = (device_t + tick / 2 - (lo_before + hi_before) / 2) * self.rate - (size - 1)
         previous_first = first - size
         on_grid = previous_first + size * np.round((estimate - previous_first) / size)
         snapped = np.where(np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate, on_grid,
                            np.round(estimate))
-        bad = (snapped != first) | (lo > hi) | (np.diff(np.r_[st.last_device_time, device_t]) <= 0)
+        bad = (snapped != first) | (lo > hi) | (np.diff(_prepend(st.last_device_time, device_t)) <= 0)
         if bad.any():
             m = int(np.argmax(bad))
             if m == 0:
@@ -685,8 +687,8 @@ class SensorTimeline:
         # Plausible times: the clock fit before each packet (the fit after the one before).
         trial = self.clock.copy()
         slopes, intercepts = trial.add_many(last[:m], host[pos:pos + m])
-        slope_before = np.r_[self.clock.slope, slopes[:m - 1]]
-        intercept_before = np.r_[self.clock.intercept, intercepts[:m - 1]]
+        slope_before = _prepend(self.clock.slope, slopes[:m - 1])
+        intercept_before = _prepend(self.clock.intercept, intercepts[:m - 1])
         centre = (device_t[:m] - (lo_before[:m] + hi_before[:m]) / 2) * self.rate
         waited = host[pos:pos + m] - (intercept_before + slope_before * centre)
         implausible = (waited < -EARLY_TOLERANCE_S) | (waited > LATE_TOLERANCE_S)
@@ -741,7 +743,7 @@ class SensorTimeline:
         begins = ends - sizes
         step = 0.25 / self.rate
         last_t = self._last_t
-        previous_end = np.r_[last_t if last_t is not None else -np.inf, t[ends[:-1] - 1]]
+        previous_end = _prepend(last_t if last_t is not None else -np.inf, t[ends[:-1] - 1])
         late = deque(np.flatnonzero(t[begins] < previous_end + step).tolist())
         while late:  # lifting a packet can only make the next one late
             k = late.popleft()
@@ -1073,6 +1075,14 @@ def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:
         return np.hstack([packet.acc, packet.gyro])
     values = packet.acc if channels == "acc" else packet.gyro
     return np.empty((0, 3)) if values is None else np.asarray(values, dtype=np.float64)
+
+
+def _prepend(value, array: np.ndarray) -> np.ndarray:
+    """``value`` then ``array`` (np.r_ without its parsing cost)."""
+    out = np.empty(len(array) + 1, dtype=np.result_type(array, value))
+    out[0] = value
+    out[1:] = array
+    return out
 
 
 def _data_rows(channels: str, batch: DecodedBatch) -> np.ndarray:
