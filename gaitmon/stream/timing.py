@@ -38,7 +38,6 @@ Everything here is pure bookkeeping on numbers: no I/O, no clock reads, no bleak
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -388,29 +387,24 @@ HULL_BUCKETS = 64
 
 
 def _lower_hull_line(x: np.ndarray, y: np.ndarray, mean: float) -> tuple[float, float] | None:
-    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (x increasing, a few dozen)
-    spanning ``mean`` (the mean index of every point of the window): a monotone-chain scan."""
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (a few dozen) spanning ``mean``
+    (the mean index of every point of the window).
+
+    The lower hull at ``mean`` is the lowest of the chords between a point at or left of it and one
+    right of it; the chord that attains it is the edge (all pairs at once: ≤ 32 × 32 for 64 buckets).
+    """
     x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
-    xs, ys = (x - x0).tolist(), (y - y0).tolist()  # Python floats: the scan below is scalar work
-    hull: list[int] = []
-    for i in range(len(xs)):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            # Drop b if it lies on or above the segment a → i.
-            if (xs[b] - xs[a]) * (ys[i] - ys[a]) - (ys[b] - ys[a]) * (xs[i] - xs[a]) <= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(i)
-    if len(hull) < 2:
+    xs, ys = x - x0, y - y0
+    m = float(mean) - x0
+    left, right = xs <= m, xs > m
+    if not left.any() or not right.any():
         return None
-    k = bisect_left([xs[i] for i in hull], float(mean) - x0)
-    k = min(max(k, 1), len(hull) - 1)
-    a, b = hull[k - 1], hull[k]
-    if xs[b] == xs[a]:
-        return None
-    slope = (ys[b] - ys[a]) / (xs[b] - xs[a])
-    return slope, y0 + ys[a] - slope * xs[a] - slope * x0
+    xl, yl, xr, yr = xs[left][:, None], ys[left][:, None], xs[right][None, :], ys[right][None, :]
+    at_mean = yl + (yr - yl) * ((m - xl) / (xr - xl))
+    i, j = np.unravel_index(int(np.argmin(at_mean)), at_mean.shape)
+    xa, ya, xb, yb = float(xl[i, 0]), float(yl[i, 0]), float(xr[0, j]), float(yr[0, j])
+    slope = (yb - ya) / (xb - xa)
+    return slope, y0 + ya - slope * xa - slope * x0
 
 
 def _least_squares_line(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float] | None:
