@@ -625,55 +625,53 @@ class SensorTimeline:
 
     def _clean_run(self, stream: str, rows: np.ndarray, starts: np.ndarray, n: np.ndarray, device_time: np.ndarray,
                    host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
-        """Time the clean run of packets from ``pos`` in numpy, exactly as :meth:`_push_rows` one by one
-        would; returns the packets taken (0: packet ``pos`` is not clean, feed it alone).
+        """Time the run of in-order packets from ``pos`` in numpy, exactly as :meth:`_push_rows` one by
+        one would; returns the packets taken (0: packet ``pos`` is not in order, feed it alone).
 
-        Clean: a device time, a packet of the stream's usual size whose index (:meth:`_device_index`,
-        the phase narrowed as it goes) is the one after the previous packet's, a plausible time
-        (:meth:`_plausible`), and the reorder buffer holding only the packets just before it.
+        In order: a device time, a plausible one (:meth:`_plausible`), giving (:meth:`_device_index`,
+        the phase narrowed as it goes) an index after the end of the packet before it (a jump is a
+        loss: counted and marked as :meth:`_emit` and :meth:`_timed` do), and the reorder buffer
+        holding only packets in order.
         """
         st = self._streams[stream]
-        size = st.samples_per_packet
         if (self._suspects or self._phase is None or self.clock.intercept is None or st.last_first is None
-                or self._segment_break or self._last_index is None or st.last_device_time is None):
+                or self._segment_break or self._last_index is None or st.last_device_time is None
+                or device_time[pos] != device_time[pos]):
             return 0
         buffer = st.buffer
-        pending = sorted(buffer._heap)
-        expected = self._last_index + 1
-        for item in pending:  # held packets: the next ones in order, nothing skipped
-            if item.first != expected:
+        held = sorted(buffer._heap)
+        end = self._last_index + 1  # the held packets: in order after what was released, none overlapping
+        for item in held:
+            if item.first < end:
                 return 0
-            expected += item.n
-        if st.last_first + size != expected:
-            return 0
-        if n[pos] != size or device_time[pos] != device_time[pos]:
-            return 0
-        end = min(len(n), pos + self.CLEAN_RUN_MAX)
-        stop = np.flatnonzero((n[pos:end] != size) | np.isnan(device_time[pos:end]))
-        m = int(stop[0]) if len(stop) else end - pos
-        if m == 0:
-            return 0
+            end = item.first + item.n
+        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        missing = np.flatnonzero(np.isnan(device_time[pos:stop]))
+        m = int(missing[0]) if len(missing) else stop - pos
+        size = n[pos:pos + m]
         raw = device_time[pos:pos + m]
         modulus = st.spec.device_time_modulus_s
         if modulus is None:
-            device_t = raw.copy()
+            device_t = raw
         else:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
             device_t = raw + modulus * (np.round((st.last_device_time - raw[0]) / modulus)
                                         + _prepend(0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))))
-        # Device index of each packet's first sample, if each follows the one before (checked below).
-        first = expected + size * np.arange(m, dtype=np.int64)
-        last = first + size - 1
+        # Indices from the phase before the run, then checked against the phase each packet really sees.
         tick = st.spec.resolution_s + 1e-6
         lo0, hi0 = self._phase
+        first = np.round((device_t + tick / 2 - (lo0 + hi0) / 2) * self.rate - (size - 1)).astype(np.int64)
+        last = first + size - 1
         lo = np.maximum(lo0, np.maximum.accumulate(device_t - 1e-6 - last / self.rate))
         hi = np.minimum(hi0, np.minimum.accumulate(device_t + tick - last / self.rate))
         lo_before, hi_before = _prepend(lo0, lo[:-1]), _prepend(hi0, hi[:-1])
         estimate = (device_t + tick / 2 - (lo_before + hi_before) / 2) * self.rate - (size - 1)
-        previous_first = first - size
+        previous_first = _prepend(st.last_first, first[:-1])
+        previous_size = _prepend(st.samples_per_packet, size[:-1])
         on_grid = previous_first + size * np.round((estimate - previous_first) / size)
-        snapped = np.where(np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate, on_grid,
-                           np.round(estimate))
-        bad = (snapped != first) | (lo > hi) | (np.diff(_prepend(st.last_device_time, device_t)) <= 0)
+        snapped = (size == previous_size) & (np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate)
+        index_ok = np.where(snapped, on_grid, np.round(estimate)) == first
+        in_order = first >= _prepend(end, last[:-1] + 1)
+        bad = ~index_ok | ~in_order | (lo > hi) | (np.diff(_prepend(st.last_device_time, device_t)) <= 0)
         if bad.any():
             m = int(np.argmax(bad))
             if m == 0:
@@ -681,10 +679,9 @@ class SensorTimeline:
         # Plausible times: the clock fit before each packet (the fit after the one before).
         trial = self.clock.copy()
         slopes, intercepts = trial.add_many(last[:m], host[pos:pos + m])
-        slope_before = _prepend(self.clock.slope, slopes[:m - 1])
-        intercept_before = _prepend(self.clock.intercept, intercepts[:m - 1])
         centre = (device_t[:m] - (lo_before[:m] + hi_before[:m]) / 2) * self.rate
-        waited = host[pos:pos + m] - (intercept_before + slope_before * centre)
+        waited = host[pos:pos + m] - (_prepend(self.clock.intercept, intercepts[:m - 1])
+                                      + _prepend(self.clock.slope, slopes[:m - 1]) * centre)
         implausible = (waited < -EARLY_TOLERANCE_S) | (waited > LATE_TOLERANCE_S)
         if implausible.any():
             m = int(np.argmax(implausible))
@@ -693,65 +690,87 @@ class SensorTimeline:
             slopes, intercepts = self.clock.add_many(last[:m], host[pos:pos + m])
         else:
             self.clock = trial
+        first, size = first[:m], size[:m]
         # Accepted: the stream's state after its last packet.
         self._phase = (float(lo[m - 1]), float(hi[m - 1]))
         st.last_device_time = max(st.last_device_time, float(device_t[m - 1]))
         st.device_seen = True
-        st.last_first = int(first[m - 1])
+        st.last_first = int(first[-1])
+        st.samples_per_packet = int(size[-1])
         self._health.packets += m
-        # The reorder buffer: the held packets and the run go out in order, ``depth`` packets behind.
-        held = [(item.first, item.n, item.payload) for item in pending]
-        run = [(int(f), size, rows[s:s + size]) for f, s in zip(first[:m], starts[pos:pos + m])]
-        sequence = held + run
-        released = max(0, len(sequence) - buffer.depth)
-        buffer._heap = []
-        buffer._pending_firsts = set()
-        for f, k, payload in sequence[released:]:
+        # The reorder buffer: the held packets then the run go out in order, ``depth`` packets behind;
+        # item c of that sequence is released by the push of run packet c + depth − len(held).
+        h, depth = len(held), buffer.depth
+        released = max(0, h + m - depth)
+        sequence_first = np.concatenate([np.array([item.first for item in held], dtype=np.int64), first])
+        sequence_size = np.concatenate([np.array([item.n for item in held], dtype=np.int64), size])
+        buffer._heap, buffer._pending_firsts = [], set()
+        for c in range(released, h + m):
+            payload = held[c].payload if c < h else rows[starts[pos + c - h]:starts[pos + c - h] + size[c - h]]
             buffer._seq += 1
-            buffer._heap.append(_Pending(f, buffer._seq, k, payload))
-            buffer._pending_firsts.add(f)
+            buffer._heap.append(_Pending(int(sequence_first[c]), buffer._seq, int(sequence_size[c]), payload))
+            buffer._pending_firsts.add(int(sequence_first[c]))
         heapq.heapify(buffer._heap)
         if released:
-            out = sequence[:released]
-            buffer._released_firsts.extend(f for f, _, _ in out[-64:])
-            buffer.next_expected = out[-1][0] + out[-1][1]
+            out_first, out_size = sequence_first[:released], sequence_size[:released]
+            buffer._released_firsts.extend(out_first[-64:].tolist())
+            buffer.next_expected = int(out_first[-1] + out_size[-1])
+            pushed_at = np.arange(released) + depth - h
+            run_out = released - min(h, released)  # run packets released
+            x = [item.payload for item in held[:released]]
+            if run_out:
+                x.append(rows[starts[pos]:starts[pos + run_out - 1] + size[run_out - 1]])
+            # Losses as _emit counts them (against the packet size of the push that released them).
+            previous_end = _prepend(st.released_to, out_first[:-1] + out_size[:-1])
+            jump = out_first - previous_end
+            lost = jump > 0
+            if lost.any():
+                per_packet = size[pushed_at[lost]]
+                st.lost_packets += int(np.maximum(1, np.round(jump[lost] / per_packet)).sum())
             st.released_to = buffer.next_expected
-            # Item c of the sequence is released by the push of run packet c + depth − len(held).
-            at = np.arange(released) + buffer.depth - len(held)
-            b, g = self._timed_clean(out, slopes[at], intercepts[at])
+            b, g = self._timed_run(out_first, out_size, np.concatenate(x) if len(x) > 1 else x[0],
+                                   slopes[pushed_at], intercepts[pushed_at], size[pushed_at])
             blocks += b
             gaps += g
         return m
 
-    def _timed_clean(self, items, slopes: np.ndarray, intercepts: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
-        """:meth:`_timed` of released packets ``(first, n, rows)`` that follow each other (no gap, no
-        overlap), each timed by the clock fit it was released under: one block."""
-        sizes = np.array([k for _, k, _ in items])
-        x = np.concatenate([payload for _, _, payload in items])
-        first = items[0][0]
-        index = np.arange(first, first + len(x), dtype=np.int64)
-        t = np.repeat(intercepts, sizes) + np.repeat(slopes, sizes) * index
+    def _timed_run(self, first: np.ndarray, size: np.ndarray, x: np.ndarray, slopes: np.ndarray,
+                   intercepts: np.ndarray, per_packet: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`_timed` of released packets in order (``first`` index and ``size`` of each, their rows
+        ``x`` one after the other), each timed by the clock fit it was released under; a jump between
+        them is a loss (``per_packet``: the packet size its count uses): one block, and its gap marks."""
+        ends = np.cumsum(size)
+        begins = ends - size
+        index = np.arange(len(x), dtype=np.int64) + np.repeat(first - begins, size)
+        t = np.repeat(intercepts, size) + np.repeat(slopes, size) * index
         # The fit moves a little as arrivals come in: never let time run backwards (as _timed does,
         # packet by packet: a packet starting before the last one's end + a quarter period is lifted).
-        ends = np.cumsum(sizes)
-        begins = ends - sizes
         step = 0.25 / self.rate
         last_t = self._last_t
-        previous_end = _prepend(last_t if last_t is not None else -np.inf, t[ends[:-1] - 1])
-        late = deque(np.flatnonzero(t[begins] < previous_end + step).tolist())
+        previous_t = _prepend(last_t if last_t is not None else -np.inf, t[ends[:-1] - 1])
+        late = deque(np.flatnonzero(t[begins] < previous_t + step).tolist())
         while late:  # lifting a packet can only make the next one late
             k = late.popleft()
             floor = (t[begins[k] - 1] if k else last_t) + step
             if t[begins[k]] < floor:
-                t[begins[k]:ends[k]] = np.maximum(t[begins[k]:ends[k]], floor + np.arange(sizes[k]) * step)
-                if k + 1 < len(sizes) and (not late or late[0] != k + 1):
+                t[begins[k]:ends[k]] = np.maximum(t[begins[k]:ends[k]], floor + np.arange(size[k]) * step)
+                if k + 1 < len(size) and (not late or late[0] != k + 1):
                     late.appendleft(k + 1)
+        gaps = []
+        lost = first - _prepend(self._last_index + 1, first[:-1] + size[:-1])
+        for k in np.flatnonzero(lost > 0).tolist():
+            count = int(lost[k])
+            t_before = float(t[begins[k] - 1]) if k else float(last_t)
+            gaps.append(GapMark(self.sensor, t_before, float(t[begins[k]]), count,
+                                int(math.ceil(count / max(1, int(per_packet[k])))), "lost packets", True))
+            self._health.lost_samples += count
+            self._health.gaps += 1
         self._last_index = int(index[-1])
         self._last_t = float(t[-1])
         self._health.last_sample_t = self._last_t
         self._health.samples += len(x)
-        self._track_rates(t[ends - 1], sizes)
-        return [SampleBlock(self.sensor, t, np.ascontiguousarray(x, dtype=np.float32), index)], []
+        self._track_rates(t[ends - 1], size)
+        return [SampleBlock(self.sensor, t, np.ascontiguousarray(x, dtype=np.float32), index)], gaps
 
     def _track_rates(self, t_last: np.ndarray, n: np.ndarray) -> None:
         """:meth:`_track_rate` of many blocks (increasing ``t_last``): only the last 5 s of them stay."""
