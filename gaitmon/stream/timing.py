@@ -151,14 +151,14 @@ class ClockFit:
 
     def reset(self) -> None:
         """Forget every point (a new segment: e.g. a sensor without device time reconnected)."""
-        k = HULL_BUCKETS
-        self._bucket = np.full(k, -(1 << 62), dtype=np.int64)  # bucket number held in each ring slot
-        self._low = np.full(k, np.inf)  # lowest host − nominal·index of the bucket, s
-        self._low_index = np.zeros(k)  # the index of that point
-        self._count = np.zeros(k, dtype=np.int64)
-        self._sum_index = np.zeros(k)  # Σ (index − bucket's first index)
-        self._sum_offset = np.zeros(k)  # Σ (host − nominal·index), s (least squares)
-        self._newest = -(1 << 62)  # newest bucket number
+        k = HULL_BUCKETS  # the ring, slot = bucket number mod k (Python lists: scalar work per point)
+        self._bucket = [_NO_BUCKET] * k  # bucket number held in each slot
+        self._low = [math.inf] * k  # lowest host − nominal·index of the bucket, s
+        self._low_index = [0.0] * k  # the index of that point
+        self._count = [0] * k
+        self._sum_index = [0.0] * k  # Σ (index − bucket's first index)
+        self._sum_offset = [0.0] * k  # Σ (host − nominal·index), s (least squares)
+        self._newest = _NO_BUCKET  # newest bucket number
         self._points = 0  # points in the window's buckets
         self._next_refit = -math.inf
         self.slope = self.nominal_period_s
@@ -173,10 +173,7 @@ class ClockFit:
             self._advance(b)
         elif b <= self._newest - HULL_BUCKETS:
             return  # older than the window
-        slot = b % HULL_BUCKETS
-        if self._bucket[slot] != b:
-            self._bucket[slot], self._low[slot], self._count[slot] = b, np.inf, 0
-            self._sum_index[slot] = self._sum_offset[slot] = 0.0
+        slot = self._slot(b)
         offset = host_t - self.nominal_period_s * index
         if offset < self._low[slot]:
             self._low[slot], self._low_index[slot] = offset, index
@@ -191,19 +188,35 @@ class ClockFit:
         elif self.envelope:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
+    def _slot(self, b: int) -> int:
+        """The ring slot of bucket ``b`` (emptied if it held an older bucket)."""
+        slot = b % HULL_BUCKETS
+        if self._bucket[slot] != b:
+            self._bucket[slot], self._low[slot], self._count[slot] = b, math.inf, 0
+            self._sum_index[slot] = self._sum_offset[slot] = 0.0
+        return slot
+
     def _advance(self, b: int) -> None:
         """Bucket ``b`` is the newest: forget the buckets that fall out of the window."""
-        stale = self._bucket <= b - HULL_BUCKETS
-        if stale.any():
-            self._points -= int(self._count[stale].sum())
-            self._bucket[stale], self._count[stale] = -(1 << 62), 0
+        limit = b - HULL_BUCKETS
+        for slot, held in enumerate(self._bucket):
+            if held <= limit and held != _NO_BUCKET:
+                self._points -= self._count[slot]
+                self._bucket[slot], self._count[slot] = _NO_BUCKET, 0
         self._newest = b
+
+    def _points_after(self, b: int) -> int:
+        """Points in the window once bucket ``b`` is there."""
+        if b <= self._newest:
+            return self._points
+        limit = b - HULL_BUCKETS
+        return self._points - sum(c for held, c in zip(self._bucket, self._count) if held <= limit)
 
     # -- many points (a replay) -------------------------------------------------------------------
     def add_many(self, index: np.ndarray, host_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`add` of each point in turn; returns ``(slope, intercept)`` after each point.
 
-        Indices must not decrease (a clean run of packets); the buckets are updated in bulk between
+        Indices must not decrease (a run of packets in order); the buckets are updated in bulk between
         refits, the intercept's lowering between them is a running minimum.
         """
         index = np.asarray(index, dtype=np.float64)
@@ -213,7 +226,7 @@ class ClockFit:
         reached = np.maximum.accumulate(host_t)  # a refit is due at the first point at or after its time
         i = 0
         while i < n:
-            if self._refits_at(index[i], host_t[i]):
+            if self._refits_at(float(index[i]), float(host_t[i])):
                 self.add(index[i], host_t[i])  # a refit (or the first point): one at a time
                 slopes[i], intercepts[i] = self.slope, self.intercept
                 i += 1
@@ -240,12 +253,6 @@ class ClockFit:
             return True
         return self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE
 
-    def _points_after(self, b: int) -> int:
-        """Points in the window once bucket ``b`` is there."""
-        if b <= self._newest:
-            return self._points
-        return self._points - int(self._count[self._bucket <= b - HULL_BUCKETS].sum())
-
     def _add_bulk(self, index: np.ndarray, host_t: np.ndarray) -> int:
         """The buckets' part of :meth:`add` for points of non-decreasing index, none of which refits
         before a new bucket; stops at a new bucket whose first point would refit (the window emptied).
@@ -254,46 +261,42 @@ class ClockFit:
         offsets = host_t - self.nominal_period_s * index
         starts = np.flatnonzero(_prepend(True, buckets[1:] != buckets[:-1]))
         ends = np.append(starts[1:], len(index))
-        lows = np.minimum.reduceat(offsets, starts)
-        counts = ends - starts
-        sum_index = np.add.reduceat(index - buckets * self._width, starts)
-        sum_offset = np.add.reduceat(offsets, starts)
-        for k, s in enumerate(starts):
-            b = int(buckets[s])
+        lowest = [s + int(np.argmin(offsets[s:e])) for s, e in zip(starts.tolist(), ends.tolist())]
+        groups = zip(starts.tolist(), buckets[starts].tolist(), offsets[lowest].tolist(), index[lowest].tolist(),
+                     (ends - starts).tolist(), np.add.reduceat(index - buckets * self._width, starts).tolist(),
+                     np.add.reduceat(offsets, starts).tolist())
+        for k, (s, b, low, low_index, count, sum_index, sum_offset) in enumerate(groups):
             if k and self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE:
-                return int(s)
+                return s
             if b > self._newest:
                 self._advance(b)
-            slot = b % HULL_BUCKETS
-            if self._bucket[slot] != b:
-                self._bucket[slot], self._low[slot], self._count[slot] = b, np.inf, 0
-                self._sum_index[slot] = self._sum_offset[slot] = 0.0
-            if lows[k] < self._low[slot]:
-                self._low[slot], self._low_index[slot] = lows[k], index[s + int(np.argmin(offsets[s:ends[k]]))]
-            self._count[slot] += counts[k]
-            self._sum_index[slot] += sum_index[k]
-            self._sum_offset[slot] += sum_offset[k]
-            self._points += int(counts[k])
+            slot = self._slot(b)
+            if low < self._low[slot]:
+                self._low[slot], self._low_index[slot] = low, low_index
+            self._count[slot] += count
+            self._sum_index[slot] += sum_index
+            self._sum_offset[slot] += sum_offset
+            self._points += count
         return len(index)
 
     # -- the line -----------------------------------------------------------------------------------
     def _refit(self, host_t: float) -> None:
         self._next_refit = host_t + self.refit_s
-        live = self._bucket > self._newest - HULL_BUCKETS
-        live &= self._count > 0
-        order = np.argsort(self._bucket[live], kind="stable")
+        oldest = self._newest - HULL_BUCKETS
+        slots = sorted((b, slot) for slot, b in enumerate(self._bucket) if b > oldest and self._count[slot])
+        slots = [slot for _, slot in slots]
+        counts = np.array([self._count[s] for s in slots], dtype=np.float64)
+        base = np.array([self._bucket[s] for s in slots], dtype=np.float64) * self._width
         line = None
         if self.envelope:
-            index = self._low_index[live][order]
-            host = self._low[live][order] + self.nominal_period_s * index
+            index = np.array([self._low_index[s] for s in slots])
+            host = np.array([self._low[s] for s in slots]) + self.nominal_period_s * index
             if self._points >= self.MIN_POINTS_FOR_SLOPE and len(index) >= 2:
-                counts = self._count[live]
-                mean = float(((self._bucket[live] * self._width * counts).sum() + self._sum_index[live].sum()) / counts.sum())
+                mean = float((base @ counts + sum(self._sum_index[s] for s in slots)) / counts.sum())
                 line = _lower_hull_line(index, host, mean)
         else:
-            counts = self._count[live][order]
-            index = self._bucket[live][order] * self._width + self._sum_index[live][order] / counts
-            host = self._sum_offset[live][order] / counts + self.nominal_period_s * index
+            index = base + np.array([self._sum_index[s] for s in slots]) / counts
+            host = np.array([self._sum_offset[s] for s in slots]) / counts + self.nominal_period_s * index
             if self._points >= self.MIN_POINTS_FOR_SLOPE:
                 line = _least_squares_line(index, host, counts)
         if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < self.max_skew:
@@ -305,7 +308,7 @@ class ClockFit:
     def copy(self) -> ClockFit:
         """An independent copy (to try points on)."""
         other = object.__new__(ClockFit)
-        other.__dict__ = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in self.__dict__.items()}
+        other.__dict__ = {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
         return other
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
@@ -384,6 +387,7 @@ class ReorderBuffer:
 
 #: Index buckets of :class:`ClockFit`'s window: the lower hull is taken over their lowest points.
 HULL_BUCKETS = 64
+_NO_BUCKET = -(1 << 62)
 
 
 def _lower_hull_line(x: np.ndarray, y: np.ndarray, mean: float) -> tuple[float, float] | None:
