@@ -391,22 +391,41 @@ _NO_BUCKET = -(1 << 62)
 
 
 def _lower_hull_line(x: np.ndarray, y: np.ndarray, mean: float) -> tuple[float, float] | None:
-    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (a few dozen) spanning ``mean``
-    (the mean index of every point of the window).
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (x increasing, a few dozen)
+    spanning ``mean`` (the mean index of every point of the window; the first or last edge when it
+    lies outside the points).
 
-    The lower hull at ``mean`` is the lowest of the chords between a point at or left of it and one
-    right of it; the chord that attains it is the edge (all pairs at once: ≤ 32 × 32 for 64 buckets).
+    The lower hull at ``mean`` is the lowest of the chords between a point left of it and one right of
+    it; the chord that attains it is the edge (all pairs at once: ≤ 32 × 32 for 64 buckets). A hull
+    vertex right at ``mean`` takes the edge that ends there, as a scan along the hull finds it.
     """
     x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
     xs, ys = x - x0, y - y0
     m = float(mean) - x0
-    left, right = xs <= m, xs > m
-    if not left.any() or not right.any():
+    if len(xs) < 2 or xs[-1] == xs[0]:
         return None
-    xl, yl, xr, yr = xs[left][:, None], ys[left][:, None], xs[right][None, :], ys[right][None, :]
-    at_mean = yl + (yr - yl) * ((m - xl) / (xr - xl))
-    i, j = np.unravel_index(int(np.argmin(at_mean)), at_mean.shape)
-    xa, ya, xb, yb = float(xl[i, 0]), float(yl[i, 0]), float(xr[0, j]), float(yr[0, j])
+    if m <= xs[0] or m >= xs[-1]:  # outside (or at an end): the first edge (least slope from the first point) or the last
+        if m <= xs[0]:
+            slopes = (ys[1:] - ys[0]) / (xs[1:] - xs[0])
+            j = len(slopes) - 1 - int(np.argmin(slopes[::-1]))  # the farthest of equal slopes, as a hull keeps
+            a, b = 0, j + 1
+        else:
+            slopes = (ys[-1] - ys[:-1]) / (xs[-1] - xs[:-1])
+            a, b = int(np.argmax(slopes)), len(xs) - 1
+        if xs[a] == xs[b]:
+            return None
+        xa, ya, xb, yb = float(xs[a]), float(ys[a]), float(xs[b]), float(ys[b])
+    else:
+        left, right = xs < m, xs > m
+        xl, yl, xr, yr = xs[left][:, None], ys[left][:, None], xs[right][None, :], ys[right][None, :]
+        at_mean = yl + (yr - yl) * ((m - xl) / (xr - xl))
+        i, j = np.unravel_index(int(np.argmin(at_mean)), at_mean.shape)
+        xa, ya, xb, yb = float(xl[i, 0]), float(yl[i, 0]), float(xr[0, j]), float(yr[0, j])
+        on = np.flatnonzero(xs == m)
+        if len(on) and ys[on[0]] <= at_mean[i, j]:  # a vertex right at the mean: the edge that ends there
+            b = int(on[0])
+            a = int(np.argmax((ys[b] - ys[:b]) / (xs[b] - xs[:b])))
+            xa, ya, xb, yb = float(xs[a]), float(ys[a]), float(xs[b]), float(ys[b])
     slope = (yb - ya) / (xb - xa)
     return slope, y0 + ya - slope * xa - slope * x0
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gaitmon.sensors.decoder import DecodedPacket, MalformedPacket, batch_of_packets
-from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
+from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec, _lower_hull_line
 
 
 def test_clock_fit_finds_drift_and_the_latency_floor_under_one_sided_jitter():
@@ -218,3 +218,34 @@ def test_a_batch_of_notifications_is_timed_as_one_at_a_time(seed, rate, n, modul
     t_1, t_n = np.concatenate([b.t for b in blocks_1]), np.concatenate([b.t for b in blocks_n])
     assert np.abs(t_n - t_1).max() < 1e-9
     assert len(blocks_n) < len(blocks_1) / 10  # runs in order come out as one block
+
+
+def _hull_edge_by_scan(x, y, mean):
+    """The lower hull by a monotone-chain scan, and its edge over ``mean`` (the first/last outside)."""
+    hull = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a]) <= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    k = min(max(int(np.searchsorted(x[hull], mean)), 1), len(hull) - 1)
+    a, b = hull[k - 1], hull[k]
+    slope = (y[b] - y[a]) / (x[b] - x[a])
+    return slope, y[a] - slope * x[a]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_hull_edge_over_the_mean_is_the_scan_s(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 65))
+    x = np.unique(rng.choice(20_000, n, replace=False).astype(float))
+    if len(x) < 2:
+        return
+    y = 3.0 + x * 1e-3 + rng.uniform(0, 0.02, len(x))
+    for mean in (x.mean(), float(rng.uniform(x[0], x[-1])), x[0] - 5, x[-1] + 5, x[len(x) // 2], x[-1]):
+        slope, intercept = _lower_hull_line(x, y, mean)
+        expected = _hull_edge_by_scan(x, y, mean)
+        assert slope == pytest.approx(expected[0], rel=1e-9) and intercept == pytest.approx(expected[1], abs=1e-9)
