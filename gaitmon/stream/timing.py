@@ -651,23 +651,35 @@ class SensorTimeline:
         """Time the run of in-order packets from ``pos`` in numpy, exactly as :meth:`_push_rows` one by
         one would; returns the packets taken (0: packet ``pos`` is not in order, feed it alone).
 
-        In order: a device time, a plausible one (:meth:`_plausible`), giving (:meth:`_device_index`,
-        the phase narrowed as it goes) an index after the end of the packet before it (a jump is a
-        loss: counted and marked as :meth:`_emit` and :meth:`_timed` do), and the reorder buffer
-        holding only packets in order.
+        In order: indices (:meth:`_device_run`, :meth:`_arrival_run`) after the end of the packet
+        before each (a jump is a loss: counted and marked as :meth:`_emit` and :meth:`_timed` do), and
+        the reorder buffer holding only packets in order.
         """
         st = self._streams[stream]
-        if (self._suspects or self._phase is None or self.clock.intercept is None or st.last_first is None
-                or self._segment_break or self._last_index is None or st.last_device_time is None
-                or device_time[pos] != device_time[pos]):
+        if self._suspects or self.clock.intercept is None or self._segment_break or self._last_index is None:
             return 0
-        buffer = st.buffer
-        held = sorted(buffer._heap)
+        held = sorted(st.buffer._heap)
         end = self._last_index + 1  # the held packets: in order after what was released, none overlapping
         for item in held:
             if item.first < end:
                 return 0
             end = item.first + item.n
+        if device_time[pos] == device_time[pos]:
+            run = self._device_run(st, n, device_time, host, pos, end)
+        else:
+            run = self._arrival_run(st, n, device_time, host, pos, end)
+        if run is None:
+            return 0
+        first, size, slopes, intercepts = run
+        self._release_run(st, held, first, size, rows, starts[pos:pos + len(first)], slopes, intercepts, blocks, gaps)
+        return len(first)
+
+    def _device_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
+        """Indices of the packets from ``pos`` on that have device time, as :meth:`_device_index` gives
+        them, up to the first one out of order or implausible (:meth:`_plausible`); the clock fit takes
+        them. Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
+        if self._phase is None or st.last_first is None or st.last_device_time is None:
+            return None
         stop = min(len(n), pos + self.CLEAN_RUN_MAX)
         missing = np.flatnonzero(np.isnan(device_time[pos:stop]))
         m = int(missing[0]) if len(missing) else stop - pos
@@ -698,7 +710,7 @@ class SensorTimeline:
         if bad.any():
             m = int(np.argmax(bad))
             if m == 0:
-                return 0
+                return None
         # Plausible times: the clock fit before each packet (the fit after the one before).
         trial = self.clock.copy()
         slopes, intercepts = trial.add_many(last[:m], host[pos:pos + m])
@@ -709,15 +721,54 @@ class SensorTimeline:
         if implausible.any():
             m = int(np.argmax(implausible))
             if m == 0:
-                return 0
+                return None
             slopes, intercepts = self.clock.add_many(last[:m], host[pos:pos + m])
         else:
             self.clock = trial
         first, size = first[:m], size[:m]
-        # Accepted: the stream's state after its last packet.
         self._phase = (float(lo[m - 1]), float(hi[m - 1]))
         st.last_device_time = max(st.last_device_time, float(device_t[m - 1]))
         st.device_seen = True
+        return first[:m], size[:m], slopes, intercepts
+
+    def _arrival_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
+        """Indices of the packets from ``pos`` on without device time, as :meth:`_arrival_index` gives
+        them; the clock fit takes them at their send times. Returns ``(first, size, slope, intercept)``."""
+        if self._arrivals.intercept is None or self._arrival_anchor is None:
+            return None
+        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        timed = np.flatnonzero(~np.isnan(device_time[pos:stop]))
+        m = int(timed[0]) if len(timed) else stop - pos
+        size = n[pos:pos + m]
+        count = st.arrived + np.cumsum(size) - 1
+        slopes, intercepts = self._arrivals.add_many(count, host[pos:pos + m])
+        sent = (intercepts + slopes * count.astype(np.float64)).tolist()
+        first = []
+        anchor_t, anchor_index = self._arrival_anchor
+        following = st.next_arrival
+        for sent_t, k in zip(sent, size.tolist()):  # the anchor's moves: scalar, as in _arrival_index
+            estimate = anchor_index + round((sent_t - anchor_t) * self.rate) - (k - 1)
+            f = max(following, estimate)
+            if estimate <= following and sent_t - anchor_t >= REANCHOR_S:
+                anchor_t, anchor_index = sent_t, f + k - 1
+            following = f + k
+            first.append(f)
+        first = np.array(first, dtype=np.int64)
+        if first[0] < end:  # cannot be: arrival order is index order
+            raise AssertionError("arrival-timed packets out of order")
+        self._arrival_anchor = (anchor_t, anchor_index)
+        st.next_arrival = following
+        st.arrived += int(size.sum())
+        slopes, intercepts = self.clock.add_many(first + size - 1, np.array(sent))
+        return first, size, slopes, intercepts
+
+    def _release_run(self, st: _Stream, held: list, first: np.ndarray, size: np.ndarray, rows: np.ndarray,
+                     starts: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray, blocks: list, gaps: list) -> None:
+        """:meth:`_accept` of a run of packets in order (their rows ``rows[starts[j]:starts[j] + size[j]]``,
+        one after the other), the clock fit after each ``(slopes, intercepts)``."""
+        m = len(first)
+        buffer = st.buffer
+        # Accepted: the stream's state after its last packet.
         st.last_first = int(first[-1])
         st.samples_per_packet = int(size[-1])
         self._health.packets += m
@@ -729,7 +780,7 @@ class SensorTimeline:
         sequence_size = np.concatenate([np.array([item.n for item in held], dtype=np.int64), size])
         buffer._heap, buffer._pending_firsts = [], set()
         for c in range(released, h + m):
-            payload = held[c].payload if c < h else rows[starts[pos + c - h]:starts[pos + c - h] + size[c - h]]
+            payload = held[c].payload if c < h else rows[starts[c - h]:starts[c - h] + size[c - h]]
             buffer._seq += 1
             buffer._heap.append(_Pending(int(sequence_first[c]), buffer._seq, int(sequence_size[c]), payload))
             buffer._pending_firsts.add(int(sequence_first[c]))
@@ -742,7 +793,7 @@ class SensorTimeline:
             run_out = released - min(h, released)  # run packets released
             x = [item.payload for item in held[:released]]
             if run_out:
-                x.append(rows[starts[pos]:starts[pos + run_out - 1] + size[run_out - 1]])
+                x.append(rows[starts[0]:starts[run_out - 1] + size[run_out - 1]])
             # Losses as _emit counts them (against the packet size of the push that released them).
             previous_end = _prepend(st.released_to, out_first[:-1] + out_size[:-1])
             jump = out_first - previous_end
@@ -755,7 +806,6 @@ class SensorTimeline:
                                    slopes[pushed_at], intercepts[pushed_at], size[pushed_at])
             blocks += b
             gaps += g
-        return m
 
     def _timed_run(self, first: np.ndarray, size: np.ndarray, x: np.ndarray, slopes: np.ndarray,
                    intercepts: np.ndarray, per_packet: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
@@ -780,12 +830,13 @@ class SensorTimeline:
                 if k + 1 < len(size) and (not late or late[0] != k + 1):
                     late.appendleft(k + 1)
         gaps = []
+        exact = self._has_device_time()  # else the indices, and so the losses, are estimated
         lost = first - _prepend(self._last_index + 1, first[:-1] + size[:-1])
         for k in np.flatnonzero(lost > 0).tolist():
             count = int(lost[k])
             t_before = float(t[begins[k] - 1]) if k else float(last_t)
             gaps.append(GapMark(self.sensor, t_before, float(t[begins[k]]), count,
-                                int(math.ceil(count / max(1, int(per_packet[k])))), "lost packets", True))
+                                int(math.ceil(count / max(1, int(per_packet[k])))), "lost packets", exact))
             self._health.lost_samples += count
             self._health.gaps += 1
         self._last_index = int(index[-1])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -150,8 +152,8 @@ class _Table:
 
 
 def faulty_stream(seed: int, rate: float, n: int, modulus: float | None, tick: float, count: int = 3000):
-    """Packets of one IMU stream with device time (of the last sample) and their arrivals: drops,
-    swaps, duplicates, a corrupt time stamp, a malformed packet, a device-clock reset."""
+    """Packets of one IMU stream with device time (of the last sample; ``tick`` None: without) and
+    their arrivals: drops, swaps, duplicates, a corrupt time stamp, a malformed packet, a device-clock reset."""
     rng = np.random.default_rng(seed)
     arrivals = []
     device0 = 12.345
@@ -160,12 +162,12 @@ def faulty_stream(seed: int, rate: float, n: int, modulus: float | None, tick: f
             continue  # lost
         last = (k + 1) * n - 1
         device_t = device0 + last / rate + (0 if k < 2000 else -500.0)  # the device clock reset at packet 2000
-        device_t = np.floor(device_t / tick) * tick if tick else device_t
+        device_t = np.floor(device_t / tick) * tick if tick else device_t  # (tick None: unused)
         if modulus:
             device_t %= modulus
         x = rng.normal(size=(n, 6))
-        packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=float(device_t))
-        if rng.uniform() < 0.005:
+        packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=None if tick is None else float(device_t))
+        if tick is not None and rng.uniform() < 0.005:
             packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=float(device_t) + 300.0)  # corrupt
         arrive = 50.0 + last / rate * (1 + 100e-6) + 0.004 + rng.uniform(0, 0.02)  # a fast crystal
         arrivals.append([arrive, packet])
@@ -183,10 +185,12 @@ def faulty_stream(seed: int, rate: float, n: int, modulus: float | None, tick: f
     (0, 1000.0, 10, 2**32 / 1e6, 1e-6),  # gaitmon DIY: µs, wraps every 71 min
     (1, 208.0, 8, 2**32 / 1e3, 1e-3),  # Movesense: a ms clock
     (2, 1000.0, 10, 5.0, 1e-6),  # a clock that wraps often
+    (3, 200.0, 1, None, None),  # WitMotion: no device time, timed by arrival
 ])
 def test_a_batch_of_notifications_is_timed_as_one_at_a_time(seed, rate, n, modulus, tick):
     arrivals = faulty_stream(seed, rate, n, modulus, tick)
-    spec = {"imu": StreamSpec("imu", device_time_modulus_s=modulus, resolution_s=tick if tick > 1e-6 else 0.0)}
+    spec = {"imu": StreamSpec("imu", clock="arrival")} if tick is None else \
+        {"imu": StreamSpec("imu", device_time_modulus_s=modulus, resolution_s=tick if tick > 1e-6 else 0.0)}
 
     def run(batched: bool):
         timeline = SensorTimeline("left", rate, spec)
@@ -210,8 +214,10 @@ def test_a_batch_of_notifications_is_timed_as_one_at_a_time(seed, rate, n, modul
         return blocks + b, gaps + g, timeline.health
 
     (blocks_1, gaps_1, health_1), (blocks_n, gaps_n, health_n) = run(False), run(True)
-    assert health_n == health_1
-    assert gaps_n == gaps_1
+    assert dataclasses.asdict(health_n) == pytest.approx(dataclasses.asdict(health_1), rel=1e-12)  # floats: the fit's sums
+    assert [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_n] == \
+        [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_1]
+    assert np.allclose([(g.t_start, g.t_end) for g in gaps_n], [(g.t_start, g.t_end) for g in gaps_1], rtol=0, atol=1e-9)
     for field_ in ("index", "x"):
         assert np.array_equal(np.concatenate([getattr(b, field_) for b in blocks_n]),
                               np.concatenate([getattr(b, field_) for b in blocks_1]))
