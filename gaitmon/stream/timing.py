@@ -32,6 +32,11 @@ Its slope absorbs crystal drift; its intercept follows the **lower envelope** of
 the time stamps. Two sensors mapped this way are aligned to well under a millisecond once the fit
 has a few seconds of packets, whatever their drift.
 
+A recorded session can be fed many notifications at once (:meth:`SensorTimeline.push_batch`): runs
+of packets in order are indexed and timed in numpy, with the clock fit seeing the same points on
+the same cadence (:meth:`ClockFit.add_many`), and everything else goes through the per-packet logic,
+so a batched replay gives what the live path gave.
+
 Everything here is pure bookkeeping on numbers: no I/O, no clock reads, no bleak.
 """
 
