@@ -5,11 +5,18 @@ Python to declare compiled extensions. A failed compilation fails the install: t
 twin is a specification and a debugging aid, not a silent substitute for a broken toolchain.
 """
 
+import sys
+
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+# The kernel projects samples (ω = gyro · axis, |a|) and must round as numpy does, bit for bit:
+# no fused multiply-add contraction (GCC and clang contract by default where the target has FMA).
+NO_FMA = [] if sys.platform == "win32" else ["-ffp-contract=off"]
+
 extensions = [
-    Extension("gaitmon.core._detector", ["ext/detector.pyx"]),
+    Extension("gaitmon.core._detector", ["ext/detector.pyx"], extra_compile_args=NO_FMA),
+    Extension("gaitmon.session._framing", ["ext/framing.pyx"]),
 ]
 
 setup(

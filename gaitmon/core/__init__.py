@@ -1,9 +1,9 @@
 """The streaming step core: per-leg gait-event detection on a live stream.
 
-``StepDetector`` is fed blocks of samples of any size (time stamps, sagittal angular velocity,
-accelerometer magnitude) and returns the gait events it has confirmed so far. The work is done by a
-compiled Cython kernel (``ext/detector.pyx``) when it is built, else by its pure-Python twin
-(``gaitmon/core/_twin.py``, the executable specification). ``GAITMON_PURE_PYTHON=1`` forces the
+``StepDetector`` is fed blocks of samples of any size (time stamps, sensor-frame samples and the
+sagittal axis, projected inside the kernel's loop) and returns the gait events it has confirmed so
+far. The work is done by a compiled Cython kernel (``ext/detector.pyx``) when it is built, else by
+its pure-Python twin (``gaitmon/core/_twin.py``, the executable specification). ``GAITMON_PURE_PYTHON=1`` forces the
 twin. :data:`BACKEND` says which one is loaded.
 """
 

@@ -4,8 +4,10 @@ Line for line the same algorithm as the compiled kernel (tests hold their output
 run the compiled one; this one is for reading, debugging and platforms without a compiler
 (``GAITMON_PURE_PYTHON=1`` forces it).
 
-The kernel is a per-sample state machine over the sagittal angular velocity ``w`` (rad/s, swing
-positive) and the accelerometer magnitude ``amag`` (m/s²) of one leg::
+The kernel takes one leg's sensor-frame samples ``x[n, 6]`` and the sagittal axis, projects each
+sample as it comes — ``w = gyro · axis`` (rad/s, swing positive) and ``amag = |acc|`` (m/s²), in
+float64, rounded as :func:`gaitmon.stream.orientation._dot3` and ``_squared_norm`` round — and runs
+a per-sample state machine over them::
 
     STANCE ──smoothed w > onset threshold──▶ SWING ──w fell below half its peak──▶ LATE_SWING
        ▲                                       │ (emit TO + MSW if the swing is a real step)  │
@@ -89,6 +91,7 @@ class DetectorKernel:
         self.buf_t = np.zeros(self.capacity)
         self.buf_w = np.zeros(self.capacity)
         self.buf_a = np.zeros(self.capacity)
+        self.events = []  # the events of the block being fed: (kind, t, value, rule)
         self.reset()
 
     def reset(self):
@@ -283,17 +286,34 @@ class DetectorKernel:
             j -= 1
         return j
 
-    def _event(self, out, kind, i):
-        out.append((kind, float(self.buf_t[i & self.mask]), float(self.buf_w[i & self.mask]), GYRO))
+    def _emit(self, kind, t, value, rule):
+        self.events.append((kind, float(t), float(value), rule))
+
+    def _event(self, kind, i):
+        self._emit(kind, self.buf_t[i & self.mask], self.buf_w[i & self.mask], GYRO)
 
     # ------------------------------------------------------------------ the loop
-    def feed(self, t, w, amag):
-        """Process one block; returns a list of ``(kind, t, value)`` with kind 0 TO, 1 MSW, 2 IC."""
-        out = []
-        for s in range(len(t)):
+    def feed(self, t, x, axis, omega, amag):
+        """Process one block of sensor-frame samples; returns a list of ``(kind, t, value, rule)``.
+
+        ``t[n]`` s; ``x[n, 6]`` ax, ay, az (m/s²), gx, gy, gz (rad/s), float32 or float64; ``axis``
+        the sagittal axis (3 floats, swing positive). ``omega[n]`` and ``amag[n]`` are filled with
+        what the state machine saw: ω = gyro · axis (rad/s) and |a| (m/s²), in float64. Kinds: 0 TO,
+        1 MSW, 2 IC; rules: 0 gyro, 1 impact.
+        """
+        m = len(t)
+        if np.shape(x) != (m, 6) or len(omega) != m or len(amag) != m:
+            raise ValueError("need t[n], x[n, 6], omega[n] and amag[n]")
+        ux, uy, uz = (float(u) for u in axis)
+        self.events = []
+        for s in range(m):
             ti = float(t[s])
-            wi = float(w[s])
-            ai = float(amag[s])
+            gx, gy, gz = float(x[s, 3]), float(x[s, 4]), float(x[s, 5])
+            wi = gx * ux + gy * uy + gz * uz
+            ax, ay, az = float(x[s, 0]), float(x[s, 1]), float(x[s, 2])
+            ai = math.sqrt(ax * ax + ay * ay + az * az)
+            omega[s] = wi
+            amag[s] = ai
 
             if ti - self.last_t > self.max_gap_s and self.last_t > -math.inf:
                 self._restart(ti)
@@ -337,7 +357,7 @@ class DetectorKernel:
                 if wf > self.peak_f:
                     self.peak_f = wf
                 if wf < self.msw_drop * self.peak_f:
-                    self._confirm_swing(out, i, ti)
+                    self._confirm_swing(i, ti)
                 elif ti - self.onset_t > self.max_swing_s:
                     self.state = STANCE
 
@@ -348,7 +368,7 @@ class DetectorKernel:
                         self.min_i = i
                     if wf < self.min_f:
                         self.min_f = wf
-                if self._contact(out, i, ti, wf, ai):
+                if self._contact(i, ti, wf, ai):
                     self.state = STANCE
                 elif ti - self.late_start_t > self.max_late_s:
                     self.state = STANCE
@@ -357,7 +377,7 @@ class DetectorKernel:
                     # No impact seen (hidden in a gap?) and the next swing is starting: the contact
                     # is missed rather than guessed; this swing is tracked as usual.
                     self._watch_onset(i, ti, wi, wf)
-        return out
+        return self.events
 
     def _watch_onset(self, i, ti, wi, wf):
         """Arm below the onset floor; start a swing when smoothed ω crosses the onset threshold."""
@@ -375,7 +395,7 @@ class DetectorKernel:
                 self.peak_i = i
                 self.peak_f = wf
 
-    def _confirm_swing(self, out, i, ti):
+    def _confirm_swing(self, i, ti):
         """Mid-swing confirmed: accept the swing as a step (emit TO, MSW) or drop it."""
         self.state = STANCE
         ref = self._decayed(self.ref_peak, self.t_ref_peak, ti)
@@ -392,17 +412,17 @@ class DetectorKernel:
             j, frac, bounded = self._steepest_descent(self.peak_i, t_start)
             if report_to or bounded:
                 if frac != frac:  # no descent: the minimum itself
-                    self._event(out, TO, j)
+                    self._event(TO, j)
                 else:
                     t_to = self._time_at(j, frac) + self.to_delay_s
-                    out.append((TO, float(t_to), float(self.buf_w[self._nearest(j, t_to) & self.mask]), GYRO))
+                    self._emit(TO, t_to, self.buf_w[self._nearest(j, t_to) & self.mask], GYRO)
         else:
             i_to = self._argmin_back(self.peak_i, t_start)
             if self.buf_w[i_to & self.mask] < 0.0:
                 i_to = self._half_rise_after(i_to, self.peak_i)
             if report_to:
-                self._event(out, TO, i_to)
-        self._event(out, MSW, self.peak_i)
+                self._event(TO, i_to)
+        self._event(MSW, self.peak_i)
         self.ref_peak = self.peak_w if ref <= 0.0 else (
             (1.0 - self.ref_weight) * ref + self.ref_weight * self.peak_w)
         self.t_ref_peak = float(self.buf_t[self.peak_i & self.mask])
@@ -414,10 +434,10 @@ class DetectorKernel:
         self.scan = self.peak_i + 1
         self.t_zero = math.nan
 
-    def _contact(self, out, i, ti, wf, ai):
+    def _contact(self, i, ti, wf, ai):
         """Look for the initial contact at sample i; emit it and return True when found."""
         if self.pending >= 0:  # the impact found on the previous sample now has its next sample
-            self._emit_impact(out, self._onset_nearest(self.pending))
+            self._emit_impact(self._onset_nearest(self.pending))
             self.pending = -1
             return True
         if self.placement == SHANK:
@@ -429,7 +449,7 @@ class DetectorKernel:
                 # No impact within the window: the gyro rule places the contact.
                 t_ic = self.t_zero + self.ic_delay_s
                 j = self._nearest(self.zero_i, t_ic)
-                self._emit_contact(out, t_ic, float(self.buf_w[j & self.mask]), GYRO)
+                self._emit_contact(t_ic, float(self.buf_w[j & self.mask]), GYRO)
                 return True
             lo = i - self.k
             if lo >= self._oldest():
@@ -443,7 +463,7 @@ class DetectorKernel:
                     self.imp_track = self.k
                     self.imp_max = rise
                     if j < i:
-                        self._emit_impact(out, self._onset_nearest(j))
+                        self._emit_impact(self._onset_nearest(j))
                         return True
                     self.pending = j
             return False
@@ -453,14 +473,14 @@ class DetectorKernel:
             j = self.min_i
             if self.min_w < 0.0:
                 j = self._half_fall_before(self.min_i, self.peak_i)
-            self._emit_contact(out, float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), GYRO)
+            self._emit_contact(float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), GYRO)
             return True
         return False
 
-    def _emit_impact(self, out, j):
-        self._emit_contact(out, float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), IMPACT)
+    def _emit_impact(self, j):
+        self._emit_contact(float(self.buf_t[j & self.mask]), float(self.buf_w[j & self.mask]), IMPACT)
 
-    def _emit_contact(self, out, t, value, rule):
-        out.append((IC, float(t), value, rule))
+    def _emit_contact(self, t, value, rule):
+        self._emit(IC, t, value, rule)
         self.contact_seen = True
         self.t_last_ic = float(t)

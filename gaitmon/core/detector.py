@@ -25,9 +25,12 @@ class StepDetector:
 
     Notes
     -----
-    Input is the sagittal angular velocity ``ω`` (rad/s, positive when the foot swings forward; see
-    :mod:`gaitmon.consts`) and the accelerometer magnitude ``|a|`` (m/s²), both sample-aligned with
-    the time stamps ``t`` (s, strictly increasing).
+    Input is one leg's sensor-frame samples ``x[n, 6]`` (columns of :data:`gaitmon.consts.SAMPLE_COLUMNS`,
+    float32 or float64) with their time stamps ``t`` (s, strictly increasing) and the sagittal axis in
+    the sensor frame (:mod:`gaitmon.stream.orientation`). The kernel projects each sample in its loop:
+    the sagittal angular velocity ``ω = gyro · axis`` (rad/s, positive when the foot swings forward;
+    see :mod:`gaitmon.consts`) and the accelerometer magnitude ``|a|`` (m/s²), and hands them back
+    (``omega``/``acc_magnitude`` of :meth:`feed`) for traces. The compiled loop releases the GIL.
 
     Events and the physics behind each rule (shank placement):
 
@@ -74,24 +77,32 @@ class StepDetector:
         self.params = params
         self._kernel = kernel(*params.kernel_args())
 
-    def feed(self, t, omega, acc_magnitude) -> list[GaitEvent]:
+    def feed(self, t, x, axis, omega=None, acc_magnitude=None) -> list[GaitEvent]:
         """Feed one block; returns the events confirmed while processing it.
 
         Parameters
         ----------
         t : array_like, shape (n,)
             Sample times, s, strictly increasing across calls.
-        omega : array_like, shape (n,)
-            Sagittal angular velocity, rad/s, swing positive.
-        acc_magnitude : array_like, shape (n,)
-            Accelerometer magnitude, m/s².
+        x : array_like, shape (n, 6)
+            Sensor-frame samples: ax, ay, az (m/s²), gx, gy, gz (rad/s); float32 is used as it is,
+            anything else as float64.
+        axis : array_like, shape (3,)
+            Unit sagittal axis in the sensor frame, swing positive.
+        omega, acc_magnitude : ndarray, shape (n,), float64, optional
+            Filled with what the core saw: ``ω = gyro · axis`` (rad/s) and ``|a|`` (m/s²).
         """
         t = np.ascontiguousarray(t, dtype=np.float64)
-        omega = np.ascontiguousarray(omega, dtype=np.float64)
-        acc_magnitude = np.ascontiguousarray(acc_magnitude, dtype=np.float64)
-        if not (t.shape == omega.shape == acc_magnitude.shape) or t.ndim != 1:
-            raise ValueError("t, omega and acc_magnitude must be 1-D arrays of the same length")
-        raw = self._kernel.feed(t, omega, acc_magnitude)
+        x = np.asarray(x)
+        x = np.ascontiguousarray(x, dtype=np.float32 if x.dtype == np.float32 else np.float64)
+        n = len(t)
+        if t.ndim != 1 or x.shape != (n, 6):
+            raise ValueError(f"need t[n] and x[n, 6], not t{t.shape} and x{x.shape}")
+        if omega is None:
+            omega = np.empty(n)
+        if acc_magnitude is None:
+            acc_magnitude = np.empty(n)
+        raw = self._kernel.feed(t, x, axis, omega, acc_magnitude)
         return [GaitEvent(t=ev_t, side=self.side, kind=EVENT_KINDS[kind], value=value, rule=EVENT_RULES[rule])
                 for kind, ev_t, value, rule in raw]
 

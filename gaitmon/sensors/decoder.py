@@ -189,3 +189,139 @@ def batch_of_packets(decoder: Decoder, payloads: Sequence[bytes]) -> DecodedBatc
         np.concatenate(accs).astype(np.float64, copy=False).reshape(-1, 3) if any_acc else None,
         np.concatenate(gyros).astype(np.float64, copy=False).reshape(-1, 3) if any_gyro else None,
         device_time if any_time else None, counter if any_counter else None, fragments, errors)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers of the families' vectorised ``decode_many``
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayoutGroup:
+    """DATA notifications that share one layout, decoded at once by a family's ``decode_many``.
+
+    ``rows`` are their indices in the batch (increasing); ``acc``/``gyro`` are (len(rows), n, 3)
+    float64 (n samples each), ``device_time_s`` (len(rows),) float64 and ``counter`` (len(rows),)
+    int64, or None where the layout has none.
+    """
+
+    rows: np.ndarray
+    acc: np.ndarray | None = None
+    gyro: np.ndarray | None = None
+    device_time_s: np.ndarray | None = None
+    counter: np.ndarray | None = None
+
+
+def by_length(payloads: Sequence[bytes]) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """The payloads' lengths (N,), and for each length L > 0: (the rows of that length, their bytes as
+    an (rows, L) uint8 matrix) — the first step of every vectorised decoder."""
+    lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    if len(lengths) and lengths.min() == lengths.max() > 0:
+        flat = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+        return lengths, {int(lengths[0]): (np.arange(len(payloads)), flat.reshape(len(payloads), -1))}
+    groups = {}
+    for length in np.unique(lengths[lengths > 0]).tolist():
+        rows = np.flatnonzero(lengths == length)
+        joined = b"".join([payloads[row] for row in rows.tolist()])
+        groups[length] = rows, np.frombuffer(joined, dtype=np.uint8).reshape(len(rows), length)
+    return lengths, groups
+
+
+def column(matrix: np.ndarray, offset: int, dtype: str, count: int | None = None) -> np.ndarray:
+    """The bytes of a payload matrix from ``offset`` on read as ``dtype`` (little-endian): one value per
+    row (rows,), or ``count`` values per row (rows, count)."""
+    size = np.dtype(dtype).itemsize * (count or 1)
+    values = np.ascontiguousarray(matrix[:, offset:offset + size]).view(dtype)
+    return values.reshape(-1) if count is None else values
+
+
+def decode_rest(decoder: Decoder, payloads: Sequence[bytes],
+                groups: Sequence[LayoutGroup]) -> dict[int, DecodedPacket | MalformedPacket]:
+    """:meth:`Decoder.decode` of the rows no group holds, in order: the packet, or the
+    :class:`MalformedPacket` it raised."""
+    grouped = np.zeros(len(payloads), dtype=bool)
+    for group in groups:
+        grouped[group.rows] = True
+    return decode_each(decoder, payloads, np.flatnonzero(~grouped).tolist())
+
+
+def decode_each(decoder: Decoder, payloads: Sequence[bytes], rows) -> dict[int, DecodedPacket | MalformedPacket]:
+    """:meth:`Decoder.decode` of the given rows, in order: the packet, or the :class:`MalformedPacket` raised."""
+    out: dict[int, DecodedPacket | MalformedPacket] = {}
+    for row in rows:
+        try:
+            out[row] = decoder.decode(bytes(payloads[row]))
+        except MalformedPacket as error:
+            out[row] = error
+    return out
+
+
+def assemble_batch(n: int, groups: Sequence[LayoutGroup],
+                   singles: dict[int, DecodedPacket | MalformedPacket]) -> DecodedBatch:
+    """The :class:`DecodedBatch` of ``n`` notifications, each either in one of the ``groups`` or in
+    ``singles`` (decoded one at once, :func:`decode_each`), equal to :func:`batch_of_packets`'s."""
+    kind = np.zeros(n, dtype=np.int8)
+    counts = {"acc": np.zeros(n, dtype=np.int64), "gyro": np.zeros(n, dtype=np.int64)}
+    device_time = np.full(n, np.nan)
+    counter = np.full(n, -1, dtype=np.int64)
+    fragments = np.zeros(n, dtype=np.int64)
+    errors: dict[int, str] = {}
+    present = set()
+    data: dict[int, DecodedPacket] = {}
+    for group in groups:
+        if not len(group.rows):
+            continue
+        for name in ("acc", "gyro"):
+            values = getattr(group, name)
+            if values is not None:
+                present.add(name)
+                counts[name][group.rows] = values.shape[1]
+        if group.device_time_s is not None:
+            present.add("time")
+            device_time[group.rows] = group.device_time_s
+        if group.counter is not None:
+            present.add("counter")
+            counter[group.rows] = group.counter
+    for row, packet in singles.items():
+        if isinstance(packet, MalformedPacket):
+            kind[row] = MALFORMED
+            errors[row] = str(packet)
+            continue
+        fragments[row] = packet.info.get("malformed_fragments", 0)
+        if packet.kind != "data":
+            kind[row] = REPLY
+            continue
+        data[row] = packet
+        for name in ("acc", "gyro"):
+            values = getattr(packet, name)
+            if values is not None:
+                present.add(name)
+                counts[name][row] = len(values)
+        if packet.device_time_s is not None:
+            present.add("time")
+            device_time[row] = packet.device_time_s
+        if packet.counter is not None:
+            present.add("counter")
+            counter[row] = packet.counter
+    samples = {}
+    for name in ("acc", "gyro"):
+        if name not in present:
+            samples[name] = None
+            continue
+        whole = [group for group in groups if len(group.rows) == n and getattr(group, name) is not None]
+        if whole:  # one layout for every notification: its samples are the batch's
+            samples[name] = getattr(whole[0], name).reshape(-1, 3)
+            continue
+        starts = np.cumsum(counts[name]) - counts[name]
+        out = samples[name] = np.empty((int(counts[name].sum()), 3))
+        for group in groups:
+            values = getattr(group, name)
+            if values is not None and len(group.rows):
+                out[(starts[group.rows, None] + np.arange(values.shape[1])).reshape(-1)] = values.reshape(-1, 3)
+        for row, packet in data.items():
+            values = getattr(packet, name)
+            if values is not None:
+                out[starts[row]:starts[row] + len(values)] = values.reshape(-1, 3)
+    return DecodedBatch(kind, counts["acc"], counts["gyro"], samples["acc"], samples["gyro"],
+                        device_time if "time" in present else None, counter if "counter" in present else None,
+                        fragments, errors)

@@ -21,6 +21,9 @@ SESSION    ``f64 t | JSON {"session_id", ...}`` — the first record: ties the j
 CLOSE      ``f64 t | JSON {}`` — the recording was closed properly (absent after a crash)
 ========== ====================================================================================
 
+:func:`iter_records` reads a journal record by record through a bounded window (live tools, huge
+files); :func:`read_frames` reads it at once into arrays, with the same damage handling (replay).
+
 Only whole records are handed to the operating system (one ``write`` per flush), so a killed
 process leaves at most the records of the last unflushed interval missing. A flush that fails
 part-way (disk full) is cut back to the last whole flush; power lost mid-write can still leave a torn
@@ -37,6 +40,9 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 MAGIC = b"GAITMON-JOURNAL\n"
 VERSION = 1
@@ -230,6 +236,13 @@ class _Window:
         self.file, self.base, self.size = file, base, size
         self.buf = b""
 
+    @classmethod
+    def whole(cls, data: bytes) -> _Window:
+        """A window that holds a whole file already read (it never reads)."""
+        window = cls(None, 0, len(data))
+        window.buf = data
+        return window
+
     def have(self, pos: int, n: int) -> bool:
         """Make ``buf`` cover ``[pos, pos + n)`` (``pos >= base``: bytes before ``pos`` may be
         dropped); False when the file ends first."""
@@ -349,3 +362,272 @@ def _parse(kind: int, payload: bytes, offset: int) -> Record | None:
         return Record(kind, t, offset, content=content) if isinstance(content, dict) and math.isfinite(t) else None
     except (struct.error, IndexError, ValueError, RecursionError):
         return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading at once, into arrays (replay and re-analysis)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataRun:
+    """The DATA records of one channel that lie between two other records, in file order.
+
+    ``rows`` index the :class:`JournalFrames`; the notifications of the run are one stream's, so a
+    decoder can take them at once (:func:`gaitmon.sensors.decoder.decode_batch`).
+    """
+
+    frames: JournalFrames
+    channel: int
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Receive times, s on the session clock, (n,) float64."""
+        return self.frames.t[self.rows]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """File offsets of the records, (n,) int64."""
+        return self.frames.offset[self.rows]
+
+    @property
+    def payloads(self) -> list[bytes]:
+        """The notifications as received."""
+        return self.frames.payloads(self.rows)
+
+
+@dataclass(frozen=True)
+class JournalFrames:
+    """Every intact record of a journal, framed into arrays (one row per record, in file order).
+
+    Attributes
+    ----------
+    buffer : bytes
+        The whole file; ``buffer[start[i]:start[i] + length[i]]`` is row ``i``'s notification (DATA)
+        or JSON text (the other kinds).
+    kind, channel : ndarray (R,) uint8, int16
+        Record kind; channel of DATA and CHANNEL records, -1 for the others.
+    t : ndarray (R,) float64
+        Session-clock time, s (NaN for CHANNEL records, which have none).
+    offset, start, length : ndarray (R,) int64
+        File offset of the record; where its notification (or JSON) starts in ``buffer``, and its bytes.
+    others : dict
+        Row → :class:`Record` for every record that is not DATA (parsed as :func:`iter_records` does).
+    """
+
+    path: Path
+    buffer: bytes
+    kind: np.ndarray
+    channel: np.ndarray
+    t: np.ndarray
+    offset: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+    others: dict
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def payload(self, row: int) -> bytes:
+        start = int(self.start[row])
+        return self.buffer[start:start + int(self.length[row])]
+
+    def payloads(self, rows) -> list[bytes]:
+        buffer = self.buffer
+        return [buffer[a:a + n] for a, n in zip(self.start[rows].tolist(), self.length[rows].tolist())]
+
+    def record(self, row: int) -> Record:
+        """Row ``row`` as the :class:`Record` :func:`iter_records` yields."""
+        if self.kind[row] != DATA:
+            return self.others[row]
+        return Record(DATA, float(self.t[row]), int(self.offset[row]), channel=int(self.channel[row]),
+                      payload=self.payload(row))
+
+    def records(self) -> Iterator[Record]:
+        """Every record, as :func:`iter_records` yields them."""
+        return (self.record(row) for row in range(len(self)))
+
+    def runs(self) -> Iterator[Record | DataRun]:
+        """The records in file order with DATA grouped: between two other records (which are yielded
+        as :class:`Record`), one :class:`DataRun` per channel, channels in the order they first appear."""
+        bounds = np.concatenate([[-1], np.flatnonzero(self.kind != DATA), [len(self)]])
+        for before, after in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            if after - before > 1:
+                channels = self.channel[before + 1:after]
+                found, first = np.unique(channels, return_index=True)
+                for channel in found[np.argsort(first)].tolist():
+                    yield DataRun(self, channel, before + 1 + np.flatnonzero(channels == channel))
+            if after < len(self):
+                yield self.others[after]
+
+
+#: Record kinds as a 256-entry table, for the framing walk.
+_KNOWN_KIND = [kind in KIND_NAMES for kind in range(256)]
+
+
+def read_frames(path: Path, scan: JournalScan | None = None) -> JournalFrames:
+    """The whole journal at once, framed into arrays: the records and the ``scan`` of
+    :func:`iter_records`, damage handled the same way (the same records, the same :class:`Damage`).
+
+    The file is read in one piece (a 1 h two-sensor 1 kHz journal is about 100 MB). A walk over the
+    record headers (compiled: ``ext/framing.pyx``) finds the records and checks their checksums; the
+    DATA headers and times of the stretch it walked are then checked at once. At a record that fails,
+    the damage is measured and the reader resynchronised by the same code as :func:`iter_records`.
+    :meth:`JournalFrames.runs` then hands each channel's notifications to the decoders in runs.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    JournalFormatError
+        The file is not a gaitmon journal.
+    """
+    path = Path(path)
+    scan = scan if scan is not None else JournalScan(path)
+    data = path.read_bytes()
+    scan.size = size = len(data)
+    read_header(data, path)
+    window = _Window.whole(data)
+    whole = np.frombuffer(data, dtype=np.uint8)
+    kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (offsets, lengths, DATA times) of each stretch
+    parsed: dict[int, Record] = {}  # file offset → the non-DATA record there
+    pos = HEADER_SIZE
+    while pos < size:
+        offsets, end = _walk(data, pos, size)
+        good, length, t = _readable(data, whole, offsets, parsed)
+        i = 0
+        for k in np.flatnonzero(~good).tolist():  # each failing record: keep the ones before, resynchronise
+            if k < i:
+                continue
+            kept.append((offsets[i:k], length[i:k], t[i:k]))
+            pos = _damage(window, data, int(offsets[k]), scan)
+            i = int(np.searchsorted(offsets, pos))
+            if i == len(offsets) or offsets[i] != pos:  # resumed off the walked chain: walk again
+                break
+        else:
+            kept.append((offsets[i:], length[i:], t[i:]))
+            pos = end if end == size else _damage(window, data, end, scan)
+    offset, length, t = (np.concatenate(parts) for parts in zip(*kept)) if kept else \
+        (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    rows = np.searchsorted(offset, list(parsed))
+    others = {row: record for row, (at, record) in zip(rows.tolist(), parsed.items())
+              if row < len(offset) and offset[row] == at}
+    return _frames(path, data, whole, offset, length, t, others, scan)
+
+
+def _walk_python(data: bytes, pos: int, size: int) -> tuple[np.ndarray, int]:
+    """Offsets of the whole, checksummed records that follow one another from ``pos`` (their content
+    not checked yet), and the offset where that chain stops: the end of the file or a failing record.
+    (The specification of the compiled walk, ``ext/framing.pyx``.)"""
+    offsets = []
+    append = offsets.append
+    unpack, unpack_crc, crc32 = _RECORD_HEAD.unpack_from, _CRC.unpack_from, zlib.crc32
+    known = _KNOWN_KIND
+    view = memoryview(data)
+    while size - pos >= _RECORD_HEAD.size:
+        sync, kind, length = unpack(data, pos)
+        after = pos + RECORD_OVERHEAD + length
+        if (sync != SYNC or not known[kind] or length > MAX_PAYLOAD or after > size
+                or crc32(view[pos + 2:after - _CRC.size]) != unpack_crc(data, after - _CRC.size)[0]):
+            break
+        append(pos)
+        pos = after
+    return np.array(offsets, dtype=np.int64), pos
+
+
+#: Offsets the compiled walk writes per call.
+_WALK_CHUNK = 1 << 16
+
+
+def _walk_compiled(data: bytes, pos: int, size: int, chunk: int = _WALK_CHUNK) -> tuple[np.ndarray, int]:
+    """:func:`_walk_python` by the compiled kernel (``chunk`` offsets at a time)."""
+    parts = []
+    while True:
+        out = np.empty(chunk, dtype=np.int64)
+        count, pos = _framing.walk(data, pos, out)
+        parts.append(out[:count])
+        if count < chunk:
+            return np.concatenate(parts), pos
+
+
+if os.environ.get("GAITMON_PURE_PYTHON"):
+    _walk = _walk_python
+else:
+    try:
+        from gaitmon.session import _framing
+    except ImportError:  # a source checkout that was never built
+        _walk = _walk_python
+    else:
+        _walk = _walk_compiled
+
+
+def _gather(whole: np.ndarray, at: np.ndarray, dtype: str) -> np.ndarray:
+    """The ``dtype`` values (little-endian) at byte offsets ``at``."""
+    return sliding_window_view(whole, np.dtype(dtype).itemsize)[at].view(dtype).reshape(-1)
+
+
+def _readable(data: bytes, whole: np.ndarray, offsets: np.ndarray,
+              others: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which checksummed records have a content :func:`iter_records` accepts (a DATA header and a finite
+    time; JSON as :func:`_parse` reads it), their lengths, and the times of the DATA ones (NaN for the
+    others). The non-DATA records are parsed into ``others`` (file offset → :class:`Record`)."""
+    kind = whole[offsets + 2]
+    length = _gather(whole, offsets + 3, "<u4").astype(np.int64)
+    good = np.ones(len(offsets), dtype=bool)
+    t = np.full(len(offsets), np.nan)
+    is_data = kind == DATA
+    long_enough = length >= _DATA_HEAD.size
+    good[is_data & ~long_enough] = False
+    rows = np.flatnonzero(is_data & long_enough)
+    t[rows] = _gather(whole, offsets[rows] + _RECORD_HEAD.size + 1, "<f8")
+    good[rows] = np.isfinite(t[rows])
+    for row in np.flatnonzero(~is_data).tolist():
+        at = int(offsets[row])
+        record = _parse(int(kind[row]), data[at + _RECORD_HEAD.size:at + _RECORD_HEAD.size + int(length[row])], at)
+        if record is None:
+            good[row] = False
+        else:
+            others[at] = record
+    return good, length, t
+
+
+def _damage(window: _Window, data: bytes, pos: int, scan: JournalScan) -> int:
+    """Note the damage at ``pos`` as :func:`iter_records` does; returns where reading resumes."""
+    problem = window.problem_at(pos)
+    if problem is None:  # sound and checksummed, but its content is impossible
+        problem = f"unreadable {KIND_NAMES[data[pos + 2]]} record content"
+    resume = window.next_record(pos + 1)
+    scan.damage.append(Damage(pos, resume - pos, problem))
+    return resume
+
+
+def _frames(path: Path, data: bytes, whole: np.ndarray, offset: np.ndarray, length: np.ndarray, t: np.ndarray,
+            others: dict, scan: JournalScan) -> JournalFrames:
+    """The arrays of the kept records (their offsets, lengths and DATA times), and the scan's counts."""
+    kind = whole[offset + 2]
+    rows = np.flatnonzero(kind == DATA)
+    channel = np.full(len(offset), -1, dtype=np.int16)
+    start = offset + _RECORD_HEAD.size
+    channel[rows] = whole[start[rows]]
+    start[rows] += _DATA_HEAD.size
+    length = length.copy()
+    length[rows] -= _DATA_HEAD.size
+    for row, record in others.items():
+        t[row] = record.t
+        if record.kind == CHANNEL:
+            channel[row] = record.channel
+            start[row] += 1
+            length[row] -= 1
+        else:
+            start[row] += _T.size
+            length[row] -= _T.size
+    scan.records += len(offset)
+    scan.closed = scan.closed or bool((kind == CLOSE).any())
+    timed = t[~np.isnan(t)]
+    if timed.size and not timed.max() <= scan.last_t:
+        scan.last_t = float(timed.max())
+    return JournalFrames(path, data, kind, channel, t, offset, start, length, others)

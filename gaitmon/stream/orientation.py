@@ -57,9 +57,9 @@ sequence (a running sum in sample order), never on how the stream is split into 
 chunking gives identical output.
 
 A revision that **flips the sign** (the earlier decision was wrong) is applied — the newer decision
-rests on at least twice the motion — counted in :attr:`SagittalProjector.sign_flips` and reported
-per feed in :attr:`SagittalProjector.flips_at`; :class:`gaitmon.stream.pipeline.LegPipeline` restarts its
-step detector there, since the detector's running references were learnt on the wrong sign. On the
+rests on at least twice the motion — counted in :attr:`SagittalProjector.sign_flips` and marked on
+the run of samples it starts (:meth:`SagittalProjector.release`); :class:`gaitmon.stream.pipeline.LegPipeline`
+restarts its step detector there, since the detector's running references were learnt on the wrong sign. On the
 real data a flip needs the first decision to have been wrong (shanks: never seen; feet: ≈ 1 % of
 1.5 s stretches), and comes at one of the early revisions. When the last ``history_s`` seconds
 hold less motion than a lock needs (the athlete stood still a long while), the sign is not
@@ -67,6 +67,13 @@ re-decided: the revised axis keeps the current one's direction.
 
 Offline analysis (:func:`gaitmon.stream.pipeline.detect_events`) does not stream the orientation: it has
 the whole recording, takes :func:`sagittal_axis` of it and feeds the detector with that axis.
+
+Projection
+----------
+:meth:`SagittalProjector.release` hands back sensor-frame samples with the axis each run is on; the
+step core projects them in its compiled loop (``ext/detector.pyx``). :meth:`SagittalProjector.feed`
+projects the same runs with numpy, in the same rounding (:func:`_dot3`, :func:`_squared_norm`): the
+reference the kernel's projection is tested against, and a projection for callers without a kernel.
 """
 
 from __future__ import annotations
@@ -206,9 +213,6 @@ class SagittalProjector:
         Time stamp of the sample each estimate (lock, then revisions) was made at, and its axis.
     sign_flips : int
         Revisions that reversed the sign.
-    flips_at : list of int
-        For the last :meth:`feed`: indices into its returned arrays where samples on a reversed
-        axis start.
     """
 
     def __init__(self, motion_threshold_rad_s: float = MOTION_THRESHOLD_RAD_S, lock_motion_s: float | None = None,
@@ -226,7 +230,6 @@ class SagittalProjector:
         self.axis = None if axis is None else np.asarray(axis, dtype=np.float64)
         self.estimates: list[tuple[float, np.ndarray]] = []
         self.sign_flips = 0
-        self.flips_at: list[int] = []
         # next estimate point in seconds of motion; None: the axis is final
         self._next = None if self.axis is not None else self.lock_motion_s
         self._motion = 0.0
@@ -241,16 +244,22 @@ class SagittalProjector:
     def locked(self) -> bool:
         return self.axis is not None
 
-    def feed(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Feed sensor-frame samples; returns the released ``(t, ω, |a|)`` (possibly empty)."""
+    def release(self, t: np.ndarray, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
+        """Feed sensor-frame samples; returns the samples released, as runs on one axis each.
+
+        Each run is ``(t, x, axis, flipped)``: samples (possibly held from earlier feeds, possibly
+        none), the unit axis they are to be projected on, and whether that axis reverses the
+        previous one (a sign flip: a step core must restart before this run, even an empty one).
+        Nothing is released while the axis is being found.
+        """
         t = np.asarray(t, dtype=np.float64)
         x = np.asarray(x)
-        self.flips_at = []
         if self._next is None:
-            return self._project(t, x, self.axis)
+            return [(t, x, self.axis, False)]
         if len(t) == 0:
-            return self._project(t, x, np.zeros(3))
-        motion, moment = self._accumulate(t, x)
+            return []
+        carried = self._moment
+        motion, moving, moment = self._accumulate(t, x)
         points = []
         while self._next is not None and motion[-1] >= self._next:
             points.append(int(np.searchsorted(motion, self._next, side="left")))
@@ -258,35 +267,43 @@ class SagittalProjector:
             self._next = doubled if doubled <= self.revise_until_s else None
         if not points:
             self._keep(t, x, motion)
-            if self.axis is None:  # held until the lock
-                return self._project(t[:0], x[:0], np.zeros(3))
-            return self._project(t, x, self.axis)
+            return [] if self.axis is None else [(t, x, self.axis, False)]  # held until the lock
 
         all_t = np.concatenate(self._buf_t + [t])
         all_x = np.concatenate(self._buf_x + [x])
         all_m = np.concatenate(self._buf_m + [motion])
         offset = len(all_t) - len(t)
-        parts, done, size = [], 0, 0  # done: samples of this block already released
+        runs, done, flipped = [], 0, False  # done: samples of this block already released
         for i in points:
             k = offset + i
             lo = int(np.searchsorted(all_t[: k + 1], all_t[k] - self.history_s, side="left"))
-            axis = self._estimate(moment[i], all_x[lo: k + 1], all_m[lo: k + 1])
+            last = int(np.searchsorted(moving, i, side="right")) - 1  # last moving sample up to i
+            axis = self._estimate(moment[:, last] if last >= 0 else carried, all_x[lo: k + 1], all_m[lo: k + 1])
             if self.axis is None:  # the lock: release the held stretch on the new axis
-                parts.append(self._project(all_t[lo: k + 1], all_x[lo: k + 1], axis))
+                runs.append((all_t[lo: k + 1], all_x[lo: k + 1], axis, False))
             else:
-                parts.append(self._project(t[done: i + 1], x[done: i + 1], self.axis))
-                if axis @ self.axis < 0.0:
-                    self.sign_flips += 1
-                    self.flips_at.append(size + len(parts[-1][0]))
-            size += len(parts[-1][0])
+                runs.append((t[done: i + 1], x[done: i + 1], self.axis, flipped))
+                flipped = bool(axis @ self.axis < 0.0)
+                self.sign_flips += flipped
             done = i + 1
             self.axis = axis
             self.estimates.append((float(t[i]), axis))
-        parts.append(self._project(t[done:], x[done:], self.axis))
+        runs.append((t[done:], x[done:], self.axis, flipped))
         self._buf_t, self._buf_x, self._buf_m = [], [], []
         if self._next is not None:
             self._keep(all_t, all_x, all_m)
-        return tuple(np.concatenate(a) for a in zip(*parts))
+        return runs
+
+    def feed(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`release`, projected with numpy: the released ``(t, ω, |a|)`` (possibly empty).
+
+        The reference for the step core's own projection (which :class:`gaitmon.stream.pipeline.LegPipeline`
+        uses); sign flips are not marked here.
+        """
+        parts = [_project(run_t, run_x, axis) for run_t, run_x, axis, _ in self.release(t, x)]
+        if not parts:
+            return _project(np.asarray(t, dtype=np.float64)[:0], np.asarray(x)[:0], np.zeros(3))
+        return parts[0] if len(parts) == 1 else tuple(np.concatenate(a) for a in zip(*parts))
 
     def _keep(self, t: np.ndarray, x: np.ndarray, motion: np.ndarray) -> None:
         """Add samples to the recent stretch; drop what is older than ``history_s`` before the newest.
@@ -308,30 +325,34 @@ class SagittalProjector:
             self._buf_x = [np.concatenate(self._buf_x)[keep:]]
             self._buf_m = [np.concatenate(self._buf_m)[keep:]]
 
-    def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Running seconds of motion and running moment at each sample, carried across feeds.
+    def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Running seconds of motion at each sample, and running moment, carried across feeds.
 
+        Returns ``(motion, moving, moment)``: the motion at each sample, the indices of the moving
+        samples, and the running moment after each of them (``moment[:, k]`` after sample
+        ``moving[k]``; samples at rest add nothing to it, so it is summed over the moving ones only).
         Both are cumulative sums in sample order from the carried totals, so any chunking of the
         stream gives bit-identical values (hence identical estimate points and axes). Without a
         moving sample in the block neither changes (and no estimate point can fall in it): the
-        moment is then not returned.
+        moment is then None.
         """
         gyro = x[:, GYRO_COLUMNS].astype(np.float64)
         moving = _squared_norm(gyro) > self.motion_threshold**2
         previous = self._last_t
         self._last_t = t[-1]
         if not moving.any():
-            return np.full(len(t), self._motion), None
+            return np.full(len(t), self._motion), np.empty(0, dtype=np.intp), None
         previous = np.concatenate([[t[0] if previous is None else previous], t[:-1]])
         # a hole in the stream must not count as a long stretch of motion
         dt = np.clip(t - previous, 0.0, _MAX_DT_S)
         motion = np.cumsum(np.concatenate([[self._motion], np.where(moving, dt, 0.0)]))[1:]
-        products = gyro[:, _PAIR_A] * gyro[:, _PAIR_B]
-        products[~moving] = 0.0
-        moment = np.cumsum(np.concatenate([self._moment[None, :], products]), axis=0)[1:]
+        moving = np.flatnonzero(moving)
+        g = np.ascontiguousarray(gyro[moving].T)
+        products = g[_PAIR_A] * g[_PAIR_B]
+        moment = np.cumsum(np.concatenate([self._moment[:, None], products], axis=1), axis=1)[:, 1:]
         self._motion = motion[-1]
-        self._moment = moment[-1]
-        return motion, moment
+        self._moment = moment[:, -1]
+        return motion, moving, moment
 
     def _estimate(self, moment: np.ndarray, x: np.ndarray, motion: np.ndarray) -> np.ndarray:
         """The axis from the running moment; its sign from the recent stretch ``x`` (see class doc)."""
@@ -343,10 +364,11 @@ class SagittalProjector:
         moving = _squared_norm(gyro) > self.motion_threshold**2
         return axis * swing_sign(_dot3(gyro, axis), moving)
 
-    @staticmethod
-    def _project(t: np.ndarray, x: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(t) == 0:
-            empty = np.empty(0)
-            return t.astype(np.float64), empty, empty
-        omega = _dot3(x[:, GYRO_COLUMNS].astype(np.float64), axis)
-        return t, omega, np.sqrt(_squared_norm(x[:, ACC_COLUMNS].astype(np.float64)))
+
+def _project(t: np.ndarray, x: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(t, ω, |a|)`` of sensor-frame samples on ``axis``, in float64 (the kernel rounds the same)."""
+    if len(t) == 0:
+        empty = np.empty(0)
+        return t.astype(np.float64), empty, empty
+    omega = _dot3(x[:, GYRO_COLUMNS].astype(np.float64), axis)
+    return t, omega, np.sqrt(_squared_norm(x[:, ACC_COLUMNS].astype(np.float64)))

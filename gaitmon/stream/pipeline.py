@@ -1,9 +1,9 @@
 """Samples in, gait events out: orientation then the event kernel, per leg.
 
 :class:`LegPipeline` is the streaming unit the live engine, replay and the CLI all use. The
-offline helper :func:`detect_events` feeds it whole recordings, with the sagittal axis of the whole
-recording (it has it; a live stream has to estimate it as it goes). :func:`diagnose_recording`
-says why a recording cannot give steps.
+offline helper :func:`detect_events` feeds it recordings in blocks (1 s by default), with the
+sagittal axis of the whole recording (it has it; a live stream has to estimate it as it goes).
+:func:`diagnose_recording` says why a recording cannot give steps.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from gaitmon.stream.orientation import MOTION_THRESHOLD_RAD_S, SagittalProjector
 
 class LegPipeline:
     """One leg: sensor-frame samples → sagittal ω and |a| → gait events.
+
+    The orientation stage (:class:`~gaitmon.stream.orientation.SagittalProjector`) says which axis
+    each released sample is on; the step core projects the samples in its compiled loop and hands
+    the projection back (:attr:`projected`), so ω and |a| are computed once, there.
 
     Parameters
     ----------
@@ -52,18 +56,22 @@ class LegPipeline:
         What the core was fed — ``(t, ω, |a|)``, possibly empty while the axis is being found, then
         the held samples at once — stays in :attr:`projected` until the next call.
         """
-        t_out, omega, acc_magnitude = self.projected = self.projector.feed(t, x)
-        if len(t_out) == 0:
-            return []
+        runs = self.projector.release(t, x)
+        if len(runs) == 1 and not runs[0][3]:  # the usual case: one run on the current axis
+            run_t, run_x, axis, _ = runs[0]
+            omega, acc_magnitude = np.empty(len(run_t)), np.empty(len(run_t))
+            self.projected = (run_t, omega, acc_magnitude)
+            return self.detector.feed(run_t, run_x, axis, omega, acc_magnitude)
+        sizes = np.cumsum([0] + [len(run[0]) for run in runs])
+        omega, acc_magnitude = np.empty(sizes[-1]), np.empty(sizes[-1])
         events: list[GaitEvent] = []
-        start = 0
-        for flip in self.projector.flips_at:
-            if flip > start:
-                events += self.detector.feed(t_out[start:flip], omega[start:flip], acc_magnitude[start:flip])
-            self.detector.reset()
-            start = flip
-        if start < len(t_out):
-            events += self.detector.feed(t_out[start:], omega[start:], acc_magnitude[start:])
+        for (run_t, run_x, axis, flipped), lo, hi in zip(runs, sizes[:-1], sizes[1:]):
+            if flipped:  # the running references were learnt on the reversed signal
+                self.detector.reset()
+            if hi > lo:
+                events += self.detector.feed(run_t, run_x, axis, omega[lo:hi], acc_magnitude[lo:hi])
+        run_t = np.concatenate([run[0] for run in runs]) if runs else np.empty(0)
+        self.projected = (run_t, omega, acc_magnitude)
         return events
 
 
@@ -84,6 +92,11 @@ def recording_axis(x: np.ndarray, placement: str = "shank") -> np.ndarray | None
         return None
 
 
+#: :func:`detect_events` feeds recordings in blocks of this many seconds: small enough to stay in
+#: cache, large enough that the per-call cost vanishes (never whole recordings).
+BLOCK_S = 1.0
+
+
 def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: str = "shank",
                   sample_rate_hz: float | None = None, block_size: int | None = None,
                   kernel: type | None = None, traces: dict | None = None) -> list[GaitEvent]:
@@ -102,7 +115,8 @@ def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: 
     sample_rate_hz : float, optional
         Nominal rate; estimated per side from the time stamps when omitted.
     block_size : int, optional
-        Feed in blocks of this many samples; the result is the same.
+        Feed in blocks of this many samples (default: :data:`BLOCK_S` at the nominal rate); the
+        result is the same.
     kernel : type, optional
         Event kernel class (defaults to the loaded backend).
     traces : dict, optional
@@ -122,11 +136,12 @@ def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: 
             continue
         rate = sample_rate_hz or estimate_sample_rate(t)
         leg = LegPipeline(side, DetectorParams(sample_rate_hz=rate, placement=placement), kernel=kernel, axis=axis)
-        step = block_size or len(t)
+        step = block_size or max(1, int(round(BLOCK_S * rate)))
         fed = []
         for start in range(0, len(t), step):
             events.extend(leg.feed(t[start:start + step], x[start:start + step]))
-            fed.append(leg.projected[:2])
+            if traces is not None:
+                fed.append(leg.projected[:2])
         if traces is not None:
             traces[side] = (np.concatenate([p[0] for p in fed]), np.concatenate([p[1] for p in fed]))
     return sorted(events)

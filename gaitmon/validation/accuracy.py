@@ -446,8 +446,10 @@ def dataset_anatomy_text(folder: Path, placement: str | None = None, axis: str =
     return dataset_anatomy(info.folder, title=title, metadata=info.metadata, placement=placement, axis=axis).text()
 
 
-def detection_latency(t, omega, acc_magnitude, params) -> dict[str, np.ndarray]:
+def detection_latency(t, x, axis, params) -> dict[str, np.ndarray]:
     """Per event kind, how long after the event it was confirmed (s), feeding one sample at a time.
+
+    ``t[n]`` s, sensor-frame ``x[n, 6]`` and the sagittal ``axis`` of one leg, as a step core takes them.
 
     The confirmation time is the time stamp of the sample whose arrival made the kernel emit the
     event: the delay a live display would see, excluding transport.
@@ -457,7 +459,7 @@ def detection_latency(t, omega, acc_magnitude, params) -> dict[str, np.ndarray]:
     detector = StepDetector("leg", params)
     delays: dict[str, list[float]] = {"TO": [], "MSW": [], "IC": []}
     for i in range(len(t)):
-        for event in detector.feed(t[i:i + 1], omega[i:i + 1], acc_magnitude[i:i + 1]):
+        for event in detector.feed(t[i:i + 1], x[i:i + 1], axis):
             delays[event.kind].append(t[i] - event.t)
     return {kind: np.asarray(values) for kind, values in delays.items()}
 

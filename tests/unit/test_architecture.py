@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 
 #: Compiled modules (setup.py), which have no .py file of their own.
-COMPILED = ("gaitmon.core._detector",)
+COMPILED = ("gaitmon.core._detector", "gaitmon.session._framing")
 
 
 def _modules() -> dict[str, Path | None]:

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaitmon.core import DetectorParams, StepDetector, TwinKernel
-from gaitmon.stream.pipeline import LegPipeline
+from gaitmon.stream.orientation import SagittalProjector
+from gaitmon.stream.pipeline import LegPipeline, recording_axis
 from tests.conftest import simulated
 
 RATE = 200.0
@@ -37,7 +38,17 @@ def test_pipeline_events_do_not_depend_on_block_boundaries(cuts):
     whole = LegPipeline("left", DetectorParams(sample_rate_hz=RATE)).feed(t, x)
     assert len(whole) > 30
     leg = LegPipeline("left", DetectorParams(sample_rate_hz=RATE))
-    assert _feed_blocks(leg.feed, (t, x), _split(len(t), cuts)) == whole
+    projected = []
+
+    def feed(tb, xb):
+        events = leg.feed(tb, xb)
+        projected.append(leg.projected)
+        return events
+
+    assert _feed_blocks(feed, (t, x), _split(len(t), cuts)) == whole
+    # what the kernel projected is the numpy projection of the streamed axis, bit for bit
+    for got, expected in zip((np.concatenate(p) for p in zip(*projected)), SagittalProjector().feed(t, x)):
+        np.testing.assert_array_equal(got, expected)
 
 
 @settings(max_examples=10, deadline=None)
@@ -45,15 +56,13 @@ def test_pipeline_events_do_not_depend_on_block_boundaries(cuts):
 def test_one_sample_blocks_match_whole_stream(start, length):
     """Feeding single samples (as a 1-sample-per-notification sensor would) changes nothing."""
     t, x = _stream()
-    leg = LegPipeline("left", DetectorParams(sample_rate_hz=RATE))
-    leg.feed(t[:start], x[:start])  # lock the orientation first; then compare the kernel alone
-    t_rest, w, a = leg.projector.feed(t[start:], x[start:])
+    t, x = t[start:], x[start:]
+    axis = recording_axis(x)
     params = DetectorParams(sample_rate_hz=RATE)
-    reference = StepDetector("left", params, kernel=TwinKernel)
-    expected = reference.feed(t_rest, w, a)
+    expected = StepDetector("left", params, kernel=TwinKernel).feed(t, x, axis)
     stepwise = StepDetector("left", params)
-    singles = [(i, i + 1) for i in range(min(length, len(t_rest)))]
-    got = _feed_blocks(stepwise.feed, (t_rest, w, a), singles + [(singles[-1][1], len(t_rest))])
+    singles = [(i, i + 1) for i in range(min(length, len(t)))]
+    got = _feed_blocks(lambda tb, xb: stepwise.feed(tb, xb, axis), (t, x), singles + [(singles[-1][1], len(t))])
     assert got == expected
 
 

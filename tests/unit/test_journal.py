@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import resource
 import signal
+import zlib
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,9 +39,34 @@ def _write(path, records: list[bytes]) -> list[int]:
     return ends
 
 
+#: The twin, and the compiled walk when it is built (also 3 offsets per call: its chunking).
+WALKS = [journal._walk_python] + ([] if journal._walk is journal._walk_python else
+                                  [journal._walk, functools.partial(journal._walk_compiled, chunk=3)])
+
+
 def _read(path):
+    """``iter_records``, checked against ``read_frames`` (with each walk): the same records, the same scan."""
     scan = journal.JournalScan(path)
-    return list(journal.iter_records(path, scan)), scan
+    records = list(journal.iter_records(path, scan))
+    chosen = journal._walk
+    try:
+        for walk in WALKS:
+            journal._walk = walk
+            framed_scan = journal.JournalScan(path)
+            frames = journal.read_frames(path, framed_scan)
+            assert [_fields(r) for r in frames.records()] == [_fields(r) for r in records]
+            assert _scan_fields(framed_scan) == _scan_fields(scan)
+    finally:
+        journal._walk = chosen
+    return records, scan
+
+
+def _fields(record: journal.Record):
+    return record.kind, str(record.t), record.offset, record.channel, record.payload, record.content
+
+
+def _scan_fields(scan: journal.JournalScan):
+    return scan.size, scan.records, scan.damage, scan.closed, str(scan.last_t)
 
 
 def test_round_trip(tmp_path):
@@ -146,3 +174,78 @@ def test_unwritable_folder_is_reported_and_the_stream_goes_on(tmp_path):
     recorder.close()
     assert sink.calls == [("left", "imu", 1.0, b"abc")]
     assert len(messages) == 1 and "cannot record here" in messages[0]
+
+
+def _mixed_records(n: int) -> list[bytes]:
+    """Two channels interleaved, state records and marks between them, and records whose CRC is good but
+    whose content is impossible (a NaN time, a DATA record too short for its header, JSON that is not)."""
+    out = [journal.json_record(journal.SESSION, 0.0, {"session_id": "x"}), journal.channel_record(0, "left", "imu"),
+           journal.channel_record(1, "right", "imu")]
+    for i in range(n):
+        out.append(journal.data_record(i % 2, 0.01 * i, bytes([0x5A, 0xA5, i % 9]) * (1 + i % 7)))
+        if i % 11 == 10:
+            out.append(journal.json_record(journal.MARK, 0.01 * i, {"rep": i}))
+        if i % 17 == 16:
+            out.append(journal.data_record(0, float("nan"), b"nan time"))
+            out.append(journal.encode_record(journal.DATA, b"\x00abc"))
+            out.append(journal.encode_record(journal.STATE, b"\x00" * 8 + b"{not json"))
+    return out + [journal.json_record(journal.CLOSE, 0.01 * n, {})]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_read_frames_equals_iter_records_on_any_damage(tmp_path_factory, data):
+    """Bytes flipped, inserted, removed anywhere (headers and file end included): ``read_frames`` keeps
+    the records ``iter_records`` keeps and notes the same damage (``_read`` compares them)."""
+    path = tmp_path_factory.mktemp("j") / "j.gmj"
+    _write(path, _mixed_records(data.draw(st.integers(0, 60))))
+    raw = bytearray(path.read_bytes())
+    for _ in range(data.draw(st.integers(0, 6))):
+        at = data.draw(st.integers(journal.HEADER_SIZE, len(raw)))
+        op = data.draw(st.integers(0, 3))
+        if op == 0 and at < len(raw):
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif op == 1:
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=40))
+        elif op == 2:
+            del raw[at:at + data.draw(st.integers(1, 40))]
+        else:
+            raw[at:at] = journal.data_record(5, 1.0, data.draw(st.binary(max_size=20)))[:data.draw(st.integers(1, 30))]
+    path.write_bytes(bytes(raw))
+    _read(path)
+
+
+def test_runs_group_each_channel_between_other_records(tmp_path):
+    path = tmp_path / "j.gmj"
+    _write(path, _mixed_records(40))
+    scan = journal.JournalScan(path)
+    frames = journal.read_frames(path, scan)
+    assert len(scan.damage) == 6  # the impossible records: 3 every 17 data records
+    items = list(frames.runs())
+    records = list(frames.records())
+    # every record once, in file order within a channel; other records keep their place
+    flattened = []
+    for item in items:
+        if isinstance(item, journal.DataRun):
+            assert set(frames.channel[item.rows].tolist()) == {item.channel}
+            assert np.all(np.diff(item.offsets) > 0)
+            assert item.payloads == [frames.payload(row) for row in item.rows]
+            assert np.array_equal(item.t, [records[row].t for row in item.rows])
+            flattened.extend(item.rows.tolist())
+        else:
+            flattened.append(records.index(item))
+    assert sorted(flattened) == list(range(len(records)))
+    others = [i for i, r in enumerate(records) if r.kind != journal.DATA]
+    assert [f for f in flattened if f in others] == others
+    # between two other records, the first channel to appear comes first, each channel once
+    kinds = [("run", item.channel) if isinstance(item, journal.DataRun) else item.kind for item in items]
+    assert kinds[:6] == [journal.SESSION, journal.CHANNEL, journal.CHANNEL, ("run", 0), ("run", 1), journal.MARK]
+
+
+@pytest.mark.skipif(journal._walk is journal._walk_python, reason="compiled framing walk not built")
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_compiled_crc_is_zlib_crc32(data):
+    from gaitmon.session import _framing
+
+    assert _framing.crc32(data) == zlib.crc32(data)

@@ -308,11 +308,14 @@ def test_estimates_flips_and_events_do_not_depend_on_block_boundaries(cuts):
     edges = sorted({0, len(t), *(c % (len(t) + 1) for c in cuts)})
     projector = SagittalProjector()
     leg = LegPipeline("left", DetectorParams(sample_rate_hz=150.0))
-    parts, events = [], []
+    parts, events, projected = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
         parts.append(projector.feed(t[lo:hi], x[lo:hi]))
         events += leg.feed(t[lo:hi], x[lo:hi])
+        projected.append(leg.projected)
     for got, expected in zip((np.concatenate(p) for p in zip(*parts)), whole):
+        np.testing.assert_array_equal(got, expected)
+    for got, expected in zip((np.concatenate(p) for p in zip(*projected)), whole):  # the kernel's projection
         np.testing.assert_array_equal(got, expected)
     assert [e[0] for e in projector.estimates] == [e[0] for e in whole_projector.estimates]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(projector.estimates, whole_projector.estimates))

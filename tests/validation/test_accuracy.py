@@ -74,13 +74,13 @@ def test_real_foot_walking_dataset(foot_dataset):
 def test_initial_contact_confirmed_within_its_bound(rate, seed):
     from gaitmon.validation.accuracy import detection_latency
     from gaitmon.core import DetectorParams
-    from gaitmon.stream.orientation import SagittalProjector
+    from gaitmon.stream.pipeline import recording_axis
     from tests.conftest import simulated
 
     session = simulated("balanced", seed=seed, rate=rate, n_reps=2)
-    t, w, a = SagittalProjector().feed(*session.samples["right"])
+    t, x = session.samples["right"]
     params = DetectorParams(sample_rate_hz=rate)
-    delays = detection_latency(t, w, a, params)
+    delays = detection_latency(t, x, recording_axis(x), params)
     assert len(delays["IC"]) > 50
     # impact: k + 2 samples; gyro rule: when the impact window after the zero crossing closes
     impact_bound = (max(1, round(params.impact_span_s * rate)) + 2) / rate

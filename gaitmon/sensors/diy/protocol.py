@@ -14,7 +14,8 @@ import struct
 import numpy as np
 
 from gaitmon.consts import STANDARD_GRAVITY
-from gaitmon.sensors.decoder import DecodedPacket, MalformedPacket
+from gaitmon.sensors.decoder import (DecodedBatch, DecodedPacket, LayoutGroup, MalformedPacket, assemble_batch,
+                                    by_length, column, decode_rest)
 
 SERVICE_UUID = "6a1f0001-6b2c-4d7e-9a10-3c5e8f2b7d41"
 DATA_UUID = "6a1f0002-6b2c-4d7e-9a10-3c5e8f2b7d41"
@@ -28,6 +29,9 @@ MAX_SAMPLES = 19  # 10 + 19 × 12 = 238 bytes ≤ 244 (ATT MTU 247 − 3)
 
 ACC_RANGES_G = (2.0, 4.0, 8.0, 16.0)
 GYRO_RANGES_DPS = (250.0, 500.0, 1000.0, 2000.0)
+#: SI units per count for each range code, the scalars :meth:`GaitmonProfileDecoder.decode` multiplies by.
+_ACC_SCALES = np.array([g * STANDARD_GRAVITY / 32768.0 for g in ACC_RANGES_G])
+_GYRO_SCALES = np.array([math.radians(dps) / 32768.0 for dps in GYRO_RANGES_DPS])
 
 CMD_START, CMD_STOP, CMD_INFO = 0x01, 0x02, 0x03
 REPLY_BIT = 0x80
@@ -88,6 +92,26 @@ class GaitmonProfileDecoder:
         last_us = time_us + (n - 1) * 1e6 / self.sample_rate_hz
         return DecodedPacket(acc=acc, gyro=gyro, device_time_s=last_us / 1e6, counter=counter,
                              info={"flags": flags, "n": n, "first_time_us": time_us})
+
+    def decode_many(self, payloads) -> DecodedBatch:
+        """:func:`~gaitmon.sensors.decoder.decode_batch` of many notifications, equal bit for bit to
+        :meth:`decode` of each: data notifications of one length (one sample count) in one numpy pass;
+        replies and anything that fails a check go through :meth:`decode` (which says what is wrong)."""
+        groups = []
+        for length, (rows, matrix) in by_length(payloads)[1].items():
+            n, rest = divmod(length - HEADER.size, SAMPLE_BYTES)
+            if rest or not 1 <= n <= MAX_SAMPLES:
+                continue
+            acc_code, gyro_code = matrix[:, 9] & 0x0F, matrix[:, 9] >> 4
+            ok = ((matrix[:, 0] == PROFILE_VERSION) & (matrix[:, 8] == n) & (acc_code < len(ACC_RANGES_G))
+                  & (gyro_code < len(GYRO_RANGES_DPS)))
+            matrix, acc_code, gyro_code = matrix[ok], acc_code[ok], gyro_code[ok]
+            raw = column(matrix, HEADER.size, "<i2", n * 6).reshape(-1, n, 6).astype(np.float64)
+            last_us = column(matrix, 4, "<u4").astype(np.float64) + (n - 1) * 1e6 / self.sample_rate_hz
+            groups.append(LayoutGroup(rows[ok], acc=raw[:, :, :3] * _ACC_SCALES[acc_code, None, None],
+                                      gyro=raw[:, :, 3:] * _GYRO_SCALES[gyro_code, None, None],
+                                      device_time_s=last_us / 1e6, counter=column(matrix, 2, "<u2").astype(np.int64)))
+        return assemble_batch(len(payloads), groups, decode_rest(self, payloads, groups))
 
 
 def _decode_reply(data: bytes) -> DecodedPacket:
