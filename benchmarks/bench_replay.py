@@ -15,7 +15,8 @@ the outputs are written as ``gaitmon replay --headless`` writes them (tables + H
 Figures (medians over ``--repeat`` runs; these machines are noisy, trust the ratios):
 
 - journal size per hour of recording (MB/h) and the recorder's cost (s per hour of data);
-- baseline: reading the journal alone (every record parsed and CRC-checked), s per hour;
+- baseline: reading the journal alone (every record framed and CRC-checked: ``read_frames``, what the
+  batched replay reads; ``iter_records`` beside it), s per hour;
 - full replay (batched): s per hour, × real time, and the ratio full ÷ read-only, CPU beside wall;
 - writing the outputs (tables + report), s; replay + outputs end to end, and its ratio to read-only;
 - with ``--compare``: the per-notification replay too (what a paced replay runs), and the largest
@@ -107,10 +108,15 @@ def record(items, folder: Path) -> float:
     return time.perf_counter() - start
 
 
-def read_only(path: Path) -> tuple[float, int]:
+def read_only(path: Path) -> tuple[float, float, int]:
+    """Seconds to read the journal alone: framed into arrays (what the batched replay reads) and
+    record by record (what a paced replay reads); the records."""
     start = time.perf_counter()
-    n = sum(1 for _ in journal.iter_records(path))
-    return time.perf_counter() - start, n
+    n = len(journal.read_frames(path))
+    framed = time.perf_counter() - start
+    start = time.perf_counter()
+    sum(1 for _ in journal.iter_records(path))
+    return framed, time.perf_counter() - start, n
 
 
 def main() -> None:
@@ -134,10 +140,11 @@ def main() -> None:
         print(f"journal: {size / 1e6 / hours:.1f} MB per hour; recorder: {record_s / hours:.1f} s per hour of data "
               f"({record_s / n_notifications * 1e6:.1f} µs per notification)")
 
-        reads, replays, cpus, outputs = [], [], [], []
+        reads, record_reads, replays, cpus, outputs = [], [], [], [], []
         for _ in range(args.repeat):
-            seconds, n_records = read_only(folder / JOURNAL_FILE)
+            seconds, by_record, n_records = read_only(folder / JOURNAL_FILE)
             reads.append(seconds)
+            record_reads.append(by_record)
             start, cpu = time.perf_counter(), time.process_time()
             replayed = replay_session(folder)
             replays.append(time.perf_counter() - start)
@@ -151,7 +158,8 @@ def main() -> None:
         steps, reps = len(result.steps), len(result.balance.reps)
         health = replayed.live.health()
         lost = sum(s.lost_samples for s in health.values())
-        print(f"read journal only ({n_records} records): {read_s / hours:6.1f} s per hour of data")
+        print(f"read journal only ({n_records} records): {read_s / hours:6.1f} s per hour of data "
+              f"(record by record: {statistics.median(record_reads) / hours:.1f} s)")
         print(f"full replay (batched):           {replay_s / hours:6.1f} s per hour of data (CPU {cpu_s / hours:.1f} s) = "
               f"{duration / replay_s:.0f}x real time; {replay_s / read_s:.1f}x the read-only baseline")
         print(f"outputs (tables + report.html):  {output_s:6.1f} s  ({steps} steps, {reps} reps, "

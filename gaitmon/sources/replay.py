@@ -100,9 +100,9 @@ BATCH_RECORDS = 8192
 
 
 @dataclass(frozen=True)
-class _DataRun:
-    """The DATA records of one channel between two other records: record ranks in the file, receive
-    times (s), file offsets and notifications (the shape of ``journal.DataRun``)."""
+class _Piece:
+    """Consecutive DATA records of one channel (a piece of a :class:`journal.DataRun`): their ranks in
+    the journal, receive times (s), file offsets and notifications."""
 
     channel: int
     rows: np.ndarray
@@ -111,50 +111,47 @@ class _DataRun:
     payloads: list
 
 
-def _data_runs(records: Iterable[journal.Record], limit: int = BATCH_RECORDS):
-    """The records in file order with DATA grouped: for the DATA between two other records (or every
-    ``limit`` of them), a list of one :class:`_DataRun` per channel, in the order the channels first appear.
+def _pieces(items: Iterable[journal.Record | journal.DataRun], limit: int = BATCH_RECORDS):
+    """:meth:`journal.JournalFrames.runs` with the DATA between two other records cut into pieces of
+    at most ``limit`` records: for each, a list of one :class:`_Piece` per channel; other records as they are."""
+    stretch: list[journal.DataRun] = []
 
-    (A simple grouping over :func:`journal.iter_records`; the journal's framed reader provides the same.)
-    """
-    rows: dict[int, list] = {}
-    count = 0
+    def cut():
+        if not stretch:
+            return
+        first = min(int(run.rows[0]) for run in stretch)
+        last = max(int(run.rows[-1]) for run in stretch)
+        edges = np.arange(first, last + limit + 1, limit)
+        at = [np.searchsorted(run.rows, edges) for run in stretch]
+        for w in range(len(edges) - 1):
+            piece = []
+            for run, bounds in zip(stretch, at):
+                rows = run.rows[bounds[w]:bounds[w + 1]]
+                if len(rows):
+                    frames = run.frames
+                    piece.append(_Piece(run.channel, rows, frames.t[rows], frames.offset[rows], frames.payloads(rows)))
+            if piece:
+                yield piece
+        stretch.clear()
 
-    def runs():
-        if rows:
-            yield [_DataRun(channel, np.array(ranks), np.array(times), np.array(offsets), payloads)
-                   for channel, (ranks, times, offsets, payloads) in rows.items()]
-        rows.clear()
-
-    for rank, record in enumerate(records):
-        if record.kind == journal.DATA:
-            run = rows.get(record.channel)
-            if run is None:
-                run = rows[record.channel] = ([], [], [], [])
-            run[0].append(rank)
-            run[1].append(record.t)
-            run[2].append(record.offset)
-            run[3].append(record.payload)
-            count += 1
-            if count >= limit:
-                count = 0
-                yield from runs()
+    for item in items:
+        if isinstance(item, journal.DataRun):
+            stretch.append(item)
             continue
-        count = 0
-        yield from runs()
-        yield record
-    yield from runs()
+        yield from cut()
+        yield item
+    yield from cut()
 
 
-def feed_batched(records: Iterable[journal.Record], sink: LiveSession, scan: journal.JournalScan,
+def feed_batched(runs: Iterable[journal.Record | journal.DataRun], sink: LiveSession, scan: journal.JournalScan,
                  problems: list[str], marks: list[tuple[float, dict]], pace: Callable | None = None) -> None:
-    """:func:`feed` with the DATA between two other records handed over per sensor at once
-    (``sink.on_data_batch``), in pieces of at most :data:`BATCH_RECORDS`; ``pace`` sees the other records
-    and the last record of each piece."""
+    """:func:`feed` of a framed journal's records (:meth:`journal.JournalFrames.runs`) with the DATA
+    between two other records handed over per sensor at once (``sink.on_data_batch``), in pieces of
+    at most :data:`BATCH_RECORDS`; ``pace`` sees the other records and the last record of each piece."""
     channels: dict[int, tuple[str, str]] = {}
     orphans = 0
 
-    def flush(stretch: list[_DataRun]):
+    def flush(stretch: list[_Piece]):
         nonlocal orphans
         if pace is not None:
             last = max(stretch, key=lambda run: run.rows[-1])
@@ -170,7 +167,7 @@ def feed_batched(records: Iterable[journal.Record], sink: LiveSession, scan: jou
             sink.on_data_batch(role, parts)
 
     def others():
-        for item in _data_runs(records):
+        for item in _pieces(runs):
             if isinstance(item, list):
                 flush(item)
                 continue
@@ -303,8 +300,10 @@ def replay_session(folder: Path, speed: float | None = None, live: LiveSession |
         pacer = _Pacer(speed, path.stat().st_size, progress, halt, tick)
         if batched is None:
             batched = speed is None and on_time is None
-        (feed_batched if batched else feed)(journal.iter_records(path, scan), live, scan, session.problems,
-                                            session.marks, pacer)
+        if batched:
+            feed_batched(journal.read_frames(path, scan).runs(), live, scan, session.problems, session.marks, pacer)
+        else:
+            feed(journal.iter_records(path, scan), live, scan, session.problems, session.marks, pacer)
     except ReplayStopped:
         pass
     except journal.JournalFormatError as exc:

@@ -203,9 +203,9 @@ class ClockFit:
 
     def _advance(self, b: int) -> None:
         """Bucket ``b`` is the newest: forget the buckets that fall out of the window."""
-        limit = b - HULL_BUCKETS
-        for slot, held in enumerate(self._bucket):
-            if held <= limit and held != _NO_BUCKET:
+        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):  # slots that bucket b − 64 … hold
+            slot = k % HULL_BUCKETS
+            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
                 self._points -= self._count[slot]
                 self._bucket[slot], self._count[slot] = _NO_BUCKET, 0
         self._newest = b
@@ -214,8 +214,12 @@ class ClockFit:
         """Points in the window once bucket ``b`` is there."""
         if b <= self._newest:
             return self._points
-        limit = b - HULL_BUCKETS
-        return self._points - sum(c for held, c in zip(self._bucket, self._count) if held <= limit)
+        leaving = 0
+        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):
+            slot = k % HULL_BUCKETS
+            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
+                leaving += self._count[slot]
+        return self._points - leaving
 
     # -- many points (a replay) -------------------------------------------------------------------
     def add_many(self, index: np.ndarray, host_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
