@@ -7,6 +7,8 @@ one code path. It receives, per sensor role (``"left"``/``"right"``):
 * ``on_configured(role, setup, host_t)``: the sensor (re)started streaming with a
   :class:`~gaitmon.sensors.StreamSetup`;
 * ``on_data(role, stream, host_t, payload)``: one notification's bytes and its host receive time;
+  a replay may instead hand over many at once: ``on_data_batch(role, parts)`` (see
+  :meth:`LiveSession.on_data_batch`), which gives the same samples, counts and events;
 * ``on_disconnected(role, host_t, cause)``: the link dropped, or the stream stalled;
 * ``on_state(role, state, detail)``: link state for the health view.
 
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from gaitmon.core import DetectorParams
-from gaitmon.sensors.decoder import DecodeStats
+from gaitmon.sensors.decoder import DecodeStats, decode_batch
 from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
 from gaitmon.stream.sink import BlockListener, ProjectionListener
@@ -57,6 +59,33 @@ class SensorFeed:
         if packet is None or packet.kind != "data":  # malformed (counted), or a reply: nothing to time
             return [], []
         return self.timeline.push(stream, packet, host_t)
+
+    def feed_batch(self, parts) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`feed` of many notifications: ``parts`` is ``[(stream, host_t (N,), payloads, order (N,))]``,
+        the notifications of each stream in arrival order, ``order`` their ranks among all of them
+        (the streams of one sensor arrive interleaved). Each stream's notifications are decoded in
+        one call (:func:`~gaitmon.sensors.decoder.decode_batch`) and timed together
+        (:meth:`SensorTimeline.push_batches`)."""
+        batches = []
+        for stream, host_t, payloads, order in parts:
+            decoder = self.decoders.get(stream)
+            if decoder is None or not len(payloads):
+                continue
+            host_t, order = np.asarray(host_t, dtype=np.float64), np.asarray(order)
+            if self._dedupe:
+                previous = [self._previous.get(stream)] + list(payloads[:-1])
+                fresh = np.array([a != b for a, b in zip(payloads, previous)])
+                self.identical_repeats += int(len(fresh) - fresh.sum())
+                self._previous[stream] = payloads[-1]
+                if not fresh.all():
+                    keep = np.flatnonzero(fresh)
+                    payloads, host_t, order = [payloads[i] for i in keep], host_t[keep], order[keep]
+            batch = decode_batch(decoder, payloads)
+            self.stats[stream].count_batch(batch)
+            batches.append((stream, batch, host_t, order))
+        if not batches:
+            return [], []
+        return self.timeline.push_batches(batches)
 
     @property
     def malformed(self) -> int:
@@ -150,6 +179,16 @@ class LiveSession:
         blocks, gaps = feed.feed(stream, host_t, payload)
         return self._consume(role, blocks, gaps)
 
+    def on_data_batch(self, role: str, parts) -> list[GaitEvent]:
+        """Many notifications of one sensor at once, as :meth:`on_data` of each in arrival order would
+        give (a replay): ``parts`` is ``[(stream, host_t (N,) s, payloads, order (N,))]`` (see
+        :meth:`SensorFeed.feed_batch`). The leg's core is fed the samples in one block."""
+        feed = self.feeds.get(role)
+        if feed is None:
+            return []
+        blocks, gaps = feed.feed_batch(parts)
+        return self._consume(role, blocks, gaps)
+
     def on_disconnected(self, role: str, host_t: float, cause: str = "disconnected") -> list[GaitEvent]:
         feed = self.feeds.get(role)
         if feed is None:
@@ -170,17 +209,18 @@ class LiveSession:
     def _consume(self, role: str, blocks: list[SampleBlock], gaps: list[GapMark]) -> list[GaitEvent]:
         self.gaps += gaps
         new: list[GaitEvent] = []
-        leg = self.legs[role]
-        projected = []
-        for block in blocks:
-            new += leg.feed(block.t, block.x)
-            if len(leg.projected[0]):
-                projected.append(leg.projected)
-        if self.block_listener is not None and blocks:
-            self.block_listener(role, blocks)
-        if projected and self.projection_listener is not None:
-            t, omega, acc = projected[0] if len(projected) == 1 else (np.concatenate(a) for a in zip(*projected))
-            self.projection_listener(role, t, omega, acc)
+        if blocks:
+            leg = self.legs[role]
+            # One feed of the core (its events do not depend on how the stream is split).
+            if len(blocks) == 1:
+                t, x = blocks[0].t, blocks[0].x
+            else:
+                t, x = np.concatenate([b.t for b in blocks]), np.concatenate([b.x for b in blocks])
+            new = leg.feed(t, x)
+            if self.block_listener is not None:
+                self.block_listener(role, blocks)
+            if len(leg.projected[0]) and self.projection_listener is not None:
+                self.projection_listener(role, *leg.projected)
         self.events += new
         return new
 

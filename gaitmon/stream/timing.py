@@ -32,20 +32,24 @@ Its slope absorbs crystal drift; its intercept follows the **lower envelope** of
 the time stamps. Two sensors mapped this way are aligned to well under a millisecond once the fit
 has a few seconds of packets, whatever their drift.
 
+A recorded session can be fed many notifications at once (:meth:`SensorTimeline.push_batch`): runs
+of packets in order are indexed and timed in numpy, with the clock fit seeing the same points on
+the same cadence (:meth:`ClockFit.add_many`), and everything else goes through the per-packet logic,
+so a batched replay gives what the live path gave.
+
 Everything here is pure bookkeeping on numbers: no I/O, no clock reads, no bleak.
 """
 
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 import math
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaitmon.sensors.decoder import DecodedPacket
+from gaitmon.sensors.decoder import DATA, DecodedBatch, DecodedPacket
 from gaitmon.sensors.family import StreamSpec
 
 
@@ -108,73 +112,213 @@ class ClockFit:
     edge of the **lower convex hull** of the recent arrivals that lies under their mean index — the
     linear-programming estimate of clock skew from one-way delays (Moon, Skelly & Towsley 1999,
     "Estimation and removal of clock skew from network delay measurements"). Its slope absorbs
-    crystal drift; jitter above the latency floor does not bias it. Refitted every ``refit_every``
-    points with O(window) numpy work, so the per-packet cost is a deque append.
+    crystal drift; jitter above the latency floor does not bias it.
+
+    The window is kept **incrementally**, as :data:`HULL_BUCKETS` buckets of index (each
+    ``window_s / HULL_BUCKETS`` of nominal sample time) in a ring: per bucket the lowest arrival
+    after removing the nominal slope (the lower hull's vertices are among those), the count and the
+    mean index of its points. Adding a point updates one bucket (O(1)); buckets more than the window
+    behind the newest index are forgotten. The line is refitted on the ≤ 64 bucket minima on a
+    **fixed cadence of arrivals**: at every point while fewer than :attr:`MIN_POINTS_FOR_SLOPE` are
+    in the window, then at the first point at least ``refit_s`` of host time after the last refit
+    (``window_s / 20``: 1 s for the 20 s window). Between refits the intercept only ever moves down
+    to a faster packet. The cadence depends on the arrivals alone, so feeding the points one by one
+    (:meth:`add`, live) or many at once (:meth:`add_many`, a replay) gives the same line after every
+    point.
 
     Parameters
     ----------
     nominal_period_s : float
         1 / nominal rate: the slope until enough points exist.
     window_s : float
-        Length of history used for the slope, s of host time.
+        Length of history used for the slope, s of nominal sample time (indices × period).
     max_skew : float
         Largest relative departure of the slope from nominal that is believed: 1 % for a crystal.
         The fit of arrival times against arrival *counts* (a family without device time) has the
         loss fraction in its slope and allows more.
     envelope : bool
-        False: a least-squares line instead of the lower envelope, for points that carry no
-        latency (already envelope estimates) but a rounding error of either sign.
+        False: a least-squares line (through the buckets' centroids, weighted by their counts)
+        instead of the lower envelope, for points that carry no latency (already envelope estimates)
+        but a rounding error of either sign.
     """
 
     MIN_POINTS_FOR_SLOPE = 16
 
-    def __init__(self, nominal_period_s: float, window_s: float = 20.0, refit_every: int = 16,
-                 max_skew: float = 0.01, envelope: bool = True):
+    def __init__(self, nominal_period_s: float, window_s: float = 20.0, max_skew: float = 0.01,
+                 envelope: bool = True):
         self.nominal_period_s = float(nominal_period_s)
         self.window_s = float(window_s)
         self.max_skew = float(max_skew)
         self.envelope = bool(envelope)
-        self.refit_every = int(refit_every)
+        self.refit_s = self.window_s / 20.0
+        self._width = self.window_s / self.nominal_period_s / HULL_BUCKETS  # indices per bucket
         self.reset()
 
     def reset(self) -> None:
         """Forget every point (a new segment: e.g. a sensor without device time reconnected)."""
-        self._index: list[float] = []
-        self._host: list[float] = []
-        self._start = 0  # first point inside the window
-        self._since_fit = 0
+        k = HULL_BUCKETS  # the ring, slot = bucket number mod k (Python lists: scalar work per point)
+        self._bucket = [_NO_BUCKET] * k  # bucket number held in each slot
+        self._low = [math.inf] * k  # lowest host − nominal·index of the bucket, s
+        self._low_index = [0.0] * k  # the index of that point
+        self._count = [0] * k
+        self._sum_index = [0.0] * k  # Σ (index − bucket's first index)
+        self._sum_offset = [0.0] * k  # Σ (host − nominal·index), s (least squares)
+        self._newest = _NO_BUCKET  # newest bucket number
+        self._points = 0  # points in the window's buckets
+        self._next_refit = -math.inf
         self.slope = self.nominal_period_s
         self.intercept: float | None = None
 
+    # -- one point (live) ---------------------------------------------------------------------------
     def add(self, index: float, host_t: float) -> None:
         """A packet whose last sample has ``index`` arrived at ``host_t``."""
-        self._index.append(float(index))
-        self._host.append(float(host_t))
-        while host_t - self._host[self._start] > self.window_s:
-            self._start += 1
-        if self._start > 4096:  # compact now and then; the window stays O(window) long
-            del self._index[:self._start], self._host[:self._start]
-            self._start = 0
-        self._since_fit += 1
+        index, host_t = float(index), float(host_t)
+        b = int(index // self._width)
+        if b > self._newest:
+            self._advance(b)
+        elif b <= self._newest - HULL_BUCKETS:
+            return  # older than the window
+        slot = self._slot(b)
+        offset = host_t - self.nominal_period_s * index
+        if offset < self._low[slot]:
+            self._low[slot], self._low_index[slot] = offset, index
+        self._count[slot] += 1
+        self._sum_index[slot] += index - b * self._width
+        self._sum_offset[slot] += offset
+        self._points += 1
         if self.intercept is None:
             self.intercept = host_t - self.slope * index
-        elif self._since_fit >= self.refit_every or len(self._host) - self._start < self.MIN_POINTS_FOR_SLOPE:
-            self._refit()
+        elif self._points < self.MIN_POINTS_FOR_SLOPE or host_t >= self._next_refit:
+            self._refit(host_t)
         elif self.envelope:  # between refits only ever lower the envelope (a faster packet)
             self.intercept = min(self.intercept, host_t - self.slope * index)
 
-    def _refit(self) -> None:
-        self._since_fit = 0
-        index = np.array(self._index[self._start:])
-        host = np.array(self._host[self._start:])
+    def _slot(self, b: int) -> int:
+        """The ring slot of bucket ``b`` (emptied if it held an older bucket)."""
+        slot = b % HULL_BUCKETS
+        if self._bucket[slot] != b:
+            self._bucket[slot], self._low[slot], self._count[slot] = b, math.inf, 0
+            self._sum_index[slot] = self._sum_offset[slot] = 0.0
+        return slot
+
+    def _advance(self, b: int) -> None:
+        """Bucket ``b`` is the newest: forget the buckets that fall out of the window."""
+        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):  # slots that bucket b − 64 … hold
+            slot = k % HULL_BUCKETS
+            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
+                self._points -= self._count[slot]
+                self._bucket[slot], self._count[slot] = _NO_BUCKET, 0
+        self._newest = b
+
+    def _points_after(self, b: int) -> int:
+        """Points in the window once bucket ``b`` is there."""
+        if b <= self._newest:
+            return self._points
+        leaving = 0
+        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):
+            slot = k % HULL_BUCKETS
+            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
+                leaving += self._count[slot]
+        return self._points - leaving
+
+    # -- many points (a replay) -------------------------------------------------------------------
+    def add_many(self, index: np.ndarray, host_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`add` of each point in turn; returns ``(slope, intercept)`` after each point.
+
+        Indices must not decrease (a run of packets in order); the buckets are updated in bulk between
+        refits, the intercept's lowering between them is a running minimum.
+        """
+        index = np.asarray(index, dtype=np.float64)
+        host_t = np.asarray(host_t, dtype=np.float64)
+        n = len(index)
+        slopes, intercepts = np.empty(n), np.empty(n)
+        reached = np.maximum.accumulate(host_t)  # a refit is due at the first point at or after its time
+        i = 0
+        while i < n:
+            if self._refits_at(float(index[i]), float(host_t[i])):
+                self.add(index[i], host_t[i])  # a refit (or the first point): one at a time
+                slopes[i], intercepts[i] = self.slope, self.intercept
+                i += 1
+                continue
+            # Points i .. j-1 arrive before the next refit is due: no refit among them.
+            j = max(i + 1, int(np.searchsorted(reached, self._next_refit, side="left")))
+            j = i + self._add_bulk(index[i:j], host_t[i:j])
+            slopes[i:j] = self.slope
+            if self.envelope:
+                intercepts[i:j] = np.minimum(self.intercept, np.minimum.accumulate(host_t[i:j] - self.slope * index[i:j]))
+                self.intercept = float(intercepts[j - 1])
+            else:
+                intercepts[i:j] = self.intercept
+            i = j
+        return slopes, intercepts
+
+    def _refits_at(self, index: float, host_t: float) -> bool:
+        """Whether :meth:`add` of this point would set the line (refit, or the first point), or
+        ignore it (older than the window)."""
+        if self.intercept is None or host_t >= self._next_refit:
+            return True
+        b = int(index // self._width)
+        if b <= self._newest - HULL_BUCKETS:
+            return True
+        return self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE
+
+    def _add_bulk(self, index: np.ndarray, host_t: np.ndarray) -> int:
+        """The buckets' part of :meth:`add` for points of non-decreasing index, none of which refits
+        before a new bucket; stops at a new bucket whose first point would refit (the window emptied).
+        Returns the points taken."""
+        buckets = (index // self._width).astype(np.int64)
+        offsets = host_t - self.nominal_period_s * index
+        starts = np.flatnonzero(_prepend(True, buckets[1:] != buckets[:-1]))
+        ends = np.append(starts[1:], len(index))
+        lowest = [s + int(np.argmin(offsets[s:e])) for s, e in zip(starts.tolist(), ends.tolist())]
+        groups = zip(starts.tolist(), buckets[starts].tolist(), offsets[lowest].tolist(), index[lowest].tolist(),
+                     (ends - starts).tolist(), np.add.reduceat(index - buckets * self._width, starts).tolist(),
+                     np.add.reduceat(offsets, starts).tolist())
+        for k, (s, b, low, low_index, count, sum_index, sum_offset) in enumerate(groups):
+            if k and self._points_after(b) + 1 < self.MIN_POINTS_FOR_SLOPE:
+                return s
+            if b > self._newest:
+                self._advance(b)
+            slot = self._slot(b)
+            if low < self._low[slot]:
+                self._low[slot], self._low_index[slot] = low, low_index
+            self._count[slot] += count
+            self._sum_index[slot] += sum_index
+            self._sum_offset[slot] += sum_offset
+            self._points += count
+        return len(index)
+
+    # -- the line -----------------------------------------------------------------------------------
+    def _refit(self, host_t: float) -> None:
+        self._next_refit = host_t + self.refit_s
+        oldest = self._newest - HULL_BUCKETS
+        slots = sorted((b, slot) for slot, b in enumerate(self._bucket) if b > oldest and self._count[slot])
+        slots = [slot for _, slot in slots]
+        counts = np.array([self._count[s] for s in slots], dtype=np.float64)
+        base = np.array([self._bucket[s] for s in slots], dtype=np.float64) * self._width
         line = None
-        if len(host) >= self.MIN_POINTS_FOR_SLOPE:
-            line = _lower_hull_line(index, host, self.nominal_period_s) if self.envelope else _least_squares_line(index, host)
+        if self.envelope:
+            index = np.array([self._low_index[s] for s in slots])
+            host = np.array([self._low[s] for s in slots]) + self.nominal_period_s * index
+            if self._points >= self.MIN_POINTS_FOR_SLOPE and len(index) >= 2:
+                mean = float((base @ counts + sum(self._sum_index[s] for s in slots)) / counts.sum())
+                line = _lower_hull_line(index, host, mean)
+        else:
+            index = base + np.array([self._sum_index[s] for s in slots]) / counts
+            host = np.array([self._sum_offset[s] for s in slots]) / counts + self.nominal_period_s * index
+            if self._points >= self.MIN_POINTS_FOR_SLOPE:
+                line = _least_squares_line(index, host, counts)
         if line is not None and abs(line[0] / self.nominal_period_s - 1.0) < self.max_skew:
             self.slope, self.intercept = line
         else:
             offsets = host - self.slope * index
-            self.intercept = float(offsets.min() if self.envelope else offsets.mean())
+            self.intercept = float(offsets.min() if self.envelope else np.average(offsets, weights=counts))
+
+    def copy(self) -> ClockFit:
+        """An independent copy (to try points on)."""
+        other = object.__new__(ClockFit)
+        other.__dict__ = {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
+        return other
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Host time (s) of samples with these indices."""
@@ -250,56 +394,60 @@ class ReorderBuffer:
         return out
 
 
-#: The hull is taken over the lowest point of this many index buckets (vectorised), not every point.
+#: Index buckets of :class:`ClockFit`'s window: the lower hull is taken over their lowest points.
 HULL_BUCKETS = 64
+_NO_BUCKET = -(1 << 62)
 
 
-def _lower_hull_line(x: np.ndarray, y: np.ndarray, nominal_slope: float) -> tuple[float, float] | None:
-    """(slope, intercept) of the lower-convex-hull edge of points (x, y) spanning the mean of x.
+def _lower_hull_line(x: np.ndarray, y: np.ndarray, mean: float) -> tuple[float, float] | None:
+    """(slope, intercept) of the lower-convex-hull edge of points (x, y) (x increasing, a few dozen)
+    spanning ``mean`` (the mean index of every point of the window; the first or last edge when it
+    lies outside the points).
 
-    The lower hull's vertices are among the lowest points (after removing the nominal slope) of
-    narrow index buckets, so only those enter the O(n) monotone-chain scan.
+    The lower hull at ``mean`` is the lowest of the chords between a point left of it and one right of
+    it; the chord that attains it is the edge (all pairs at once: ≤ 32 × 32 for 64 buckets). A hull
+    vertex right at ``mean`` takes the edge that ends there, as a scan along the hull finds it.
     """
-    mean = x.mean()
-    span = float(x.max() - x.min())
-    if len(x) > 2 * HULL_BUCKETS and span > 0:
-        bucket = np.minimum(((x - x.min()) * (HULL_BUCKETS / span)).astype(np.int64), HULL_BUCKETS - 1)
-        order = np.lexsort((y - nominal_slope * x, bucket))
-        lowest = order[np.flatnonzero(np.r_[True, np.diff(bucket[order]) != 0])]
-        x, y = x[lowest], y[lowest]
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
     x0, y0 = float(x[0]), float(y[0])  # shift for precision: host times are ~1e5 s, indices up to ~1e7
-    xs, ys = (x - x0).tolist(), (y - y0).tolist()  # Python floats: the scan below is scalar work
-    hull: list[int] = []
-    for i in range(len(xs)):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            # Drop b if it lies on or above the segment a → i.
-            if (xs[b] - xs[a]) * (ys[i] - ys[a]) - (ys[b] - ys[a]) * (xs[i] - xs[a]) <= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(i)
-    if len(hull) < 2:
+    xs, ys = x - x0, y - y0
+    m = float(mean) - x0
+    if len(xs) < 2 or xs[-1] == xs[0]:
         return None
-    k = bisect_left([xs[i] for i in hull], float(mean) - x0)
-    k = min(max(k, 1), len(hull) - 1)
-    a, b = hull[k - 1], hull[k]
-    if xs[b] == xs[a]:
-        return None
-    slope = (ys[b] - ys[a]) / (xs[b] - xs[a])
-    return slope, y0 + ys[a] - slope * xs[a] - slope * x0
+    if m <= xs[0] or m >= xs[-1]:  # outside (or at an end): the first edge (least slope from the first point) or the last
+        if m <= xs[0]:
+            slopes = (ys[1:] - ys[0]) / (xs[1:] - xs[0])
+            j = len(slopes) - 1 - int(np.argmin(slopes[::-1]))  # the farthest of equal slopes, as a hull keeps
+            a, b = 0, j + 1
+        else:
+            slopes = (ys[-1] - ys[:-1]) / (xs[-1] - xs[:-1])
+            a, b = int(np.argmax(slopes)), len(xs) - 1
+        if xs[a] == xs[b]:
+            return None
+        xa, ya, xb, yb = float(xs[a]), float(ys[a]), float(xs[b]), float(ys[b])
+    else:
+        left, right = xs < m, xs > m
+        xl, yl, xr, yr = xs[left][:, None], ys[left][:, None], xs[right][None, :], ys[right][None, :]
+        at_mean = yl + (yr - yl) * ((m - xl) / (xr - xl))
+        i, j = np.unravel_index(int(np.argmin(at_mean)), at_mean.shape)
+        xa, ya, xb, yb = float(xl[i, 0]), float(yl[i, 0]), float(xr[0, j]), float(yr[0, j])
+        on = np.flatnonzero(xs == m)
+        if len(on) and ys[on[0]] <= at_mean[i, j]:  # a vertex right at the mean: the edge that ends there
+            b = int(on[0])
+            a = int(np.argmax((ys[b] - ys[:b]) / (xs[b] - xs[:b])))
+            xa, ya, xb, yb = float(xs[a]), float(ys[a]), float(xs[b]), float(ys[b])
+    slope = (yb - ya) / (xb - xa)
+    return slope, y0 + ya - slope * xa - slope * x0
 
 
-def _least_squares_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
-    """(slope, intercept) of the least-squares line through points (x, y)."""
-    x0, y0 = float(x.mean()), float(y.mean())  # centred for precision
+def _least_squares_line(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float] | None:
+    """(slope, intercept) of the weighted least-squares line through points (x, y)."""
+    w = weights / weights.sum()
+    x0, y0 = float(w @ x), float(w @ y)  # centred for precision
     dx = x - x0
-    spread = float(dx @ dx)
+    spread = float(w @ (dx * dx))
     if spread == 0:
         return None
-    slope = float(dx @ (y - y0)) / spread
+    slope = float(w @ (dx * (y - y0))) / spread
     return slope, y0 - slope * x0
 
 
@@ -409,7 +557,7 @@ class SensorTimeline:
         self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
         # Device time of sample index 0 lies in [lo, hi] (s): narrowed by every packet of a coarse clock.
         self._phase: tuple[float, float] | None = None
-        self._suspects: list[tuple[str, DecodedPacket, float, float]] = []
+        self._suspects: list[tuple[str, np.ndarray, float, float]] = []  # (stream, rows, host_t, device_t)
         # Arrival-timed: host time against the count of samples arrived, and the (count, index) anchor.
         self._arrivals = ClockFit(1.0 / self.rate, window_s=ARRIVAL_WINDOW_S, max_skew=1.0)
         self._arrival_anchor: tuple[float, int] | None = None
@@ -423,19 +571,24 @@ class SensorTimeline:
     # -- input -------------------------------------------------------------------------------------
     def push(self, stream: str, packet: DecodedPacket, host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
         """Feed one decoded data packet of ``stream`` that arrived at ``host_t``."""
+        rows = _rows(self._streams[stream].spec.channels, packet)
+        return self._push_rows(stream, rows, packet.device_time_s, host_t)
+
+    def _push_rows(self, stream: str, rows: np.ndarray, device_time_s: float | None,
+                   host_t: float) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`push` of a packet's rows ((n, 6) or (n, 3)) and its device time (None: none)."""
         st = self._streams[stream]
-        rows = _rows(st.spec.channels, packet)
         if len(rows) == 0:
             return [], []
-        if packet.device_time_s is None:
+        if device_time_s is None:
             first, sent_t = self._arrival_index(st, len(rows), host_t)
             return self._accept(stream, first, rows, sent_t)
-        device_t = _unwrap(packet.device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
+        device_t = _unwrap(device_time_s, st.last_device_time, st.spec.device_time_modulus_s)
         if self._plausible(device_t, host_t):
             self._health.bad_device_time += len(self._suspects)
             self._suspects.clear()
             return self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
-        self._suspects.append((stream, packet, host_t, device_t))
+        self._suspects.append((stream, rows, host_t, device_t))
         if not self._device_clock_was_reset():
             return [], []
         return self._new_segment()
@@ -453,6 +606,262 @@ class SensorTimeline:
         if accepted:
             self.clock.add(first + n - 1, host_t)
         return self._emit(stream, released)
+
+    # -- input, many at once (a replay) ---------------------------------------------------------------
+    def push_batch(self, stream: str, batch: DecodedBatch, host_t: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
+        """Feed many notifications of one stream (a :class:`DecodedBatch`, arrival times ``host_t`` in s).
+
+        Gives what :meth:`push` of each data notification in turn gives (the clock fit sees the same
+        points on the same cadence: :meth:`ClockFit.add_many`), except that a clean run of packets
+        comes out as one block. Clean runs — device time, the expected next indices, plausible
+        times, nothing held out of order, one stream (not a joined pair) — are timed in numpy
+        (:meth:`_clean_run`); every other packet goes through the per-packet logic.
+        """
+        return self.push_batches([(stream, batch, np.asarray(host_t, dtype=np.float64), None)])
+
+    def push_batches(self, parts) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`push_batch` of the notifications of several streams of this sensor that arrived
+        interleaved: ``parts`` is ``[(stream, batch, host_t, order)]``, ``order`` (N,) the arrival
+        rank of each notification among all of them (None: one stream, in its own order)."""
+        packets = [_batch_packets(self._streams[stream].spec.channels, batch, host_t) + (stream,)
+                   for stream, batch, host_t, _ in parts]
+        blocks, gaps = [], []
+        if len(parts) == 1 and not self._joined:
+            rows, starts, n, device_t, host, _, stream = packets[0]
+            pos = 0
+            while pos < len(n):
+                taken = self._clean_run(stream, rows, starts, n, device_t, host, pos, blocks, gaps)
+                if taken:
+                    pos += taken
+                    continue
+                b, g = self._push_rows(stream, rows[starts[pos]:starts[pos] + n[pos]],
+                                       None if device_t[pos] != device_t[pos] else float(device_t[pos]), float(host[pos]))
+                blocks += b
+                gaps += g
+                pos += 1
+            return blocks, gaps
+        # Several streams (a joined pair): one packet at a time, in arrival order.
+        ranked = sorted((int(order[which[j]]) if order is not None else int(which[j]), p, j)
+                        for p, ((_, _, _, order), (*_, which, _)) in enumerate(zip(parts, packets))
+                        for j in range(len(which)))
+        for _, p, j in ranked:
+            rows, starts, n, device_t, host, _, stream = packets[p]
+            b, g = self._push_rows(stream, rows[starts[j]:starts[j] + n[j]],
+                                   None if device_t[j] != device_t[j] else float(device_t[j]), float(host[j]))
+            blocks += b
+            gaps += g
+        return blocks, gaps
+
+    #: Packets looked at per try of :meth:`_clean_run` (bounds the work wasted on a run cut short).
+    CLEAN_RUN_MAX = 4096
+
+    def _clean_run(self, stream: str, rows: np.ndarray, starts: np.ndarray, n: np.ndarray, device_time: np.ndarray,
+                   host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
+        """Time the run of in-order packets from ``pos`` in numpy, exactly as :meth:`_push_rows` one by
+        one would; returns the packets taken (0: packet ``pos`` is not in order, feed it alone).
+
+        In order: indices (:meth:`_device_run`, :meth:`_arrival_run`) after the end of the packet
+        before each (a jump is a loss: counted and marked as :meth:`_emit` and :meth:`_timed` do), and
+        the reorder buffer holding only packets in order.
+        """
+        st = self._streams[stream]
+        if self._suspects or self.clock.intercept is None or self._segment_break or self._last_index is None:
+            return 0
+        held = sorted(st.buffer._heap)
+        end = self._last_index + 1  # the held packets: in order after what was released, none overlapping
+        for item in held:
+            if item.first < end:
+                return 0
+            end = item.first + item.n
+        if device_time[pos] == device_time[pos]:
+            run = self._device_run(st, n, device_time, host, pos, end)
+        else:
+            run = self._arrival_run(st, n, device_time, host, pos, end)
+        if run is None:
+            return 0
+        first, size, slopes, intercepts = run
+        self._release_run(st, held, first, size, rows, starts[pos:pos + len(first)], slopes, intercepts, blocks, gaps)
+        return len(first)
+
+    def _device_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
+        """Indices of the packets from ``pos`` on that have device time, as :meth:`_device_index` gives
+        them, up to the first one out of order or implausible (:meth:`_plausible`); the clock fit takes
+        them. Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
+        if self._phase is None or st.last_first is None or st.last_device_time is None:
+            return None
+        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        missing = np.flatnonzero(np.isnan(device_time[pos:stop]))
+        m = int(missing[0]) if len(missing) else stop - pos
+        size = n[pos:pos + m]
+        raw = device_time[pos:pos + m]
+        modulus = st.spec.device_time_modulus_s
+        if modulus is None:
+            device_t = raw
+        else:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
+            device_t = raw + modulus * (np.round((st.last_device_time - raw[0]) / modulus)
+                                        + _prepend(0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))))
+        # Indices from the phase before the run, then checked against the phase each packet really sees.
+        tick = st.spec.resolution_s + 1e-6
+        lo0, hi0 = self._phase
+        first = np.round((device_t + tick / 2 - (lo0 + hi0) / 2) * self.rate - (size - 1)).astype(np.int64)
+        last = first + size - 1
+        lo = np.maximum(lo0, np.maximum.accumulate(device_t - 1e-6 - last / self.rate))
+        hi = np.minimum(hi0, np.minimum.accumulate(device_t + tick - last / self.rate))
+        lo_before, hi_before = _prepend(lo0, lo[:-1]), _prepend(hi0, hi[:-1])
+        estimate = (device_t + tick / 2 - (lo_before + hi_before) / 2) * self.rate - (size - 1)
+        previous_first = _prepend(st.last_first, first[:-1])
+        previous_size = _prepend(st.samples_per_packet, size[:-1])
+        on_grid = previous_first + size * np.round((estimate - previous_first) / size)
+        snapped = (size == previous_size) & (np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate)
+        index_ok = np.where(snapped, on_grid, np.round(estimate)) == first
+        in_order = first >= _prepend(end, last[:-1] + 1)
+        bad = ~index_ok | ~in_order | (lo > hi) | (np.diff(_prepend(st.last_device_time, device_t)) <= 0)
+        if bad.any():
+            m = int(np.argmax(bad))
+            if m == 0:
+                return None
+        # Plausible times: the clock fit before each packet (the fit after the one before).
+        trial = self.clock.copy()
+        slopes, intercepts = trial.add_many(last[:m], host[pos:pos + m])
+        centre = (device_t[:m] - (lo_before[:m] + hi_before[:m]) / 2) * self.rate
+        waited = host[pos:pos + m] - (_prepend(self.clock.intercept, intercepts[:m - 1])
+                                      + _prepend(self.clock.slope, slopes[:m - 1]) * centre)
+        implausible = (waited < -EARLY_TOLERANCE_S) | (waited > LATE_TOLERANCE_S)
+        if implausible.any():
+            m = int(np.argmax(implausible))
+            if m == 0:
+                return None
+            slopes, intercepts = self.clock.add_many(last[:m], host[pos:pos + m])
+        else:
+            self.clock = trial
+        first, size = first[:m], size[:m]
+        self._phase = (float(lo[m - 1]), float(hi[m - 1]))
+        st.last_device_time = max(st.last_device_time, float(device_t[m - 1]))
+        st.device_seen = True
+        return first[:m], size[:m], slopes, intercepts
+
+    def _arrival_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
+        """Indices of the packets from ``pos`` on without device time, as :meth:`_arrival_index` gives
+        them; the clock fit takes them at their send times. Returns ``(first, size, slope, intercept)``."""
+        if self._arrivals.intercept is None or self._arrival_anchor is None:
+            return None
+        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        timed = np.flatnonzero(~np.isnan(device_time[pos:stop]))
+        m = int(timed[0]) if len(timed) else stop - pos
+        size = n[pos:pos + m]
+        count = st.arrived + np.cumsum(size) - 1
+        slopes, intercepts = self._arrivals.add_many(count, host[pos:pos + m])
+        sent = (intercepts + slopes * count.astype(np.float64)).tolist()
+        first = []
+        anchor_t, anchor_index = self._arrival_anchor
+        following = st.next_arrival
+        for sent_t, k in zip(sent, size.tolist()):  # the anchor's moves: scalar, as in _arrival_index
+            estimate = anchor_index + round((sent_t - anchor_t) * self.rate) - (k - 1)
+            f = max(following, estimate)
+            if estimate <= following and sent_t - anchor_t >= REANCHOR_S:
+                anchor_t, anchor_index = sent_t, f + k - 1
+            following = f + k
+            first.append(f)
+        first = np.array(first, dtype=np.int64)
+        if first[0] < end:  # cannot be: arrival order is index order
+            raise AssertionError("arrival-timed packets out of order")
+        self._arrival_anchor = (anchor_t, anchor_index)
+        st.next_arrival = following
+        st.arrived += int(size.sum())
+        slopes, intercepts = self.clock.add_many(first + size - 1, np.array(sent))
+        return first, size, slopes, intercepts
+
+    def _release_run(self, st: _Stream, held: list, first: np.ndarray, size: np.ndarray, rows: np.ndarray,
+                     starts: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray, blocks: list, gaps: list) -> None:
+        """:meth:`_accept` of a run of packets in order (their rows ``rows[starts[j]:starts[j] + size[j]]``,
+        one after the other), the clock fit after each ``(slopes, intercepts)``."""
+        m = len(first)
+        buffer = st.buffer
+        # Accepted: the stream's state after its last packet.
+        st.last_first = int(first[-1])
+        st.samples_per_packet = int(size[-1])
+        self._health.packets += m
+        # The reorder buffer: the held packets then the run go out in order, ``depth`` packets behind;
+        # item c of that sequence is released by the push of run packet c + depth − len(held).
+        h, depth = len(held), buffer.depth
+        released = max(0, h + m - depth)
+        sequence_first = np.concatenate([np.array([item.first for item in held], dtype=np.int64), first])
+        sequence_size = np.concatenate([np.array([item.n for item in held], dtype=np.int64), size])
+        buffer._heap, buffer._pending_firsts = [], set()
+        for c in range(released, h + m):
+            payload = held[c].payload if c < h else rows[starts[c - h]:starts[c - h] + size[c - h]]
+            buffer._seq += 1
+            buffer._heap.append(_Pending(int(sequence_first[c]), buffer._seq, int(sequence_size[c]), payload))
+            buffer._pending_firsts.add(int(sequence_first[c]))
+        heapq.heapify(buffer._heap)
+        if released:
+            out_first, out_size = sequence_first[:released], sequence_size[:released]
+            buffer._released_firsts.extend(out_first[-64:].tolist())
+            buffer.next_expected = int(out_first[-1] + out_size[-1])
+            pushed_at = np.arange(released) + depth - h
+            run_out = released - min(h, released)  # run packets released
+            x = [item.payload for item in held[:released]]
+            if run_out:
+                x.append(rows[starts[0]:starts[run_out - 1] + size[run_out - 1]])
+            # Losses as _emit counts them (against the packet size of the push that released them).
+            previous_end = _prepend(st.released_to, out_first[:-1] + out_size[:-1])
+            jump = out_first - previous_end
+            lost = jump > 0
+            if lost.any():
+                per_packet = size[pushed_at[lost]]
+                st.lost_packets += int(np.maximum(1, np.round(jump[lost] / per_packet)).sum())
+            st.released_to = buffer.next_expected
+            b, g = self._timed_run(out_first, out_size, np.concatenate(x) if len(x) > 1 else x[0],
+                                   slopes[pushed_at], intercepts[pushed_at], size[pushed_at])
+            blocks += b
+            gaps += g
+
+    def _timed_run(self, first: np.ndarray, size: np.ndarray, x: np.ndarray, slopes: np.ndarray,
+                   intercepts: np.ndarray, per_packet: np.ndarray) -> tuple[list[SampleBlock], list[GapMark]]:
+        """:meth:`_timed` of released packets in order (``first`` index and ``size`` of each, their rows
+        ``x`` one after the other), each timed by the clock fit it was released under; a jump between
+        them is a loss (``per_packet``: the packet size its count uses): one block, and its gap marks."""
+        ends = np.cumsum(size)
+        begins = ends - size
+        index = np.arange(len(x), dtype=np.int64) + np.repeat(first - begins, size)
+        t = np.repeat(intercepts, size) + np.repeat(slopes, size) * index
+        # The fit moves a little as arrivals come in: never let time run backwards (as _timed does,
+        # packet by packet: a packet starting before the last one's end + a quarter period is lifted).
+        step = 0.25 / self.rate
+        last_t = self._last_t
+        previous_t = _prepend(last_t if last_t is not None else -np.inf, t[ends[:-1] - 1])
+        late = deque(np.flatnonzero(t[begins] < previous_t + step).tolist())
+        while late:  # lifting a packet can only make the next one late
+            k = late.popleft()
+            floor = (t[begins[k] - 1] if k else last_t) + step
+            if t[begins[k]] < floor:
+                t[begins[k]:ends[k]] = np.maximum(t[begins[k]:ends[k]], floor + np.arange(size[k]) * step)
+                if k + 1 < len(size) and (not late or late[0] != k + 1):
+                    late.appendleft(k + 1)
+        gaps = []
+        exact = self._has_device_time()  # else the indices, and so the losses, are estimated
+        lost = first - _prepend(self._last_index + 1, first[:-1] + size[:-1])
+        for k in np.flatnonzero(lost > 0).tolist():
+            count = int(lost[k])
+            t_before = float(t[begins[k] - 1]) if k else float(last_t)
+            gaps.append(GapMark(self.sensor, t_before, float(t[begins[k]]), count,
+                                int(math.ceil(count / max(1, int(per_packet[k])))), "lost packets", exact))
+            self._health.lost_samples += count
+            self._health.gaps += 1
+        self._last_index = int(index[-1])
+        self._last_t = float(t[-1])
+        self._health.last_sample_t = self._last_t
+        self._health.samples += len(x)
+        self._track_rates(t[ends - 1], size)
+        return [SampleBlock(self.sensor, t, np.ascontiguousarray(x, dtype=np.float32), index)], gaps
+
+    def _track_rates(self, t_last: np.ndarray, n: np.ndarray) -> None:
+        """:meth:`_track_rate` of many blocks (increasing ``t_last``): only the last 5 s of them stay."""
+        keep = int(np.searchsorted(t_last, t_last[-1] - 5.0, side="left"))
+        self._rate_window.extend(zip(t_last[keep:].tolist(), n[keep:].tolist()))
+        self._rate_count += int(n[keep:].sum())
+        self._track_rate(float(t_last[-1]), 0)  # trims the window, sets the rate
+        self._rate_window.pop()
 
     def disconnected(self, cause: str = "disconnected") -> tuple[list[SampleBlock], list[GapMark]]:
         """The stream broke (``cause``: the link dropped, or it stalled): release everything held
@@ -561,7 +970,7 @@ class SensorTimeline:
         """The device clock was reset: re-anchor it where the clock fit puts the held packets, and feed them."""
         suspects, self._suspects = self._suspects, []
         blocks, gaps = self._flush()
-        first_rows = len(_rows(self._streams[suspects[0][0]].spec.channels, suspects[0][1]))
+        first_rows = len(suspects[0][1])
         # The index of the held packets' last samples from their arrival; the earliest arrival waited least.
         anchor = min(round((host_t - self.clock.intercept) / self.clock.slope) - round((device_t - suspects[0][3]) * self.rate)
                      for _, _, host_t, device_t in suspects)
@@ -571,9 +980,8 @@ class SensorTimeline:
             st.last_device_time = None
             st.last_first = None
         self._segment_break = "device clock reset"
-        for stream, packet, host_t, device_t in suspects:
+        for stream, rows, host_t, device_t in suspects:
             st = self._streams[stream]
-            rows = _rows(st.spec.channels, packet)
             b, g = self._accept(stream, self._device_index(st, device_t, len(rows)), rows, host_t, device_t)
             blocks += b
             gaps += g
@@ -763,3 +1171,46 @@ def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:
         return np.hstack([packet.acc, packet.gyro])
     values = packet.acc if channels == "acc" else packet.gyro
     return np.empty((0, 3)) if values is None else np.asarray(values, dtype=np.float64)
+
+
+def _prepend(value, array: np.ndarray) -> np.ndarray:
+    """``value`` then ``array`` (np.r_ without its parsing cost)."""
+    out = np.empty(len(array) + 1, dtype=np.result_type(array, value))
+    out[0] = value
+    out[1:] = array
+    return out
+
+
+def _data_rows(channels: str, batch: DecodedBatch) -> np.ndarray:
+    """Rows (samples) each notification of a batch gives the stream, as :func:`_rows` of its packet."""
+    data = batch.kind == DATA
+    if channels == "imu":
+        if batch.acc is None or batch.gyro is None:
+            return np.zeros(len(batch), dtype=np.int64)
+        return np.where(data & (batch.acc_count == batch.gyro_count), batch.acc_count, 0)
+    return np.where(data, batch.acc_count if channels == "acc" else batch.gyro_count, 0)
+
+
+def _batch_packets(channels: str, batch: DecodedBatch, host_t: np.ndarray):
+    """The notifications of a batch that give the stream samples: ``(rows, starts, n, device_t, host_t,
+    which)`` — all their rows ((N, 6) or (N, 3)), each one's first row and row count, device time
+    (NaN: none), arrival time and position in the batch."""
+    n_all = _data_rows(channels, batch)
+    which = np.flatnonzero(n_all)
+    n = n_all[which]
+    if channels == "imu":
+        if len(which) and np.array_equal(batch.acc_count, batch.gyro_count):
+            rows = np.hstack([batch.acc, batch.gyro])
+            starts = (np.cumsum(batch.acc_count) - batch.acc_count)[which]
+        else:  # some notification has acc and gyro rows that do not pair: take the ones that do
+            acc_at = np.cumsum(batch.acc_count) - batch.acc_count
+            gyro_at = np.cumsum(batch.gyro_count) - batch.gyro_count
+            rows = np.concatenate([np.hstack([batch.acc[a:a + k], batch.gyro[g:g + k]])
+                                   for a, g, k in zip(acc_at[which], gyro_at[which], n)] or [np.empty((0, 6))])
+            starts = np.cumsum(n) - n
+    else:
+        values, counts = (batch.acc, batch.acc_count) if channels == "acc" else (batch.gyro, batch.gyro_count)
+        rows = values if values is not None else np.empty((0, 3))
+        starts = (np.cumsum(counts) - counts)[which]
+    device_t = batch.device_time_s[which] if batch.device_time_s is not None else np.full(len(which), np.nan)
+    return rows, starts, n, device_t, np.asarray(host_t, dtype=np.float64)[which], which

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from gaitmon.sensors.decoder import DecodedPacket
-from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec
+from gaitmon.sensors.decoder import DecodedPacket, MalformedPacket, batch_of_packets
+from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec, _lower_hull_line
 
 
 def test_clock_fit_finds_drift_and_the_latency_floor_under_one_sided_jitter():
@@ -114,3 +116,142 @@ def test_the_fill_does_not_depend_on_which_stream_arrives_first(rate, n):
         health, index, x = join(rate, kept, order)
         assert np.array_equal(index, reference[1]) and np.array_equal(x, reference[2])
         assert health.interpolated_samples == reference[0].interpolated_samples
+
+
+def test_clock_fit_fed_many_points_at_once_gives_the_line_of_one_at_a_time():
+    rng = np.random.default_rng(1)
+    index = np.arange(0, 60_000, 10).astype(float)
+    index[3000:] += 7_000  # a jump past the window: it empties, the fit starts over
+    host = 2.0 + index * (1e-3 * (1 - 150e-6)) + 0.002 + rng.uniform(0, 0.015, len(index))
+    one = ClockFit(1 / 1000)
+    lines = []
+    for i, h in zip(index, host):
+        one.add(i, h)
+        lines.append((one.slope, one.intercept))
+    many = ClockFit(1 / 1000)
+    slopes, intercepts = [], []
+    for chunk in np.array_split(np.arange(len(index)), [5, 17, 400, 2999, 3001, 4500]):
+        s, c = many.add_many(index[chunk], host[chunk])
+        slopes += list(s)
+        intercepts += list(c)
+    assert np.allclose(slopes, [s for s, _ in lines], rtol=1e-12, atol=0)
+    assert np.allclose(intercepts, [c for _, c in lines], rtol=0, atol=1e-9)
+
+
+class _Table:
+    """A decoder of payloads that are keys of a table of packets (bytes → DecodedPacket)."""
+
+    def __init__(self, packets):
+        self.packets = packets
+
+    def decode(self, data):
+        packet = self.packets[data]
+        if packet is None:
+            raise MalformedPacket("broken")
+        return packet
+
+
+def faulty_stream(seed: int, rate: float, n: int, modulus: float | None, tick: float, count: int = 3000):
+    """Packets of one IMU stream with device time (of the last sample; ``tick`` None: without) and
+    their arrivals: drops, swaps, duplicates, a corrupt time stamp, a malformed packet, a device-clock reset."""
+    rng = np.random.default_rng(seed)
+    arrivals = []
+    device0 = 12.345
+    for k in range(count):
+        if rng.uniform() < 0.02:
+            continue  # lost
+        last = (k + 1) * n - 1
+        device_t = device0 + last / rate + (0 if k < 2000 else -500.0)  # the device clock reset at packet 2000
+        device_t = np.floor(device_t / tick) * tick if tick else device_t  # (tick None: unused)
+        if modulus:
+            device_t %= modulus
+        x = rng.normal(size=(n, 6))
+        packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=None if tick is None else float(device_t))
+        if tick is not None and rng.uniform() < 0.005:
+            packet = DecodedPacket(acc=x[:, :3], gyro=x[:, 3:], device_time_s=float(device_t) + 300.0)  # corrupt
+        arrive = 50.0 + last / rate * (1 + 100e-6) + 0.004 + rng.uniform(0, 0.02)  # a fast crystal
+        arrivals.append([arrive, packet])
+        if rng.uniform() < 0.01:
+            arrivals.append([arrive + 0.001, packet])  # repeated
+        if rng.uniform() < 0.003:
+            arrivals.append([arrive + 0.001, None])  # malformed
+    for i in range(len(arrivals) - 1):
+        if rng.uniform() < 0.02:  # swapped with the next
+            arrivals[i][1], arrivals[i + 1][1] = arrivals[i + 1][1], arrivals[i][1]
+    return [(a, p) for a, p in arrivals]
+
+
+@pytest.mark.parametrize("seed, rate, n, modulus, tick", [
+    (0, 1000.0, 10, 2**32 / 1e6, 1e-6),  # gaitmon DIY: µs, wraps every 71 min
+    (1, 208.0, 8, 2**32 / 1e3, 1e-3),  # Movesense: a ms clock
+    (2, 1000.0, 10, 5.0, 1e-6),  # a clock that wraps often
+    (3, 200.0, 1, None, None),  # WitMotion: no device time, timed by arrival
+])
+def test_a_batch_of_notifications_is_timed_as_one_at_a_time(seed, rate, n, modulus, tick):
+    arrivals = faulty_stream(seed, rate, n, modulus, tick)
+    spec = {"imu": StreamSpec("imu", clock="arrival")} if tick is None else \
+        {"imu": StreamSpec("imu", device_time_modulus_s=modulus, resolution_s=tick if tick > 1e-6 else 0.0)}
+
+    def run(batched: bool):
+        timeline = SensorTimeline("left", rate, spec)
+        blocks, gaps = [], []
+        if batched:
+            table = {bytes([k % 256, k // 256]): p for k, (_, p) in enumerate(arrivals)}
+            payloads = list(table)
+            host = np.array([a for a, _ in arrivals])
+            for chunk in np.array_split(np.arange(len(arrivals)), [1, 300, 301, 1700, 2500]):
+                batch = batch_of_packets(_Table(table), [payloads[i] for i in chunk])
+                b, g = timeline.push_batch("imu", batch, host[chunk])
+                blocks += b
+                gaps += g
+        else:
+            for host_t, packet in arrivals:
+                if packet is not None:
+                    b, g = timeline.push("imu", packet, host_t)
+                    blocks += b
+                    gaps += g
+        b, g = timeline.disconnected()
+        return blocks + b, gaps + g, timeline.health
+
+    (blocks_1, gaps_1, health_1), (blocks_n, gaps_n, health_n) = run(False), run(True)
+    assert dataclasses.asdict(health_n) == pytest.approx(dataclasses.asdict(health_1), rel=1e-12)  # floats: the fit's sums
+    assert [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_n] == \
+        [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_1]
+    assert np.allclose([(g.t_start, g.t_end) for g in gaps_n], [(g.t_start, g.t_end) for g in gaps_1], rtol=0, atol=1e-9)
+    for field_ in ("index", "x"):
+        assert np.array_equal(np.concatenate([getattr(b, field_) for b in blocks_n]),
+                              np.concatenate([getattr(b, field_) for b in blocks_1]))
+    t_1, t_n = np.concatenate([b.t for b in blocks_1]), np.concatenate([b.t for b in blocks_n])
+    assert np.abs(t_n - t_1).max() < 1e-9
+    assert len(blocks_n) < len(blocks_1) / 10  # runs in order come out as one block
+
+
+def _hull_edge_by_scan(x, y, mean):
+    """The lower hull by a monotone-chain scan, and its edge over ``mean`` (the first/last outside)."""
+    hull = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a]) <= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    k = min(max(int(np.searchsorted(x[hull], mean)), 1), len(hull) - 1)
+    a, b = hull[k - 1], hull[k]
+    slope = (y[b] - y[a]) / (x[b] - x[a])
+    return slope, y[a] - slope * x[a]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_hull_edge_over_the_mean_is_the_scan_s(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 65))
+    x = np.unique(rng.choice(20_000, n, replace=False).astype(float))
+    if len(x) < 2:
+        return
+    y = 3.0 + x * 1e-3 + rng.uniform(0, 0.02, len(x))
+    for mean in (x.mean(), float(rng.uniform(x[0], x[-1])), x[0] - 5, x[-1] + 5, x[len(x) // 2], x[-1]):
+        slope, intercept = _lower_hull_line(x, y, mean)
+        expected = _hull_edge_by_scan(x, y, mean)
+        assert slope == pytest.approx(expected[0], rel=1e-9) and intercept == pytest.approx(expected[1], abs=1e-9)
