@@ -423,18 +423,32 @@ def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[Step]) -> LegBalan
     """One leg's outputs in % change from its first rep, with trend lines (:mod:`gaitmon.analysis.balance`).
 
     Across reps: each rep's top-speed median, and the leg's rep-scale trend over the last reps as the
-    flag estimates it. Across the steps of ``run`` (the current rep): each step, with a Theil–Sen
-    line. While the first rep is under way its top-speed steps so far are the baseline.
+    flag estimates it (:func:`rep_series`). Across the steps of ``run`` (the current rep): each step,
+    with a Theil–Sen line (:func:`step_series`). While the first rep is under way its top-speed steps
+    so far are the baseline.
     """
-    first = reps[0] if reps else next(iter(segment_reps(list(run), min_steps=1)), None)
-    base = leg_medians(first.top_speed if first is not None else [])[side]
-    out = {}
+    return LegBalance(side, *rep_series(side, reps), *step_series(side, reps[:1], run))
+
+
+def rep_series(side: str, reps: Sequence[Rep]) -> tuple[Series, Series]:
+    """Swing and push of leg ``side`` across ``reps``: each rep's point and the rep-scale trend line."""
+    return tuple(_series(*rep_points(reps, side, key), rep_trend_line(reps, side, key)) for key in (SWING, PUSH))
+
+
+def step_series(side: str, first: Sequence[Rep], run: Sequence[Step]) -> tuple[Series, Series]:
+    """Swing and push of leg ``side`` across the steps of ``run``, in % of the first rep (``first``:
+    ``[reps[0]]``, or empty while the first rep is under way: its top-speed steps so far)."""
+    rep = first[0] if first else next(iter(segment_reps(list(run), min_steps=1)), None)
+    base = leg_medians(rep.top_speed if rep is not None else [])[side]
+    out = []
     for key in (SWING, PUSH):
-        rep_x, rep_y = rep_points(reps, side, key)
-        step_x, step_y = step_points(run, side, key, base[key])
-        out["reps", key] = _series(rep_x, rep_y, rep_trend_line(reps, side, key))
-        out["steps", key] = _series(step_x, step_y, step_trend_line(step_x, step_y))
-    return LegBalance(side, out["reps", SWING], out["reps", PUSH], out["steps", SWING], out["steps", PUSH])
+        x, y = step_points(run, side, key, base[key])
+        out.append(_series(x, y, step_trend_line(x, y)))
+    return tuple(out)
+
+
+def _same_objects(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
@@ -487,6 +501,7 @@ class LiveAnalysis:
         self._complete: dict[str, list[int]] = {}  # side → indices of its complete steps
         self._first: dict[str, int] = {}  # side → index of its first step
         self._rows: dict[int, tuple[Rep, tuple[Flag, ...], RepRow]] = {}
+        self._series: dict[tuple, tuple[tuple, tuple[Series, Series]]] = {}  # (scale, side) → (inputs, series)
 
     def add(self, events: Sequence[GaitEvent]) -> None:
         """Take new events (any order)."""
@@ -535,9 +550,19 @@ class LiveAnalysis:
         """``analyse(events so far, sides, now_s, calibration)``."""
         balance = self._balance.at(now_s)
         number, over, run = self._current_run(balance.reps)
-        legs = {side: leg_balance(side, balance.reps, run) for side in self.sides}
+        legs = {side: LegBalance(side, *self._kept("reps", side, rep_series, balance.reps),
+                                 *self._kept("steps", side, step_series, balance.reps[:1], run))
+                for side in self.sides}
         return Analysis(now_s, MappingProxyType(self.latest()), self._rep_rows(balance), MappingProxyType(legs),
                         number, over, banner(balance.flags), balance)
+
+    def _kept(self, scale: str, side: str, make, *inputs: Sequence) -> tuple[Series, Series]:
+        """``make(side, *inputs)``, made again only when an input sequence holds other objects (between
+        reps the rep series stay, after a rep the steps series too)."""
+        hit = self._series.get((scale, side))
+        if hit is None or not all(_same_objects(a, b) for a, b in zip(hit[0], inputs)):
+            hit = self._series[scale, side] = (tuple(list(i) for i in inputs), make(side, *inputs))
+        return hit[1]
 
     def _current_run(self, reps: Sequence[Rep]) -> tuple[int | None, bool, list[Step]]:
         """:func:`current_run` from the bouts the segmentation keeps."""
