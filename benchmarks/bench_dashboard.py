@@ -62,10 +62,24 @@ fps) is printed as PASS or MISS, with the frames of the window's 30 fps pace it 
 paces at exactly 30 fps, so a measured rate within ``FPS_RESOLUTION`` of 30 counts); a miss does not
 fail the script (benchmarks measure, they don't assert).
 
+Long session (``--long``, issue #17): does a 2-hour session draw as smoothly as a 2-minute one? Three
+athletes' emulated sensors stream a looped simulated session for ``--long-minutes`` (120) on the engine's
+virtual clock, all in one thread (the engine, the models' analyses in place, the window), not recorded.
+In the first and the last ``--measure-minutes`` (10) the window draws a frame every 1/30 s of session
+time (refresh(), or next_athlete() every ``--switch`` s, and the paint it causes: the frame time); fps
+= frames ÷ the wall time of that stretch, the engine's work for the same session time included (as
+the threads of a live run share one interpreter lock), so ≥ 30 means the window keeps its pace in real
+time. Also printed: each model's analysis time per run (new events in, the Analysis out) in both
+stretches and per 10 min, and beside it, once a minute of session time, the batch ``analyse()`` of
+athlete1's events so far (the specification, what the model re-ran every 0.5 s before) timed and
+compared with what the model shows (a difference exits 1). About 25 min at 1 kHz.
+
 Run: ``python benchmarks/bench_dashboard.py`` (30 s per mode, about 4.5 min) or
 ``python benchmarks/bench_dashboard.py --quick`` (10 s per mode, about 2 min);
 ``--athletes 1`` for one case only; ``--seconds``, ``--block``, ``--reps`` (simulated session
 length, long enough by default), ``--keep DIR`` to keep the recorded sessions.
+``python benchmarks/bench_dashboard.py --long`` for the long session (``--long-minutes 5
+--measure-minutes 1 --rate 200`` for a short try).
 """
 
 from __future__ import annotations

@@ -54,9 +54,9 @@ def _view(analysis) -> dict:
 
 
 def _session_events(slow_first_rep: bool) -> list[GaitEvent]:
-    """Truth events of a simulated 6-rep swing-plateau session; with ``slow_first_rep`` its first rep's
+    """Truth events of a simulated 8-rep swing-plateau session; with ``slow_first_rep`` its first rep's
     swing peaks are halved, so it counts as a rep until the second shows it was a jog (reps renumbered)."""
-    events = simulated("swing_plateau", 0, 100.0, True, 6, 6.0).events
+    events = simulated("swing_plateau", 0, 100.0, True, 8, 6.0).events
     if slow_first_rep:
         events = [dataclasses.replace(e, value=0.5 * e.value) if e.kind == "MSW" and e.t < 20.0 else e
                   for e in events]
@@ -100,7 +100,8 @@ def test_live_analysis_equals_the_batch_analysis_at_every_analysis_time(seed, ma
     now_s = max(e.t for e in fed) + 5.0
     final = live.at(now_s)
     assert _view(final) == _view(analyse(fed, sides, now_s, calibration))
-    assert checks > 3 and len(final.reps) == (5 if slow_first_rep else 6)
+    assert checks > 3 and len(final.reps) == (7 if slow_first_rep else 8)
+    assert one_leg or {flag.scale for flag in final.strength.flags} == {"steps", "reps"}
 
 
 def test_the_step_table_is_build_steps_after_every_chunk():
