@@ -767,7 +767,7 @@ def run_long(args) -> int:
                LongWindow(f"last {args.measure_minutes:g} min", total_s - measure_s, total_s)]
     sim = dict(LONG_SIM, recovery_s=args.recovery)
     sources = {name: EmulatedSource("gaitmon_diy", "swing_plateau", seed=i + 1, rate_hz=args.rate, realtime=False,
-                                    sim_options=sim)
+                                    duration_s=total_s + 1.0, sim_options=sim)  # the devices loop the session
                for i, name in enumerate(names)}
     print(f"\n== long session: {len(names)} athletes × 2 emulated sensors × {args.rate:g} Hz, {args.long_minutes:g} min "
           f"on the virtual clock (simulated {sim['n_reps']}-rep sessions with {args.recovery:g} s walking recovery, "
@@ -870,6 +870,8 @@ def run_long(args) -> int:
 
     try:
         engine.run_to_end()
+        if state["current"] is not None:
+            end(state["current"])
     finally:
         DashboardModel._analysis_task = original_task
         dispose(window)

@@ -202,9 +202,10 @@ class StepTable:
     A step depends on the events from ``max_swing_s`` before its contact (the swing that ended
     there) to its next contacts (``max_contact_s``, ``max_step_s``, and ``2 × max_step_s`` for the
     one-leg stride): a new event at ``t`` can only change the steps whose contact is at or after
-    ``t − REACH`` (:attr:`reach_s`). :meth:`add` rebuilds those with :func:`build_steps` on the events
-    from ``max_swing_s`` before them, so :attr:`steps` is always ``build_steps(all events so far)``
-    and the work per call is that of the new events and a few seconds of steps before them.
+    ``t − reach_s`` (``reach_s`` = the largest of ``max_contact_s`` and ``2 × max_step_s``, plus
+    :attr:`SLACK_S`). :meth:`add` rebuilds those with :func:`build_steps` on the events from
+    ``max_swing_s`` before them, so :attr:`steps` is always ``build_steps(all events so far)`` and the
+    work per call is that of the new events and a few seconds of steps before them.
 
     Parameters
     ----------
