@@ -62,10 +62,24 @@ fps) is printed as PASS or MISS, with the frames of the window's 30 fps pace it 
 paces at exactly 30 fps, so a measured rate within ``FPS_RESOLUTION`` of 30 counts); a miss does not
 fail the script (benchmarks measure, they don't assert).
 
+Long session (``--long``, issue #17): does a 2-hour session draw as smoothly as a 2-minute one? Three
+athletes' emulated sensors stream a looped simulated session for ``--long-minutes`` (120) on the engine's
+virtual clock, all in one thread (the engine, the models' analyses in place, the window), not recorded.
+In the first and the last ``--measure-minutes`` (10) the window draws a frame every 1/30 s of session
+time (refresh(), or next_athlete() every ``--switch`` s, and the paint it causes: the frame time); fps
+= frames ÷ the wall time of that stretch, the engine's work for the same session time included (as
+the threads of a live run share one interpreter lock), so ≥ 30 means the window keeps its pace in real
+time. Also printed: each model's analysis time per run (new events in, the Analysis out) in both
+stretches and per 10 min, and beside it, once a minute of session time, the batch ``analyse()`` of
+athlete1's events so far (the specification, what the model re-ran every 0.5 s before) timed and
+compared with what the model shows (a difference exits 1). About 25 min at 1 kHz.
+
 Run: ``python benchmarks/bench_dashboard.py`` (30 s per mode, about 4.5 min) or
 ``python benchmarks/bench_dashboard.py --quick`` (10 s per mode, about 2 min);
 ``--athletes 1`` for one case only; ``--seconds``, ``--block``, ``--reps`` (simulated session
 length, long enough by default), ``--keep DIR`` to keep the recorded sessions.
+``python benchmarks/bench_dashboard.py --long`` for the long session (``--long-minutes 5
+--measure-minutes 1 --rate 200`` for a short try).
 """
 
 from __future__ import annotations
@@ -75,6 +89,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -693,6 +708,212 @@ def print_summary(results: list[CaseResult], args) -> bool:
     return failed
 
 
+# -- long session on the virtual clock (--long) ---------------------------------------------------------------
+
+#: The long session: its simulated sessions (looped by the emulated devices), and how often the batch
+#: analysis (the specification, what the model re-ran every 0.5 s before issue #17) is timed beside it.
+LONG_SIM = {"n_reps": 10}
+BATCH_EVERY_S = 60.0
+
+
+@dataclass
+class LongWindow:
+    """One measured stretch of the long session (session-clock seconds ``start_s`` to ``end_s``)."""
+
+    name: str
+    start_s: float
+    end_s: float
+    frames: list[float] = field(default_factory=list)  # s: refresh() (or next_athlete()) + the paint it causes
+    wall: float = 0.0
+    cpu: float = 0.0
+    runs: list[float] = field(default_factory=list)  # s per analysis run, every athlete
+    batch: list[float] = field(default_factory=list)  # s per batch analyse() of athlete1's events so far
+    same: int = 0  # batch results equal to the model's shown analysis
+    steps: int = 0
+    reps: int = 0
+
+    def ms(self, values: list[float], q: float) -> float:
+        return float(np.percentile(np.asarray(values) * 1e3, q)) if values else math.nan
+
+    @property
+    def fps(self) -> float:
+        return len(self.frames) / self.wall if self.wall else math.nan
+
+
+def _analysis_view(analysis) -> tuple:
+    """What an Analysis shows, comparable (NaN → None)."""
+    def plain(v):
+        return None if isinstance(v, float) and math.isnan(v) else v
+    rows = tuple(tuple(plain(v) for v in dataclasses.astuple(row)) for row in analysis.reps)
+    latest = {side: tuple(plain(v) for v in step.as_row().values()) for side, step in analysis.latest.items()}
+    flags = tuple(tuple(plain(v) for v in row.values()) for row in analysis.strength.flag_rows())
+    return rows, latest, flags, analysis.current_rep, analysis.current_rep_over
+
+
+def run_long(args) -> int:
+    """A ``--long-minutes`` emulated session of ``--long-athletes`` athletes on the engine's virtual clock,
+    in this one thread: the engine processes every notification and runs each model's analysis in place;
+    in the first and the last ``--measure-minutes`` the dashboard window draws a frame every 1/30 s of
+    session time (refresh() or an athlete switch every ``--switch`` s, and the paint Qt does for it,
+    timed together). Frames per second = frames ÷ wall time of that stretch, the engine's work for the
+    same session time included (a live run shares one interpreter lock the same way), so ≥ 30 means
+    the window keeps its 30 fps pace in real time.
+    """
+    from gaitmon.engine.model import DashboardModel, analyse
+
+    names = [f"athlete{i + 1}" for i in range(args.long_athletes)]
+    total_s, measure_s = args.long_minutes * 60.0, args.measure_minutes * 60.0
+    windows = [LongWindow(f"first {args.measure_minutes:g} min", 0.0, measure_s),
+               LongWindow(f"last {args.measure_minutes:g} min", total_s - measure_s, total_s)]
+    sim = dict(LONG_SIM, recovery_s=args.recovery)
+    sources = {name: EmulatedSource("gaitmon_diy", "swing_plateau", seed=i + 1, rate_hz=args.rate, realtime=False,
+                                    duration_s=total_s + 1.0, sim_options=sim)  # the devices loop the session
+               for i, name in enumerate(names)}
+    print(f"\n== long session: {len(names)} athletes × 2 emulated sensors × {args.rate:g} Hz, {args.long_minutes:g} min "
+          f"on the virtual clock (simulated {sim['n_reps']}-rep sessions with {args.recovery:g} s walking recovery, "
+          f"looped by the devices); window {SIZE[0]}×{SIZE[1]} drawing {FPS:g} frames per session second in the "
+          f"first and last {args.measure_minutes:g} min ==", flush=True)
+
+    runs: list[tuple[float, float]] = []  # (session s, analysis run s), every model
+    original_task = DashboardModel._analysis_task
+
+    def timed_task(model, now_s):
+        task = original_task(model, now_s)
+
+        def run() -> None:
+            t0 = time.perf_counter()
+            task()
+            runs.append((now_s, time.perf_counter() - t0))
+        return run
+
+    DashboardModel._analysis_task = timed_task
+    engine = Engine(sources, record=False, history_db=False, on_message=lambda message: None,
+                    on_tick=lambda session_s: on_tick(session_s))
+    window = DashboardWindow(engine)
+    window.resize(*SIZE)
+    app = QtCore.QCoreApplication.instance()
+    state = {"loop": None, "origin": None, "current": None, "next_switch": 0.0, "next_batch": 0.0, "bins": {},
+             "wall0": time.perf_counter()}
+
+    def frame() -> None:
+        loop = state["loop"]
+        session_s = loop.time() - state["origin"]
+        current = state["current"]
+        if current is not None:
+            t0 = time.perf_counter()
+            if session_s >= state["next_switch"]:
+                state["next_switch"] = session_s + args.switch
+                window.next_athlete()
+            else:
+                window.refresh()
+            app.processEvents()  # delivers the window's UpdateRequest: the paint
+            current.frames.append(time.perf_counter() - t0)
+            loop.call_later(1.0 / FPS, frame)
+
+    def begin(w: LongWindow) -> None:
+        state["current"] = w
+        state["runs_from"] = len(runs)
+        window.show()
+        app.processEvents()  # the first, full paint (not counted)
+        state["t0"], state["cpu0"] = time.perf_counter(), time.process_time()
+        state["next_switch"] = w.start_s + args.switch
+        state["next_batch"] = w.start_s + BATCH_EVERY_S / 2
+        state["loop"].call_later(1.0 / FPS, frame)
+
+    def end(w: LongWindow) -> None:
+        w.wall, w.cpu = time.perf_counter() - state["t0"], time.process_time() - state["cpu0"]
+        w.runs = [r for _, r in runs[state["runs_from"]:]]
+        state["current"] = None
+        window.hide()
+        app.processEvents()
+
+    def batch_check(w: LongWindow) -> None:
+        """The batch analysis of athlete1's events so far (what the model ran before), timed (off the
+        window's clocks), and compared with what the model shows."""
+        paused = time.perf_counter(), time.process_time()
+        model = engine.model(names[0])
+        live = engine.live(names[0])
+        fed = model._live_analysis.fed if model._live_analysis is not None else 0
+        shown = model._analysis
+        if shown.strength is not None:
+            t0 = time.perf_counter()
+            spec = analyse(live.events[:fed], live.legs, shown.now_s, model.calibration)
+            w.batch.append(time.perf_counter() - t0)
+            w.same += _analysis_view(spec) == _analysis_view(shown)
+            w.steps, w.reps = len(model._live_analysis._steps), len(shown.reps)
+        state["t0"] += time.perf_counter() - paused[0]
+        state["cpu0"] += time.process_time() - paused[1]
+
+    def on_tick(session_s: float) -> None:
+        if state["loop"] is None:
+            import asyncio
+            state["loop"] = asyncio.get_running_loop()
+            state["origin"] = state["loop"].time() - session_s
+        current = state["current"]
+        if current is None:
+            for w in windows:
+                if w.start_s <= session_s < w.end_s and not w.frames and not w.wall:
+                    begin(w)
+        elif session_s >= current.end_s:
+            end(current)
+        elif session_s >= state["next_batch"]:
+            state["next_batch"] += BATCH_EVERY_S
+            batch_check(current)
+        minute = int(session_s // 600)  # 10-min bin
+        if minute not in state["bins"]:
+            state["bins"][minute] = len(runs)
+            if minute:
+                print(f"  session {session_s / 60:5.1f} min after {time.perf_counter() - state['wall0']:6.0f} s wall",
+                      flush=True)
+        if session_s >= total_s:
+            engine.stop(timeout_s=0)
+
+    try:
+        engine.run_to_end()
+        if state["current"] is not None:
+            end(state["current"])
+    finally:
+        DashboardModel._analysis_task = original_task
+        dispose(window)
+    if engine.failure is not None:
+        print(f"ENGINE FAILED: {engine.failure}")
+        return 1
+
+    print(f"\nlong session: {len(names)} athletes, {args.long_minutes:g} min in {time.perf_counter() - state['wall0']:.0f} s "
+          f"wall; frame = refresh() (or next_athlete()) + the paint it causes; fps = frames ÷ wall time with the "
+          f"engine's work for the same session time in the same thread; analysis = one model's run (new events in, "
+          f"the Analysis out); batch = analyse() of athlete1's events so far, the specification (what the model "
+          f"re-ran before), every {BATCH_EVERY_S:g} s of session time")
+    print(f"{'stretch':14s} {'wall s':>6s} {'CPU s':>6s} {'frames':>6s} {'fps':>5s} {'frame med':>9s} {'p95':>5s} "
+          f"{'max':>5s} | {'analysis runs':>13s} {'med':>5s} {'p95':>5s} {'max':>5s} | {'batch med ms':>12s} "
+          f"{'÷ live med':>10s} {'same':>5s} | {'steps':>6s} {'reps':>4s}")
+    for w in windows:
+        ratio = w.ms(w.batch, 50) / w.ms(w.runs, 50) if w.runs and w.batch else math.nan
+        print(f"{w.name:14s} {w.wall:6.1f} {w.cpu:6.1f} {len(w.frames):6d} {_f(w.fps):>5s} {_f(w.ms(w.frames, 50)):>9s} "
+              f"{_f(w.ms(w.frames, 95)):>5s} {_f(w.ms(w.frames, 100), '{:.0f}'):>5s} | {len(w.runs):13d} "
+              f"{_f(w.ms(w.runs, 50), '{:.2f}'):>5s} {_f(w.ms(w.runs, 95), '{:.2f}'):>5s} "
+              f"{_f(w.ms(w.runs, 100), '{:.1f}'):>5s} | {_f(w.ms(w.batch, 50)):>12s} {_f(ratio, '{:.0f}×'):>10s} "
+              f"{w.same:>2d}/{len(w.batch):<2d} | {w.steps:6d} {w.reps:4d}")
+    bounds = sorted(state["bins"].items())
+    medians = []
+    for (minute, start), (_, stop) in zip(bounds, bounds[1:] + [(None, len(runs))]):
+        chosen = [r for _, r in runs[start:stop]]
+        if chosen:
+            medians.append(f"{minute * 10:.0f}′ {np.median(chosen) * 1e3:.2f}/{np.percentile(chosen, 95) * 1e3:.2f}")
+    print("analysis ms per run, median/p95 per 10 min of session: " + " · ".join(medians))
+    first, last = windows
+    flat = last.ms(last.runs, 50) / first.ms(first.runs, 50) if first.runs and last.runs else math.nan
+    print(f"analysis cost, last ÷ first stretch (median per run): {_f(flat, '{:.2f}')}×")
+    met = all(w.fps >= TARGET_FPS and w.ms(w.frames, 95) <= TARGET_P95_MS for w in windows)
+    print(f"target ({len(names)} athletes, {args.long_minutes:g} min): ≥ {TARGET_FPS:g} fps and p95 frame ≤ "
+          f"{TARGET_P95_MS:g} ms in the first and the last {args.measure_minutes:g} min: {'PASS' if met else 'MISS'} ("
+          + "; ".join(f"{w.name} {w.fps:.1f} fps, p95 {w.ms(w.frames, 95):.1f} ms" for w in windows) + ")")
+    mismatched = sum(len(w.batch) - w.same for w in windows)
+    if mismatched:
+        print(f"LIVE ANALYSIS DIFFERS FROM THE BATCH ANALYSIS at {mismatched} check(s)")
+    return 1 if mismatched else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per mode (default 30)")
@@ -705,6 +926,15 @@ def main() -> int:
     parser.add_argument("--switch", type=float, default=3.0, help="seconds between athlete switches (default 3)")
     parser.add_argument("--reps", type=int, default=0, help="reps of the simulated sessions (default: enough)")
     parser.add_argument("--keep", type=Path, help="keep the recorded sessions in this folder")
+    parser.add_argument("--long", action="store_true",
+                        help="instead: the long session on the virtual clock (--long-minutes, --long-athletes)")
+    parser.add_argument("--long-minutes", type=float, default=120.0, help="long session length, min (default 120)")
+    parser.add_argument("--long-athletes", type=int, default=3, help="athletes of the long session (default 3)")
+    parser.add_argument("--measure-minutes", type=float, default=10.0,
+                        help="measured minutes at the start and the end of the long session (default 10)")
+    parser.add_argument("--rate", type=float, default=RATE_HZ, help="long session's sample rate, Hz (default 1000)")
+    parser.add_argument("--recovery", type=float, default=30.0,
+                        help="long session: walking recovery between reps, s (default 30)")
     args = parser.parse_args()
     if args.quick:
         args.seconds = 10.0
@@ -722,7 +952,9 @@ def main() -> int:
     print(f"dashboard benchmark: {os.cpu_count()} cores, load average {load[0]:.2f} at start; Python "
           f"{platform.python_version()} (GIL, switch interval {sys.getswitchinterval() * 1e3:g} ms); "
           f"{pg.Qt.QT_LIB} {pg.Qt.QtVersion}, pyqtgraph {pg.__version__}, Qt platform {app.platformName()}; "
-          f"window {SIZE[0]}×{SIZE[1]}; {args.seconds:g} s per mode")
+          f"window {SIZE[0]}×{SIZE[1]}" + ("" if args.long else f"; {args.seconds:g} s per mode"))
+    if args.long:
+        return run_long(args)
     print("frame = one timeout of the window's own redraw QTimer: refresh() (next_athlete() on a switch frame, "
           "render(snapshot, parts_per_frame=1) when drawing alone) and the paint Qt does right after it (the window's "
           "UpdateRequest, timed where Qt delivers it); 'frame' = timer callback to the end of that paint; "

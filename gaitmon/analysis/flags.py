@@ -147,17 +147,19 @@ def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = 4
     (:mod:`gaitmon.analysis.balance`, whose :func:`~gaitmon.analysis.balance.rep_trend` is the
     assessment after the last rep).
     """
-    if not reps:
-        return []
     tracker = FlagTracker("reps")
-    baselines = leg_medians(reps[0].top_speed)
-    flags = []
-    for k in range(min_reps, len(reps) + 1):
-        recent = reps[max(0, k - window):k]
-        units = [(rep.number, rep.top_speed) for rep in recent]
-        covers = f"reps {recent[0].number}-{recent[-1].number}"
-        flags += _assess(tracker, units, baselines, covers, rep=reps[k - 1].number, grouped=True)
-    return flags
+    return [flag for k in range(min_reps, len(reps) + 1) for flag in rep_assessment(tracker, reps, k, window)]
+
+
+def rep_assessment(tracker: FlagTracker, reps: list[Rep], k: int, window: int = REP_WINDOW) -> list[Flag]:
+    """The rep-scale assessment after rep ``k`` (1-based) of ``reps``: flags newly raised by ``tracker``.
+
+    Depends on ``reps[:k]`` only (and on the tracker's state after the assessment before).
+    """
+    recent = reps[max(0, k - window):k]
+    units = [(rep.number, rep.top_speed) for rep in recent]
+    covers = f"reps {recent[0].number}-{recent[-1].number}"
+    return _assess(tracker, units, leg_medians(reps[0].top_speed), covers, rep=reps[k - 1].number, grouped=True)
 
 
 def step_scale_flags(reps: list[Rep], min_previous: int = 2, min_steps: int = 8) -> list[Flag]:
@@ -174,16 +176,60 @@ def step_scale_flags(reps: list[Rep], min_previous: int = 2, min_steps: int = 8)
     acceleration steps per leg, one leg alone is too little to judge: the legs are pooled.
     """
     tracker = FlagTracker("steps")
-    flags = []
-    for k in range(min_previous, len(reps)):
-        rep = reps[k]
-        rows = _against_usual_curve(rep.acceleration, [r.acceleration for r in reps[:k]])
-        if len(rows) < min_steps:
-            continue
-        units = [(i + 1, [row]) for i, row in enumerate(rows)]  # distinct x: Sen's CI assumes no ties
-        covers = f"rep {rep.number} acceleration steps 1-{len(rows)}"
-        flags += _assess(tracker, units, _UNIT_BASELINES, covers, rep=rep.number, grouped=False, sides=("both",))
-    return flags
+    return [flag for k in range(min_previous + 1, len(reps) + 1)
+            for flag in step_assessment(tracker, reps, k, min_steps)]
+
+
+def step_assessment(tracker: FlagTracker, reps: list[Rep], k: int, min_steps: int = 8) -> list[Flag]:
+    """The step-scale assessment of rep ``k`` (1-based) of ``reps`` against the reps before it: flags
+    newly raised by ``tracker`` (none when its acceleration has fewer than ``min_steps`` steps).
+
+    Depends on ``reps[:k]`` only (and on the tracker's state after the assessment before).
+    """
+    rep = reps[k - 1]
+    rows = _against_usual_curve(rep.acceleration, [r.acceleration for r in reps[:k - 1]])
+    if len(rows) < min_steps:
+        return []
+    units = [(i + 1, [row]) for i, row in enumerate(rows)]  # distinct x: Sen's CI assumes no ties
+    covers = f"rep {rep.number} acceleration steps 1-{len(rows)}"
+    return _assess(tracker, units, _UNIT_BASELINES, covers, rep=rep.number, grouped=False, sides=("both",))
+
+
+class FlagHistory:
+    """The flags of one scale over a growing list of reps, each assessment made once.
+
+    Assessment ``k`` depends on the first ``k`` reps only, so while they are the same objects its
+    flags and the tracker's state after it are kept; a call resumes after the longest unchanged
+    prefix (a new rep costs one assessment, a rep dropped or renumbered redoes those after it).
+
+    Parameters
+    ----------
+    scale : str
+        ``"reps"`` (:func:`rep_assessment` after each rep from the 4th) or ``"steps"``
+        (:func:`step_assessment` of each rep from the 3rd), with those functions' defaults.
+    """
+
+    def __init__(self, scale: str):
+        self.scale = scale
+        self._first, self._assess = {"reps": (4, rep_assessment), "steps": (3, step_assessment)}[scale]
+        self._reps: list[Rep] = []
+        self._after: list[tuple[dict, dict, list[Flag]]] = []  # per k from first: tracker state, its flags
+
+    def flags(self, reps: list[Rep]) -> list[Flag]:
+        """``rep_scale_flags(reps)`` or ``step_scale_flags(reps)``."""
+        same = 0
+        while same < min(len(reps), len(self._reps)) and reps[same] is self._reps[same]:
+            same += 1
+        del self._after[max(0, same - self._first + 1):]
+        self._reps = list(reps)
+        tracker = FlagTracker(self.scale)
+        if self._after:
+            shown, last, _ = self._after[-1]
+            tracker.shown, tracker.last = dict(shown), dict(last)
+        for k in range(self._first + len(self._after), len(reps) + 1):
+            raised = self._assess(tracker, reps, k)
+            self._after.append((dict(tracker.shown), dict(tracker.last), raised))
+        return [flag for _, _, raised in self._after for flag in raised]
 
 
 #: The step scale works on values already expressed relative to the usual curve (1.0 = usual).

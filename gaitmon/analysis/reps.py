@@ -41,13 +41,18 @@ OUTPUTS = ("swing_peak_rad_s", "push_force_bw", "contact_s", "flight_s", "step_h
 
 @dataclass
 class Rep:
-    """One sprint effort: its steps (:class:`~gaitmon.analysis.steps.Step`, in time order) split into phases."""
+    """One sprint effort: its steps (:class:`~gaitmon.analysis.steps.Step`, in time order) split into phases.
+
+    The phases are set once (:func:`segment_reps`); :meth:`summary` is kept per leg after its first
+    call, so a rep's medians are computed once however often the live views ask for them.
+    """
 
     number: int
     steps: list[Step]
     acceleration: list[Step] = field(default_factory=list)
     top_speed: list[Step] = field(default_factory=list)
     deceleration: list[Step] = field(default_factory=list)
+    _summaries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def start_s(self) -> float:
@@ -60,10 +65,12 @@ class Rep:
 
     def summary(self, side: str) -> dict:
         """Median top-speed outputs of one leg (``left``/``right``)."""
-        rows = [r for r in self.top_speed if r.side == side]
-        out = {key: median([getattr(r, key) for r in rows]) for key in OUTPUTS}
-        out["n_top_speed_steps"] = len(rows)
-        return out
+        if side not in self._summaries:
+            rows = [r for r in self.top_speed if r.side == side]
+            out = {key: median([getattr(r, key) for r in rows]) for key in OUTPUTS}
+            out["n_top_speed_steps"] = len(rows)
+            self._summaries[side] = out
+        return dict(self._summaries[side])
 
     def table_rows(self) -> list[dict]:
         """``reps.csv`` rows: each leg, then both legs pooled, with L/R asymmetry."""
@@ -160,3 +167,126 @@ def _split_phases(rep: Rep, top_fraction: float) -> None:
     rep.acceleration = rep.steps[:first]
     rep.top_speed = rep.steps[first:last + 1]
     rep.deceleration = rep.steps[last + 1:]
+
+
+class _Bout:
+    """One raw bout of the running-bout scan: steps ``[start, end)`` of the table, and what
+    :func:`segment_reps` makes of it (kept while those steps do not change)."""
+
+    __slots__ = ("start", "end", "steps", "peak", "_rep")
+
+    def __init__(self, table: list[Step], start: int, end: int):
+        self.start, self.end = start, end
+        raw = table[start:end]
+        self.steps = _trim_unknown(raw) if any(r.flight_s > 0.0 for r in raw) else None
+        self.peak = _nanmax([r.swing_peak_rad_s for r in self.steps]) if self.steps else math.nan
+        self._rep: Rep | None = None
+
+    def rep(self, number: int, top_fraction: float) -> Rep:
+        """This bout as rep ``number`` (phases split once)."""
+        if self._rep is None:
+            self._rep = Rep(number=number, steps=self.steps)
+            _split_phases(self._rep, top_fraction)
+        elif self._rep.number != number:
+            self._rep = Rep(number, self.steps, self._rep.acceleration, self._rep.top_speed, self._rep.deceleration)
+        return self._rep
+
+
+class LiveReps:
+    """:func:`running_bouts` and :func:`segment_reps` of a growing step table, rescanned only from
+    the first step that changed.
+
+    The bout scan is a left-to-right pass whose state after each step is kept (bouts closed so far,
+    where the bout under way started, the walking steps seen), so a change at step ``i`` resumes the
+    scan there. Closed bouts keep their trimmed steps, peak and phase split; choosing the reps
+    among them (``sprint_fraction`` of the fastest) is redone on each call, over the bouts only.
+
+    Parameters are those of :func:`segment_reps`.
+    """
+
+    def __init__(self, min_steps: int = 8, sprint_fraction: float = 0.6, top_fraction: float = 0.95,
+                 max_gap_s: float = 1.0):
+        self.min_steps, self.sprint_fraction = min_steps, sprint_fraction
+        self.top_fraction, self.max_gap_s = top_fraction, max_gap_s
+        self._table: list[Step] = []
+        self._closed: list[_Bout] = []
+        self._walking: list[int] = []  # indices of the steps without flight (they end a bout)
+        # per step index: closed bouts, start of the bout under way (-1: none), walking steps, after it
+        self._n_closed: list[int] = []
+        self._open_from: list[int] = []
+        self._n_walking: list[int] = []
+        self._open: _Bout | None = None
+
+    def update(self, table: list[Step], first_changed: int) -> None:
+        """``table`` is the step table now (sorted as :func:`build_steps` sorts); it equals the one
+        of the last call before index ``first_changed``."""
+        i = min(first_changed, len(self._n_closed))
+        self._table = table
+        del self._n_closed[i:], self._open_from[i:], self._n_walking[i:]
+        if i:
+            del self._closed[self._n_closed[-1]:], self._walking[self._n_walking[-1]:]
+            start = self._open_from[-1]
+        else:
+            self._closed.clear()
+            self._walking.clear()
+            start = -1
+        for k in range(i, len(table)):
+            row = table[k]
+            if not (row.flight_s <= 0.0):  # running (unknown flight does not break a bout)
+                if start >= 0 and row.ic_s - table[k - 1].ic_s > self.max_gap_s:
+                    self._closed.append(_Bout(table, start, k))
+                    start = k
+                elif start < 0:
+                    start = k
+            else:
+                self._walking.append(k)
+                if start >= 0:
+                    self._closed.append(_Bout(table, start, k))
+                start = -1
+            self._n_closed.append(len(self._closed))
+            self._open_from.append(start)
+            self._n_walking.append(len(self._walking))
+        if self._open is not None and (self._open.start != start or self._open.end != len(table)
+                                       or first_changed < len(table)):
+            self._open = None
+        if start >= 0 and self._open is None:
+            self._open = _Bout(table, start, len(table))
+
+    def _bouts(self) -> list[_Bout]:
+        """Raw bouts (closed, then the one under way), in time order."""
+        open_ = [self._open] if self._open_from and self._open_from[-1] >= 0 else []
+        return self._closed + open_
+
+    def reps(self) -> list[Rep]:
+        """``segment_reps(table)``: the same reps, each closed one the same object from call to call
+        while its bout and its number hold."""
+        bouts = [b for b in self._bouts() if b.steps is not None and len(b.steps) >= self.min_steps]
+        if not bouts:
+            return []
+        fastest = _nanmax([b.peak for b in bouts])
+        reps: list[Rep] = []
+        for bout in bouts:
+            if bout.peak >= self.sprint_fraction * fastest:
+                reps.append(bout.rep(len(reps) + 1, self.top_fraction))
+        return reps
+
+    def walked_after(self, t: float) -> bool:
+        """Whether a step without flight (walking) came after time ``t`` (s)."""
+        return bool(self._walking) and self._table[self._walking[-1]].ic_s > t
+
+    def last_bout_after(self, t: float) -> list[Step]:
+        """The last bout of ``running_bouts([r for r in table if r.ic_s > t])`` (trimmed), or [].
+
+        Bouts that started after ``t`` are the scan's own (a bout starts afresh there in both
+        scans); only the bout under way at ``t`` is cut, and scanned again from ``t``.
+        """
+        for bout in reversed(self._bouts()):
+            if self._table[bout.end - 1].ic_s <= t:
+                break
+            if self._table[bout.start].ic_s > t:
+                if bout.steps is not None:
+                    return bout.steps
+                continue
+            cut = running_bouts([r for r in self._table[bout.start:bout.end] if r.ic_s > t], self.max_gap_s)
+            return cut[-1] if cut else []
+        return []

@@ -30,7 +30,7 @@ contact further away than ``max_step_s``) is NaN; the step is still listed.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -185,3 +185,83 @@ def build_steps(events: Iterable[GaitEvent], sides: Iterable[str] | None = None,
                 flight_source="measured" if other else "one_leg_estimate"))
     steps.sort(key=lambda step: (step.ic_s, step.side))
     return steps
+
+
+def same_step(a: Step, b: Step) -> bool:
+    """Equal steps, NaN equal to NaN (a dataclass ``==`` of two NaN fields is False)."""
+    return a is b or all(x == y or (x != x and y != y) for x, y in zip(_values(a), _values(b)))
+
+
+def _values(step: Step) -> tuple:
+    return tuple(getattr(step, name) for name in STEP_COLUMNS)
+
+
+class StepTable:
+    """:func:`build_steps` of a growing event stream, rebuilt only near the new events.
+
+    A step depends on the events from ``max_swing_s`` before its contact (the swing that ended
+    there) to its next contacts (``max_contact_s``, ``max_step_s``, and ``2 × max_step_s`` for the
+    one-leg stride): a new event at ``t`` can only change the steps whose contact is at or after
+    ``t − reach_s`` (``reach_s`` = the largest of ``max_contact_s`` and ``2 × max_step_s``, plus
+    :attr:`SLACK_S`). :meth:`add` rebuilds those with :func:`build_steps` on the events from
+    ``max_swing_s`` before them, so :attr:`steps` is always ``build_steps(all events so far)`` and the
+    work per call is that of the new events and a few seconds of steps before them.
+
+    Parameters
+    ----------
+    sides : iterable of str
+        The legs recorded (as :func:`build_steps`).
+    max_contact_s, max_step_s, max_swing_s : float
+        As :func:`build_steps`.
+
+    Attributes
+    ----------
+    steps : list of Step
+        The step table so far, in :func:`build_steps` order. A step that did not change keeps its
+        object (the reps and phase bands built on it tell steps by identity).
+    """
+
+    #: Slack added to the reach (s): rounding at the pairing limits.
+    SLACK_S = 0.25
+
+    def __init__(self, sides: Iterable[str], max_contact_s: float = 1.5, max_step_s: float = 1.5,
+                 max_swing_s: float = 1.5):
+        self.sides = sorted(set(sides))
+        self._limits = {"max_contact_s": max_contact_s, "max_step_s": max_step_s, "max_swing_s": max_swing_s}
+        self.reach_s = max(max_contact_s, 2.0 * max_step_s) + self.SLACK_S
+        self._lookback_s = max_swing_s + self.SLACK_S
+        self._events: list[GaitEvent] = []  # sorted
+        self._event_t: list[float] = []
+        self.steps: list[Step] = []
+        self._ic: list[float] = []
+
+    def first_at(self, t_s: float) -> int:
+        """Index of the first step whose contact is at or after ``t_s`` (s)."""
+        return bisect_left(self._ic, t_s)
+
+    def add(self, events: Iterable[GaitEvent]) -> int:
+        """Take new events (any order, any side); returns the index of the first step that changed
+        (``len(steps)`` when none did)."""
+        events = sorted(events)
+        if not events:
+            return len(self.steps)
+        if not self._events or events[0] >= self._events[-1]:
+            self._events += events
+            self._event_t += [e.t for e in events]
+        else:  # late events (one leg's block after the other's): merge them into the tail they belong to
+            at = bisect_left(self._events, events[0])
+            tail = sorted(self._events[at:] + events)
+            self._events[at:] = tail
+            self._event_t[at:] = [e.t for e in tail]
+        lo = events[0].t - self.reach_s
+        first = bisect_left(self._ic, lo)
+        window = self._events[bisect_left(self._event_t, lo - self._lookback_s):]
+        new = [step for step in build_steps(window, sides=self.sides, **self._limits) if step.ic_s >= lo]
+        old = self.steps[first:]
+        same = 0
+        while same < min(len(old), len(new)) and same_step(old[same], new[same]):
+            new[same] = old[same]
+            same += 1
+        self.steps[first + same:] = new[same:]
+        self._ic[first + same:] = [step.ic_s for step in new[same:]]
+        return first + same

@@ -11,13 +11,16 @@ engine. One lock guards the shared state and is held only for short copies; the 
 for the GUI.
 
 Analysis (the step table, reps and flags of :func:`gaitmon.analysis.strength_balance` with
-``now_s``) is a pure function of a copy of the events (:func:`analyse`). When the athlete has a
-calibration in the history (:func:`gaitmon.session.history.saved_calibration`, given to the model),
-the step table is corrected by it before anything else, so every number on screen is calibrated,
-and the snapshot says so (:attr:`Snapshot.calibration`). It runs at most every
-``analysis_interval_s`` of session time, and only when events came in since the last run or a rep
-may just have ended (no step for ``REP_SETTLE_S``). Where it runs is the engine's choice
-(``schedule``): in a worker thread live, in place on a virtual clock and in tests.
+``now_s``) is specified by a pure function of the events (:func:`analyse`); live, a
+:class:`LiveAnalysis` gives the same result from the events that came in since its last run: the
+steps near them are rebuilt, closed reps stay as they were, each flag assessment is made once, so
+a run costs the same after two hours as after two minutes. When the athlete has a calibration in
+the history (:func:`gaitmon.session.history.saved_calibration`, given to the model), the step table
+is corrected by it before anything else, so every number on screen is calibrated, and the snapshot
+says so (:attr:`Snapshot.calibration`). It runs at most every ``analysis_interval_s`` of session
+time, and only when events came in since the last run or a rep may just have ended (no step for
+``REP_SETTLE_S``). Where it runs is the engine's choice (``schedule``): in a worker thread live, in
+place on a virtual clock and in tests.
 
 Frames and units
 ----------------
@@ -32,7 +35,6 @@ from __future__ import annotations
 
 import math
 import threading
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -40,15 +42,16 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gaitmon.analysis import REP_SETTLE_S, Flag, Rep, StrengthBalance, segment_reps, strength_balance
-from gaitmon.analysis.calibration import Calibration, calibrate_steps
+from gaitmon.analysis import (REP_SETTLE_S, Flag, LiveStrengthBalance, Rep, StrengthBalance, segment_reps,
+                              strength_balance)
+from gaitmon.analysis.calibration import Calibration, apply_calibration, calibrate_steps, phase_bands
 from gaitmon.analysis.balance import (PUSH, SWING, TrendLine, leg_medians, rep_points, rep_trend_line, step_points,
                                       step_trend_line)
 from gaitmon.analysis.flags import SCALE_UNITS
-from gaitmon.analysis.reps import running_bouts
+from gaitmon.analysis.reps import LiveReps, running_bouts
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
-from gaitmon.analysis.steps import Step, build_steps
+from gaitmon.analysis.steps import Step, StepTable, build_steps
 
 #: Trace seconds on screen (the model keeps ``window_s``, more).
 VISIBLE_S = 5.0
@@ -270,10 +273,9 @@ class Analysis:
     current_rep_over: bool
     banner: Banner | None
     strength: StrengthBalance | None  # the reps and flags behind the views
-    key: tuple | None  # what ``strength`` depends on (:func:`balance_key`)
 
 
-EMPTY_ANALYSIS = Analysis(math.nan, MappingProxyType({}), (), MappingProxyType({}), None, False, None, None, None)
+EMPTY_ANALYSIS = Analysis(math.nan, MappingProxyType({}), (), MappingProxyType({}), None, False, None, None)
 
 
 @dataclass(frozen=True)
@@ -356,23 +358,30 @@ def flag_label(flag: Flag) -> str:
     return f"{flag.kind.replace('_', ' ')} ({who}, {flag.scale})"
 
 
-def rep_rows(balance: StrengthBalance) -> tuple[RepRow, ...]:
-    """The rep table: each rep's ``reps.csv`` rows (left, right, both) folded into one line."""
+def raised_on(flags: Sequence[Flag]) -> dict[int, tuple[Flag, ...]]:
+    """rep number → the flags raised on it, in order."""
     raised: dict[int, list[Flag]] = {}
-    for flag in balance.flags:
+    for flag in flags:
         raised.setdefault(flag.rep, []).append(flag)
-    rows = []
-    for rep in balance.reps:
-        left, right, both = rep.table_rows()
-        flags = raised.get(rep.number, [])
-        rows.append(RepRow(
-            rep=rep.number, start_s=both["start_s"], end_s=both["end_s"], n_steps=both["n_steps"],
-            swing_left_rad_s=left["swing_peak_rad_s"], swing_right_rad_s=right["swing_peak_rad_s"],
-            push_left_bw=left["push_force_bw"], push_right_bw=right["push_force_bw"],
-            contact_s=both["contact_s"], flight_s=both["flight_s"], step_hz=both["step_hz"],
-            asymmetry_swing_pct=both["asymmetry_swing_pct"], asymmetry_push_pct=both["asymmetry_push_pct"],
-            flags=tuple(flag_label(f) for f in flags), alarm=any(f.alarm for f in flags)))
-    return tuple(rows)
+    return {rep: tuple(found) for rep, found in raised.items()}
+
+
+def rep_row(rep: Rep, flags: Sequence[Flag]) -> RepRow:
+    """One line of the rep table: the rep's ``reps.csv`` rows (left, right, both) and the flags raised on it."""
+    left, right, both = rep.table_rows()
+    return RepRow(
+        rep=rep.number, start_s=both["start_s"], end_s=both["end_s"], n_steps=both["n_steps"],
+        swing_left_rad_s=left["swing_peak_rad_s"], swing_right_rad_s=right["swing_peak_rad_s"],
+        push_left_bw=left["push_force_bw"], push_right_bw=right["push_force_bw"],
+        contact_s=both["contact_s"], flight_s=both["flight_s"], step_hz=both["step_hz"],
+        asymmetry_swing_pct=both["asymmetry_swing_pct"], asymmetry_push_pct=both["asymmetry_push_pct"],
+        flags=tuple(flag_label(f) for f in flags), alarm=any(f.alarm for f in flags))
+
+
+def rep_rows(balance: StrengthBalance) -> tuple[RepRow, ...]:
+    """The rep table: one :func:`rep_row` per rep."""
+    raised = raised_on(balance.flags)
+    return tuple(rep_row(rep, raised.get(rep.number, ())) for rep in balance.reps)
 
 
 def evidence(flag: Flag) -> str:
@@ -414,59 +423,170 @@ def leg_balance(side: str, reps: Sequence[Rep], run: Sequence[Step]) -> LegBalan
     """One leg's outputs in % change from its first rep, with trend lines (:mod:`gaitmon.analysis.balance`).
 
     Across reps: each rep's top-speed median, and the leg's rep-scale trend over the last reps as the
-    flag estimates it. Across the steps of ``run`` (the current rep): each step, with a Theil–Sen
-    line. While the first rep is under way its top-speed steps so far are the baseline.
+    flag estimates it (:func:`rep_series`). Across the steps of ``run`` (the current rep): each step,
+    with a Theil–Sen line (:func:`step_series`). While the first rep is under way its top-speed steps
+    so far are the baseline.
     """
-    first = reps[0] if reps else next(iter(segment_reps(list(run), min_steps=1)), None)
-    base = leg_medians(first.top_speed if first is not None else [])[side]
-    out = {}
+    return LegBalance(side, *rep_series(side, reps), *step_series(side, reps[:1], run))
+
+
+def rep_series(side: str, reps: Sequence[Rep]) -> tuple[Series, Series]:
+    """Swing and push of leg ``side`` across ``reps``: each rep's point and the rep-scale trend line."""
+    return tuple(_series(*rep_points(reps, side, key), rep_trend_line(reps, side, key)) for key in (SWING, PUSH))
+
+
+def step_series(side: str, first: Sequence[Rep], run: Sequence[Step]) -> tuple[Series, Series]:
+    """Swing and push of leg ``side`` across the steps of ``run``, in % of the first rep (``first``:
+    ``[reps[0]]``, or empty while the first rep is under way: its top-speed steps so far)."""
+    rep = first[0] if first else next(iter(segment_reps(list(run), min_steps=1)), None)
+    base = leg_medians(rep.top_speed if rep is not None else [])[side]
+    out = []
     for key in (SWING, PUSH):
-        rep_x, rep_y = rep_points(reps, side, key)
-        step_x, step_y = step_points(run, side, key, base[key])
-        out["reps", key] = _series(rep_x, rep_y, rep_trend_line(reps, side, key))
-        out["steps", key] = _series(step_x, step_y, step_trend_line(step_x, step_y))
-    return LegBalance(side, out["reps", SWING], out["reps", PUSH], out["steps", SWING], out["steps", PUSH])
+        x, y = step_points(run, side, key, base[key])
+        out.append(_series(x, y, step_trend_line(x, y)))
+    return tuple(out)
 
 
-def balance_key(steps: Sequence[Step], now_s: float) -> tuple:
-    """All that ``strength_balance(steps, now_s=now_s)`` depends on; equal keys, equal results.
-
-    That is the running bouts (every value of their steps; reps are made of them) and, for each,
-    whether it is over at ``now_s`` (walking came after it, or no step for ``REP_SETTLE_S``).
-    """
-    walking = sorted(r.ic_s for r in steps if r.flight_s <= 0.0)
-    key = []
-    for bout in running_bouts(steps):
-        last = bout[-1].ic_s
-        over = bisect_right(walking, last) < len(walking) or now_s - last > REP_SETTLE_S
-        key.append((over, tuple(tuple(v if v == v else None for v in step.as_row().values()) for step in bout)))
-    return tuple(key)
+def _same_objects(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
-            previous: Analysis = EMPTY_ANALYSIS, calibration: Calibration | None = None) -> Analysis:
-    """Steps, reps, flags and the views on them, as a live session at ``now_s`` has them.
+            calibration: Calibration | None = None) -> Analysis:
+    """Steps, reps, flags and the views on them, as a live session at ``now_s`` has them (the
+    specification of :class:`LiveAnalysis`, which the model runs).
 
-    ``events`` and ``sides`` are a copy of :attr:`LiveSession.events` and its legs, so the step
-    table is :meth:`LiveSession.steps` (corrected by ``calibration`` when given:
+    ``events`` and ``sides`` are :attr:`LiveSession.events` and its legs, so the step table is
+    :meth:`LiveSession.steps` (corrected by ``calibration`` when given:
     :func:`~gaitmon.analysis.calibration.calibrate_steps`) and the reps and flags are
-    ``strength_balance(steps, now_s=now_s)`` — taken from ``previous`` when its
-    :func:`balance_key` is the same (between reps nothing there changes).
+    ``strength_balance(steps, now_s=now_s)``.
     """
     sides = sorted(sides)
     steps = build_steps(sorted(events), sides=sides)
     if calibration is not None:
         steps = calibrate_steps(steps, calibration)
-    key = balance_key(steps, now_s)
-    if key == previous.key:
-        balance, reps, shown = previous.strength, previous.reps, previous.banner
-    else:
-        balance = strength_balance(steps, now_s=now_s)
-        reps, shown = rep_rows(balance), banner(balance.flags)
+    balance = strength_balance(steps, now_s=now_s)
     number, over, run = current_run(steps, balance.reps)
     legs = {side: leg_balance(side, balance.reps, run) for side in sides}
-    return Analysis(now_s, MappingProxyType(latest_steps(steps)), reps, MappingProxyType(legs),
-                    number, over, shown, balance, key)
+    return Analysis(now_s, MappingProxyType(latest_steps(steps)), rep_rows(balance), MappingProxyType(legs),
+                    number, over, banner(balance.flags), balance)
+
+
+class LiveAnalysis:
+    """:func:`analyse` of a growing event stream, from what changed since the last run.
+
+    :meth:`add` takes the new events: the step table is rebuilt near them
+    (:class:`~gaitmon.analysis.steps.StepTable`), calibrated where it or the raw reps' phase bands
+    changed, and handed to a :class:`~gaitmon.analysis.LiveStrengthBalance`. :meth:`at` gives the
+    :class:`Analysis` at a session time; each rep's table row is made once. Not thread-safe: the
+    model runs one analysis at a time.
+
+    Parameters
+    ----------
+    sides : iterable of str
+        The legs of the session (:attr:`LiveSession.legs`).
+    calibration : Calibration, optional
+        Corrects the steps, as :func:`analyse`.
+    """
+
+    def __init__(self, sides: Iterable[str], calibration: Calibration | None = None):
+        self.sides = sorted(sides)
+        self.calibration = calibration
+        self.fed = 0  # events taken so far (the model's count)
+        self._raw = StepTable(self.sides)
+        self._bands = LiveReps() if calibration is not None else None  # the raw steps' reps: phase bands
+        self._band_reps: list[Rep] = []
+        self._steps = self._raw.steps if calibration is None else []
+        self._balance = LiveStrengthBalance()
+        self._complete: dict[str, list[int]] = {}  # side → indices of its complete steps
+        self._first: dict[str, int] = {}  # side → index of its first step
+        self._rows: dict[int, tuple[Rep, tuple[Flag, ...], RepRow]] = {}
+        self._series: dict[tuple, tuple[tuple, tuple[Series, Series]]] = {}  # (scale, side) → (inputs, series)
+
+    def add(self, events: Sequence[GaitEvent]) -> None:
+        """Take new events (any order)."""
+        changed = self._raw.add(events)
+        if self.calibration is not None:
+            changed = self._calibrate(changed)
+        self._balance.update(self._steps, changed)
+        self._follow_latest(changed)
+
+    def _calibrate(self, changed: int) -> int:
+        """Recalibrate from the first step whose raw values or phase band changed; returns its index."""
+        raw = self._raw.steps
+        self._bands.update(raw, changed)
+        reps = self._bands.reps()
+        same = 0
+        while same < min(len(reps), len(self._band_reps)) and reps[same] is self._band_reps[same]:
+            same += 1
+        for rep in reps[same:same + 1] + self._band_reps[same:same + 1]:
+            changed = min(changed, self._raw.first_at(rep.steps[0].ic_s))
+        self._band_reps = reps
+        if changed < len(raw):
+            t = raw[changed].ic_s
+            bands = phase_bands([rep for rep in reps if rep.steps[-1].ic_s >= t])
+            self._steps[changed:] = apply_calibration(raw[changed:], self.calibration, bands)
+        else:
+            del self._steps[changed:]
+        return changed
+
+    def _follow_latest(self, changed: int) -> None:
+        for side, found in self._complete.items():
+            while found and found[-1] >= changed:
+                found.pop()
+        self._first = {side: i for side, i in self._first.items() if i < changed}
+        for i in range(changed, len(self._steps)):
+            step = self._steps[i]
+            self._first.setdefault(step.side, i)
+            if all(math.isfinite(getattr(step, key)) for key in COMPLETE):
+                self._complete.setdefault(step.side, []).append(i)
+
+    def latest(self) -> dict[str, Step]:
+        """:func:`latest_steps` of the step table so far."""
+        return {side: self._steps[(self._complete.get(side) or [first])[-1]]
+                for side, first in sorted(self._first.items(), key=lambda item: item[1])}
+
+    def at(self, now_s: float) -> Analysis:
+        """``analyse(events so far, sides, now_s, calibration)``."""
+        balance = self._balance.at(now_s)
+        number, over, run = self._current_run(balance.reps)
+        legs = {side: LegBalance(side, *self._kept("reps", side, rep_series, balance.reps),
+                                 *self._kept("steps", side, step_series, balance.reps[:1], run))
+                for side in self.sides}
+        return Analysis(now_s, MappingProxyType(self.latest()), self._rep_rows(balance), MappingProxyType(legs),
+                        number, over, banner(balance.flags), balance)
+
+    def _kept(self, scale: str, side: str, make, *inputs: Sequence) -> tuple[Series, Series]:
+        """``make(side, *inputs)``, made again only when an input sequence holds other objects (between
+        reps the rep series stay, after a rep the steps series too)."""
+        hit = self._series.get((scale, side))
+        if hit is None or not all(_same_objects(a, b) for a, b in zip(hit[0], inputs)):
+            hit = self._series[scale, side] = (tuple(list(i) for i in inputs), make(side, *inputs))
+        return hit[1]
+
+    def _current_run(self, reps: Sequence[Rep]) -> tuple[int | None, bool, list[Step]]:
+        """:func:`current_run` from the bouts the segmentation keeps."""
+        run = self._balance.reps.last_bout_after(reps[-1].steps[-1].ic_s if reps else -math.inf)
+        if run:
+            return len(reps) + 1, False, run
+        if reps:
+            return reps[-1].number, True, reps[-1].steps
+        return None, False, []
+
+    def _rep_rows(self, balance: StrengthBalance) -> tuple[RepRow, ...]:
+        """:func:`rep_rows`, each row made again only when its rep or its flags changed."""
+        raised = raised_on(balance.flags)
+        rows, kept = [], {}
+        for rep in balance.reps:
+            flags = raised.get(rep.number, ())
+            hit = self._rows.get(id(rep))
+            if hit is None or hit[0] is not rep or len(hit[1]) != len(flags) or \
+                    any(a is not b for a, b in zip(hit[1], flags)):
+                hit = (rep, flags, rep_row(rep, flags))
+            kept[id(rep)] = hit
+            rows.append(hit[2])
+        self._rows = kept
+        return tuple(rows)
 
 
 # -- the model --------------------------------------------------------------------------------------
@@ -502,6 +622,7 @@ class DashboardModel:
         self.analysis_interval_s = analysis_interval_s
         self._schedule = schedule
         self._lock = threading.Lock()
+        self._analysis_lock = threading.Lock()  # one analysis task at a time; taken before _lock, never inside it
         self._generation = 0
         self._applied = 0
         self._tasks = 0
@@ -516,6 +637,7 @@ class DashboardModel:
         self._changed = False
         self._last_ic = -math.inf
         self._last_run = -math.inf
+        self._live_analysis: LiveAnalysis | None = None  # made by the first analysis task, under _analysis_lock
         # shared, under the lock
         self._traces: dict[str, TraceBuffer] = {}
         self._markers: dict[str, deque[GaitEvent]] = {}
@@ -528,7 +650,7 @@ class DashboardModel:
     # -- engine side ---------------------------------------------------------------------------------
     def attach(self, live: LiveSession) -> None:
         """Follow a (new) live session: the view starts empty."""
-        with self._lock:
+        with self._analysis_lock, self._lock:
             self._generation += 1
             self._reset(live)
         live.projection_listener = self.on_projected
@@ -613,18 +735,26 @@ class DashboardModel:
             self._schedule(self, task)
 
     def _analysis_task(self, now_s: float) -> Callable[[], None]:
-        """A task that analyses a copy of the events so far and shows the result unless it is stale."""
+        """A task that brings the events so far into the session's :class:`LiveAnalysis` and shows
+        its result at ``now_s`` unless a newer one is shown already."""
         self._last_run = now_s
         self._changed = False
         self._tasks += 1
-        generation, number = self._generation, self._tasks
-        events = tuple(self._live.events) if self._live else ()
-        sides = tuple(self._live.legs) if self._live else ()
+        generation, number, live = self._generation, self._tasks, self._live
+        upto = len(live.events) if live else 0
+        sides = sorted(live.legs) if live else []
 
         def task() -> None:
-            with self._lock:
-                previous = self._analysis
-            result = analyse(events, sides, now_s, previous, self.calibration)
+            with self._analysis_lock:
+                if generation != self._generation:
+                    return
+                analysis = self._live_analysis
+                if analysis is None or analysis.sides != sides:  # a leg joined: start again from all events
+                    analysis = self._live_analysis = LiveAnalysis(sides, self.calibration)
+                if upto > analysis.fed:
+                    analysis.add(live.events[analysis.fed:upto])
+                    analysis.fed = upto
+                result = analysis.at(now_s)
             with self._lock:
                 if generation == self._generation and number > self._applied:
                     self._applied = number
