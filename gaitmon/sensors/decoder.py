@@ -148,51 +148,11 @@ def decode_batch(decoder: Decoder, payloads: Sequence[bytes]) -> DecodedBatch:
 
 def batch_of_packets(decoder: Decoder, payloads: Sequence[bytes]) -> DecodedBatch:
     """:func:`decode_batch` by one :meth:`Decoder.decode` call per payload (the reference implementation)."""
-    n = len(payloads)
-    kind = np.zeros(n, dtype=np.int8)
-    acc_count = np.zeros(n, dtype=np.int64)
-    gyro_count = np.zeros(n, dtype=np.int64)
-    device_time = np.full(n, np.nan)
-    counter = np.full(n, -1, dtype=np.int64)
-    fragments = np.zeros(n, dtype=np.int64)
-    errors: dict[int, str] = {}
-    accs: list[np.ndarray] = []
-    gyros: list[np.ndarray] = []
-    any_acc = any_gyro = any_time = any_counter = False
-    for i, payload in enumerate(payloads):
-        try:
-            packet = decoder.decode(bytes(payload))
-        except MalformedPacket as error:
-            kind[i] = MALFORMED
-            errors[i] = str(error)
-            continue
-        fragments[i] = packet.info.get("malformed_fragments", 0)
-        if packet.kind != "data":
-            kind[i] = REPLY
-            continue
-        if packet.acc is not None:
-            any_acc = True
-            acc_count[i] = len(packet.acc)
-            accs.append(packet.acc)
-        if packet.gyro is not None:
-            any_gyro = True
-            gyro_count[i] = len(packet.gyro)
-            gyros.append(packet.gyro)
-        if packet.device_time_s is not None:
-            any_time = True
-            device_time[i] = packet.device_time_s
-        if packet.counter is not None:
-            any_counter = True
-            counter[i] = packet.counter
-    return DecodedBatch(
-        kind, acc_count, gyro_count,
-        np.concatenate(accs).astype(np.float64, copy=False).reshape(-1, 3) if any_acc else None,
-        np.concatenate(gyros).astype(np.float64, copy=False).reshape(-1, 3) if any_gyro else None,
-        device_time if any_time else None, counter if any_counter else None, fragments, errors)
+    return assemble_batch(len(payloads), (), decode_each(decoder, payloads, range(len(payloads))))
 
 
 # --------------------------------------------------------------------------------------------------
-# Helpers of the families' vectorised ``decode_many``
+# Assembling a batch (the reference above and the families' vectorised ``decode_many``)
 # --------------------------------------------------------------------------------------------------
 
 

@@ -201,25 +201,23 @@ class ClockFit:
             self._sum_index[slot] = self._sum_offset[slot] = 0.0
         return slot
 
+    def _leaving(self, b: int) -> list[int]:
+        """The ring slots whose buckets fall out of the window once bucket ``b`` is the newest."""
+        slots = [k % HULL_BUCKETS for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1)]
+        return [slot for slot in slots if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS]
+
     def _advance(self, b: int) -> None:
         """Bucket ``b`` is the newest: forget the buckets that fall out of the window."""
-        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):  # slots that bucket b − 64 … hold
-            slot = k % HULL_BUCKETS
-            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
-                self._points -= self._count[slot]
-                self._bucket[slot], self._count[slot] = _NO_BUCKET, 0
+        for slot in self._leaving(b):
+            self._points -= self._count[slot]
+            self._bucket[slot], self._count[slot] = _NO_BUCKET, 0
         self._newest = b
 
     def _points_after(self, b: int) -> int:
         """Points in the window once bucket ``b`` is there."""
         if b <= self._newest:
             return self._points
-        leaving = 0
-        for k in range(max(self._newest, b - HULL_BUCKETS) + 1, b + 1):
-            slot = k % HULL_BUCKETS
-            if self._bucket[slot] != _NO_BUCKET and self._bucket[slot] <= b - HULL_BUCKETS:
-                leaving += self._count[slot]
-        return self._points - leaving
+        return self._points - sum(self._count[slot] for slot in self._leaving(b))
 
     # -- many points (a replay) -------------------------------------------------------------------
     def add_many(self, index: np.ndarray, host_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -63,7 +63,9 @@ def _recorded(family: str, base: str):
         fmt, _, one_second_bit = TIME_FIELD[family]
         tamper(pair.devices["left"], family, 8.0, lambda v: v + (1 << one_second_bit), once=True)  # corrupt
         tamper(pair.devices["right"], family, 30.0, lambda v: v - (1 << (one_second_bit + 6)), once=False)  # reset
-    assert run_live({"left": "L", "right": "R"}, folder, athlete="Ana", emulated=pair, duration_s=DURATION_S,
+    # The history goes to the folder too: a direct call (outside pytest's GAITMON_HOME) must not reach ~/.
+    assert run_live({"left": "L", "right": "R"}, folder, athlete="Ana", emulated=pair,
+                    history_db=Path(base) / "history.sqlite", duration_s=DURATION_S,
                     virtual_clock=True, print_fn=lambda line: None) == 0
     return folder
 
