@@ -17,6 +17,7 @@ NO_FMA = [] if sys.platform == "win32" else ["-ffp-contract=off"]
 extensions = [
     Extension("gaitmon.core._detector", ["ext/detector.pyx"], extra_compile_args=NO_FMA),
     Extension("gaitmon.session._framing", ["ext/framing.pyx"]),
+    Extension("gaitmon.io._csvblock", ["ext/csvblock.pyx"]),
 ]
 
 setup(

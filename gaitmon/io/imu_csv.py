@@ -14,6 +14,10 @@ One header line, then one sample per line, both shanks interleaved::
 - Columns may come in any order; header names are matched case-insensitively after stripping
   white space; other columns are ignored (they must still be present on every line).
 - Rows are sorted by time: non-decreasing over the file and strictly increasing within a side.
+- A file whose header separates the columns with ``;`` is read as a spreadsheet's export where the
+  decimal mark is a comma (``0,001;left;9,81;…``): every ``,`` is read as a decimal point and every
+  ``;`` as the separator (values with decimal points read as well). Messages then quote the values
+  with points.
 - UTF-8 (a byte-order mark is allowed), ``\\n`` or ``\\r\\n`` line ends. Blank lines are allowed at
   the end of the file only. Fields may be quoted, but must not contain line breaks.
 
@@ -59,8 +63,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import warnings
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +96,9 @@ SIDE_COLUMN = "side"
 IMU_COLUMNS: tuple[str, ...] = (TIME_COLUMN, SIDE_COLUMN, *SAMPLE_COLUMNS)
 
 _CHUNK_BYTES = 4 << 20
+# Threads of the compiled parser (blocks parsed ahead of the checks); more gain nothing on 2 cores
+# while the file's content hash is computed beside the reader.
+_PARSE_THREADS = 2
 # Recovery mode halves a block that fails the fast path until it has at most this many lines.
 _SLOW_LINES = 16
 _WRITE_ROWS = 32768
@@ -187,6 +197,7 @@ class _Layout:
     needed: tuple[int, ...]  # positions of all the columns above, in file order
     dtype: np.dtype
     values_offset: int | None  # byte offset of ax in a parsed record when ax..gz are adjacent
+    roles: np.ndarray  # per field, for the compiled parser: -2 time, -3 side, 0…5 column of x, -1 ignored
 
     @classmethod
     def from_header(cls, path: str | Path, fields: list[str]) -> _Layout:
@@ -199,6 +210,9 @@ class _Layout:
         dtype = np.dtype([(f"f{i}", k) for i, k in enumerate(kinds)])
         value_index = tuple(index[name] for name in SAMPLE_COLUMNS)
         adjacent = value_index == tuple(range(value_index[0], value_index[0] + len(value_index)))
+        roles = np.full(len(fields), -1, dtype=np.int8)
+        roles[index[TIME_COLUMN]], roles[index[SIDE_COLUMN]] = -2, -3
+        roles[list(value_index)] = np.arange(len(value_index))
         return cls(
             n_fields=len(fields),
             names=tuple(f.strip() for f in fields),
@@ -208,6 +222,7 @@ class _Layout:
             needed=tuple(sorted(index.values())),
             dtype=dtype,
             values_offset=dtype.fields[f"f{value_index[0]}"][1] if adjacent else None,
+            roles=roles,
         )
 
 
@@ -244,6 +259,7 @@ class _Reader:
         self.recovery = recovery  # None: strict, raise at the first problem
         self.state = _State()
         self.blocks: list[_Block] = []
+        self.european = False  # ";" between fields, "," as the decimal mark (see _semicolon_separated)
 
     # -- top level ---------------------------------------------------------------------------------
 
@@ -299,6 +315,26 @@ class _Reader:
             )
         self.layout = self._parse_header(header)
         first_line = 2
+        pieces = self._pieces(f)
+        if _csvblock is None:
+            for piece, last in pieces:
+                first_line += self._process(piece, first_line, last)
+            return
+        # The compiled parser releases the GIL: blocks are parsed ahead in worker threads while this
+        # thread checks the blocks before them in file order.
+        ahead: deque = deque()
+        with ThreadPoolExecutor(max_workers=_PARSE_THREADS) as pool:
+            for piece, last in pieces:
+                ahead.append((piece, last, pool.submit(_parse_compiled, piece, self.layout.roles)))
+                if len(ahead) > _PARSE_THREADS:
+                    piece, last, parsed = ahead.popleft()
+                    first_line += self._process(piece, first_line, last, parsed.result())
+            while ahead:
+                piece, last, parsed = ahead.popleft()
+                first_line += self._process(piece, first_line, last, parsed.result())
+
+    def _pieces(self, f) -> Iterator[tuple[bytes, bool]]:
+        """The rest of the file in blocks of whole lines: ``(piece, is the last one)``."""
         pending = b""
         block = f.read(_CHUNK_BYTES)
         while block:
@@ -317,7 +353,7 @@ class _Reader:
                 # Blank lines at the very end are allowed: drop them (and trailing blanks).
                 piece = piece.rstrip(b" \t\r\n")
             if piece:
-                first_line += self._process(piece, first_line, last)
+                yield (piece.translate(_EUROPEAN) if self.european else piece), last
             block = nxt
 
     def _parse_header(self, raw: bytes) -> _Layout:
@@ -330,15 +366,21 @@ class _Reader:
             raise InputError(
                 self.path, where(1), f"header line is empty (expected {','.join(IMU_COLUMNS)})"
             )
+        if _semicolon_separated(text):
+            self.european = True
+            text = text.translate(_EUROPEAN_TEXT)
         fields = split_csv_line(self.path, text, 1)
         return _Layout.from_header(self.path, fields)
 
     # -- one block ---------------------------------------------------------------------------------
 
-    def _process(self, piece: bytes, first_line: int, last: bool) -> int:
-        """Parse and check one block of whole lines; returns its number of lines."""
-        n_lines = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
-        block = self._parse_fast(piece, first_line, n_lines)
+    def _process(self, piece: bytes, first_line: int, last: bool, parsed: _Parsed | None = None) -> int:
+        """Parse and check one block of whole lines; returns its number of lines.
+
+        ``parsed``: the compiled parser's result for ``piece`` when it was run ahead.
+        """
+        n_lines = _line_count(piece) if parsed is None else parsed[0]
+        block = self._parse_fast(piece, first_line, n_lines, parsed)
         if block is None and self.recovery is not None and n_lines > _SLOW_LINES:
             return self._process_halves(piece, n_lines, first_line, last)
         if block is None:
@@ -374,7 +416,17 @@ class _Reader:
         first, self.state.blank_line = self.state.blank_line, None
         return [] if first is None else [(n, _blank_problem()) for n in range(first, line)]
 
-    def _parse_fast(self, piece: bytes, first_line: int, n_lines: int) -> _Block | None:
+    def _parse_fast(self, piece: bytes, first_line: int, n_lines: int, parsed: _Parsed | None) -> _Block | None:
+        """The compiled parser, else numpy.loadtxt, on the whole block; None when anything at all
+        is unusual."""
+        if parsed is None and _csvblock is not None:
+            parsed = _parse_compiled(piece, self.layout.roles)
+        if parsed is not None and parsed[1] is not None:
+            t, right, x = parsed[1]
+            return _Block(t=t, right=right, x=x, first_line=first_line)
+        return self._parse_loadtxt(piece, first_line, n_lines)
+
+    def _parse_loadtxt(self, piece: bytes, first_line: int, n_lines: int) -> _Block | None:
         """numpy.loadtxt on the whole block; None when anything at all is unusual."""
         lay = self.layout
         try:
@@ -567,6 +619,49 @@ class _Reader:
                 f"(line {last[1]}); times must increase strictly within a side"
             )
         return None
+
+
+#: A European spreadsheet's CSV read as the usual one: decimal commas become points, semicolons commas.
+_EUROPEAN = bytes.maketrans(b",;", b".,")
+_EUROPEAN_TEXT = str.maketrans(",;", ".,")
+
+
+def _semicolon_separated(header: str) -> bool:
+    """Whether a header line separates the columns with ``;`` (as spreadsheets do where the
+    decimal mark is a comma): the required columns are there when split at ``;`` but not at ``,``."""
+    def has_columns(fields: list[str]) -> bool:
+        return set(IMU_COLUMNS) <= {f.strip().strip('"').lower() for f in fields}
+
+    return ";" in header and not has_columns(header.split(",")) and has_columns(header.split(";"))
+
+
+#: A block's line count, and its rows as the compiled parser read them (None: something unusual).
+_Parsed = tuple[int, "tuple[np.ndarray, np.ndarray, np.ndarray] | None"]
+
+
+def _line_count(piece: bytes) -> int:
+    return piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+
+
+def _parse_compiled(piece: bytes, roles: np.ndarray) -> _Parsed:
+    """:mod:`ext/csvblock.pyx <gaitmon.io._csvblock>` on a block: ``t`` float64, ``right`` bool, ``x``
+    float32 ``(n, 6)`` when it read every line, else None (the reader's other paths then decide)."""
+    n_lines = _line_count(piece)
+    t = np.empty(n_lines, dtype=np.float64)
+    right = np.empty(n_lines, dtype=np.uint8)
+    x = np.empty((n_lines, len(SAMPLE_COLUMNS)), dtype=np.float32)
+    if _csvblock.parse_block(piece, roles, t, right, x) != n_lines:
+        return n_lines, None
+    return n_lines, (t, right.view(bool), x)
+
+
+if os.environ.get("GAITMON_PURE_PYTHON"):
+    _csvblock = None
+else:
+    try:
+        from gaitmon.io import _csvblock
+    except ImportError:  # a source checkout that was never built: numpy.loadtxt parses every block
+        _csvblock = None
 
 
 def _increasing(t: np.ndarray, before: float | None, strictly: bool) -> bool:

@@ -59,9 +59,12 @@ def _expect_error(path: Path, line: int | None, *needles: str, reader=read_imu_c
     return info.value
 
 
-@pytest.fixture(params=["fast", "slow"])
+@pytest.fixture(params=["compiled", "loadtxt", "slow"])
 def path_mode(request, monkeypatch):
-    """Run a test with the loadtxt fast path, and with the line-by-line path alone."""
+    """Run a test with the compiled fast path (when built), with the numpy.loadtxt fast path, and
+    with the line-by-line path alone."""
+    if request.param == "loadtxt":
+        monkeypatch.setattr(imu_csv, "_csvblock", None)
     if request.param == "slow":
         monkeypatch.setattr(imu_csv._Reader, "_parse_fast", lambda self, *a: None)
     return request.param
@@ -415,3 +418,19 @@ def test_table_bad_input(tmp_path):
 def test_message_format_is_one_line(tmp_path):
     err = _expect_error(_write(tmp_path, f"{HEADER}\n{R[0]}\n0.0,right,1,2,3,4,5,x\n"), 3)
     assert re.fullmatch(r".+imu\.csv: line 3: column 'gz': 'x' is not a number", str(err))
+
+
+def test_european_csv_semicolons_and_decimal_commas(tmp_path, path_mode):
+    """A spreadsheet's export where the decimal mark is a comma: read as the usual file."""
+    text = ("t_s;side;ax;ay;az;gx;gy;gz;note\r\n"
+            "0,000;left;9,81;-0,5;1e-3;0;0,25;3;a, b\r\n"
+            "0,001;right;1;2;3;4;5;6,5;\r\n")
+    data = read_imu_csv(_write(tmp_path, text))
+    np.testing.assert_array_equal(data["left"][1][0], np.float32([9.81, -0.5, 1e-3, 0, 0.25, 3]))
+    assert data["right"][0].tolist() == [0.001]
+    np.testing.assert_array_equal(data["right"][1][0], np.float32([1, 2, 3, 4, 5, 6.5]))
+
+
+def test_european_csv_errors_name_the_line(tmp_path, path_mode):
+    text = "t_s;side;ax;ay;az;gx;gy;gz\n0,000;left;1;2;3;4;5;6\n0,001;left;1;2;x;4;5;6\n"
+    _expect_error(_write(tmp_path, text), 3, "column 'az'", "'x'")
