@@ -24,6 +24,7 @@ Two estimators, chosen by what the data points are:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -103,8 +104,14 @@ def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -
     scale = float(np.sum(w0) - np.trace(inverse0 @ (design.T @ ((w0**2)[:, None] * design))))
     tau2 = max(0.0, (q - (n - 2)) / scale) if scale > 0 else 0.0
     coef, covariance = weighted_fit(1.0 / (v + tau2))
-    half = stats.norm.ppf(0.5 + confidence / 2) * math.sqrt(covariance[1, 1])
+    half = _normal_quantile(0.5 + confidence / 2) * math.sqrt(covariance[1, 1])
     return Trend(float(coef[1]), float(coef[1] - half), float(coef[1] + half), int(n), confidence)
+
+
+@functools.lru_cache(maxsize=None)
+def _normal_quantile(p: float) -> float:
+    """The standard normal distribution's quantile (a handful of confidence levels recur: kept)."""
+    return float(stats.norm.ppf(p))
 
 
 def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
