@@ -22,7 +22,7 @@ from gaitmon.analysis.flags import rep_scale_flags as rep_scale_flags
 from gaitmon.analysis.flags import session_scale_flags as session_scale_flags
 from gaitmon.analysis.flags import step_scale_flags as step_scale_flags
 from gaitmon.analysis.reps import REP_COLUMNS as REP_COLUMNS
-from gaitmon.analysis.reps import LiveReps
+from gaitmon.analysis.reps import LiveReps, same_objects
 from gaitmon.analysis.reps import Rep as Rep
 from gaitmon.analysis.reps import segment_reps as segment_reps
 from gaitmon.analysis.steps import STEP_COLUMNS as STEP_COLUMNS
@@ -98,6 +98,7 @@ class LiveStrengthBalance:
     def __init__(self) -> None:
         self.reps = LiveReps()
         self._flags = (FlagHistory("steps"), FlagHistory("reps"))
+        self._last: StrengthBalance | None = None
 
     def update(self, steps: list[Step], first_changed: int) -> None:
         """``steps`` is the step table now; it equals the last one given before ``first_changed``."""
@@ -110,7 +111,10 @@ class LiveStrengthBalance:
             last = reps[-1].steps[-1].ic_s
             if not (self.reps.walked_after(last) or now_s - last > REP_SETTLE_S):
                 reps = reps[:-1]
-        return StrengthBalance(reps, _in_order([f for history in self._flags for f in history.flags(reps)]))
+        if self._last is not None and same_objects(self._last.reps, reps):
+            return self._last  # the same reps: the same flags, the same object
+        self._last = StrengthBalance(reps, _in_order([f for history in self._flags for f in history.flags(reps)]))
+        return self._last
 
 
 __all__ = [

@@ -22,6 +22,8 @@ and push-side outputs both rise with running speed, so comparing reps at the sam
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,6 +151,12 @@ def segment_reps(steps: list[Step], min_steps: int = 8, sprint_fraction: float =
     return reps
 
 
+def same_objects(a: Sequence, b: Sequence) -> bool:
+    """Whether two sequences hold the very same objects, in order (the live analysis keeps what it
+    made as long as its inputs are these objects)."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 def _nanmax(values) -> float:
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
@@ -216,10 +224,17 @@ class LiveReps:
         self._open_from: list[int] = []
         self._n_walking: list[int] = []
         self._open: _Bout | None = None
+        self._fastest: list[float] = []  # per closed bout: the fastest peak of the eligible ones up to it
+        self._reps: list[Rep] | None = None  # reps() since the last update
+        # the last choice of reps: (fastest peak, closed bouts scanned, their reps); the first
+        # _unchanged closed bouts are the same since it was made
+        self._chosen: tuple[float, int, list[Rep]] = (math.nan, 0, [])
+        self._unchanged = 0
 
     def update(self, table: list[Step], first_changed: int) -> None:
         """``table`` is the step table now (sorted as :func:`build_steps` sorts); it equals the one
         of the last call before index ``first_changed``."""
+        self._reps = None
         i = min(first_changed, len(self._n_closed))
         self._table = table
         del self._n_closed[i:], self._open_from[i:], self._n_walking[i:]
@@ -230,18 +245,20 @@ class LiveReps:
             self._closed.clear()
             self._walking.clear()
             start = -1
+        del self._fastest[len(self._closed):]
+        self._unchanged = min(self._unchanged, len(self._closed))
         for k in range(i, len(table)):
             row = table[k]
             if not (row.flight_s <= 0.0):  # running (unknown flight does not break a bout)
                 if start >= 0 and row.ic_s - table[k - 1].ic_s > self.max_gap_s:
-                    self._closed.append(_Bout(table, start, k))
+                    self._close(_Bout(table, start, k))
                     start = k
                 elif start < 0:
                     start = k
             else:
                 self._walking.append(k)
                 if start >= 0:
-                    self._closed.append(_Bout(table, start, k))
+                    self._close(_Bout(table, start, k))
                 start = -1
             self._n_closed.append(len(self._closed))
             self._open_from.append(start)
@@ -252,6 +269,15 @@ class LiveReps:
         if start >= 0 and self._open is None:
             self._open = _Bout(table, start, len(table))
 
+    def _close(self, bout: _Bout) -> None:
+        before = self._fastest[-1] if self._fastest else math.nan
+        self._closed.append(bout)
+        self._fastest.append(_nanmax([before, bout.peak]) if self._eligible(bout) else before)
+
+    def _eligible(self, bout: _Bout) -> bool:
+        """Long enough to be a rep (a bout of walking only has no steps)."""
+        return bout.steps is not None and len(bout.steps) >= self.min_steps
+
     def _bouts(self) -> list[_Bout]:
         """Raw bouts (closed, then the one under way), in time order."""
         open_ = [self._open] if self._open_from and self._open_from[-1] >= 0 else []
@@ -259,16 +285,32 @@ class LiveReps:
 
     def reps(self) -> list[Rep]:
         """``segment_reps(table)``: the same reps, each closed one the same object from call to call
-        while its bout and its number hold."""
-        bouts = [b for b in self._bouts() if b.steps is not None and len(b.steps) >= self.min_steps]
-        if not bouts:
-            return []
-        fastest = _nanmax([b.peak for b in bouts])
-        reps: list[Rep] = []
-        for bout in bouts:
-            if bout.peak >= self.sprint_fraction * fastest:
-                reps.append(bout.rep(len(reps) + 1, self.top_fraction))
-        return reps
+        while its bout and its number hold; the same list until the next :meth:`update` (do not
+        change it).
+
+        Only the bouts closed since the last call are looked at, unless the fastest peak changed
+        (a new fastest sprint changes which bouts are reps) or a step before them did.
+        """
+        if self._reps is not None:
+            return self._reps
+        open_ = self._open if self._open_from and self._open_from[-1] >= 0 else None
+        if open_ is not None and not self._eligible(open_):
+            open_ = None
+        fastest = _nanmax([self._fastest[-1] if self._fastest else math.nan,
+                           open_.peak if open_ is not None else math.nan])
+        threshold = self.sprint_fraction * fastest
+        chosen_at, scanned, chosen = self._chosen
+        same_fastest = chosen_at == fastest or (math.isnan(chosen_at) and math.isnan(fastest))
+        if not (same_fastest and scanned <= self._unchanged):
+            scanned, chosen = 0, []
+        chosen = list(chosen)
+        for bout in self._closed[scanned:]:
+            if self._eligible(bout) and bout.peak >= threshold:
+                chosen.append(bout.rep(len(chosen) + 1, self.top_fraction))
+        self._chosen, self._unchanged = (fastest, len(self._closed), chosen), len(self._closed)
+        self._reps = chosen + ([open_.rep(len(chosen) + 1, self.top_fraction)]
+                               if open_ is not None and open_.peak >= threshold else [])
+        return self._reps
 
     def walked_after(self, t: float) -> bool:
         """Whether a step without flight (walking) came after time ``t`` (s)."""

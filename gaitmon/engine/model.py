@@ -48,7 +48,7 @@ from gaitmon.analysis.calibration import Calibration, apply_calibration, calibra
 from gaitmon.analysis.balance import (PUSH, SWING, TrendLine, leg_medians, rep_points, rep_trend_line, step_points,
                                       step_trend_line)
 from gaitmon.analysis.flags import SCALE_UNITS
-from gaitmon.analysis.reps import LiveReps, running_bouts
+from gaitmon.analysis.reps import LiveReps, running_bouts, same_objects
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
 from gaitmon.analysis.steps import Step, StepTable, build_steps
@@ -447,10 +447,6 @@ def step_series(side: str, first: Sequence[Rep], run: Sequence[Step]) -> tuple[S
     return tuple(out)
 
 
-def _same_objects(a: Sequence, b: Sequence) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
 def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
             calibration: Calibration | None = None) -> Analysis:
     """Steps, reps, flags and the views on them, as a live session at ``now_s`` has them (the
@@ -501,7 +497,8 @@ class LiveAnalysis:
         self._complete: dict[str, list[int]] = {}  # side → indices of its complete steps
         self._first: dict[str, int] = {}  # side → index of its first step
         self._rows: dict[int, tuple[Rep, tuple[Flag, ...], RepRow]] = {}
-        self._series: dict[tuple, tuple[tuple, tuple[Series, Series]]] = {}  # (scale, side) → (inputs, series)
+        self._rows_of: tuple[StrengthBalance, tuple[RepRow, ...]] | None = None  # the last balance, its rows
+        self._series: dict[tuple, tuple[tuple, tuple, tuple[Series, Series]]] = {}  # (scale, side) → (inputs, copies, series)
 
     def add(self, events: Sequence[GaitEvent]) -> None:
         """Take new events (any order)."""
@@ -558,11 +555,12 @@ class LiveAnalysis:
 
     def _kept(self, scale: str, side: str, make, *inputs: Sequence) -> tuple[Series, Series]:
         """``make(side, *inputs)``, made again only when an input sequence holds other objects (between
-        reps the rep series stay, after a rep the steps series too)."""
+        reps the rep series stay, after a rep the steps series too). An input that is the very
+        sequence given last time is taken as unchanged: the analysis never changes a list it handed out."""
         hit = self._series.get((scale, side))
-        if hit is None or not all(_same_objects(a, b) for a, b in zip(hit[0], inputs)):
-            hit = self._series[scale, side] = (tuple(list(i) for i in inputs), make(side, *inputs))
-        return hit[1]
+        if hit is None or not all(now is then or same_objects(now, copy) for now, then, copy in zip(inputs, *hit[:2])):
+            hit = self._series[scale, side] = (inputs, tuple(list(i) for i in inputs), make(side, *inputs))
+        return hit[2]
 
     def _current_run(self, reps: Sequence[Rep]) -> tuple[int | None, bool, list[Step]]:
         """:func:`current_run` from the bouts the segmentation keeps."""
@@ -574,7 +572,10 @@ class LiveAnalysis:
         return None, False, []
 
     def _rep_rows(self, balance: StrengthBalance) -> tuple[RepRow, ...]:
-        """:func:`rep_rows`, each row made again only when its rep or its flags changed."""
+        """:func:`rep_rows`, each row made again only when its rep or its flags changed (none when
+        the balance is the one of the last call)."""
+        if self._rows_of is not None and self._rows_of[0] is balance:
+            return self._rows_of[1]
         raised = raised_on(balance.flags)
         rows, kept = [], {}
         for rep in balance.reps:
@@ -586,7 +587,8 @@ class LiveAnalysis:
             kept[id(rep)] = hit
             rows.append(hit[2])
         self._rows = kept
-        return tuple(rows)
+        self._rows_of = (balance, tuple(rows))
+        return self._rows_of[1]
 
 
 # -- the model --------------------------------------------------------------------------------------
