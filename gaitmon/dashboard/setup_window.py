@@ -71,27 +71,24 @@ class SensorRow(QtWidgets.QFrame):
         self.sensor = sensor
         self.setObjectName("sensorRow")
         self.setMinimumHeight(84)
-        layout = QtWidgets.QHBoxLayout(self)
+        layout = QtWidgets.QGridLayout(self)
         layout.setContentsMargins(10, 4, 10, 4)
-        words = QtWidgets.QVBoxLayout()
+        layout.setHorizontalSpacing(12)
         self.name = _label(sensor.name or sensor.address, "sensorName")
         self.family = _label(f"{family_label(sensor)} · {sensor.address}", "sensorFamily")
-        words.addWidget(self.name)
-        words.addWidget(self.family)
-        layout.addLayout(words, 1)
         self.battery = _label(battery_text(sensor), "sensorValue")
         self.signal = _label(signal_text(sensor), "sensorValue")
         self.signal.setToolTip("signal strength (RSSI)")
-        layout.addWidget(self.battery)
-        layout.addSpacing(16)
-        layout.addWidget(self.signal)
-        layout.addSpacing(16)
+        layout.addWidget(self.name, 0, 0)
+        layout.addWidget(self.family, 1, 0)
+        layout.addWidget(self.battery, 0, 1)
+        layout.addWidget(self.signal, 1, 1)
+        layout.setColumnStretch(0, 1)
         self.buttons = {side: _button(side.upper(), lambda *_, side=side: window.assign(self.sensor.address, side),
-                                      f"This sensor is on the {side} leg ({'←' if side == 'left' else '→'})", 120)
+                                      f"This sensor is on the {side} leg ({'←' if side == 'left' else '→'})", 110)
                         for side in SIDES}
-        for button in self.buttons.values():
-            layout.addWidget(button)
-        self._on = None
+        for column, button in enumerate(self.buttons.values(), start=2):
+            layout.addWidget(button, 0, column, 2, 1)
 
     def update_sensor(self, sensor: FoundSensor) -> None:
         self.sensor = sensor
@@ -106,7 +103,6 @@ class SensorRow(QtWidgets.QFrame):
         for side, button in self.buttons.items():
             on = side == leg
             button.setStyleSheet(f"background: {theme.legs[side]}; color: {theme.background};" if on else "")
-            button.setText(f"✔ {side.upper()}" if on else side.upper())
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         window = self.window()
@@ -149,6 +145,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         self.last_check: LegCheck | None = None
         self._scan = None
         self._check = None
+        self._check_legs: dict[str, str] = {}  # the legs as they were checked (side → address)
         self._shown: tuple = ()
         self.engine = None
         self.dashboard: DashboardWindow | None = None
@@ -170,9 +167,12 @@ class SetupWindow(QtWidgets.QMainWindow):
             QLabel#sensorName {{ font-size: 24px; font-weight: bold; }}
             QLabel#sensorFamily {{ font-size: 15px; color: {theme.muted}; }}
             QLabel#sensorValue {{ font-size: 20px; }}
+            QFrame#sensorRow QLabel {{ background: transparent; }}
+            QComboBox::drop-down {{ width: 48px; }}
+            QLabel#promptDetail {{ font-size: 16px; }}
             QLabel#legBox {{ font-size: 22px; font-weight: bold; border: 3px solid {theme.muted}; border-radius: 8px;
                             padding: 6px; }}
-            QLabel#prompt {{ font-size: 26px; font-weight: bold; }}
+            QLabel#prompt {{ font-size: 24px; font-weight: bold; }}
             QLabel#keys {{ font-size: 14px; color: {theme.muted}; }}
             QComboBox {{ font-size: 26px; font-weight: bold; min-height: 60px; border: 3px solid {theme.foreground};
                          border-radius: 8px; padding: 2px 10px; }}
@@ -206,6 +206,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         left.addLayout(head)
         self.list_area = QtWidgets.QScrollArea()
         self.list_area.setWidgetResizable(True)
+        self.list_area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list_area.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         holder = QtWidgets.QWidget()
         self.list_layout = QtWidgets.QVBoxLayout(holder)
@@ -230,9 +231,12 @@ class SetupWindow(QtWidgets.QMainWindow):
         right.addLayout(boxes)
         self.prompt = _label("", "prompt")
         self.prompt.setWordWrap(True)
-        self.prompt.setMinimumHeight(120)
+        self.prompt.setMinimumHeight(110)
         self.prompt.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
         right.addWidget(self.prompt)
+        self.prompt_detail = _label("", "promptDetail")
+        self.prompt_detail.setWordWrap(True)
+        right.addWidget(self.prompt_detail)
         checks = QtWidgets.QHBoxLayout()
         self.check_button = _button("CHECK LEGS", self.check_legs, "Stream the sensors while the athlete lifts a knee")
         self.swap_button = _button("SWAP", self.swap, "Swap the left and right sensors (S)")
@@ -252,7 +256,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         right.addWidget(self.athlete_box)
         right.addStretch(1)
         self.start_button = _button("START", self.start_session, "Start the session and open the dashboard", 260)
-        self.start_button.setMinimumHeight(84)
+        self.start_button.setMinimumHeight(72)
         right.addWidget(self.start_button)
         columns.addLayout(right, 2)
         outer.addLayout(columns, 1)
@@ -442,14 +446,13 @@ class SetupWindow(QtWidgets.QMainWindow):
         self._shown = (scan, check)
         self._draw_rows()
         theme = self.theme
-        names = {s.address: s.name or s.address for s in self.sensors}
         for side, box in self.leg_boxes.items():
             address = self.legs.get(side)
             colour = theme.legs[side]
             battery = next((s.battery_pct for s in self.sensors if s.address == address), None)
             battery = (check.battery.get(side) if check is not None and check.battery.get(side) is not None
                        and self._check_legs.get(side) == address else battery)
-            text = f"{side.upper()}<br>{names.get(address, '—') if address else '— tap LEFT/RIGHT —'}"
+            text = f"{side.upper()}<br>{self._name(address) if address else '— tap LEFT/RIGHT —'}"
             if battery is not None:
                 text += f" · {battery} %"
             box.setText(f"<span style='color:{colour}'>{text}</span>")
@@ -486,6 +489,8 @@ class SetupWindow(QtWidgets.QMainWindow):
                 row.update_sensor(sensor)
             leg = next((side for side, a in self.legs.items() if a == sensor.address), None)
             row.show_state(sensor.address == self.selected, leg, self.theme)
+            for button in row.buttons.values():
+                button.setEnabled(not self.checking)
         if self.selected in self.rows:
             self.list_area.ensureWidgetVisible(self.rows[self.selected])
 
@@ -494,13 +499,16 @@ class SetupWindow(QtWidgets.QMainWindow):
         if check is not None and check.phase == "connecting":
             text, colour = "Connecting to the sensors… the athlete stands still", theme.muted
         elif check is not None and check.phase == "lift":
-            text, colour = f"LIFT YOUR {check.asked.upper()} KNEE NOW — high, quickly", theme.legs[check.asked]
+            text, colour = (f"<span style='font-size:44px'>LIFT YOUR {check.asked.upper()} KNEE NOW</span><br>"
+                            "high and quickly, once", theme.legs[check.asked])
         elif check is not None and check.phase == "failed":
             text, colour = f"Check failed: {check.error}", theme.bad
         elif self.last_check is not None and self.confirmed:
-            text, colour = f"✔ {self.last_check.text}", theme.ok
+            asked = self.last_check.asked
+            text, colour = (f"✔ Legs confirmed: {self._name(self.legs[asked])} turned with the {asked.upper()} knee",
+                            theme.ok)
         elif self.last_check is not None and self.last_check.swapped:
-            text, colour = f"{self.last_check.text} — press SWAP", theme.warn
+            text, colour = f"{self.last_check.text}. Press SWAP.", theme.warn
         elif self.last_check is not None and self.last_check.lifted is None:
             text, colour = self.last_check.text, theme.bad
         elif self.legs:
@@ -510,6 +518,12 @@ class SetupWindow(QtWidgets.QMainWindow):
         else:
             text, colour = "Tap LEFT or RIGHT on the sensor strapped to that leg", theme.foreground
         self.prompt.setText(f"<span style='color:{colour}'>{text}</span>")
+        shown = self.last_check is not None and (check is None or check.phase == "done")
+        names = {role: self._name(address) for role, address in self._check_legs.items()}
+        self.prompt_detail.setText(self.last_check.readings(names) if shown else "")
+
+    def _name(self, address: str) -> str:
+        return next((s.name for s in self.sensors if s.address == address and s.name), address)
 
     def _draw_status(self, scan: ScanProgress | None) -> None:
         theme = self.theme

@@ -109,13 +109,21 @@ class LegCheck:
     lifted : str or None
         The role of the sensor that showed the lift; None when the check could not tell.
     text : str
-        What the coach is told.
+        What the coach is told (the readings behind it: :attr:`readings`).
     """
 
     asked: str
     excursions: dict[str, float]
     lifted: str | None
     text: str
+
+    def readings(self, names: Mapping[str, str] | None = None) -> str:
+        """Each sensor's excursion and the knee-lift level, for the coach: ``gaitmon-L 210 °/s · …``
+        (``names``: role → the sensor's name; default ``left sensor`` …)."""
+        names = names or {}
+        return (" · ".join(f"{names.get(role) or role + ' sensor'} {_deg_s(value)}"
+                           for role, value in self.excursions.items())
+                + f" (a knee lift turns the shank faster than {_deg_s(KNEE_LIFT_RAD_S)})")
 
     @property
     def confirmed(self) -> bool:
@@ -139,19 +147,15 @@ def judge_knee_lift(asked: str, excursions: Mapping[str, float]) -> LegCheck:
     fastest = max(excursions, key=excursions.get)
     top = excursions[fastest]
     others = {role: value for role, value in excursions.items() if role != fastest}
-    readings = ", ".join(f"{role} sensor {_deg_s(value)}" for role, value in excursions.items())
     if top < KNEE_LIFT_RAD_S:
-        hint = ("" if len(excursions) > 1 else f"; if the knee was lifted, the sensor is not on the {asked} leg")
-        return LegCheck(asked, excursions, None, f"No knee lift seen ({readings}; a lift turns the shank faster "
-                                                 f"than {_deg_s(KNEE_LIFT_RAD_S)}): lift the {knee} knee high, "
-                                                 f"quickly{hint}")
+        hint = "" if len(excursions) > 1 else f", or the sensor is not on the {asked} leg"
+        return LegCheck(asked, excursions, None, f"No knee lift seen: lift the {knee} knee high, quickly{hint}")
     if any(value > STANDING_LEG_FRACTION * top for value in others.values()):
-        return LegCheck(asked, excursions, None, f"Both sensors turned ({readings}): stand still and lift only the "
-                                                 f"{knee} knee")
+        return LegCheck(asked, excursions, None, f"Both sensors turned: stand still and lift only the {knee} knee")
     if fastest == asked:
-        return LegCheck(asked, excursions, fastest, f"Confirmed: the {knee} sensor turned ({readings})")
-    return LegCheck(asked, excursions, fastest, f"The {fastest.upper()} sensor turned when the {knee} knee lifted "
-                                                f"({readings}): the sensors are the other way round")
+        return LegCheck(asked, excursions, fastest, f"Confirmed: the {knee} sensor turned with the {knee} knee")
+    return LegCheck(asked, excursions, fastest, f"The {fastest.upper()} sensor turned with the {knee} knee: "
+                                                "the sensors are the other way round")
 
 
 @dataclass(frozen=True)
