@@ -499,8 +499,8 @@ class SetupWindow(QtWidgets.QMainWindow):
         if check is not None and check.phase == "connecting":
             text, colour = "Connecting to the sensors… the athlete stands still", theme.muted
         elif check is not None and check.phase == "lift":
-            text, colour = (f"<span style='font-size:44px'>LIFT YOUR {check.asked.upper()} KNEE NOW</span><br>"
-                            "high and quickly, once", theme.legs[check.asked])
+            text, colour = (f"<span style='font-size:44px'>LIFT YOUR {check.asked.upper()} KNEE NOW</span>",
+                            theme.legs[check.asked])
         elif check is not None and check.phase == "failed":
             text, colour = f"Check failed: {check.error}", theme.bad
         elif self.last_check is not None and self.confirmed:
@@ -520,7 +520,9 @@ class SetupWindow(QtWidgets.QMainWindow):
         self.prompt.setText(f"<span style='color:{colour}'>{text}</span>")
         shown = self.last_check is not None and (check is None or check.phase == "done")
         names = {role: self._name(address) for role, address in self._check_legs.items()}
-        self.prompt_detail.setText(self.last_check.readings(names) if shown else "")
+        lifting = check is not None and check.phase == "lift"
+        self.prompt_detail.setText("once, high and quickly; the other leg stands still" if lifting
+                                   else self.last_check.readings(names) if shown else "")
 
     def _name(self, address: str) -> str:
         return next((s.name for s in self.sensors if s.address == address and s.name), address)
