@@ -47,7 +47,7 @@ STANDING_LEG_FRACTION = 0.5
 #: The check judges this long after a sensor first turned faster than :data:`KNEE_LIFT_RAD_S` (a
 #: lift is over in about a second), s.
 JUDGE_AFTER_S = 1.5
-#: Without a knee lift the check gives up this long after asking for one, s.
+#: Without a knee lift the check gives up this long after asking for one, s (default).
 LIFT_TIMEOUT_S = 8.0
 #: How long the sensors have to start streaming before the check gives up, s.
 CONNECT_TIMEOUT_S = 20.0
@@ -201,11 +201,14 @@ class SensorSetup:
         (see :mod:`gaitmon.sources.ble`).
     rate_hz : float, optional
         Streaming rate of the leg check (default: each family's).
+    lift_timeout_s : float
+        How long a check waits for a knee lift once it has asked for one, s.
     """
 
-    def __init__(self, backends=(None, None), rate_hz: float | None = None):
+    def __init__(self, backends=(None, None), rate_hz: float | None = None, lift_timeout_s: float = LIFT_TIMEOUT_S):
         self.backends = tuple(backends)
         self.rate_hz = rate_hz
+        self.lift_timeout_s = lift_timeout_s
         self._loop = asyncio.new_event_loop()
         self._radio: asyncio.Lock | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -312,12 +315,23 @@ class SensorSetup:
                 now = loop.time()
                 if lifted_t is None and max(excursions.values()) >= KNEE_LIFT_RAD_S:
                     lifted_t = now
-                if (lifted_t is not None and now - lifted_t >= JUDGE_AFTER_S) or now - asked_t >= LIFT_TIMEOUT_S:
+                if (lifted_t is not None and now - lifted_t >= JUDGE_AFTER_S) or now - asked_t >= self.lift_timeout_s:
                     break
-            watch.update(phase="done", result=judge_knee_lift(asked, excursions), battery=_batteries(session))
         finally:
             stop.set()
-            await asyncio.gather(streams, return_exceptions=True)
+            await _to_the_end(asyncio.gather(streams, return_exceptions=True))  # the links are closed
+        watch.update(phase="done", result=judge_knee_lift(asked, excursions), battery=_batteries(session))
+
+
+async def _to_the_end(awaitable) -> None:
+    """Await ``awaitable`` to its end even when cancelled meanwhile (then raise the cancellation):
+    closing the sensors' links must not be cut short."""
+    future = asyncio.ensure_future(awaitable)
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await future
+        raise
 
 
 def _state(session: LiveSession, role: str) -> str:
