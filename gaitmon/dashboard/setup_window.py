@@ -177,7 +177,8 @@ class SetupWindow(QtWidgets.QMainWindow):
             QComboBox {{ font-size: 26px; font-weight: bold; min-height: 60px; border: 3px solid {theme.foreground};
                          border-radius: 8px; padding: 2px 10px; }}
             QComboBox QAbstractItemView {{ font-size: 24px; }}
-            QPushButton#primary {{ border-width: 6px; }}
+            QPushButton#primary {{ border-width: 6px; background: {theme.alarm_bg}; color: {theme.alarm_fg}; }}
+            QLabel#listNote {{ font-size: 18px; font-weight: bold; color: {theme.bad}; }}
         """
 
     def _build(self, athletes, athlete: str) -> None:
@@ -191,6 +192,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         bar.addWidget(_label("SET UP A SESSION", "setupHead"))
         self.status_label = _label("", "status")
         self.status_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        self.status_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         bar.addWidget(self.status_label, 1)
         self.full_button = _button("FULL SCREEN", self.toggle_full_screen, "Full screen (F or F11; Esc leaves)")
         bar.addWidget(self.full_button)
@@ -214,7 +216,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         self.list_layout.addStretch(1)
         self.list_area.setWidget(holder)
         left.addWidget(self.list_area, 1)
-        self.list_note = _label("", "sensorFamily")
+        self.list_note = _label("", "listNote")
         self.list_note.setWordWrap(True)
         left.addWidget(self.list_note)
         self.rows: dict[str, SensorRow] = {}
@@ -401,7 +403,7 @@ class SetupWindow(QtWidgets.QMainWindow):
             engine = self.make_engine(choice)
             self.dashboard = open_dashboard(engine, self.theme.name, self.isFullScreen())
         except InputError as error:
-            self.status_label.setText(f"<span style='color:{self.theme.bad}'>{error}</span>")
+            self.list_note.setText(f"Could not start: {error}")
             return
         self.engine = engine
         self.close()
@@ -452,7 +454,7 @@ class SetupWindow(QtWidgets.QMainWindow):
             battery = next((s.battery_pct for s in self.sensors if s.address == address), None)
             battery = (check.battery.get(side) if check is not None and check.battery.get(side) is not None
                        and self._check_legs.get(side) == address else battery)
-            text = f"{side.upper()}<br>{self._name(address) if address else '— tap LEFT/RIGHT —'}"
+            text = f"{side.upper()}<br>{self._name(address) if address else 'not set'}"
             if battery is not None:
                 text += f" · {battery} %"
             box.setText(f"<span style='color:{colour}'>{text}</span>")
@@ -496,6 +498,8 @@ class SetupWindow(QtWidgets.QMainWindow):
 
     def _draw_prompt(self, check: CheckProgress | None) -> None:
         theme = self.theme
+        # A verdict is about the legs as they were checked: reassigned since, it no longer applies.
+        last = self.last_check if self.confirmed or self.legs == self._check_legs else None
         if check is not None and check.phase == "connecting":
             text, colour = "Connecting to the sensors… the athlete stands still", theme.muted
         elif check is not None and check.phase == "lift":
@@ -503,14 +507,18 @@ class SetupWindow(QtWidgets.QMainWindow):
                             theme.legs[check.asked])
         elif check is not None and check.phase == "failed":
             text, colour = f"Check failed: {check.error}", theme.bad
-        elif self.last_check is not None and self.confirmed:
-            asked = self.last_check.asked
+        elif last is not None and self.confirmed:
+            asked = last.asked
             text, colour = (f"✔ Legs confirmed: {self._name(self.legs[asked])} turned with the {asked.upper()} knee",
                             theme.ok)
-        elif self.last_check is not None and self.last_check.swapped:
-            text, colour = f"{self.last_check.text}. Press SWAP.", theme.warn
-        elif self.last_check is not None and self.last_check.lifted is None:
-            text, colour = self.last_check.text, theme.bad
+        elif last is not None and last.swapped:
+            text, colour = f"{last.text}. Press SWAP.", theme.warn
+        elif last is not None and last.lifted is None:
+            text, colour = last.text, theme.bad
+        elif self.next_action() == "assign" and self.selected is not None:
+            free = next(side for side in SIDES if side not in self.legs)
+            text, colour = (f"Tap LEFT or RIGHT on the sensor strapped to that leg (Enter: "
+                            f"{self._name(self.selected)} on the {free.upper()} leg)", theme.foreground)
         elif self.legs:
             asked = "left" if "left" in self.legs else "right"
             text, colour = (f"CHECK LEGS: the athlete stands, then lifts the {asked.upper()} knee when asked; the "
@@ -518,11 +526,11 @@ class SetupWindow(QtWidgets.QMainWindow):
         else:
             text, colour = "Tap LEFT or RIGHT on the sensor strapped to that leg", theme.foreground
         self.prompt.setText(f"<span style='color:{colour}'>{text}</span>")
-        shown = self.last_check is not None and (check is None or check.phase == "done")
+        shown = last is not None and (check is None or check.phase == "done")
         names = {role: self._name(address) for role, address in self._check_legs.items()}
         lifting = check is not None and check.phase == "lift"
         self.prompt_detail.setText("once, high and quickly; the other leg stands still" if lifting
-                                   else self.last_check.readings(names) if shown else "")
+                                   else last.readings(names) if shown else "")
 
     def _name(self, address: str) -> str:
         return next((s.name for s in self.sensors if s.address == address and s.name), address)
@@ -534,16 +542,19 @@ class SetupWindow(QtWidgets.QMainWindow):
         elif scan.phase == "scanning":
             text, colour = f"scanning ({self.scan_s:g} s)…", theme.muted
         elif scan.phase == "failed":
-            text, colour = f"scan failed: {scan.error}", theme.bad
+            text, colour = "scan failed", theme.bad
         elif not scan.sensors:
             text, colour = "no sensor found", theme.bad
         else:
             reading = " · reading batteries…" if scan.phase == "batteries" else ""
             text, colour = f"{len(scan.sensors)} sensor{'s' * (len(scan.sensors) != 1)} found{reading}", theme.foreground
         self.status_label.setText(f"<span style='color:{colour}'>{text}</span>")
-        self.list_note.setText("No supported sensor seen: are they on, charged, in range and not connected to "
-                               "another device? Then SCAN again." if scan is not None and scan.phase == "done"
-                               and not scan.sensors else "")
+        note = ""
+        if scan is not None and scan.phase == "failed":
+            note = f"The scan failed: {scan.error}"
+        elif scan is not None and scan.phase == "done" and not scan.sensors:
+            note = "No supported sensor seen: are they on, charged, in range and not connected to another device? Then SCAN again."
+        self.list_note.setText(note)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.timer.stop()
