@@ -523,6 +523,8 @@ class SetupWindow(QtWidgets.QMainWindow):
             asked = "left" if "left" in self.legs else "right"
             text, colour = (f"CHECK LEGS: the athlete stands, then lifts the {asked.upper()} knee when asked; the "
                             "sensor that turns is on that leg", theme.foreground)
+        elif not self.sensors:
+            text, colour = "SCAN finds the sensors: switch them on, strap them on the shanks", theme.foreground
         else:
             text, colour = "Tap LEFT or RIGHT on the sensor strapped to that leg", theme.foreground
         self.prompt.setText(f"<span style='color:{colour}'>{text}</span>")
