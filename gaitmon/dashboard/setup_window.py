@@ -592,9 +592,10 @@ def run_setup(make_engine: Callable[[SessionChoice], object], backends=(None, No
     finally:
         signal.signal(signal.SIGINT, previous)
         setup.close()
-        if window.dashboard is not None:
-            dispose(window.dashboard)
+        engine, dashboard = window.engine, window.dashboard
+        if dashboard is not None:
+            dispose(dashboard)
         dispose(window)
-        if window.engine is not None:
-            window.engine.stop(timeout_s=None)  # the recordings close and their tables are written
-    return 1 if window.engine is not None and window.engine.failure is not None else 0
+        if engine is not None:
+            engine.stop(timeout_s=None)  # the recordings close and their tables are written
+    return 1 if engine is not None and engine.failure is not None else 0

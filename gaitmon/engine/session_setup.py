@@ -181,8 +181,9 @@ class CheckProgress:
     battery: dict[str, int] = field(default_factory=dict)
 
 
-class _Watch:
-    """A progress object replaced whole on every change (readers in other threads see one or the other)."""
+class Watch:
+    """Where a scan's or a check's ``progress`` is kept: replaced whole on every change, so a reader
+    in another thread (the screen's timer) sees the old one or the new one, never half of each."""
 
     def __init__(self, progress):
         self.progress = progress
@@ -215,18 +216,18 @@ class SensorSetup:
         self._thread = threading.Thread(target=self._loop.run_forever, name="gaitmon-setup", daemon=True)
         self._thread.start()
 
-    def scan(self, timeout_s: float = SCAN_S) -> _Watch:
+    def scan(self, timeout_s: float = SCAN_S) -> Watch:
         """Start a scan; its ``.progress`` is a :class:`ScanProgress`."""
-        watch = _Watch(ScanProgress())
+        watch = Watch(ScanProgress())
         self._submit(lambda: self._scan(watch, timeout_s), watch)
         return watch
 
-    def check_legs(self, sensors: Mapping[str, str], asked: str = "left") -> _Watch:
+    def check_legs(self, sensors: Mapping[str, str], asked: str = "left") -> Watch:
         """Start a knee-lift check of ``sensors`` (role → address or name; one or both legs), the
         athlete lifting the ``asked`` knee; its ``.progress`` is a :class:`CheckProgress`."""
         if asked not in sensors:
             raise ValueError(f"the {asked} leg has no sensor to check")
-        watch = _Watch(CheckProgress(asked))
+        watch = Watch(CheckProgress(asked))
         self._submit(lambda: self._check(watch, dict(sensors), asked), watch)
         return watch
 
@@ -244,7 +245,7 @@ class SensorSetup:
             self._loop.close()
 
     # -- on the loop -------------------------------------------------------------------------------------
-    def _submit(self, work: Callable[[], Awaitable[None]], watch: _Watch) -> None:
+    def _submit(self, work: Callable[[], Awaitable[None]], watch: Watch) -> None:
         async def guarded():
             if self._radio is None:
                 self._radio = asyncio.Lock()
@@ -271,7 +272,7 @@ class SensorSetup:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _scan(self, watch: _Watch, timeout_s: float) -> None:
+    async def _scan(self, watch: Watch, timeout_s: float) -> None:
         found = await ble.scan(timeout_s, self.backends)
         watch.update(phase="batteries", sensors=tuple(found))
         for i, sensor in enumerate(found):
@@ -282,7 +283,7 @@ class SensorSetup:
             watch.update(sensors=tuple(found))
         watch.update(phase="done")
 
-    async def _check(self, watch: _Watch, sensors: dict[str, str], asked: str) -> None:
+    async def _check(self, watch: Watch, sensors: dict[str, str], asked: str) -> None:
         loop = asyncio.get_running_loop()
         session = LiveSession("leg check")
         gyro: dict[str, list[np.ndarray]] = {role: [] for role in sensors}

@@ -129,3 +129,27 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
             dispose(window.dashboard)
         if window.engine is not None:
             window.engine.stop(timeout_s=None)
+
+
+def test_typing_a_new_athlete_name_does_not_trigger_the_keys(qtbot, standing_pair):
+    """Letters the window binds (F full screen, S swap) go into the athlete's name while it is typed;
+    without sensors nothing can be started, and the screen says to scan."""
+    application()
+    setup = SensorSetup(standing_pair.backends, rate_hz=RATE_HZ)
+    started = []
+    window = SetupWindow(setup, started.append, athletes=["Ann"])
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.next_action() == "scan" and "SCAN finds the sensors" in window.prompt.text()
+        qtbot.keyClick(window, Key.Key_Return)  # Enter: the next step is a scan
+        assert window._scan is not None
+        edit = window.athlete_box.lineEdit()
+        qtbot.mouseClick(edit, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.keyClicks(edit, "Sofia Fors")
+        assert window.athlete() == "Sofia Fors"
+        assert not window.isFullScreen() and window.legs == {}
+        qtbot.keyClick(window, Key.Key_Return)
+        assert not started  # no legs, no check: START does nothing
+    finally:
+        setup.close()
