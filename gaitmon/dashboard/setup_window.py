@@ -26,8 +26,9 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from gaitmon.consts import SIDES
 from gaitmon.dashboard.widgets.theme import THEMES, style_sheet
 from gaitmon.dashboard.window import DashboardWindow, application, dispose, open_dashboard
+from gaitmon.engine.runtime import Engine
 from gaitmon.engine.session_setup import (SCAN_S, CheckProgress, LegCheck, ScanProgress, SensorSetup, SessionChoice,
-                                          family_label, roster, signal_bars)
+                                          Watch, family_label, roster, signal_bars)
 from gaitmon.errors import InputError
 from gaitmon.sources.ble import FoundSensor
 
@@ -54,8 +55,12 @@ def _button(text: str, slot: Callable[[], None], tip: str, width: int = 150) -> 
     return button
 
 
-def battery_text(sensor: FoundSensor) -> str:
-    return "battery …" if sensor.battery_pct is None else f"battery {sensor.battery_pct} %"
+def battery_text(sensor: FoundSensor, reading: bool = True) -> str:
+    """``battery 87 %``; without a level, ``battery …`` while levels are being read, else ``battery —``
+    (the sensor does not report one, or could not be reached)."""
+    if sensor.battery_pct is not None:
+        return f"battery {sensor.battery_pct} %"
+    return "battery …" if reading else "battery —"
 
 
 def signal_text(sensor: FoundSensor) -> str:
@@ -90,9 +95,9 @@ class SensorRow(QtWidgets.QFrame):
         for column, button in enumerate(self.buttons.values(), start=2):
             layout.addWidget(button, 0, column, 2, 1)
 
-    def update_sensor(self, sensor: FoundSensor) -> None:
+    def update_sensor(self, sensor: FoundSensor, reading: bool) -> None:
         self.sensor = sensor
-        self.battery.setText(battery_text(sensor))
+        self.battery.setText(battery_text(sensor, reading))
         self.signal.setText(signal_text(sensor))
 
     def show_state(self, selected: bool, leg: str | None, theme) -> None:
@@ -130,7 +135,7 @@ class SetupWindow(QtWidgets.QMainWindow):
         How long a scan listens, s.
     """
 
-    def __init__(self, setup: SensorSetup, make_engine: Callable[[SessionChoice], object], athletes=(),
+    def __init__(self, setup: SensorSetup, make_engine: Callable[[SessionChoice], Engine], athletes=(),
                  athlete: str = "", theme: str = "outdoor", scan_s: float = SCAN_S):
         super().__init__()
         self.setup = setup
@@ -143,11 +148,12 @@ class SetupWindow(QtWidgets.QMainWindow):
         #: The legs as the last check found them (side → address), {} before a conclusive check.
         self.verified: dict[str, str] = {}
         self.last_check: LegCheck | None = None
-        self._scan = None
-        self._check = None
+        self._scan: Watch | None = None
+        self._check: Watch | None = None
         self._check_legs: dict[str, str] = {}  # the legs as they were checked (side → address)
         self._shown: tuple = ()
-        self.engine = None
+        #: The session's engine and its dashboard, once START has opened them.
+        self.engine: Engine | None = None
         self.dashboard: DashboardWindow | None = None
         self.setWindowTitle("gaitmon — set up a session")
         self._build(athletes, athlete)
@@ -263,8 +269,9 @@ class SetupWindow(QtWidgets.QMainWindow):
         columns.addLayout(right, 2)
         outer.addLayout(columns, 1)
 
-        outer.addWidget(_label("Enter: next step · ↑ ↓ or Page Up / Down: choose · ← →: sensor on the left / right "
-                               "leg · S: swap · F5: scan again · F: full screen", "keys"))
+        keys = ("Enter: next step · ↑ ↓ or Page Up / Down: choose · ← →: sensor on the left / right leg · "
+                "S: swap · F5: scan again · F: full screen")
+        outer.addWidget(_label(keys, "keys"))
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
 
     def _shortcuts(self) -> None:
@@ -429,16 +436,14 @@ class SetupWindow(QtWidgets.QMainWindow):
             if self.selected not in addresses:
                 self.selected = next(iter(s.address for s in self.sensors if s.address not in self.legs.values()),
                                      None)
-        if check is not None and check.phase == "done" and check.result is not self.last_check:
-            self.last_check = check.result
+        result = check.result if check is not None and check.phase == "done" else None
+        if result is not None and result is not self.last_check:
+            self.last_check = result
             self.verified = {}
-            if check.result.lifted is not None:
-                checked = self._check_legs
-                turned = checked[check.result.lifted]
-                others = [a for a in checked.values() if a != turned]
-                self.verified = {check.result.asked: turned}
-                if others:
-                    self.verified[_other(check.result.asked)] = others[0]
+            if result.lifted is not None:  # the sensor that turned is on the asked leg, the other on the other
+                turned = self._check_legs[result.lifted]
+                self.verified = {result.asked: turned}
+                self.verified.update({_other(result.asked): a for a in self._check_legs.values() if a != turned})
         self.refresh()
 
     def refresh(self) -> None:
@@ -478,17 +483,17 @@ class SetupWindow(QtWidgets.QMainWindow):
 
     def _draw_rows(self) -> None:
         addresses = [s.address for s in self.sensors]
+        reading = self._scan is not None and self._scan.progress.phase in ("scanning", "batteries")
         for address in [a for a in self.rows if a not in addresses]:
             row = self.rows.pop(address)
             self.list_layout.removeWidget(row)
             row.deleteLater()
         for sensor in self.sensors:
-            row = self.rows.get(sensor.address)
-            if row is None:
-                row = self.rows[sensor.address] = SensorRow(sensor, self)
-                self.list_layout.insertWidget(self.list_layout.count() - 1, row)
-            elif row.sensor != sensor:
-                row.update_sensor(sensor)
+            if sensor.address not in self.rows:
+                self.rows[sensor.address] = SensorRow(sensor, self)
+                self.list_layout.insertWidget(self.list_layout.count() - 1, self.rows[sensor.address])
+            row = self.rows[sensor.address]
+            row.update_sensor(sensor, reading)
             leg = next((side for side, a in self.legs.items() if a == sensor.address), None)
             row.show_state(sensor.address == self.selected, leg, self.theme)
             for button in row.buttons.values():
@@ -528,11 +533,12 @@ class SetupWindow(QtWidgets.QMainWindow):
         else:
             text, colour = "Tap LEFT or RIGHT on the sensor strapped to that leg", theme.foreground
         self.prompt.setText(f"<span style='color:{colour}'>{text}</span>")
-        shown = last is not None and (check is None or check.phase == "done")
-        names = {role: self._name(address) for role, address in self._check_legs.items()}
-        lifting = check is not None and check.phase == "lift"
-        self.prompt_detail.setText("once, high and quickly; the other leg stands still" if lifting
-                                   else last.readings(names) if shown else "")
+        detail = ""
+        if check is not None and check.phase == "lift":
+            detail = "once, high and quickly; the other leg stands still"
+        elif last is not None and (check is None or check.phase == "done"):
+            detail = last.readings({role: self._name(address) for role, address in self._check_legs.items()})
+        self.prompt_detail.setText(detail)
 
     def _name(self, address: str) -> str:
         return next((s.name for s in self.sensors if s.address == address and s.name), address)
@@ -549,13 +555,15 @@ class SetupWindow(QtWidgets.QMainWindow):
             text, colour = "no sensor found", theme.bad
         else:
             reading = " · reading batteries…" if scan.phase == "batteries" else ""
-            text, colour = f"{len(scan.sensors)} sensor{'s' * (len(scan.sensors) != 1)} found{reading}", theme.foreground
+            found = len(scan.sensors)
+            text, colour = f"{found} sensor{'s' * (found != 1)} found{reading}", theme.foreground
         self.status_label.setText(f"<span style='color:{colour}'>{text}</span>")
         note = ""
         if scan is not None and scan.phase == "failed":
             note = f"The scan failed: {scan.error}"
         elif scan is not None and scan.phase == "done" and not scan.sensors:
-            note = "No supported sensor seen: are they on, charged, in range and not connected to another device? Then SCAN again."
+            note = ("No supported sensor seen: are they on, charged, in range and not connected to another "
+                    "device? Then SCAN again.")
         self.list_note.setText(note)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
@@ -572,7 +580,7 @@ def _swapped(legs: dict[str, str]) -> dict[str, str]:
     return {_other(side): address for side, address in legs.items()}
 
 
-def run_setup(make_engine: Callable[[SessionChoice], object], backends=(None, None), rate_hz: float | None = None,
+def run_setup(make_engine: Callable[[SessionChoice], Engine], backends=(None, None), rate_hz: float | None = None,
               athlete: str = "", history_db=None, theme: str = "outdoor") -> int:
     """Show the set-up screen; START opens the dashboard on ``make_engine(choice)`` until it is closed.
 

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -55,7 +56,7 @@ CONNECT_TIMEOUT_S = 20.0
 POLL_S = 0.05
 
 
-def roster(history_db: Path | None | bool = None) -> list[str]:
+def roster(history_db: Path | None | Literal[False] = None) -> list[str]:
     """The athletes of the history (``history_db``; None: the data directory's; False: none), alphabetical."""
     if history_db is False:
         return []
@@ -144,7 +145,7 @@ def judge_knee_lift(asked: str, excursions: Mapping[str, float]) -> LegCheck:
     """
     excursions = dict(excursions)
     knee = asked.upper()
-    fastest = max(excursions, key=excursions.get)
+    fastest = max(excursions, key=lambda role: excursions[role])
     top = excursions[fastest]
     others = {role: value for role, value in excursions.items() if role != fastest}
     if top < KNEE_LIFT_RAD_S:
