@@ -89,7 +89,8 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
         qtbot.waitUntil(lambda: window.last_check is not None, timeout=15_000)
         check = window.last_check
         assert check.swapped and check.lifted == "right", check.text
-        assert check.excursions["right"] > 2.0 > 1.0 > check.excursions["left"]
+        # The lifting shank turns ~3.5 rad/s; the standing one only sways (the simulator's fidget < 1.5 rad/s).
+        assert check.excursions["right"] > 3.0 and check.excursions["left"] < 1.6
         assert "other way round" in window.prompt.text()
         assert window.next_action() == "swap" and not window.start_button.isEnabled()
         _screenshot(window, tmp_path, "setup_swapped")
