@@ -274,16 +274,17 @@ def _more_athletes(specs: list[str]) -> dict[str, dict[str, str]]:
     return athletes
 
 
-def _live_dashboard(args, sensors: dict[str, str]) -> int:
+def _live_engine(args, sensors: dict[str, str], athlete: str, backends=None):
+    """The dashboard's engine of ``gaitmon live``: ``athlete`` on ``sensors`` (role → address or
+    name; found with ``backends``, None: the radio), plus ``--add-athlete``'s."""
     from gaitmon.dashboard import EmulatedSource, Engine, LiveSource
-    from gaitmon.dashboard.window import run_window
     from gaitmon.session.folder import JOURNAL_FILE
 
-    name = args.athlete or "athlete"
+    name = athlete or "athlete"
     if args.emulated:
         first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate)
     else:
-        first = LiveSource(sensors, rate_hz=args.rate, duration_s=args.duration)
+        first = LiveSource(sensors, rate_hz=args.rate, duration_s=args.duration, backends=backends)
     athletes = {name: first}
     for other, pair in _more_athletes(args.add_athlete).items():
         if other in athletes:
@@ -295,18 +296,35 @@ def _live_dashboard(args, sensors: dict[str, str]) -> int:
             raise InputError(args.out, None, "already holds a recording; not overwriting it (choose another --out)")
         folders[name] = Path(args.out)
     history = False if args.no_history else (Path(args.db) if args.db else None)
-    engine = Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
-                    history_db=history, folders=folders)
-    return run_window(engine)
+    return Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
+                  history_db=history, folders=folders)
+
+
+def _live_dashboard(args, sensors: dict[str, str]) -> int:
+    from gaitmon.dashboard.window import run_window
+
+    return run_window(_live_engine(args, sensors, args.athlete))
+
+
+def _live_setup(args) -> int:
+    """The set-up screen (sensors, legs, athlete); its START runs :func:`_live_engine` in the dashboard."""
+    from gaitmon.dashboard.setup_window import run_setup
+
+    return run_setup(lambda choice: _live_engine(args, choice.sensors, choice.athlete, choice.backends),
+                     rate_hz=args.rate, athlete=args.athlete, history_db=Path(args.db) if args.db else None)
 
 
 def _live(args) -> int:
     from gaitmon.engine.acquisition import run_live
 
     sensors = {role: ident for role, ident in (("left", args.left), ("right", args.right)) if ident}
+    window = not args.headless and not args.virtual_clock and _display()
     if not sensors and not args.emulated:
-        raise SystemExit("gaitmon live: give --left and/or --right (address or name from `gaitmon scan`)")
-    if not args.headless and not args.virtual_clock and _display():
+        if window:
+            return _live_setup(args)
+        raise SystemExit("gaitmon live: give --left and/or --right (address or name from `gaitmon scan`); "
+                         "with a display, `gaitmon live` alone opens a screen to pick them")
+    if window:
         return _live_dashboard(args, sensors)
     if args.add_athlete:
         raise InputError("gaitmon live", "--add-athlete", "several athletes need the dashboard (a display, no --headless)")

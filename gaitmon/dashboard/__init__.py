@@ -1,6 +1,6 @@
 """The coach's dashboard: the window (:mod:`~gaitmon.dashboard.window`), its parts
-(:mod:`~gaitmon.dashboard.widgets`), Qt-free drawing arithmetic (:mod:`~gaitmon.dashboard.drawing`)
-and ``gaitmon demo`` (:mod:`~gaitmon.dashboard.demo`).
+(:mod:`~gaitmon.dashboard.widgets`), the set-up screen before it (:mod:`~gaitmon.dashboard.setup_window`),
+Qt-free drawing arithmetic (:mod:`~gaitmon.dashboard.drawing`) and ``gaitmon demo`` (:mod:`~gaitmon.dashboard.demo`).
 
 It draws what the Qt-free engine produces (:mod:`gaitmon.engine`: acquisition, recording and
 replay on one asyncio loop, and the immutable snapshots of :mod:`~gaitmon.engine.model`), which it

@@ -420,6 +420,24 @@ def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), a
     return path
 
 
+def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False) -> DashboardWindow:
+    """Start ``engine`` and show a dashboard window on it (the caller runs Qt's loop, then disposes of
+    the window and stops the engine, as :func:`run_window` does)."""
+    window = DashboardWindow(engine, theme=theme)
+    window.resize(1600, 1000)
+    try:
+        engine.start()
+    except BaseException:
+        dispose(window)
+        raise
+    window.start()
+    if full_screen:
+        window.showFullScreen()
+    else:
+        window.show()
+    return window
+
+
 def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int:
     """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
 
@@ -429,19 +447,14 @@ def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int
     import signal
 
     app = application()
-    window = DashboardWindow(engine, theme=theme)
-    window.resize(1600, 1000)
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())  # Ctrl-C in the terminal closes it
+    window: DashboardWindow | None = None
+    previous = signal.signal(signal.SIGINT, lambda *_: window is not None and window.close())  # Ctrl-C closes it
     try:
-        engine.start()
-        window.start()
-        if full_screen:
-            window.showFullScreen()
-        else:
-            window.show()
+        window = open_dashboard(engine, theme, full_screen)
         app.exec()
     finally:
         signal.signal(signal.SIGINT, previous)
-        dispose(window)
+        if window is not None:
+            dispose(window)
         engine.stop(timeout_s=None)  # the recordings close and their tables are written: wait for it
     return 1 if engine.failure is not None else 0

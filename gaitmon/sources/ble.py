@@ -34,12 +34,12 @@ import contextlib
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError, BleakError
 
-from gaitmon.sensors import ConfigurationError, MalformedPacket, SensorFamily, family_for
+from gaitmon.sensors import FAMILIES, ConfigurationError, MalformedPacket, SensorFamily, family_for
 from gaitmon.stream.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,16 @@ _ADDRESS = re.compile(r"([0-9A-F]{2}:){5}[0-9A-F]{2}|[0-9A-F]{8}(-[0-9A-F]{4}){3
 
 @dataclass(frozen=True)
 class FoundSensor:
-    """A supported sensor seen in a scan."""
+    """A supported sensor seen in a scan: signal strength ``rssi`` in dBm, ``battery_pct`` in %
+    once read (:func:`with_battery`; None: not read, or the sensor does not tell)."""
 
     family: str
     name: str
     address: str
     rssi: int
+    battery_pct: int | None = None
+    #: The scan's BLEDevice, to connect to it without scanning again.
+    device: object = field(default=None, compare=False, repr=False)
 
 
 class SensorNotFound(TimeoutError):
@@ -151,11 +155,24 @@ async def scan(timeout_s: float = 5.0, backends=(None, None)) -> list[FoundSenso
         name = adv.local_name or device.name
         family = family_for(name, adv.service_uuids)
         if family is not None:
-            found[device.address] = FoundSensor(family.name, name or "", device.address, adv.rssi)
+            found[device.address] = FoundSensor(family.name, name or "", device.address, adv.rssi, device=device)
 
     async with _scanning(seen, backends[0]):
         await asyncio.sleep(timeout_s)
     return sorted(found.values(), key=lambda s: (-s.rssi, s.address))
+
+
+async def with_battery(sensor: FoundSensor, backends=(None, None)) -> FoundSensor:
+    """``sensor`` with its battery level, read over a short connection (the standard Battery
+    Service; None when the sensor has none). Raises the link's errors (:data:`LINK_ERRORS`)."""
+    family = FAMILIES[sensor.family]
+    client = BleakClient(sensor.device or sensor.address, timeout=CONNECT_TIMEOUT_S, backend=backends[1])
+    await asyncio.wait_for(client.connect(), CONNECT_TIMEOUT_S)
+    try:
+        battery = await family.read_battery(client)
+    finally:
+        await client.disconnect()
+    return replace(sensor, battery_pct=battery)
 
 
 @contextlib.asynccontextmanager

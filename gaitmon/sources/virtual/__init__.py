@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gaitmon.sim import SimConfig, SimulatedSession, simulate_session
+from gaitmon.sim.knee_lift import knee_lift
 from gaitmon.sources.virtual.backend import VirtualAir
 from gaitmon.sources.virtual.devices import DEVICES
 from gaitmon.sources.virtual.peripheral import Faults, FaultLog, VirtualPeripheral
@@ -34,6 +35,18 @@ class EmulatedPair:
     @property
     def addresses(self) -> dict[str, str]:
         return {side: device.address for side, device in self.devices.items()}
+
+    def lift_knee(self, side: str, lead_s: float = 0.1, noise_seed: int = 0) -> None:
+        """The emulated athlete lifts the ``side`` knee once, from standing, starting ``lead_s`` s
+        from now (:func:`~gaitmon.sim.knee_lift.knee_lift`: the lifting shank rotates, the other
+        stands still, each in its sensor's mounting); callable from any thread once the air is in use."""
+        self.air.call_soon(self._lift_knee, side, lead_s, noise_seed)
+
+    def _lift_knee(self, side: str, lead_s: float, noise_seed: int) -> None:
+        start_s = self.air.sim_time() + lead_s
+        for leg, device in self.devices.items():
+            rows = knee_lift(side, device.nominal_rate_hz, self.session.mounting, noise_seed)[leg]
+            device.perform(rows, start_s)
 
 
 def emulated_pair(family: str = "gaitmon_diy", scenario: str = "swing_plateau", seed: int = 0,

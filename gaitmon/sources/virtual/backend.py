@@ -45,12 +45,14 @@ class VirtualAir:
         for peripheral in peripherals:
             peripheral.air = self
         self._origin: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         air = self
         self.scanner_backend = type("VirtualBleakScanner", (VirtualBleakScanner,), {"air": air})
         self.client_backend = type("VirtualBleakClient", (VirtualBleakClient,), {"air": air})
 
     def _loop_now(self) -> float:
-        now = asyncio.get_running_loop().time()
+        self._loop = asyncio.get_running_loop()
+        now = self._loop.time()
         if self._origin is None:
             self._origin = now
         return now
@@ -68,6 +70,13 @@ class VirtualAir:
     @property
     def origin(self) -> float | None:
         return self._origin
+
+    def call_soon(self, callback: Callable[..., None], *args) -> None:
+        """Run ``callback(*args)`` on the loop that last used the air (from any thread); RuntimeError
+        when no loop has used it yet or that loop has closed."""
+        if self._loop is None:
+            raise RuntimeError("the emulated air has not been used by an event loop yet")
+        self._loop.call_soon_threadsafe(callback, *args)
 
     def find(self, address: str) -> VirtualPeripheral | None:
         return self.peripherals.get(address.upper())

@@ -207,6 +207,8 @@ class VirtualPeripheral:
         self.first_sent: int | None = None
         self.first_packet_samples: int | None = None
         self._stuck = False  # a "stuck" stall: nothing streams until the next connection
+        #: Movements streamed in place of the session's samples: (first sample index, rows[n, 6]).
+        self._movements: list[tuple[int, np.ndarray]] = []
 
     @classmethod
     def advertised_name(cls, letter: str) -> str:
@@ -320,9 +322,24 @@ class VirtualPeripheral:
         return self._stream_task is not None
 
     def _first_sample_from_now(self) -> int:
-        now = self.air.sim_time()
-        laps = max(0, math.floor((now - self.t[0]) / self.loop_period_s))
-        return laps * len(self.t) + int(np.searchsorted(self.t, now - laps * self.loop_period_s))
+        return self.sample_index_at(self.air.sim_time())
+
+    def sample_index_at(self, sim_s: float) -> int:
+        """Index in the endless stream of the first sample taken at or after sim time ``sim_s``."""
+        laps = max(0, math.floor((sim_s - self.t[0]) / self.loop_period_s))
+        return laps * len(self.t) + int(np.searchsorted(self.t, sim_s - laps * self.loop_period_s))
+
+    def perform(self, rows: np.ndarray, start_sim_s: float) -> int:
+        """Stream ``rows`` (``x[n, 6]``, sensor frame, m/s² and rad/s, at the nominal rate) from sim
+        time ``start_sim_s`` on, in place of the session's samples: a movement the athlete makes
+        (e.g. :func:`gaitmon.sim.knee_lift.knee_lift`). Returns the index of its first sample.
+
+        Samples already sent are not changed: a movement starting before the next notification's
+        first sample begins with that sample.
+        """
+        first = self.sample_index_at(start_sim_s)
+        self._movements.append((first, np.asarray(rows, dtype=np.float64)))
+        return first
 
     # -- the endless stream ------------------------------------------------------------------------------
     @property
@@ -337,8 +354,15 @@ class VirtualPeripheral:
         return self.t[i] + laps * self.loop_period_s
 
     def samples(self, i: int, j: int) -> np.ndarray:
-        """Rows ``x[i:j]`` of the endless stream, (j − i, 6)."""
-        return self.x[np.arange(i, j) % len(self.t)]
+        """Rows ``x[i:j]`` of the endless stream, (j − i, 6), with the movements performed (:meth:`perform`)."""
+        x = self.x[np.arange(i, j) % len(self.t)]
+        if self._movements:
+            self._movements = [(first, rows) for first, rows in self._movements if first + len(rows) > i]
+            for first, rows in self._movements:
+                lo, hi = max(i, first), min(j, first + len(rows))
+                if lo < hi:
+                    x[lo - i:hi - i] = rows[lo - first:hi - first]
+        return x
 
     async def _stream(self) -> None:
         loop = asyncio.get_running_loop()
