@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 
 #: Compiled modules (setup.py), which have no .py file of their own.
-COMPILED = ("gaitmon.core._detector", "gaitmon.session._framing")
+COMPILED = ("gaitmon.core._detector", "gaitmon.session._framing", "gaitmon.io._csvblock")
 
 
 def _modules() -> dict[str, Path | None]:
