@@ -281,7 +281,7 @@ def _live_dashboard(args, sensors: dict[str, str]) -> int:
 
     name = args.athlete or "athlete"
     if args.emulated:
-        first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate)
+        first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate, duration_s=args.duration)
     else:
         first = LiveSource(sensors, rate_hz=args.rate, duration_s=args.duration)
     athletes = {name: first}
@@ -297,7 +297,7 @@ def _live_dashboard(args, sensors: dict[str, str]) -> int:
     history = False if args.no_history else (Path(args.db) if args.db else None)
     engine = Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
                     history_db=history, folders=folders)
-    return run_window(engine)
+    return run_window(engine, close_when_ended=args.duration is not None)
 
 
 def _live(args) -> int:

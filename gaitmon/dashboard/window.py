@@ -420,9 +420,11 @@ def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), a
     return path
 
 
-def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int:
+def run_window(engine, theme: str = "outdoor", full_screen: bool = False, close_when_ended: bool = False) -> int:
     """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
 
+    ``close_when_ended``: also close it when the engine ends by itself (its sources ended, as with
+    ``gaitmon live --duration``); otherwise the window stays, saying "ended", until the coach closes it.
     Returns 1 when the engine failed, else 0. Closing waits until the recordings are closed and
     their tables written (seconds for a long session).
     """
@@ -435,6 +437,10 @@ def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int
     try:
         engine.start()
         window.start()
+        if close_when_ended:
+            watch = QtCore.QTimer(window)
+            watch.timeout.connect(lambda: engine.running or window.close())
+            watch.start(250)
         if full_screen:
             window.showFullScreen()
         else:
