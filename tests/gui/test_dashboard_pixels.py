@@ -17,6 +17,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -34,8 +37,8 @@ from gaitmon.dashboard.window import DashboardWindow, application  # noqa: E402
 #: A sprint session streamed in real time, its first rep after 1 s of standing; 200 Hz to keep it light.
 SPRINT_SOURCE = EmulatedSource("gaitmon_diy", "swing_plateau", seed=1, rate_hz=200.0, realtime=True,
                                sim_options={"n_reps": 3, "initial_standing_s": 1.0})
-#: Frames between two checked frames (30 fps: about 0.4 s), and how many frames are checked.
-CHECK_EVERY_FRAMES, CHECKED_FRAMES = 12, 12
+#: Frames between two checked frames (30 fps: 0.3 s), and how many frames are checked.
+CHECK_EVERY_FRAMES, CHECKED_FRAMES = 9, 12
 #: Pixels of a marker's fill colour required around its centre (a 13-px symbol has dozens).
 MARKER_PIXELS = 6
 #: Markers this close (px) to the plot's left or right edge are half outside it: not checked.
@@ -63,8 +66,15 @@ class TracePixels:
     """One grab of the trace panel, with the mapping from a plot's data coordinates to its pixels."""
 
     def __init__(self, window: DashboardWindow):
-        self.traces = window.traces
-        self.image = self.traces.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+        self.traces = traces = window.traces
+        if QtGui.QGuiApplication.platformName() == "xcb":  # what the X server shows
+            traces.viewport().repaint()  # the last frame drawn is on screen, not only in the scene
+            corner = traces.mapTo(window, QtCore.QPoint(0, 0))
+            picture = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), traces.width(),
+                                                 traces.height())
+        else:  # Qt's offscreen platform: the widget painted into an image
+            picture = traces.grab()
+        self.image = picture.toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
         self.scale = self.image.devicePixelRatio()
         # RGB of every pixel as one int (0xRRGGBB), rows first
         bits = self.image.constBits()
@@ -141,6 +151,44 @@ def test_every_event_marker_in_view_is_painted_at_every_frame(qtbot, tmp_path):
     assert engine.failure is None
 
 
+@pytest.fixture
+def x_server():
+    """A private Xvfb (its display, e.g. ``":3"``) on which Qt's xcb platform opens windows; skips without."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("Xvfb not installed (Debian/Ubuntu: apt install xvfb): no real window to look at")
+    read, write = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        display = f":{pipe.readline().strip()}"
+    try:
+        if display == ":":
+            pytest.skip("Xvfb did not start")
+        probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
+                               env={**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+                               capture_output=True, text=True, timeout=60)
+        if probe.returncode != 0:
+            pytest.skip(f"Qt cannot open a window on Xvfb here (missing xcb libraries?): {probe.stderr.strip()[-300:]}")
+        yield display
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_every_event_marker_is_painted_on_a_real_x_server(x_server, tmp_path):
+    """The marker test once more in a process whose window is on an X server (Qt's xcb platform), its
+    pixels read back from the screen: the picture a coach sees, not an offscreen paint."""
+    test = f"{Path(__file__).resolve()}::test_every_event_marker_in_view_is_painted_at_every_frame"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+                          str(tmp_path / "inner"), test],
+                         env={**os.environ, "DISPLAY": x_server, "QT_QPA_PLATFORM": "xcb"},
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout
+
+
 def _stray_trace_pixels(window: DashboardWindow, pixels: TracePixels, side: str) -> int:
     """Pixels of ``side``'s colour in its ω plot that no drawn sample explains.
 
@@ -174,9 +222,9 @@ def test_a_restarted_recording_draws_no_line_from_the_old_session(qtbot, tmp_pat
     engine.start()
     window.start()
     try:
-        # running (ω well away from 0), recording for a few seconds
+        # running (strides on the traces), recording
         qtbot.waitUntil(lambda: window.last is not None and window.last.recording.state == "recording"
-                        and all(side in window.last.legs for side in SIDES) and window.last.session_s > 4.0
+                        and all(side in window.last.legs for side in SIDES)
                         and len(window.last.legs["left"].markers["IC"].t) >= 3, timeout=60_000)
         qtbot.keyClick(window, QtCore.Qt.Key.Key_R)
         qtbot.waitUntil(lambda: window.last.recording.state == "stopped" and window.last.session_s > 1.5
