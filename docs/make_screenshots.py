@@ -6,7 +6,7 @@ machine with Xvfb (Debian/Ubuntu: ``apt install xvfb``)::
     python docs/make_screenshots.py                    # → docs/images/*.png at 1600 × 1000 px
     python docs/make_screenshots.py --size 1280x720 --out /tmp/shots
 
-It starts its own ``Xvfb`` of the window's size (``--display :N`` uses a running X server instead),
+It starts its own ``Xvfb`` (``--display :N`` uses a running X server instead),
 opens the real :class:`~gaitmon.dashboard.window.DashboardWindow` (Qt's xcb platform, not the
 offscreen one) on ``gaitmon demo``'s session — two emulated DIY sensors streaming the 8-rep
 ``swing_plateau`` sprint session through the real BLE path, on a virtual clock so it takes seconds,
@@ -90,7 +90,9 @@ class Hold:
 
 
 def start_xvfb(size: tuple[int, int]) -> tuple[subprocess.Popen, str]:
-    """A private ``Xvfb`` of ``size`` (its own display number, found with ``-displayfd``)."""
+    """A private ``Xvfb`` with a screen of at least ``size`` and 3840 × 2160 px (a window that cannot
+    shrink to the size asked is then still pictured whole); its own display number, from ``-displayfd``."""
+    size = (max(size[0], 3840), max(size[1], 2160))
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise SystemExit("make_screenshots: Xvfb not found (Debian/Ubuntu: apt install xvfb), or give --display")
@@ -147,6 +149,9 @@ def take(out: Path, size: tuple[int, int], scratch: Path) -> list[Path]:
                     window.toggle_theme()
                 first = window.frames
                 wait_until(lambda: window.frames >= first + SETTLE_FRAMES and not window.pending, "the frames")
+                if (window.width(), window.height()) != size:
+                    print(f"make_screenshots: the window is {window.width()} × {window.height()} px, not "
+                          f"{size[0]} × {size[1]} (its minimum size); pictured as it is", file=sys.stderr)
                 picture = window.screen().grabWindow(window.winId())
                 path = out / name
                 if not picture.save(str(path)):
