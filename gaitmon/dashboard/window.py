@@ -420,7 +420,8 @@ def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), a
     return path
 
 
-def run_window(engine, theme: str = "outdoor", full_screen: bool = False, close_when_ended: bool = False) -> int:
+def run_window(engine, theme: str = "outdoor", full_screen: bool = False,
+               close_when_ended: bool = False) -> int:
     """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
 
     ``close_when_ended``: also close it when the engine ends by itself (its sources ended, as with
