@@ -27,7 +27,8 @@ class MovingScatter(pg.ScatterPlotItem):
     pyqtgraph culls such an item's points with its ``viewRect()``, cached in the item's own
     coordinates and refreshed only when the view's transform changes, not when the item moves.
     Moved every frame, the item culled with the rectangle of the last range change: the newest
-    strides had no markers on screen while ``getData()`` had them all. Moving it refreshes the cache.
+    strides had no markers on screen while ``getData()`` had them all. Moving it refreshes the cache
+    (as pyqtgraph's ``InfiniteLine.setPos`` does for its own lines).
     """
 
     def setPos(self, *pos) -> None:  # noqa: N802 - Qt's name
