@@ -28,7 +28,7 @@ class MovingScatter(pg.ScatterPlotItem):
     coordinates and refreshed only when the view's transform changes, not when the item moves.
     Moved every frame, the item culled with the rectangle of the last range change: the newest
     strides had no markers on screen while ``getData()`` had them all. Moving it refreshes the cache
-    (as pyqtgraph's ``InfiniteLine.setPos`` does for its own lines).
+    (as pyqtgraph's own ``InfiniteLine.setPos`` and ``PlotDataItem.setPos`` do: pyqtgraph#1494).
     """
 
     def setPos(self, *pos) -> None:  # noqa: N802 - Qt's name
