@@ -282,7 +282,7 @@ def _live_engine(args, sensors: dict[str, str], athlete: str, backends=None):
 
     name = athlete or "athlete"
     if args.emulated:
-        first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate)
+        first = EmulatedSource(args.emulated, seed=1, rate_hz=args.rate, duration_s=args.duration)
     else:
         first = LiveSource(sensors, rate_hz=args.rate, duration_s=args.duration, backends=backends)
     athletes = {name: first}
@@ -303,7 +303,7 @@ def _live_engine(args, sensors: dict[str, str], athlete: str, backends=None):
 def _live_dashboard(args, sensors: dict[str, str]) -> int:
     from gaitmon.dashboard.window import run_window
 
-    return run_window(_live_engine(args, sensors, args.athlete))
+    return run_window(_live_engine(args, sensors, args.athlete), close_when_ended=args.duration is not None)
 
 
 def _live_setup(args) -> int:

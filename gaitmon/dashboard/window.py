@@ -420,9 +420,14 @@ def save_png(snap: Snapshot, path: Path, size: tuple[int, int] = (1600, 1000), a
     return path
 
 
-def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False) -> DashboardWindow:
+def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False,
+                   close_when_ended: bool = False) -> DashboardWindow:
     """Start ``engine`` and show a dashboard window on it (the caller runs Qt's loop, then disposes of
-    the window and stops the engine, as :func:`run_window` does)."""
+    the window and stops the engine, as :func:`run_window` does).
+
+    ``close_when_ended``: also close the window when the engine ends by itself (its sources ended, as
+    with ``gaitmon live --duration``); otherwise it stays, saying "ended", until the coach closes it.
+    """
     window = DashboardWindow(engine, theme=theme)
     window.resize(1600, 1000)
     try:
@@ -431,6 +436,10 @@ def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False) ->
         dispose(window)
         raise
     window.start()
+    if close_when_ended:
+        watch = QtCore.QTimer(window)
+        watch.timeout.connect(lambda: engine.running or window.close())
+        watch.start(250)
     if full_screen:
         window.showFullScreen()
     else:
@@ -438,10 +447,10 @@ def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False) ->
     return window
 
 
-def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int:
-    """Show the dashboard on ``engine`` until the window is closed; then stop the engine.
-
-    Returns 1 when the engine failed, else 0. Closing waits until the recordings are closed and
+def run_window(engine, theme: str = "outdoor", full_screen: bool = False,
+               close_when_ended: bool = False) -> int:
+    """Show the dashboard on ``engine`` (:func:`open_dashboard`) until the window is closed; then stop
+    the engine. Returns 1 when the engine failed, else 0. Closing waits until the recordings are closed and
     their tables written (seconds for a long session).
     """
     import signal
@@ -450,7 +459,7 @@ def run_window(engine, theme: str = "outdoor", full_screen: bool = False) -> int
     window: DashboardWindow | None = None
     previous = signal.signal(signal.SIGINT, lambda *_: window is not None and window.close())  # Ctrl-C closes it
     try:
-        window = open_dashboard(engine, theme, full_screen)
+        window = open_dashboard(engine, theme, full_screen, close_when_ended)
         app.exec()
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -260,10 +260,12 @@ class _LiveAthlete:
         """Close the current session (its saved recording gets tables, report and history through
         ``ending``) and, unless ``then_record`` is None, go on in a new one, recorded or not."""
         recorder, live, store, meta, tables = self.recorder, self.live, self.store, self.meta, self.tables_folder
-        if then_record is not None:
-            self._new_session(then_record)
+        # Ended before the next one opens: the samples finish() releases are on this session's clock
+        # and go to the view that follows it, not into the new session's (a line back in time).
         recorder.close()
         live.finish()
+        if then_record is not None:
+            self._new_session(then_record)
         if recorder.saved:
             self.saved_folder = recorder.folder
             self.ending(recorder.folder, None, None, meta, saved=True)

@@ -322,6 +322,31 @@ def test_live_and_replay_commands_open_the_dashboard_when_there_is_a_display(qap
     assert sum(h.samples for h in seen[-1].health) == recorded > sum(h.samples for h in snap.health) > 0
 
 
+def test_live_with_a_duration_closes_the_dashboard_and_returns_with_its_outputs(qapp, monkeypatch, tmp_path):
+    import time
+
+    from gaitmon.cli import main
+    from gaitmon.dashboard import window as window_module
+
+    monkeypatch.setattr(window_module, "display_available", lambda: True)
+    forced: list = []
+    safety = QtCore.QTimer(singleShot=True, interval=40_000)  # closes the window only if it stays open
+    safety.timeout.connect(lambda: _close_dashboard_after(0, forced))
+    safety.start()
+    folder = tmp_path / "recording"
+    started = time.perf_counter()
+    try:
+        status = main(["live", "--emulated", "gaitmon_diy", "--rate", "200", "--duration", "3", "--out", str(folder),
+                       "--no-history"])
+    finally:
+        safety.stop()
+    elapsed = time.perf_counter() - started
+    assert status == 0 and not forced, f"the window was still open after {elapsed:.0f} s"
+    assert 3.0 < elapsed < 30.0
+    for name in ("journal.gmj", "session.json", "steps.csv", "health.csv", "report.html"):
+        assert (folder / name).exists(), name
+
+
 def test_an_x11_display_without_libxcb_cursor_runs_headless(monkeypatch):
     """Qt aborts the process when its xcb plugin lacks libxcb-cursor: that must mean headless, said once."""
     import ctypes.util

@@ -289,6 +289,33 @@ def test_engine_on_a_virtual_clock_feeds_the_model_and_records(short_engine):
         np.testing.assert_array_equal(trace.omega, omega[inside])
 
 
+def test_a_restarted_recording_shows_only_the_new_sessions_samples(tmp_path):
+    """R (stop) and R (start) while running: every later view holds its session's samples alone, in
+    time order on its clock (the ended session's last samples drew a line back to their time)."""
+    engine: Engine
+    views, commands = [], []
+
+    def tick(session_s: float) -> None:
+        snap = engine.snapshot("Ana")
+        if commands:
+            views.append(snap)
+        if not commands and snap.recording.state == "recording" and snap.session_s > 8.0 and snap.legs:
+            engine.stop_recording("Ana")
+            commands.append("stop")
+        elif commands == ["stop"] and snap.recording.state == "stopped" and snap.session_s > 3.0 and snap.legs:
+            engine.start_recording("Ana")
+            commands.append("start")
+
+    engine = Engine({"Ana": SHORT}, sessions_dir=tmp_path, history_db=False, on_tick=tick)
+    engine.run_to_end()
+    assert commands == ["stop", "start"]
+    assert sum(bool(view.legs) for view in views if view.recording.state == "recording") > 10
+    for view in views:
+        for side, leg in view.legs.items():
+            assert np.all(np.diff(leg.t) > 0) and (not len(leg.t) or leg.t[-1] <= view.session_s + 0.1), \
+                (view.recording.state, view.session_s, side, leg.t[:5])
+
+
 def test_replay_source_shows_what_was_recorded(short_engine):
     recorded = short_engine.snapshot("Ana")
     engine = Engine({"Ana": ReplaySource(recorded.recording.folder, speed=None)})

@@ -21,6 +21,21 @@ from gaitmon.engine.model import MARKER_KINDS, VISIBLE_S, Snapshot
 SYMBOLS = {"TO": "t1", "MSW": "o", "IC": "t"}
 
 
+class MovingScatter(pg.ScatterPlotItem):
+    """A scatter item (pixel-sized symbols) moved as a whole with ``setPos`` that paints every point in view.
+
+    pyqtgraph culls such an item's points with its ``viewRect()``, cached in the item's own
+    coordinates and refreshed only when the view's transform changes, not when the item moves.
+    Moved every frame, the item culled with the rectangle of the last range change: the newest
+    strides had no markers on screen while ``getData()`` had them all. Moving it refreshes the cache
+    (as pyqtgraph's own ``InfiniteLine.setPos`` and ``PlotDataItem.setPos`` do: pyqtgraph#1494).
+    """
+
+    def setPos(self, *pos) -> None:  # noqa: N802 - Qt's name
+        super().setPos(*pos)
+        self.viewTransformChanged()
+
+
 class TracePanel(pg.GraphicsLayoutWidget):
     """Sagittal ω of each leg (with event markers, gaps and hand marks) and |a| of both, over the last seconds."""
 
@@ -39,7 +54,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
             plot.setLabel("left", f"{side.upper()} ω", units="rad/s")
             self.plots[side] = plot
             self.curves[side] = self._curve(plot)
-            self.markers[side] = pg.ScatterPlotItem(size=13, pxMode=True)
+            self.markers[side] = MovingScatter(size=13, pxMode=True)
             plot.addItem(self.markers[side])
             self._gap_items[side], self._mark_items[side] = [], []
         acc = self.addPlot(row=2, col=0)
