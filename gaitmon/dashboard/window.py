@@ -347,7 +347,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
     def _draw_part(self, part: str, snap: Snapshot) -> None:
         if part == "numbers":
             self.banner.draw(snap, self.theme)
-            self.numbers.draw(snap.latest, snap.calibration)
+            self.numbers.draw(snap.numbers, snap.calibration)
         elif part == "reps":
             self.rep_table.draw(snap.reps, self.theme, snap.calibration)
         elif part == "health":

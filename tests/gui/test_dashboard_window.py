@@ -345,17 +345,18 @@ def test_calibrated_numbers_say_so_in_their_heads(qtbot):
     from pyqtgraph.Qt import QtWidgets
 
     from gaitmon.dashboard.widgets.numbers import BigNumbers
+    from gaitmon.engine.model import NO_NUMBERS
 
     application()
     holder = QtWidgets.QWidget()
     qtbot.addWidget(holder)
     numbers = BigNumbers()
     holder.setLayout(numbers)
-    numbers.draw({}, "contact and flight times corrected by the calibration of 2025-03-01 (n = 120, x): …")
+    numbers.draw(NO_NUMBERS, "contact and flight times corrected by the calibration of 2025-03-01 (n = 120, x): …")
     calibrated = {key for key, head in numbers.heads.items() if "calibrated" in head.text()}
     assert calibrated == {"contact_s", "flight_s", "step_hz", "push_force_bw"}  # not the swing peak
     assert numbers.heads["contact_s"].toolTip().startswith("contact and flight times corrected")
-    numbers.draw({})
+    numbers.draw(NO_NUMBERS)
     assert not any("calibrated" in head.text() or head.toolTip() for head in numbers.heads.values())
 
 

@@ -61,6 +61,9 @@ def style_sheet(theme: Theme) -> str:
         QLabel#numberHead {{ font-size: 15px; font-weight: bold; color: {theme.muted}; }}
         QLabel#number_left {{ font-size: 54px; font-weight: bold; color: {theme.legs['left']}; }}
         QLabel#number_right {{ font-size: 54px; font-weight: bold; color: {theme.legs['right']}; }}
+        QLabel#numbersCaption {{ font-size: 16px; font-weight: bold; color: {theme.muted}; padding: 4px 10px; }}
+        QLabel#numbersCaptionHeld {{ font-size: 16px; font-weight: bold; color: {theme.foreground};
+                                    background: {theme.note_bg}; border-radius: 6px; padding: 4px 10px; }}
         QLabel#legName_left {{ font-size: 40px; font-weight: bold; color: {theme.legs['left']}; }}
         QLabel#legName_right {{ font-size: 40px; font-weight: bold; color: {theme.legs['right']}; }}
         QTableWidget {{ gridline-color: {theme.muted}; font-size: 16px; }}
