@@ -139,7 +139,7 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
         # rep table: one row per finished rep, newest first, flagged rows say so
         assert window.rep_table.rowCount() == len(snap.reps) >= 5
         assert window.rep_table.item(0, 0).text() == str(snap.reps[-1].rep)
-        flag_column = REP_COLUMNS.index("Flag")
+        flag_column = REP_COLUMNS.index("Flags")
         flagged = {int(window.rep_table.item(row, 0).text()) for row in range(window.rep_table.rowCount())
                    if "swing plateau" in window.rep_table.item(row, flag_column).text()}
         assert flagged == {row.rep for row in snap.reps if row.alarm} and snap.banner.rep in flagged
@@ -361,7 +361,7 @@ def test_calibrated_numbers_say_so_in_their_heads(qtbot):
 
 
 def test_calibrated_rep_table_columns_say_so(qtbot):
-    from gaitmon.dashboard.widgets.tables import REP_COLUMNS, RepTable
+    from gaitmon.dashboard.widgets.tables import REP_COLUMNS, RepTable, rep_head
     from gaitmon.dashboard.widgets.theme import THEMES
 
     application()
@@ -369,6 +369,8 @@ def test_calibrated_rep_table_columns_say_so(qtbot):
     qtbot.addWidget(table)
     table.draw([], next(iter(THEMES.values())), "corrected by the calibration of 2025-03-01")
     heads = [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))]
-    assert heads[2:5] == ["Contact ms cal.", "Flight ms cal.", "Step Hz cal."] and heads[5] == "Swing L"
+    assert heads[2:5] == ["Contact\nms · calibrated", "Flight\nms · calibrated", "Step freq.\nHz · calibrated"]
+    assert heads[5] == "Left swing\nrad/s"
     table.draw([], next(iter(THEMES.values())))
-    assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == list(REP_COLUMNS)
+    assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == [
+        rep_head(name) for name in REP_COLUMNS]

@@ -66,6 +66,9 @@ def style_sheet(theme: Theme) -> str:
                                     background: {theme.note_bg}; border-radius: 6px; padding: 4px 10px; }}
         QLabel#legName_left {{ font-size: 40px; font-weight: bold; color: {theme.legs['left']}; }}
         QLabel#legName_right {{ font-size: 40px; font-weight: bold; color: {theme.legs['right']}; }}
+        QTabBar::tab {{ background: {theme.panel}; color: {theme.foreground}; font-size: 16px; font-weight: bold;
+                       padding: 6px 16px; border: 1px solid {theme.muted}; }}
+        QTabBar::tab:selected {{ background: {theme.background}; border-bottom-color: {theme.background}; }}
         QTableWidget {{ gridline-color: {theme.muted}; font-size: 16px; }}
         QHeaderView::section {{ background: {theme.panel}; color: {theme.foreground}; font-weight: bold;
                                font-size: 14px; border: 1px solid {theme.muted}; padding: 2px; }}
