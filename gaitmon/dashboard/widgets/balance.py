@@ -22,6 +22,11 @@ SCALES = ("reps", "steps")
 X_LABELS = {"reps": "rep no.", "steps": "step no. (this leg)"}
 
 
+def steps_title(side: str, rep: int | None, over: bool) -> str:
+    """The title of a leg's steps plot: which rep, and "so far" while it is run."""
+    return f"{side.upper()}: steps of " + ("this rep" if rep is None else f"rep {rep}" + ("" if over else " so far"))
+
+
 class BalancePanel(pg.GraphicsLayoutWidget):
     """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps.
 
@@ -37,7 +42,6 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         self.items: dict[tuple[str, str, str], dict] = {}
         self._ranges: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}  # scale → (x, y) range
         self._shown: dict[tuple[str, str, str], Series | None] = {}
-        self._rep_labels: dict[str, pg.LabelItem] = {}
         # the legend above the plots, in a row of its own: it covers no point
         self.legend = pg.LabelItem(size="11pt")
         self.addItem(self.legend, row=0, col=0, colspan=2)
@@ -63,18 +67,11 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                         item.setZValue(z)
                         plot.addItem(item)
                     self.items[side, scale, output] = parts
-                # fixed titles: a title whose text changes lays the whole panel out again (tens of ms)
-                plot.setTitle(f"{side.upper()}: " + ("across reps" if scale == "reps" else "steps of this rep"),
+                plot.setTitle(steps_title(side, None, False) if scale == "steps" else f"{side.upper()}: across reps",
                               size="11pt")
-            # which rep, in the steps plot's upper left corner (a rep's first steps are low), outside
-            # the layout, so cheap to change
-            label = pg.LabelItem(size="11pt", justify="left")
-            label.setParentItem(self.plots[side, "steps"].getViewBox())
-            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
-            self._rep_labels[side] = label
         for scale in SCALES:
             self._fit(scale, [])
-        self._rep_text = ""
+        self._rep_shown: tuple[int | None, bool] = (None, False)
         self.apply_theme(theme)
 
     def apply_theme(self, theme: Theme) -> None:
@@ -98,8 +95,6 @@ class BalancePanel(pg.GraphicsLayoutWidget):
             plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setLabel(plot.getAxis(axis).labelText, color=theme.foreground)
-        for label in self._rep_labels.values():
-            label.setText(self._rep_text, color=theme.foreground)
 
     def _look(self, output: str) -> dict:
         """Swing side: filled circles and solid joins; push side: open squares and dashed joins."""
@@ -113,11 +108,13 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                 "fan": pg.mkBrush(fan)}
 
     def _show_rep(self, current_rep: int | None, over: bool) -> None:
-        text = "" if current_rep is None else f"rep {current_rep}" + ("" if over else " · running")
-        if text != self._rep_text:
-            self._rep_text = text
-            for label in self._rep_labels.values():
-                label.setText(text, color=self.theme.foreground)
+        """The steps plots' titles say which rep (twice a rep: a title's new text lays the panel out again)."""
+        if (current_rep, over) != self._rep_shown:
+            self._rep_shown = current_rep, over
+            for side in SIDES:
+                self.plots[side, "steps"].setTitle(steps_title(side, current_rep, over), color=self.theme.foreground,
+                                                   size="11pt")
+            keep_layout_minimum(self)
 
     def draw(self, snap: Snapshot, sides: Sequence[str] = SIDES) -> None:
         """Draw ``sides``' plots from ``snap``; the ranges, one per scale for both legs, from both legs' data."""
