@@ -49,6 +49,7 @@ class TracePanel(pg.GraphicsLayoutWidget):
         for side in SIDES:
             self.acc_curves[side] = self._curve(acc)
         self.ci.layout.setRowStretchFactor(2, 0)
+        self.ci.layout.setVerticalSpacing(12)  # room between one plot's lowest tick label and the next one's highest
         self.grids = {name: StaticGrid(plot, most_y=6 if name != "acc" else 3) for name, plot in self.plots.items()}
         for plot in self.plots.values():  # one column, equal axis widths: the fixed x ranges line up
             fixed_plot(plot, axis_width=72)
