@@ -17,7 +17,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from itertools import combinations  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 pytest.importorskip("pytestqt")
@@ -46,9 +45,11 @@ def moments(tmp_path_factory):
     def tick(session_s: float) -> None:
         snap = engine.snapshot("Demo", 5.0)
         leg = snap.balance.get("left")
-        if "running" not in taken and snap.current_rep == 6 and not snap.current_rep_over and len(leg.steps_swing.x) >= 10:
+        if (snap.current_rep == 6 and not snap.current_rep_over and len(leg.steps_swing.x) >= 10
+                and "running" not in taken):
             taken["running"] = snap
-        if "walk" not in taken and len(snap.reps) == 6 and snap.current_rep_over and session_s > snap.reps[-1].end_s + 4:
+        if (len(snap.reps) == 6 and snap.current_rep_over and session_s > snap.reps[-1].end_s + 4
+                and "walk" not in taken):
             taken["walk"] = snap
 
     engine = Engine({"Demo": source}, sessions_dir=tmp_path_factory.mktemp("sessions"), record=False, on_tick=tick)
@@ -136,7 +137,8 @@ def test_the_window_fits_the_screen_and_its_parts_are_whole_and_apart(qtbot, tmp
         assert view.width() >= view.minimumWidth() and view.height() >= view.minimumHeight()
         assert not _scene_rects_inside(view), _scene_rects_inside(view)
     # the traces' axis titles: each beside its own plot, none over another
-    titles = [window.traces.plots[name].getAxis("left").label.sceneBoundingRect() for name in ("left", "right", "acc")]
+    titles = [window.traces.plots[name].getAxis("left").label.sceneBoundingRect()
+              for name in ("left", "right", "acc")]
     for name, title in zip(("left", "right", "acc"), titles):
         view_box = window.traces.plots[name].getViewBox().sceneBoundingRect()
         assert view_box.top() - 1 <= title.top() and title.bottom() <= view_box.bottom() + 1, name
@@ -184,7 +186,8 @@ def test_the_rep_table_shows_whole_rows_and_scrolls_to_the_rest(qtbot, moments, 
     heads = [table.horizontalHeaderItem(col).text() for col in range(table.columnCount())]
     assert heads == [f"{name}\n{REP_UNITS[name]}" for name in REP_COLUMNS]
     assert all(REP_UNITS[name] for name in REP_COLUMNS)
-    assert heads[5:9] == ["Left swing\nrad/s", "Right swing\nrad/s", "Left push\n× body wt.", "Right push\n× body wt."]
+    assert heads[5:9] == ["Left swing\nrad/s", "Right swing\nrad/s", "Left push\n× body wt.",
+                          "Right push\n× body wt."]
 
 
 def test_balance_axes_are_labelled_fit_the_data_and_are_shared_by_both_legs(qtbot, moments):
@@ -207,7 +210,8 @@ def test_balance_axes_are_labelled_fit_the_data_and_are_shared_by_both_legs(qtbo
                 assert x0 < x.min() and x.max() < x1 and y0 < y.min() and y.max() < y1
         label = balance.plots["right", scale].getAxis("bottom").labelText
         assert label == ("rep no." if scale == "reps" else "step no. (this leg)")
-        assert all(balance.plots[side, scale].getAxis("left").labelText == "% of rep 1" for side in ("left", "right"))
+        assert all(balance.plots[side, scale].getAxis("left").labelText == "% of rep 1"
+                   for side in ("left", "right"))
     # the legend is a row of its own above the plots: it covers no point
     legend = balance.legend.sceneBoundingRect()
     assert "swing side" in balance.legend.text and "push side" in balance.legend.text

@@ -64,13 +64,13 @@ def mix(a: str, b: str, share_a: float) -> str:
     return QtGui.QColor(*mixed).name()
 
 
-def keep_layout_minimum(widget: pg.GraphicsLayoutWidget, least: tuple[int, int] = (0, 0)) -> None:
+def keep_layout_minimum(widget: pg.GraphicsLayoutWidget) -> None:
     """Make ``widget``'s least size that of its plots' layout (titles, axis labels and tick labels
-    whole; plots at their least height), and at least ``least`` px: Qt layouts then never squeeze it
-    further, where its items would be clipped or overlap."""
+    whole; plots at their least height): Qt layouts then never squeeze it further, where its items
+    would be clipped or overlap (call it again when a title's text changes)."""
     hint = widget.ci.layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
     frame = 2 * widget.frameWidth()
-    widget.setMinimumSize(max(least[0], math.ceil(hint.width()) + frame), max(least[1], math.ceil(hint.height()) + frame))
+    widget.setMinimumSize(math.ceil(hint.width()) + frame, math.ceil(hint.height()) + frame)
 
 
 def colour_plots(widget: pg.GraphicsLayoutWidget, plots, theme: Theme) -> None:
