@@ -200,6 +200,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.status_label = QtWidgets.QLabel()
         self.status_label.setObjectName("status")
         self.status_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        self.status_label.setWordWrap(True)  # two lines rather than a window wider than a small screen
         for widget in (self.athlete_button, self.record_button, self.mark_button):
             bar.addWidget(widget)
         bar.addWidget(self.status_label, 1)
