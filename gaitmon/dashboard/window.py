@@ -247,7 +247,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         if compact == self.compact:
             return
         self.compact = compact
-        for button in self.findChildren(QtWidgets.QPushButton):
+        for button in (self.athlete_button, self.record_button, self.mark_button, self.theme_button, self.full_button):
             button.setMinimumHeight(BUTTON_PX[compact])
         self.banner_evidence.setVisible(not compact)  # the banner's tooltip still shows it
         if compact:
