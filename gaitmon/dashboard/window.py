@@ -257,6 +257,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
                 self.side_tabs.addTab(widget, name)
                 widget.show()
             self.bottom.hide()
+            self._name_sensors_tab()
         else:
             self.side_tabs.clear()
             self.middle.replaceWidget(1, self.balance)
@@ -268,6 +269,14 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.middle.setSizes([3000, 2000])  # 3 : 2, whatever the sizes before
         self.centralWidget().layout().activate()  # the window's least size follows now, before any resize
         self.layout().activate()
+
+    def _name_sensors_tab(self) -> None:
+        """In the compact layout the sensors' tab counts the sensors in trouble (neither streaming nor
+        stopped): their table is out of sight there."""
+        index = self.side_tabs.indexOf(self.health_table)
+        if index >= 0:
+            trouble = sum(s.state not in ("streaming", "stopped") for s in (self.last.health if self.last else ()))
+            self.side_tabs.setTabText(index, f"SENSORS ⚠ {trouble}" if trouble else "SENSORS")
 
     def _arrange_for(self, size: QtCore.QSize) -> None:
         """Compact below :data:`FULL_LAYOUT_LEAST` (:meth:`_arrange`)."""
@@ -439,6 +448,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
             self.rep_table.draw(snap.reps, self.theme, snap.calibration)
         elif part == "health":
             self.health_table.draw(snap.health, self.theme)
+            self._name_sensors_tab()
         else:  # "balance left" / "balance right"
             self.balance.draw(snap, sides=(part.split()[1],))
 

@@ -9,6 +9,7 @@ Screenshots go to pytest's temporary folder, or to ``$GAITMON_SCREENSHOTS`` when
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 
@@ -156,6 +157,12 @@ def test_a_small_window_keeps_the_traces_and_numbers_and_tabs_the_rest(qtbot, mo
     assert tabs == ["BALANCE", "REPS", "SENSORS"]
     assert [window.side_tabs.widget(i) for i in range(3)] == [window.balance, window.rep_table, window.health_table]
     assert window.banner.toolTip().startswith("Rests on") and not window.banner_evidence.isVisible()
+    # a sensor in trouble shows on its tab, the table being out of sight
+    left, right = moments["end"].health
+    window.render(dataclasses.replace(moments["end"], health=(dataclasses.replace(left, state="reconnecting"), right)))
+    assert window.side_tabs.tabText(2) == "SENSORS ⚠ 1"
+    window.render(moments["end"])
+    assert window.side_tabs.tabText(2) == "SENSORS"
     window.resize(1600, 1000)  # grown: the tables come back under the traces
     _settle()
     assert not window.compact and window.bottom.isVisible() and window.rep_table.isVisible()
