@@ -30,9 +30,11 @@ def steps_title(side: str, rep: int | None, over: bool) -> str:
 class BalancePanel(pg.GraphicsLayoutWidget):
     """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps.
 
-    Ranges are set by the panel (round values, grown at once, shrunk only when the data use under
-    half), so a new analysis redraws the points and lines but rarely the axes; series that did not
-    change since the last draw are not given again.
+    Ranges are set by the panel, one per scale for both legs (the two legs read on one scale): x
+    ends at the last rep, or the steps so far rounded up to 5; y at round values, grown at once,
+    shrunk only when the data use under half. A new analysis thus redraws the points and lines but
+    rarely the axes; series that did not change since the last draw are not given again. The legend
+    is a row of its own above the plots, and the steps plots' titles say which rep they show.
     """
 
     def __init__(self, theme: Theme):
