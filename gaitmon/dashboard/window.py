@@ -17,10 +17,14 @@ numbers, tables and strength-balance plots change only when a new analysis or he
 arrives, one of them per frame.
 
 Layout, top to bottom: controls and recording state; the flag banner (sentence and evidence); the
-current step's numbers for each leg in large type; traces (sagittal ω per leg with TO / MSW / IC
-markers, gaps shaded, hand marks dashed; accelerometer magnitude) beside the strength-balance plots
-(per leg: swing- and push-side output in % of the first rep, across reps and across the current
-rep's steps, with trend lines and their confidence fans); the rep table and sensor health.
+current step's numbers for each leg in large type (between reps, the last rep's top-speed values);
+traces (sagittal ω per leg with TO / MSW / IC markers, gaps shaded, hand marks dashed;
+accelerometer magnitude) beside the strength-balance plots (per leg: swing- and push-side output in
+% of the first rep, across reps and across the current rep's steps, with trend lines and their
+confidence fans); the rep table and sensor health. The window opens at a size that fits its screen
+(:func:`fitted_geometry`) and is resizable down to 1280×720 screens: in a window smaller than
+:data:`FULL_LAYOUT_LEAST` the strength balance, rep table and sensor health become tabs beside the
+traces, which keep the height (the traces and big numbers come first).
 
 Keys (one hand, or a presenter clicker): Space / Page Down mark a rep, R starts or stops
 recording, A / Page Up switch athlete, T switches theme, F or F11 full screen, Esc leaves it.
@@ -53,6 +57,15 @@ FPS = 30
 ANALYSIS_PARTS = ("numbers", "reps", "balance left", "balance right")
 #: Parts of the window redrawn only when their content changed (the traces are redrawn every frame).
 PARTS = (*ANALYSIS_PARTS, "health")
+#: The window's size (px) where the screen has room for it.
+PREFERRED_SIZE = (1600, 1000)
+#: Room (px) a window manager's frame and title bar take, kept free when the window fills a screen.
+FRAME_PX = (16, 48)
+#: Least width and height (px) of the window for the tables to stay under the traces; below, they go
+#: into tabs beside them, so that the traces and big numbers keep their room.
+FULL_LAYOUT_LEAST = (1400, 880)
+#: Least height of the buttons (px): in the full layout, and in the compact one.
+BUTTON_PX = {False: 64, True: 48}
 
 
 def display_problem() -> str | None:
@@ -97,6 +110,16 @@ QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
 def _qt_message(kind, context, message: str) -> None:
     if message not in QUIET_QT_MESSAGES:
         print(f"Qt: {message}", file=sys.stderr)
+
+
+def fitted_geometry(available: QtCore.QRect) -> QtCore.QRect:
+    """The window's geometry on a screen whose ``available`` area (without task bars) is given:
+    :data:`PREFERRED_SIZE`, or that area less :data:`FRAME_PX` where smaller, centred in it."""
+    width = min(PREFERRED_SIZE[0], available.width() - FRAME_PX[0])
+    height = min(PREFERRED_SIZE[1], available.height() - FRAME_PX[1])
+    geometry = QtCore.QRect(0, 0, width, height)
+    geometry.moveCenter(available.center())
+    return geometry
 
 
 def _clock(seconds: float) -> str:
@@ -153,7 +176,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
     # -- building ------------------------------------------------------------------------------------
     def _button(self, text: str, slot: Callable[[], None], tip: str) -> QtWidgets.QPushButton:
         button = QtWidgets.QPushButton(text)
-        button.setMinimumHeight(64)
+        button.setMinimumHeight(BUTTON_PX[False])
         button.setMinimumWidth(150)
         button.setToolTip(tip)
         button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -177,6 +200,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.status_label = QtWidgets.QLabel()
         self.status_label.setObjectName("status")
         self.status_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+        self.status_label.setWordWrap(True)  # two lines rather than a window wider than a small screen
         for widget in (self.athlete_button, self.record_button, self.mark_button):
             bar.addWidget(widget)
         bar.addWidget(self.status_label, 1)
@@ -192,21 +216,93 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.number_labels = self.numbers.labels
         outer.addLayout(self.numbers)
 
-        middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        # the traces keep the height; the strength balance beside them; the tables under both, or, when
+        # the window is small (see _arrange), in tabs with the strength balance
         self.traces = TracePanel(self.theme, self.visible_s)
         self.balance = BalancePanel(self.theme)
-        middle.addWidget(self.traces)
-        middle.addWidget(self.balance)
-        middle.setStretchFactor(0, 3)
-        middle.setStretchFactor(1, 2)
-        outer.addWidget(middle, 1)
-
-        bottom = QtWidgets.QHBoxLayout()
         self.rep_table = RepTable()
         self.health_table = HealthTable()
+        self.middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.middle.setChildrenCollapsible(False)
+        self.middle.addWidget(self.traces)
+        self.middle.addWidget(self.balance)
+        self.middle.setStretchFactor(0, 3)
+        self.middle.setStretchFactor(1, 2)
+        self.side_tabs = QtWidgets.QTabWidget()
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.hide()
+        outer.addWidget(self.middle, 1)
+        self.bottom = QtWidgets.QWidget()
+        bottom = QtWidgets.QHBoxLayout(self.bottom)
+        bottom.setContentsMargins(0, 0, 0, 0)
         bottom.addWidget(self.rep_table, 3)
         bottom.addWidget(self.health_table, 2)
-        outer.addLayout(bottom)
+        outer.addWidget(self.bottom)
+        self.compact = False
+
+    def _arrange(self, compact: bool) -> None:
+        """Compact: lower buttons, the flag's evidence in the banner's tooltip only, and the strength
+        balance, rep table and sensor health as tabs beside the traces; else the strength balance beside
+        the traces and the tables under them."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for button in (self.athlete_button, self.record_button, self.mark_button, self.theme_button, self.full_button):
+            button.setMinimumHeight(BUTTON_PX[compact])
+        self.banner_evidence.setVisible(not compact)  # the banner's tooltip still shows it
+        if compact:
+            self.middle.replaceWidget(1, self.side_tabs)
+            self.side_tabs.show()
+            for widget, name in ((self.balance, "BALANCE"), (self.rep_table, "REPS"), (self.health_table, "SENSORS")):
+                self.side_tabs.addTab(widget, name)
+                widget.show()
+            self.bottom.hide()
+            self._name_sensors_tab()
+        else:
+            self.side_tabs.clear()
+            self.middle.replaceWidget(1, self.balance)
+            self.bottom.layout().addWidget(self.rep_table, 3)
+            self.bottom.layout().addWidget(self.health_table, 2)
+            for widget in (self.balance, self.rep_table, self.health_table, self.bottom):
+                widget.show()
+        self.middle.setStretchFactor(1, 2)
+        self.middle.setSizes([3000, 2000])  # 3 : 2, whatever the sizes before
+        self.centralWidget().layout().activate()  # the window's least size follows now, before any resize
+        self.layout().activate()
+
+    def _name_sensors_tab(self) -> None:
+        """In the compact layout the sensors' tab counts the sensors in trouble (neither streaming nor
+        stopped): their table is out of sight there."""
+        index = self.side_tabs.indexOf(self.health_table)
+        if index >= 0:
+            trouble = sum(s.state not in ("streaming", "stopped") for s in (self.last.health if self.last else ()))
+            self.side_tabs.setTabText(index, f"SENSORS ⚠ {trouble}" if trouble else "SENSORS")
+
+    def _arrange_for(self, size: QtCore.QSize) -> None:
+        """Compact below :data:`FULL_LAYOUT_LEAST` (:meth:`_arrange`)."""
+        self._arrange(size.width() < FULL_LAYOUT_LEAST[0] or size.height() < FULL_LAYOUT_LEAST[1])
+
+    def resize(self, *size) -> None:
+        """Resize, arranged for the new size first (a full layout's least height could hold it back)."""
+        self._arrange_for(QtCore.QSize(*size))
+        super().resize(*size)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        self._arrange_for(event.size())
+        super().resizeEvent(event)
+
+    def show_on_screen(self, full_screen: bool = False) -> None:
+        """Show the window at :data:`PREFERRED_SIZE` in the middle of its screen, or, where that is too
+        small, filling the screen's available area (maximised) so that nothing is off-screen."""
+        geometry = fitted_geometry(self.screen().availableGeometry())
+        self._arrange_for(geometry.size())
+        self.setGeometry(geometry)
+        if full_screen:
+            self.showFullScreen()
+        elif self.width() < PREFERRED_SIZE[0] or self.height() < PREFERRED_SIZE[1]:
+            self.showMaximized()
+        else:
+            self.show()
 
     def _shortcuts(self) -> None:
         keys = {self.mark_rep: ("Space", "PgDown"), self.toggle_recording: ("R",),
@@ -347,11 +443,12 @@ class DashboardWindow(QtWidgets.QMainWindow):
     def _draw_part(self, part: str, snap: Snapshot) -> None:
         if part == "numbers":
             self.banner.draw(snap, self.theme)
-            self.numbers.draw(snap.latest, snap.calibration)
+            self.numbers.draw(snap.numbers, snap.calibration)
         elif part == "reps":
             self.rep_table.draw(snap.reps, self.theme, snap.calibration)
         elif part == "health":
             self.health_table.draw(snap.health, self.theme)
+            self._name_sensors_tab()
         else:  # "balance left" / "balance right"
             self.balance.draw(snap, sides=(part.split()[1],))
 
@@ -429,7 +526,6 @@ def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False,
     with ``gaitmon live --duration``); otherwise it stays, saying "ended", until the coach closes it.
     """
     window = DashboardWindow(engine, theme=theme)
-    window.resize(1600, 1000)
     try:
         engine.start()
     except BaseException:
@@ -440,10 +536,7 @@ def open_dashboard(engine, theme: str = "outdoor", full_screen: bool = False,
         watch = QtCore.QTimer(window)
         watch.timeout.connect(lambda: engine.running or window.close())
         watch.start(250)
-    if full_screen:
-        window.showFullScreen()
-    else:
-        window.show()
+    window.show_on_screen(full_screen)
     return window
 
 

@@ -48,6 +48,7 @@ from gaitmon.analysis.calibration import Calibration, apply_calibration, calibra
 from gaitmon.analysis.balance import (PUSH, SWING, TrendLine, leg_medians, rep_points, rep_trend_line, step_points,
                                       step_trend_line)
 from gaitmon.analysis.flags import SCALE_UNITS
+from gaitmon.analysis.metrics import STEP_METRICS
 from gaitmon.analysis.reps import LiveReps, running_bouts, same_objects
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession, SensorStatus
@@ -262,11 +263,32 @@ class RecordingState:
 
 
 @dataclass(frozen=True)
+class HeldNumbers:
+    """What the big numbers show (:func:`big_numbers`).
+
+    Attributes
+    ----------
+    rep : int or None
+        The rep whose top-speed medians they are (between reps), or None: each leg's latest step.
+    values : Mapping
+        side → metric key (:data:`~gaitmon.analysis.metrics.STEP_METRICS`) → value in SI units
+        (s, Hz, rad/s, body weights); NaN where unknown.
+    """
+
+    rep: int | None
+    values: Mapping[str, Mapping[str, float]]
+
+
+NO_NUMBERS = HeldNumbers(None, MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything derived from the events at one session time (see :func:`analyse`)."""
 
     now_s: float
     latest: Mapping[str, Step]
+    numbers: HeldNumbers
     reps: tuple[RepRow, ...]
     balance: Mapping[str, LegBalance]
     current_rep: int | None
@@ -275,7 +297,7 @@ class Analysis:
     strength: StrengthBalance | None  # the reps and flags behind the views
 
 
-EMPTY_ANALYSIS = Analysis(math.nan, MappingProxyType({}), (), MappingProxyType({}), None, False, None, None)
+EMPTY_ANALYSIS = Analysis(math.nan, MappingProxyType({}), NO_NUMBERS, (), MappingProxyType({}), None, False, None, None)
 
 
 @dataclass(frozen=True)
@@ -293,6 +315,9 @@ class Snapshot:
         side → :class:`LegTrace`.
     latest : Mapping
         side → the leg's latest complete :class:`Step` (:func:`latest_steps`).
+    numbers : HeldNumbers
+        What the big numbers show: the latest steps while a rep is run, the last rep's top-speed
+        medians between reps (:func:`big_numbers`).
     reps : tuple of RepRow
         Finished reps, in order.
     balance : Mapping
@@ -319,6 +344,7 @@ class Snapshot:
     t_end: float
     legs: Mapping[str, LegTrace]
     latest: Mapping[str, Step]
+    numbers: HeldNumbers
     reps: tuple[RepRow, ...]
     balance: Mapping[str, LegBalance]
     current_rep: int | None
@@ -350,6 +376,21 @@ def latest_steps(steps: Sequence[Step]) -> dict[str, Step]:
         if complete or step.side not in latest:
             latest[step.side] = step
     return latest
+
+
+def big_numbers(latest: Mapping[str, Step], reps: Sequence[Rep], current_rep_over: bool) -> HeldNumbers:
+    """What the big numbers show: each leg's ``latest`` step while a rep is run (and before the first
+    rep ends); between reps — the last rep is over and no running bout followed it (:func:`current_run`:
+    the walk-back) — the last rep's top-speed medians per leg (:meth:`Rep.summary
+    <gaitmon.analysis.reps.Rep.summary>`), so the sprint's values stay up until the next one starts.
+    """
+    if current_rep_over and reps:
+        rep = reps[-1]
+        sides = sorted({step.side for step in rep.steps})
+        return HeldNumbers(rep.number, MappingProxyType(
+            {side: MappingProxyType({m.key: rep.summary(side)[m.key] for m in STEP_METRICS}) for side in sides}))
+    return HeldNumbers(None, MappingProxyType(
+        {side: MappingProxyType({m.key: getattr(step, m.key) for m in STEP_METRICS}) for side, step in latest.items()}))
 
 
 def flag_label(flag: Flag) -> str:
@@ -464,8 +505,9 @@ def analyse(events: Iterable[GaitEvent], sides: Iterable[str], now_s: float,
     balance = strength_balance(steps, now_s=now_s)
     number, over, run = current_run(steps, balance.reps)
     legs = {side: leg_balance(side, balance.reps, run) for side in sides}
-    return Analysis(now_s, MappingProxyType(latest_steps(steps)), rep_rows(balance), MappingProxyType(legs),
-                    number, over, banner(balance.flags), balance)
+    latest = latest_steps(steps)
+    return Analysis(now_s, MappingProxyType(latest), big_numbers(latest, balance.reps, over), rep_rows(balance),
+                    MappingProxyType(legs), number, over, banner(balance.flags), balance)
 
 
 class LiveAnalysis:
@@ -550,8 +592,9 @@ class LiveAnalysis:
         legs = {side: LegBalance(side, *self._kept("reps", side, rep_series, balance.reps),
                                  *self._kept("steps", side, step_series, balance.reps[:1], run))
                 for side in self.sides}
-        return Analysis(now_s, MappingProxyType(self.latest()), self._rep_rows(balance), MappingProxyType(legs),
-                        number, over, banner(balance.flags), balance)
+        latest = self.latest()
+        return Analysis(now_s, MappingProxyType(latest), big_numbers(latest, balance.reps, over),
+                        self._rep_rows(balance), MappingProxyType(legs), number, over, banner(balance.flags), balance)
 
     def _kept(self, scale: str, side: str, make, *inputs: Sequence) -> tuple[Series, Series]:
         """``make(side, *inputs)``, made again only when an input sequence holds other objects (between
@@ -784,8 +827,8 @@ class DashboardModel:
                                   MappingProxyType({kind: _event_marks(events, kind) for kind in MARKER_KINDS}),
                                   gaps.get(side, ()))
         return Snapshot(self.athlete, session_s, t_start, t_end, MappingProxyType(legs), analysis.latest,
-                        analysis.reps, analysis.balance, analysis.current_rep, analysis.current_rep_over,
-                        analysis.banner, health, recording, marks_hand, analysis.now_s,
+                        analysis.numbers, analysis.reps, analysis.balance, analysis.current_rep,
+                        analysis.current_rep_over, analysis.banner, health, recording, marks_hand, analysis.now_s,
                         self.calibration.describe() if self.calibration is not None else "")
 
 

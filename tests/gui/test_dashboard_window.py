@@ -139,7 +139,7 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
         # rep table: one row per finished rep, newest first, flagged rows say so
         assert window.rep_table.rowCount() == len(snap.reps) >= 5
         assert window.rep_table.item(0, 0).text() == str(snap.reps[-1].rep)
-        flag_column = REP_COLUMNS.index("Flag")
+        flag_column = REP_COLUMNS.index("Flags")
         flagged = {int(window.rep_table.item(row, 0).text()) for row in range(window.rep_table.rowCount())
                    if "swing plateau" in window.rep_table.item(row, flag_column).text()}
         assert flagged == {row.rep for row in snap.reps if row.alarm} and snap.banner.rep in flagged
@@ -370,22 +370,23 @@ def test_calibrated_numbers_say_so_in_their_heads(qtbot):
     from pyqtgraph.Qt import QtWidgets
 
     from gaitmon.dashboard.widgets.numbers import BigNumbers
+    from gaitmon.engine.model import NO_NUMBERS
 
     application()
     holder = QtWidgets.QWidget()
     qtbot.addWidget(holder)
     numbers = BigNumbers()
     holder.setLayout(numbers)
-    numbers.draw({}, "contact and flight times corrected by the calibration of 2025-03-01 (n = 120, x): …")
+    numbers.draw(NO_NUMBERS, "contact and flight times corrected by the calibration of 2025-03-01 (n = 120, x): …")
     calibrated = {key for key, head in numbers.heads.items() if "calibrated" in head.text()}
     assert calibrated == {"contact_s", "flight_s", "step_hz", "push_force_bw"}  # not the swing peak
     assert numbers.heads["contact_s"].toolTip().startswith("contact and flight times corrected")
-    numbers.draw({})
+    numbers.draw(NO_NUMBERS)
     assert not any("calibrated" in head.text() or head.toolTip() for head in numbers.heads.values())
 
 
 def test_calibrated_rep_table_columns_say_so(qtbot):
-    from gaitmon.dashboard.widgets.tables import REP_COLUMNS, RepTable
+    from gaitmon.dashboard.widgets.tables import REP_COLUMNS, RepTable, rep_head
     from gaitmon.dashboard.widgets.theme import THEMES
 
     application()
@@ -393,6 +394,8 @@ def test_calibrated_rep_table_columns_say_so(qtbot):
     qtbot.addWidget(table)
     table.draw([], next(iter(THEMES.values())), "corrected by the calibration of 2025-03-01")
     heads = [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))]
-    assert heads[2:5] == ["Contact ms cal.", "Flight ms cal.", "Step Hz cal."] and heads[5] == "Swing L"
+    assert heads[2:5] == ["Contact\nms · calibrated", "Flight\nms · calibrated", "Step freq.\nHz · calibrated"]
+    assert heads[5] == "Left swing\nrad/s"
     table.draw([], next(iter(THEMES.values())))
-    assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == list(REP_COLUMNS)
+    assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == [
+        rep_head(name) for name in REP_COLUMNS]

@@ -316,6 +316,36 @@ def test_a_restarted_recording_shows_only_the_new_sessions_samples(tmp_path):
                 (view.recording.state, view.session_s, side, leg.t[:5])
 
 
+def test_between_reps_the_big_numbers_hold_the_last_reps_top_speed_values(tmp_path):
+    """While a rep is run the big numbers are each leg's latest step; once the rep segmentation has
+    closed it and the athlete walks back, they are that rep's top-speed medians, not its last steps."""
+    taken = []
+    engine = Engine({"Ana": SHORT}, sessions_dir=tmp_path, record=False,
+                    on_tick=lambda session_s: taken.append(engine.snapshot("Ana")))
+    engine.run_to_end()
+    reps = strength_balance(engine.live("Ana").steps()).reps
+    between = [snap for snap in taken if snap.current_rep_over]
+    running = [snap for snap in taken if not snap.current_rep_over]
+    assert {snap.numbers.rep for snap in between} == {1, 2} and len(running) > len(between) / 10
+    for snap in between:
+        rep = reps[snap.numbers.rep - 1]
+        assert snap.numbers.rep == snap.reps[-1].rep == snap.current_rep
+        assert _same({side: dict(values) for side, values in snap.numbers.values.items()},
+                     {side: {key: rep.summary(side)[key] for key in values} for side, values in
+                      snap.numbers.values.items()})
+        assert set(snap.numbers.values) == {"left", "right"}
+        assert all(values["flight_s"] > 0.0 for values in snap.numbers.values.values())  # sprint steps fly
+    # what was shown there before: the latest complete steps, the rep's last, slowing-down ones
+    for snap in between:
+        assert all(step.swing_peak_rad_s < 0.8 * snap.numbers.values[side]["swing_peak_rad_s"]
+                   for side, step in snap.latest.items())
+    for snap in running:
+        assert snap.numbers.rep is None
+        assert _same({side: dict(values) for side, values in snap.numbers.values.items()},
+                     {side: {key: getattr(step, key) for key in snap.numbers.values[side]}
+                      for side, step in snap.latest.items()})
+
+
 def test_replay_source_shows_what_was_recorded(short_engine):
     recorded = short_engine.snapshot("Ana")
     engine = Engine({"Ana": ReplaySource(recorded.recording.folder, speed=None)})

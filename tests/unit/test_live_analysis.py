@@ -48,8 +48,9 @@ def _plain(value):
 
 def _view(analysis) -> dict:
     """Everything an :class:`Analysis` shows, and the reps and flags behind it, as plain data."""
-    return _plain({"latest": analysis.latest, "reps": analysis.reps, "balance": analysis.balance,
-                   "current": (analysis.current_rep, analysis.current_rep_over), "banner": analysis.banner,
+    return _plain({"latest": analysis.latest, "numbers": analysis.numbers, "reps": analysis.reps,
+                   "balance": analysis.balance, "current": (analysis.current_rep, analysis.current_rep_over),
+                   "banner": analysis.banner,
                    "rep_rows": analysis.strength.rep_rows(), "flag_rows": analysis.strength.flag_rows()})
 
 

@@ -12,32 +12,52 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from gaitmon.report.svg import nice_ticks
-from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot
+from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot, keep_layout_minimum
 from gaitmon.dashboard.widgets.theme import SIDES, Theme
 from gaitmon.engine.model import Series, Snapshot, TrendLine
+
+#: The two plots of each leg: across the session's reps, across the current rep's steps of the leg.
+SCALES = ("reps", "steps")
+#: Their x axes' labels.
+X_LABELS = {"reps": "rep no.", "steps": "step no. (this leg)"}
+
+
+def steps_title(side: str, rep: int | None, over: bool) -> str:
+    """The title of a leg's steps plot: which rep, and "so far" while it is run."""
+    return f"{side.upper()}: steps of " + ("this rep" if rep is None else f"rep {rep}" + ("" if over else " so far"))
 
 
 class BalancePanel(pg.GraphicsLayoutWidget):
     """Per leg, swing- and push-side output (% of the first rep): across reps, and the current rep's steps.
 
-    Ranges are set by the panel (round values, grown at once, shrunk only when the data use under
-    half), so a new analysis redraws the points and lines but rarely the axes; series that did not
-    change since the last draw are not given again.
+    Ranges are set by the panel, one per scale for both legs (the two legs read on one scale): x
+    ends at the last rep, or the steps so far rounded up to 5; y at round values, grown at once,
+    shrunk only when the data use under half. A new analysis thus redraws the points and lines but
+    rarely the axes; series that did not change since the last draw are not given again. The legend
+    is a row of its own above the plots, and the steps plots' titles say which rep they show.
     """
 
     def __init__(self, theme: Theme):
         super().__init__()
-        self.setMinimumWidth(420)
         self.plots: dict[tuple[str, str], pg.PlotItem] = {}
         self.grids: dict[tuple[str, str], StaticGrid] = {}
         self.items: dict[tuple[str, str, str], dict] = {}
-        self._ranges: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float]]] = {}
+        self._ranges: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}  # scale → (x, y) range
         self._shown: dict[tuple[str, str, str], Series | None] = {}
-        self._rep_labels: dict[str, pg.LabelItem] = {}
-        for row, side in enumerate(SIDES):
-            for col, scale in enumerate(("reps", "steps")):
+        # the legend above the plots, in a row of its own: it covers no point
+        self.legend = pg.LabelItem(size="11pt")
+        self.addItem(self.legend, row=0, col=0, colspan=2)
+        for row, side in enumerate(SIDES, start=1):
+            for col, scale in enumerate(SCALES):
                 plot = self.addPlot(row=row, col=col)
-                fixed_plot(plot, axis_width=52)
+                fixed_plot(plot, axis_width=62)
+                plot.setLabel("left", "% of rep 1")
+                if side == SIDES[-1]:
+                    plot.setLabel("bottom", X_LABELS[scale])
+                else:  # both legs' plots of a scale have one x range: the lower one's axis says it
+                    plot.getAxis("bottom").setStyle(showValues=False)
+                # tall enough for its axis title: a shorter plot's title would overlap the next one's
+                plot.getViewBox().setMinimumHeight(plot.getAxis("left").label.boundingRect().width() + 4)
                 self.plots[side, scale] = plot
                 self.grids[side, scale] = StaticGrid(plot, most_y=5, least_step_x=1.0)
                 for output in ("swing", "push"):
@@ -49,22 +69,11 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                         item.setZValue(z)
                         plot.addItem(item)
                     self.items[side, scale, output] = parts
-                self._fit((side, scale), [])
-                # fixed titles: a title whose text changes lays the whole panel out again (tens of ms)
-                plot.setTitle(f"{side.upper()}: " + ("across reps (% change)" if scale == "reps" else
-                                                     "steps of this rep (%)"), size="11pt")
-            # which rep, in the steps plot's upper left corner (a rep's first steps are low), outside
-            # the layout, so cheap to change
-            label = pg.LabelItem(size="11pt", justify="left")
-            label.setParentItem(self.plots[side, "steps"].getViewBox())
-            label.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 2))
-            self._rep_labels[side] = label
-        self.legend = self.plots["left", "reps"].addLegend(offset=(4, 4), labelTextSize="10pt")
-        # drawn in the legend only; a point, so that pyqtgraph styles their symbol
-        self._legend_samples = {output: pg.PlotDataItem([0.0], [0.0]) for output in ("swing", "push")}
-        self.legend.addItem(self._legend_samples["swing"], "swing side")
-        self.legend.addItem(self._legend_samples["push"], "push side")
-        self._rep_text = ""
+                plot.setTitle(steps_title(side, None, False) if scale == "steps" else f"{side.upper()}: across reps",
+                              size="11pt")
+        for scale in SCALES:
+            self._fit(scale, [])
+        self._rep_shown: tuple[int | None, bool] = (None, False)
         self.apply_theme(theme)
 
     def apply_theme(self, theme: Theme) -> None:
@@ -72,12 +81,6 @@ class BalancePanel(pg.GraphicsLayoutWidget):
         colour_plots(self, self.plots.values(), theme)
         for grid in self.grids.values():
             grid.colour(theme)
-        for output, sample in self._legend_samples.items():
-            look = self._look(output)
-            sample.setPen(look["joins"])
-            sample.setSymbol(look["symbol"])
-            sample.setSymbolBrush(look["brush"])
-            sample.setSymbolPen(look["pen"])
         for (_, _, output), parts in self.items.items():
             look = self._look(output)
             parts["points"].setSymbol(look["symbol"])
@@ -86,16 +89,14 @@ class BalancePanel(pg.GraphicsLayoutWidget):
             parts["joins"].setPen(look["joins"])
             parts["line"].setPen(look["line"])
             parts["fan"].setBrush(look["fan"])
-        self.legend.setLabelTextColor(theme.foreground)
-        backing = QtGui.QColor(theme.background)
-        backing.setAlpha(210)
-        self.legend.setBrush(pg.mkBrush(backing))  # readable over the points
-        for _, label in self.legend.items:  # the colour applies from the next text on
-            label.setText(label.text)
+        self.legend.setText(f"<span style='color:{theme.swing}'>●</span> swing side&nbsp;&nbsp;&nbsp;"
+                            f"<span style='color:{theme.push}'>□</span> push side&nbsp;&nbsp;&nbsp;"
+                            "thick: trend, shaded: its CI", color=theme.foreground)
+        keep_layout_minimum(self)
         for plot in self.plots.values():
             plot.setTitle(plot.titleLabel.text, color=theme.foreground, size="11pt")
-        for label in self._rep_labels.values():
-            label.setText(self._rep_text, color=theme.foreground)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setLabel(plot.getAxis(axis).labelText, color=theme.foreground)
 
     def _look(self, output: str) -> dict:
         """Swing side: filled circles and solid joins; push side: open squares and dashed joins."""
@@ -109,54 +110,65 @@ class BalancePanel(pg.GraphicsLayoutWidget):
                 "fan": pg.mkBrush(fan)}
 
     def _show_rep(self, current_rep: int | None, over: bool) -> None:
-        text = "" if current_rep is None else f"rep {current_rep}" + ("" if over else " · running")
-        if text != self._rep_text:
-            self._rep_text = text
-            for label in self._rep_labels.values():
-                label.setText(text, color=self.theme.foreground)
+        """The steps plots' titles say which rep (twice a rep: a title's new text lays the panel out again)."""
+        if (current_rep, over) != self._rep_shown:
+            self._rep_shown = current_rep, over
+            for side in SIDES:
+                self.plots[side, "steps"].setTitle(steps_title(side, current_rep, over), color=self.theme.foreground,
+                                                   size="11pt")
+            keep_layout_minimum(self)
 
     def draw(self, snap: Snapshot, sides: Sequence[str] = SIDES) -> None:
-        """Draw ``sides``' plots from ``snap``."""
+        """Draw ``sides``' plots from ``snap``; the ranges, one per scale for both legs, from both legs' data."""
         self._show_rep(snap.current_rep, snap.current_rep_over)
         for side in sides:
             leg = snap.balance.get(side)
-            for scale in ("reps", "steps"):
-                shown = []
+            for scale in SCALES:
                 for output in ("swing", "push"):
                     series = None if leg is None else getattr(leg, f"{scale}_{output}")
-                    shown.append(series)
                     if not _same_series(series, self._shown.get((side, scale, output))):
                         self._shown[side, scale, output] = series
                         self._series(self.items[side, scale, output], series)
-                self._fit((side, scale), [series for series in shown if series is not None])
+        for scale in SCALES:
+            self._fit(scale, [getattr(leg, f"{scale}_{output}") for leg in snap.balance.values()
+                              for output in ("swing", "push")])
 
-    #: x shown at first: reps of a session, steps of a leg in a sprint rep; grown by half as needed.
-    X_SPAN = {"reps": 10, "steps": 20}
+    #: Least x shown: reps of a session, steps of a leg in a rep; the steps' end is a multiple of
+    #: ``X_GRAIN["steps"]``, so that the axis changes a few times per rep, not with every step.
+    X_LEAST = {"reps": 4, "steps": 10}
+    X_GRAIN = {"reps": 1, "steps": 5}
     #: y always shown (%): a rep's steps go from about -40 % (first steps) to about the first rep's
     #: top speed, so the range is not re-laid out step by step as a rep starts.
     Y_SHOWN = {"reps": (0.0, 0.0), "steps": (-50.0, 10.0)}
 
-    def _fit(self, key: tuple[str, str], shown: Sequence[Series]) -> None:
-        """Ranges holding every point and fan: x from 0.5 to a round count (+0.5), y padded and rounded."""
+    def _fit(self, scale: str, shown: Sequence[Series]) -> None:
+        """Both legs' ``scale`` plots' ranges, holding every point and fan of ``shown`` (both legs):
+        x from 0.5 to the last point's count rounded up to :data:`X_GRAIN` (+0.5), at least
+        :data:`X_LEAST`; y padded and rounded, grown at once, shrunk when the data use under half."""
         xs = [series.x for series in shown if len(series.x)]
         ys = [series.y[np.isfinite(series.y)] for series in shown]
         ys += [np.array([t.low0, t.low1, t.high0, t.high1, t.y0, t.y1]) for t in (s.trend for s in shown) if t]
         x_max = max([float(x.max()) for x in xs], default=0.0)
-        span = self.X_SPAN[key[1]]
-        x_range = (0.5, span * max(2, math.ceil(2.0 * x_max / span)) / 2 + 0.5)
+        grain = self.X_GRAIN[scale]
+        x_range = (0.5, grain * math.ceil(max(x_max, self.X_LEAST[scale]) / grain) + 0.5)
         values = np.concatenate(ys) if ys else np.empty(0)
         values = values[np.isfinite(values)]
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (-1.0, 1.0)
-        lo, hi = min(lo, self.Y_SHOWN[key[1]][0]), max(hi, self.Y_SHOWN[key[1]][1])
+        lo, hi = min(lo, self.Y_SHOWN[scale][0]), max(hi, self.Y_SHOWN[scale][1])
         pad = max(0.15 * (hi - lo), 1.0)
         ticks = nice_ticks(lo - pad, hi + pad, most=5)
         step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
         want = (step * math.floor((lo - pad) / step), step * math.ceil((hi + pad) / step))
-        have = self._ranges.get(key)
+        have = self._ranges.get(scale)
         if (have is None or x_range != have[0] or want[0] < have[1][0] or want[1] > have[1][1]
                 or (want[1] - want[0]) < 0.5 * (have[1][1] - have[1][0])):
-            self._ranges[key] = x_range, want
-            self.grids[key].set(x_range, want)
+            self._ranges[scale] = x_range, want
+            for side in SIDES:
+                self.grids[side, scale].set(x_range, want)
+
+    def ranges(self, scale: str) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The ``(x, y)`` ranges of both legs' ``scale`` plots."""
+        return self._ranges[scale]
 
     @staticmethod
     def _series(parts: dict, series: Series | None) -> None:

@@ -54,3 +54,5 @@ class FlagBanner(QtWidgets.QFrame):
             self.setStyleSheet(style)
         self.head.setText(head)
         self.evidence.setText(evidence)
+        if self.toolTip() != evidence:  # for a window too small to show the evidence line
+            self.setToolTip(evidence)

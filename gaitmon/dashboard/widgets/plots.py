@@ -5,9 +5,11 @@ theme's colours.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui
+from pyqtgraph.Qt import QtCore, QtGui
 
 from gaitmon.report.svg import nice_ticks
 from gaitmon.dashboard.widgets.theme import Theme
@@ -60,6 +62,15 @@ def mix(a: str, b: str, share_a: float) -> str:
     ca, cb = QtGui.QColor(a), QtGui.QColor(b)
     mixed = [round(share_a * x + (1.0 - share_a) * y) for x, y in zip(ca.getRgb()[:3], cb.getRgb()[:3])]
     return QtGui.QColor(*mixed).name()
+
+
+def keep_layout_minimum(widget: pg.GraphicsLayoutWidget) -> None:
+    """Make ``widget``'s least size that of its plots' layout (titles, axis labels and tick labels
+    whole; plots at their least height): Qt layouts then never squeeze it further, where its items
+    would be clipped or overlap (call it again when a title's text changes)."""
+    hint = widget.ci.layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize)
+    frame = 2 * widget.frameWidth()
+    widget.setMinimumSize(math.ceil(hint.width()) + frame, math.ceil(hint.height()) + frame)
 
 
 def colour_plots(widget: pg.GraphicsLayoutWidget, plots, theme: Theme) -> None:

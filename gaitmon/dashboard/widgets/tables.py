@@ -1,5 +1,7 @@
-"""The tables at the bottom: the rep table (one row per finished rep, newest first, flagged reps
-highlighted) and sensor health (state and its reason, rate, losses and battery per sensor, coloured by state).
+"""The tables: the rep table (one row per finished rep, newest first, flagged reps highlighted; its
+heads name each column in words over its unit) and sensor health (state and its reason, rate, losses
+and battery per sensor, coloured by state). Row heights stretch a little so that the rows in view
+fill the table: no row is ever shown cut; more rows than fit scroll.
 """
 
 from __future__ import annotations
@@ -11,11 +13,28 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from gaitmon.analysis.metrics import CONTACT, FLIGHT, PUSH_FORCE, STEP_FREQUENCY, SWING_PEAK
 from gaitmon.dashboard.widgets.theme import Theme
 
-REP_COLUMNS = ("Rep", "Steps", "Contact ms", "Flight ms", "Step Hz", "Swing L", "Swing R", "Push L", "Push R",
-               "Flag")
+REP_COLUMNS = ("Rep", "Steps", "Contact", "Flight", "Step freq.", "Left swing", "Right swing", "Left push",
+               "Right push", "Flags")
+#: Each rep-table column's unit (the head's second line) and what it is (the head's tooltip).
+REP_UNITS = {"Rep": "no.", "Steps": "both legs", "Contact": CONTACT.unit, "Flight": FLIGHT.unit,
+             "Step freq.": STEP_FREQUENCY.unit, "Left swing": SWING_PEAK.unit, "Right swing": SWING_PEAK.unit,
+             "Left push": "× body wt.", "Right push": "× body wt.", "Flags": "raised on the rep"}
+REP_TIPS = {"Rep": "Rep number in the session", "Steps": "Steps in the rep, both legs",
+            **{name: f"{metric.label}: median of the rep's top-speed steps{side}" for name, metric, side in (
+                ("Contact", CONTACT, ", both legs"), ("Flight", FLIGHT, ", both legs"),
+                ("Step freq.", STEP_FREQUENCY, ", both legs"), ("Left swing", SWING_PEAK, ", left leg"),
+                ("Right swing", SWING_PEAK, ", right leg"), ("Left push", PUSH_FORCE, ", left leg"),
+                ("Right push", PUSH_FORCE, ", right leg"))},
+            "Flags": "Strength-balance flags raised on this rep"}
 HEALTH_COLUMNS = ("Sensor", "State", "Rate Hz", "Lost", "Bad", "Battery")
 #: Rep-table columns an athlete's calibration corrects (contact and flight time and what follows from them).
-CALIBRATED_REP_COLUMNS = frozenset({"Contact ms", "Flight ms", "Step Hz", "Push L", "Push R"})
+CALIBRATED_REP_COLUMNS = frozenset({"Contact", "Flight", "Step freq.", "Left push", "Right push"})
+
+
+def rep_head(name: str, calibrated: bool = False) -> str:
+    """A rep-table head: the column's name over its unit, and "calibrated" where the calibration corrected it."""
+    mark = " · calibrated" if calibrated and name in CALIBRATED_REP_COLUMNS else ""
+    return f"{name}\n{REP_UNITS[name]}{mark}"
 
 
 def rep_cells(rep) -> list[str]:
@@ -38,11 +57,12 @@ def health_cells(status) -> list[str]:
 
 
 class _Table(QtWidgets.QTableWidget):
-    """A read-only table of ``columns``, sized to its contents, that takes no focus or selection."""
+    """A read-only table with ``heads``, sized to its contents, that takes no focus or selection, and
+    shows whole rows only (:meth:`resizeEvent`)."""
 
-    def __init__(self, columns: Sequence[str]):
-        super().__init__(0, len(columns))
-        self.setHorizontalHeaderLabels(list(columns))
+    def __init__(self, heads: Sequence[str]):
+        super().__init__(0, len(heads))
+        self.setHorizontalHeaderLabels(list(heads))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
@@ -50,6 +70,22 @@ class _Table(QtWidgets.QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        #: Least row height (px), what the font needs; rows stretch up to (k + 1) / k of it to fill the view.
+        self.row_px = self.verticalHeader().defaultSectionSize()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name; the viewport's size
+        """Rows as tall as fills the view with whole rows: ``k`` of them, ``k`` the most of height
+        :attr:`row_px` that fit (the last row is never cut; what does not fit scrolls)."""
+        super().resizeEvent(event)
+        view = self.viewport().height()
+        rows = max(1, view // self.row_px)
+        height = max(self.row_px, view // rows)
+        if self.verticalHeader().defaultSectionSize() != height:
+            self.verticalHeader().setDefaultSectionSize(height)
+
+    def rows_height(self, rows: int) -> int:
+        """The table's height (px) for its head and ``rows`` rows of :attr:`row_px` (frame included)."""
+        return self.horizontalHeader().sizeHint().height() + rows * self.row_px + 2 * self.frameWidth()
 
     def fill_row(self, row: int, cells: Sequence[str], background: str | None = None,
                  foreground: str | None = None, bold: bool = False) -> None:
@@ -67,25 +103,36 @@ class _Table(QtWidgets.QTableWidget):
 
 
 class RepTable(_Table):
-    """The rep table (:data:`REP_COLUMNS`)."""
+    """The rep table (:data:`REP_COLUMNS`): at least :data:`LEAST_ROWS` rows in view, :data:`ROWS` when
+    there is room, more scroll."""
+
+    LEAST_ROWS = 3
+    ROWS = 6
 
     def __init__(self):
-        super().__init__(REP_COLUMNS)
-        self.setMinimumHeight(150)
+        super().__init__([rep_head(name) for name in REP_COLUMNS])
+        for col, name in enumerate(REP_COLUMNS):
+            self.horizontalHeaderItem(col).setToolTip(REP_TIPS[name])
+        self.setMinimumHeight(self.rows_height(self.LEAST_ROWS))
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt's name
+        return QtCore.QSize(super().sizeHint().width(), self.rows_height(self.ROWS))
 
     def draw(self, reps: Sequence, theme: Theme, calibration: str = "") -> None:
         """One row per rep in ``reps``, newest first; flagged reps in ``theme``'s alarm colours, bold.
-        With a ``calibration`` (what corrected the numbers), the corrected columns' heads say "cal."."""
+        With a ``calibration`` (what corrected the numbers), the corrected columns' heads say "calibrated"."""
         for col, name in enumerate(REP_COLUMNS):
             if name in CALIBRATED_REP_COLUMNS:
                 head = self.horizontalHeaderItem(col)
-                head.setText(f"{name} cal." if calibration else name)
-                head.setToolTip(calibration)
+                head.setText(rep_head(name, bool(calibration)))
+                head.setToolTip(f"{REP_TIPS[name]}. {calibration}" if calibration else REP_TIPS[name])
         rows = list(reversed(reps))  # newest first: the coach looks at the top
         self.setRowCount(len(rows))
         for row, rep in enumerate(rows):
             alarm = (theme.alarm_bg, theme.alarm_fg) if rep.alarm else (None, None)
             self.fill_row(row, rep_cells(rep), *alarm, bold=rep.alarm)
+            flags = self.item(row, REP_COLUMNS.index("Flags"))
+            flags.setToolTip(flags.text())  # whole, where the column is too narrow
 
 
 class HealthTable(_Table):

@@ -61,8 +61,14 @@ def style_sheet(theme: Theme) -> str:
         QLabel#numberHead {{ font-size: 15px; font-weight: bold; color: {theme.muted}; }}
         QLabel#number_left {{ font-size: 54px; font-weight: bold; color: {theme.legs['left']}; }}
         QLabel#number_right {{ font-size: 54px; font-weight: bold; color: {theme.legs['right']}; }}
+        QLabel#numbersCaption {{ font-size: 16px; font-weight: bold; color: {theme.muted}; padding: 4px 10px; }}
+        QLabel#numbersCaptionHeld {{ font-size: 16px; font-weight: bold; color: {theme.foreground};
+                                    background: {theme.note_bg}; border-radius: 6px; padding: 4px 10px; }}
         QLabel#legName_left {{ font-size: 40px; font-weight: bold; color: {theme.legs['left']}; }}
         QLabel#legName_right {{ font-size: 40px; font-weight: bold; color: {theme.legs['right']}; }}
+        QTabBar::tab {{ background: {theme.panel}; color: {theme.foreground}; font-size: 16px; font-weight: bold;
+                       padding: 6px 16px; border: 1px solid {theme.muted}; }}
+        QTabBar::tab:selected {{ background: {theme.background}; border-bottom-color: {theme.background}; }}
         QTableWidget {{ gridline-color: {theme.muted}; font-size: 16px; }}
         QHeaderView::section {{ background: {theme.panel}; color: {theme.foreground}; font-weight: bold;
                                font-size: 14px; border: 1px solid {theme.muted}; padding: 2px; }}

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui
 
 from gaitmon.dashboard.drawing import peak_decimate
-from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot
+from gaitmon.dashboard.widgets.plots import StaticGrid, colour_plots, fixed_plot, keep_layout_minimum
 from gaitmon.dashboard.widgets.theme import SIDES, Theme
 from gaitmon.engine.model import MARKER_KINDS, VISIBLE_S, Snapshot
 
@@ -41,7 +41,6 @@ class TracePanel(pg.GraphicsLayoutWidget):
 
     def __init__(self, theme: Theme, visible_s: float = VISIBLE_S):
         super().__init__()
-        self.setMinimumHeight(300)
         self.visible_s = visible_s
         self.plots, self.curves, self.acc_curves, self.markers = {}, {}, {}, {}
         self._marker_key: dict[str, tuple | None] = {side: None for side in SIDES}
@@ -51,7 +50,8 @@ class TracePanel(pg.GraphicsLayoutWidget):
         self._y_range: dict[str, tuple[float, float]] = {}
         for row, side in enumerate(SIDES):
             plot = self.addPlot(row=row, col=0)
-            plot.setLabel("left", f"{side.upper()} ω", units="rad/s")
+            plot.setLabel("left", f"ω {side[0].upper()}", units="rad/s")
+            plot.getAxis("bottom").setStyle(showValues=False)  # the |a| plot's axis under them says the times
             self.plots[side] = plot
             self.curves[side] = self._curve(plot)
             self.markers[side] = MovingScatter(size=13, pxMode=True)
@@ -64,9 +64,12 @@ class TracePanel(pg.GraphicsLayoutWidget):
         for side in SIDES:
             self.acc_curves[side] = self._curve(acc)
         self.ci.layout.setRowStretchFactor(2, 0)
+        self.ci.layout.setVerticalSpacing(12)  # room between one plot's lowest tick label and the next one's highest
         self.grids = {name: StaticGrid(plot, most_y=6 if name != "acc" else 3) for name, plot in self.plots.items()}
         for plot in self.plots.values():  # one column, equal axis widths: the fixed x ranges line up
             fixed_plot(plot, axis_width=72)
+            # tall enough for its axis title: a shorter plot's title would overlap the next one's
+            plot.getViewBox().setMinimumHeight(plot.getAxis("left").label.boundingRect().width() + 8)
         # fixed ranges: axes (and their tick layout) are drawn once, not on every frame
         self._set_y("acc", (0.0, 60.0))
         for side in SIDES:
@@ -96,8 +99,9 @@ class TracePanel(pg.GraphicsLayoutWidget):
                 line.setPen(self._mark_pen())
         key = "  ".join(f"<span style='color:{theme.markers[kind]}'>{glyph}</span> {name}" for kind, glyph, name in
                         (("TO", "▲", "toe-off"), ("MSW", "●", "mid-swing"), ("IC", "▼", "initial contact")))
-        self.plots["left"].setTitle(f"<span style='color:{theme.foreground}'>{key}   ┆ dashed: rep marked by hand"
-                                    f"   ░ shaded: data missing</span>", size="11pt")
+        self.plots["left"].setTitle(f"<span style='color:{theme.foreground}'>{key}   ┆ rep marked by hand"
+                                    f"   ░ data missing</span>", size="11pt")
+        keep_layout_minimum(self)
 
     def _mark_pen(self) -> QtGui.QPen:
         return pg.mkPen(self.theme.foreground, width=1, style=QtCore.Qt.PenStyle.DashLine)
