@@ -53,7 +53,7 @@ def _progress(fraction: float, t: float) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import result_problem, with_saved_calibration, write_session_outputs
+    from gaitmon.engine.analyze import outputs_text, result_problem, with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import load
 
     started = time.perf_counter()
@@ -66,13 +66,14 @@ def _analyze(args: argparse.Namespace) -> int:
     history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
-    print(result.summary())
-    print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
+    print(result.summary(loaded.meta.athlete or Path(args.input).name))
+    print(f"Analysed in {time.perf_counter() - started:.1f} s.")
+    print("\n".join(outputs_text(written)))
     return _report_problems(loaded)
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import with_saved_calibration, write_session_outputs
+    from gaitmon.engine.analyze import outputs_text, with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import kind_of, load
 
     folder = Path(args.session)
@@ -94,10 +95,10 @@ def _replay(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else folder / "replay"
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(out, result, loaded.live, loaded.samples, loaded.meta)
-    print(result.summary())
+    print(result.summary(loaded.meta.athlete or folder.name))
     duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values()), default=0.0)
-    print(f"replayed {duration:.1f} s of session in {elapsed:.1f} s "
-          f"({duration / max(elapsed, 1e-9):.0f}x real time); wrote {', '.join(str(p) for p in written)}")
+    print(f"Replayed {duration:.0f} s of recording in {elapsed:.1f} s.")
+    print("\n".join(outputs_text(written)))
     return _report_problems(loaded)
 
 
