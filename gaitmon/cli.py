@@ -57,15 +57,18 @@ def _analyze(args: argparse.Namespace) -> int:
     from gaitmon.engine.load import load
 
     started = time.perf_counter()
-    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
+    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress,
+                  acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
     problem = result_problem(loaded.result, loaded.samples)
     if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
         if loaded.problems:
             return _report_problems(loaded)
-        raise InputError(args.input, None, problem)
+        raise InputError(args.input, None, f"{problem} ({loaded.units})" if "converted" in loaded.units else problem)
     history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
+    if loaded.units:
+        print(loaded.units)
     print(result.summary(loaded.meta.athlete or Path(args.input).name))
     print(f"Analysed in {time.perf_counter() - started:.1f} s.")
     print("\n".join(outputs_text(written)))
@@ -338,9 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse a recorded session, BIDS export or samples CSV: "
                                   "events, steps, reps, flags and an HTML report")
     analyze.add_argument("input", metavar="INPUT", help="session folder, BIDS motion dataset, or CSV with header "
-                         "t_s,side,ax,ay,az,gx,gy,gz (SI units)")
+                         "t_s,side,ax,ay,az,gx,gy,gz (m/s² and rad/s, or g and deg/s: read from the data)")
     analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     _add_input_options(analyze)
+    analyze.add_argument("--acc-unit", choices=("m/s2", "g"),
+                         help="unit of ax, ay, az in a samples CSV (default: read from the data, and said)")
+    analyze.add_argument("--gyro-unit", choices=("rad/s", "deg/s"),
+                         help="unit of gx, gy, gz in a samples CSV (default: read from the data, and said)")
     analyze.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
                          "(default: in the data directory)")
     analyze.add_argument("--no-calibration", action="store_true",

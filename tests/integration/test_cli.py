@@ -184,8 +184,6 @@ NO_STEPS = {
     # name: (seconds, acc, gyro amplitude, what the one line must say)
     "short.csv": (1.5, 9.81, 0.0, "too short to analyse: 1.5 s"),
     "still.csv": (20.0, 9.81, 0.5, "too little motion: |gyro| never exceeds 1.5 rad/s"),
-    "in_g.csv": (10.0, 1.0, 4.0, "units look wrong: median |a| is 1.00, as in g"),
-    "in_deg.csv": (10.0, 9.81, 229.0, "units look wrong: 99th percentile of |gyro| is 229, as in deg/s"),
     "gentle.csv": (10.0, 9.81, 1.6, "no steps found (shank placement): left 10.0 s"),
 }
 
@@ -202,6 +200,33 @@ def test_a_recording_without_steps_is_one_line_exit_2_and_no_tables(name, tmp_pa
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"gaitmon: error: {path}: ") and expected in lines[0], lines[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("acc, gyro_amp, units", [(1.0, 4.0, "acceleration in g (read from the data: median |a| 1"),
+                                                   (9.81, 229.0, "angular velocity in deg/s (read from the data: "
+                                                                 "99th percentile of |gyro| 229)")])
+def test_a_recording_in_g_or_deg_s_is_converted_and_says_so(acc, gyro_amp, units, tmp_path):
+    """What the former units check refused (g, deg/s) is read as such, converted, and said first."""
+    path = _recording(tmp_path / "other_units.csv", 10.0, acc, gyro_amp)
+    result = gaitmon("analyze", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("Units: ") and units in first and first.endswith("converted to m/s² and rad/s"), first
+
+
+@pytest.mark.parametrize("acc, gyro_amp, option, expected", [
+    (1.0, 4.0, "--acc-unit=m/s2", "units look wrong: median |a| is 1.00, as in g"),
+    (9.81, 229.0, "--gyro-unit=rad/s", "units look wrong: 99th percentile of |gyro| is 229, as in deg/s"),
+])
+def test_a_unit_given_against_the_data_is_refused(acc, gyro_amp, option, expected, tmp_path):
+    """The unit given wins over the one read from the data, so the check of the converted samples
+    still refuses g read as m/s² and deg/s read as rad/s: one line, exit 2, no tables."""
+    path = _recording(tmp_path / "other_units.csv", 10.0, acc, gyro_amp)
+    result = gaitmon("analyze", str(path), "--out", str(tmp_path / "out"), option)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert expected in line, line
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_five_stride_walk_is_analysed(foot_dataset, tmp_path):
