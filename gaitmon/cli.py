@@ -63,7 +63,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
         if loaded.problems:
             return _report_problems(loaded)
-        raise InputError(args.input, None, f"{problem} ({loaded.units})" if "converted" in loaded.units else problem)
+        raise InputError(args.input, None, f"{problem} ({loaded.units})" if loaded.units_converted else problem)
     history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
@@ -121,6 +121,8 @@ def _export(args: argparse.Namespace) -> int:
 
     loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
     written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
+    if loaded.units_converted:
+        print(loaded.units)
     print(f"BIDS motion export of {args.session} ({sum(len(t) for t, _ in loaded.samples.values())} samples, "
           f"{len(loaded.result.events)} events) -> {args.bids}: {len(written)} files")
     return _report_problems(loaded)
@@ -143,6 +145,8 @@ def _import(args: argparse.Namespace) -> int:
                 raise InputError(source, None, str(exc)) from None
             print(f"{source}: {loaded.meta.athlete}, {loaded.meta.started_at[:10]}, "
                   f"{len(loaded.result.steps)} steps, {len(loaded.result.balance.reps)} reps: {outcome}")
+            if loaded.units_converted:
+                print(f"  {loaded.units}")
             status = max(status, _report_problems(loaded))
         print(f"history: {history.path}")
     return status

@@ -44,6 +44,8 @@ class LoadedSession:
     notes: list[str] = field(default_factory=list)
     #: A samples CSV: the units its values were read in and why (:func:`in_si_units`); else empty.
     units: str = ""
+    #: The samples CSV was not in m/s² and rad/s: its values were converted.
+    units_converted: bool = False
 
 
 def kind_of(path: Path) -> str:
@@ -104,11 +106,12 @@ def _load_bids(path: Path) -> LoadedSession:
 def _load_csv(path: Path, athlete: str, placement: str, acc_unit: str | None, gyro_unit: str | None) -> LoadedSession:
     digest = hashing_beside(path)  # on another core while the file is parsed
     samples, recovery = read_imu_csv_recovering(path)
+    original = samples
     samples, units = in_si_units(path, samples, acc_unit, gyro_unit)
     result = analyze_samples(samples, placement=placement, source=path)
     problems = [] if recovery.complete else [recovery.message()]
     return LoadedSession(path, csv_meta(path, athlete, placement, samples, digest()), samples, result,
-                         problems=problems, units=units)
+                         problems=problems, units=units, units_converted=samples is not original)
 
 
 #: Accelerometer units of a samples CSV → factor to m/s².
@@ -124,8 +127,9 @@ def in_si_units(path: Path, samples: dict, acc_unit: str | None = None,
 
     A unit given (``acc_unit``, ``gyro_unit``) wins; otherwise it is read from the data
     (:func:`~gaitmon.stream.pipeline.guess_units`). Data whose unit cannot be told raise an
-    InputError asking for ``--acc-unit`` / ``--gyro-unit``. Converted arrays are scaled in place
-    when writable (a long recording is not copied)."""
+    InputError asking for ``--acc-unit`` / ``--gyro-unit``. ``samples`` itself is returned when no
+    conversion was needed; else a new dict whose arrays are scaled in place when writable (a long
+    recording is not copied)."""
     guess = guess_units(samples)
     chosen, said, unknown = {}, [], []
     for what, option, given, guessed, evidence, units in (
