@@ -18,13 +18,17 @@ from gaitmon.stream.live import LiveSession
 
 
 def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
+    """``[   15.0 s] recording | left: 1000 Hz, 0 packets lost, battery 87 % | right: … | 33 contacts``
+    (a sensor's state is named when it is not streaming; damaged packets when there are any)."""
     parts = []
     for role, s in sorted(live.health().items()):
-        battery = f" batt {s.battery_pct}%" if s.battery_pct is not None else ""
-        parts.append(f"{role}: {s.state} {s.effective_rate_hz:5.0f} Hz lost {'' if s.lost_exact else '~'}{s.lost_packets} "
-                     f"bad {s.malformed}{battery}")
+        state = "" if s.state == "streaming" else f"{s.state}, "
+        damaged = f", {s.malformed} damaged" if s.malformed else ""
+        battery = f", battery {s.battery_pct} %" if s.battery_pct is not None else ""
+        parts.append(f"{role}: {state}{s.effective_rate_hz:.0f} Hz, {'' if s.lost_exact else 'about '}"
+                     f"{s.lost_packets} packets lost{damaged}{battery}")
     steps = sum(1 for e in live.events if e.kind == "IC")
-    rec = "REC" if recorder.recording else ("REC FAILED" if recorder.error else "not recording")
+    rec = "recording" if recorder.recording else ("RECORDING FAILED" if recorder.error else "not recording")
     return f"[{recorder.now():7.1f} s] {rec} | {' | '.join(parts)} | {steps} contacts"
 
 
