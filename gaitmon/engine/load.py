@@ -130,6 +130,8 @@ def in_si_units(path: Path, samples: dict, acc_unit: str | None = None,
     InputError asking for ``--acc-unit`` / ``--gyro-unit``. ``samples`` itself is returned when no
     conversion was needed; else a new dict whose arrays are scaled in place when writable (a long
     recording is not copied)."""
+    if not any(len(t) for t, _ in samples.values()):
+        return samples, ""  # nothing to read units from: the analysis says the file holds no samples
     guess = guess_units(samples)
     chosen, said, unknown = {}, [], []
     for what, option, given, guessed, evidence, units in (
