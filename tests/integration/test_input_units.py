@@ -52,6 +52,15 @@ def test_real_running_in_g_and_deg_s_gives_the_si_events(running_dataset, tmp_pa
         assert len(converted.result.steps) == len(si.result.steps)
 
 
+def test_a_real_walk_in_g_and_deg_s_gives_the_si_events(foot_dataset, tmp_path):
+    """Walking (foot IMU): median |a| is near 1 g, the gyro slower than running; still told apart."""
+    source = foot_dataset / "S01_T4_imu.csv"
+    si = load(source, placement="foot")
+    converted = load(in_units(source, tmp_path / source.name, STANDARD_GRAVITY, DEG), placement="foot")
+    assert converted.units_converted and "acceleration in g" in converted.units and "in deg/s" in converted.units
+    assert_same_events(converted.result.events, si.result.events)
+
+
 def test_units_given_win_and_are_said(running_dataset, tmp_path):
     """g with rad/s, both given: the same events, and the output says they were given."""
     source = running_dataset / "RBDS001_3p5ms_imu.csv"
