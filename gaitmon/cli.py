@@ -348,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "t_s,side,ax,ay,az,gx,gy,gz (m/s² and rad/s, or g and deg/s: read from the data)")
     analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     _add_input_options(analyze)
+    # the keys of gaitmon.engine.load.ACC_UNITS and GYRO_UNITS (not imported here: start-up stays light)
     analyze.add_argument("--acc-unit", choices=("m/s2", "g"),
                          help="unit of ax, ay, az in a samples CSV (default: read from the data, and said)")
     analyze.add_argument("--gyro-unit", choices=("rad/s", "deg/s"),

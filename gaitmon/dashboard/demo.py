@@ -63,9 +63,9 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
     if headless is None:
         headless = not can_show_window(warn)
     sources = demo_sources(scenario, seed, rate_hz, athletes, realtime=not headless, n_reps=n_reps)
-    who = ", ".join(sources)
-    print_fn(f"Demo: {who} running a simulated sprint session of {n_reps} reps "
-             f"({scenario.replace('_', ' ')}, seed {seed}) on two emulated shank sensors each; no sensor needed.")
+    who = " and ".join(sources)
+    print_fn(f"Demo: {who} {'runs' if len(sources) == 1 else 'run'} a simulated sprint session of {n_reps} reps "
+             f"({scenario.replace('_', ' ')}, seed {seed}) on emulated shank sensors; no real sensor needed.")
     print_fn(f"Recordings: {out_dir}")
     if not headless:
         from gaitmon.dashboard.window import run_window
