@@ -69,7 +69,7 @@ footer{margin-top:32px;font-size:13px;color:#444}
  .narrow-only{{display:block;font-size:13px;color:#444}}
 }}
 """ + """
-@page{size:A4;margin:12mm}
+@page{margin:12mm}
 @media print{
  body{max-width:none;padding:0;font-size:11pt}
  section{break-before:page}section#flags{break-before:auto}h2,h3,figcaption{break-after:avoid}
