@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 
 import numpy as np
@@ -188,6 +189,35 @@ def test_printed_by_a_browser_every_rep_is_in_the_pdf(report, tmp_path):
     starts = [next(i for i, p in enumerate(pages) if heading in p) for heading in headings]
     assert starts == sorted(starts) and len(set(starts[1:])) == len(starts) - 1
     assert "Pick a rep" not in text
+
+
+#: Run in the report at phone width: page width, viewport width, and the smallest chart text in CSS px
+#: (its font size times the chart's on-screen scale; charts shown: one rep panel of the selector), written
+#: onto the parent page's body.
+PHONE_PROBE = """<script>
+const charts = [...document.querySelectorAll("figure svg")].filter(chart => chart.getBoundingClientRect().width);
+const sizes = charts.flatMap(chart => {
+  const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+  return [...chart.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size")) * scale);
+});
+parent.document.body.dataset.probe = JSON.stringify({page: document.documentElement.scrollWidth,
+  viewport: window.innerWidth, smallest: Math.min(...sizes), charts: charts.length});
+</script>"""
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Chromium")
+def test_at_phone_width_in_a_browser_nothing_overflows_and_chart_text_is_readable(report, tmp_path):
+    """Chromium lays the report out 375 px wide (in an iframe: a headless window is at least 500 px):
+    the page does not scroll sideways, and no chart text is smaller than 10 px."""
+    _, page, _ = report
+    (tmp_path / "report.html").write_text(page.replace("</body>", PHONE_PROBE + "</body>"), encoding="utf-8")
+    (tmp_path / "phone.html").write_text('<body><iframe src="report.html" width="375" height="800"></iframe></body>')
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--virtual-time-budget=5000", "--dump-dom", (tmp_path / "phone.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    probe = json.loads(unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
+    assert probe["viewport"] == 375 and probe["page"] <= 375, probe
+    assert probe["charts"] >= 4 and probe["smallest"] >= 10.0, probe
 
 
 def test_text_from_outside_is_escaped(report):
