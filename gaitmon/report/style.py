@@ -73,9 +73,11 @@ footer{margin-top:32px;font-size:13px;color:#444}
 @media print{
  body{max-width:none;padding:0;font-size:11pt}
  section{break-before:page}section#flags{break-before:auto}h2,h3,figcaption{break-after:avoid}
+ h2{margin:0 0 6px}section#flags h2{margin-top:16px}h3{margin:12px 0 4px}footer{margin-top:12px}
+ .flag{margin:6px 0;padding:6px 12px}.flag .sentence{font-size:13pt}.flag .basis{font-size:10pt}
  .screen-only,.tabs{display:none}.print-only{display:block}
  .rep-panel{display:block!important}figure{overflow:visible}figure svg{width:100%;max-width:100%}
- .scroll{overflow:visible}table{font-size:8pt}th,td{padding:2px 4px}thead{display:table-header-group}
+ .scroll{overflow:visible}table{font-size:8pt}th,td{padding:1px 4px}thead{display:table-header-group}
  tr{break-inside:avoid}
 }
 """
