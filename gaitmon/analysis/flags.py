@@ -76,11 +76,11 @@ class Flag:
 
     @property
     def headline(self) -> str:
-        """What was measured, in a few plain words and without a verdict (the numbers: :meth:`numbers`)."""
+        """What was measured, in a few plain words and without a verdict (its numbers: :attr:`slopes`)."""
         return HEADLINES[self.kind]
 
     @property
-    def numbers(self) -> str:
+    def slopes(self) -> str:
         """Who, over what, and the two slopes with their CIs, e.g. ``"left leg, reps 3-8: swing +0.1 %/rep,
         97 % CI -0.4 to +0.6; push +1.9 %/rep, 97 % CI +1.3 to +2.4"``."""
         unit = SCALE_UNITS[self.scale]

@@ -84,7 +84,7 @@ class AnalysisResult:
                              f"× body weight, contact {1e3 * both['contact_s']:.0f} ms)")
             for i, flag in enumerate(flags):
                 head = f"Rep {rep.number}:" if i == 0 else " " * len(f"Rep {rep.number}:")
-                lines.append(f"{head} {'flag' if flag.alarm else 'note'} — {flag.headline} ({flag.numbers})")
+                lines.append(f"{head} {'flag' if flag.alarm else 'note'} — {flag.headline} ({flag.slopes})")
             any_before = any_before or bool(flags)
         if self.balance.flags:
             lines.append("A flag reports what was measured against this athlete's own earlier reps; it is an "
