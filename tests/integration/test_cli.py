@@ -58,6 +58,7 @@ def test_simulate_then_analyze(session_dir, tmp_path):
     assert lines[0].startswith("Units: acceleration in m/s² (read from the data: median |a| ")
     assert lines[1].startswith("imu.csv: 2 reps, ") and lines[2].startswith("  left leg: ")
     assert [line.split(":")[0] for line in lines if line.startswith("Rep ")] == ["Rep 1", "Rep 2"]
+    assert "No flag: the strength-balance check across reps needs at least 4 reps (this session has 2)." in lines
     assert lines[-1] == f"Report: {tmp_path / 'out' / 'report.html'}"
     with open(tmp_path / "out" / "reps.csv") as f:
         reps = list(csv.DictReader(f))
