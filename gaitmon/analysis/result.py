@@ -62,8 +62,9 @@ class AnalysisResult:
                 values = values[np.isfinite(values)]
                 return f"{np.median(values):.{digits}f}" if len(values) else "-"
 
-            lines.append(f"  {side + ' leg:':10s} {_count(len(rows), 'step')}, median contact {median('contact_s', 1e3)} ms, "
-                         f"flight {median('flight_s', 1e3)} ms, swing peak {median('swing_peak_rad_s', digits=1)} rad/s")
+            lines.append(f"  {side + ' leg:':10s} {_count(len(rows), 'step')}, median contact "
+                         f"{median('contact_s', 1e3)} ms, flight {median('flight_s', 1e3)} ms, "
+                         f"swing peak {median('swing_peak_rad_s', digits=1)} rad/s")
         lines += self.rep_lines()
         return "\n".join(lines)
 
