@@ -53,26 +53,30 @@ def _progress(fraction: float, t: float) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import result_problem, with_saved_calibration, write_session_outputs
+    from gaitmon.engine.analyze import outputs_text, result_problem, with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import load
 
     started = time.perf_counter()
-    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress)
+    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress,
+                  acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
     problem = result_problem(loaded.result, loaded.samples)
     if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
         if loaded.problems:
             return _report_problems(loaded)
-        raise InputError(args.input, None, problem)
+        raise InputError(args.input, None, f"{problem} ({loaded.units})" if loaded.units_converted else problem)
     history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
-    print(result.summary())
-    print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.1f} s")
+    if loaded.units:
+        print(loaded.units)
+    print(result.summary(loaded.meta.athlete or Path(args.input).name))
+    print(f"Analysed in {time.perf_counter() - started:.1f} s.")
+    print("\n".join(outputs_text(written)))
     return _report_problems(loaded)
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from gaitmon.engine.analyze import with_saved_calibration, write_session_outputs
+    from gaitmon.engine.analyze import outputs_text, with_saved_calibration, write_session_outputs
     from gaitmon.engine.load import kind_of, load
 
     folder = Path(args.session)
@@ -94,10 +98,10 @@ def _replay(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else folder / "replay"
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(out, result, loaded.live, loaded.samples, loaded.meta)
-    print(result.summary())
+    print(result.summary(loaded.meta.athlete or folder.name))
     duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values()), default=0.0)
-    print(f"replayed {duration:.1f} s of session in {elapsed:.1f} s "
-          f"({duration / max(elapsed, 1e-9):.0f}x real time); wrote {', '.join(str(p) for p in written)}")
+    print(f"Replayed {duration:.0f} s of recording in {elapsed:.1f} s.")
+    print("\n".join(outputs_text(written)))
     return _report_problems(loaded)
 
 
@@ -117,6 +121,8 @@ def _export(args: argparse.Namespace) -> int:
 
     loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
     written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
+    if loaded.units_converted:
+        print(loaded.units)
     print(f"BIDS motion export of {args.session} ({sum(len(t) for t, _ in loaded.samples.values())} samples, "
           f"{len(loaded.result.events)} events) -> {args.bids}: {len(written)} files")
     return _report_problems(loaded)
@@ -139,6 +145,8 @@ def _import(args: argparse.Namespace) -> int:
                 raise InputError(source, None, str(exc)) from None
             print(f"{source}: {loaded.meta.athlete}, {loaded.meta.started_at[:10]}, "
                   f"{len(loaded.result.steps)} steps, {len(loaded.result.balance.reps)} reps: {outcome}")
+            if loaded.units_converted:
+                print(f"  {loaded.units}")
             status = max(status, _report_problems(loaded))
         print(f"history: {history.path}")
     return status
@@ -355,9 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="analyse a recorded session, BIDS export or samples CSV: "
                                   "events, steps, reps, flags and an HTML report")
     analyze.add_argument("input", metavar="INPUT", help="session folder, BIDS motion dataset, or CSV with header "
-                         "t_s,side,ax,ay,az,gx,gy,gz (SI units)")
+                         "t_s,side,ax,ay,az,gx,gy,gz (m/s² and rad/s, or g and deg/s: read from the data)")
     analyze.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     _add_input_options(analyze)
+    # the keys of gaitmon.engine.load.ACC_UNITS and GYRO_UNITS (not imported here: start-up stays light)
+    analyze.add_argument("--acc-unit", choices=("m/s2", "g"),
+                         help="unit of ax, ay, az in a samples CSV (default: read from the data, and said)")
+    analyze.add_argument("--gyro-unit", choices=("rad/s", "deg/s"),
+                         help="unit of gx, gy, gz in a samples CSV (default: read from the data, and said)")
     analyze.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
                          "(default: in the data directory)")
     analyze.add_argument("--no-calibration", action="store_true",

@@ -43,6 +43,16 @@ ALARMS = ("swing_plateau", "push_plateau")
 
 SCALE_UNITS = {"steps": "step", "reps": "rep", "sessions": "session"}
 
+#: Reps before the rep-scale flag decides anything (its minimum evidence).
+MIN_REPS = 4
+
+#: Each kind of flag as what was measured, in plain words (:attr:`Flag.headline`).
+HEADLINES = {
+    "swing_plateau": "swing-side output stalled while push-side rose",
+    "push_plateau": "push-side output stalled while swing-side rose",
+    "both_plateau": "swing- and push-side outputs both levelled off",
+}
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -63,6 +73,19 @@ class Flag:
     @property
     def alarm(self) -> bool:
         return self.kind in ALARMS
+
+    @property
+    def headline(self) -> str:
+        """What was measured, in a few plain words and without a verdict (its numbers: :attr:`slopes`)."""
+        return HEADLINES[self.kind]
+
+    @property
+    def slopes(self) -> str:
+        """Who, over what, and the two slopes with their CIs, e.g. ``"left leg, reps 3-8: swing +0.1 %/rep,
+        97 % CI -0.4 to +0.6; push +1.9 %/rep, 97 % CI +1.3 to +2.4"``."""
+        unit = SCALE_UNITS[self.scale]
+        who = "both legs" if self.side == "both" else f"{self.side} leg"
+        return f"{who}, {self.covers}: swing {self.swing.describe(unit)}; push {self.push.describe(unit)}"
 
     @property
     def message(self) -> str:
@@ -140,7 +163,7 @@ def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, group
     return flags
 
 
-def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = 4) -> list[Flag]:
+def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = MIN_REPS) -> list[Flag]:
     """Across the reps of a session, re-assessed after each rep (as live).
 
     Each rep contributes its top-speed steps; each leg is normalised to its first rep
@@ -211,7 +234,7 @@ class FlagHistory:
 
     def __init__(self, scale: str):
         self.scale = scale
-        self._first, self._assess = {"reps": (4, rep_assessment), "steps": (3, step_assessment)}[scale]
+        self._first, self._assess = {"reps": (MIN_REPS, rep_assessment), "steps": (3, step_assessment)}[scale]
         self._reps: list[Rep] = []
         self._after: list[tuple[dict, dict, list[Flag]]] = []  # per k from first: tracker state, its flags
 

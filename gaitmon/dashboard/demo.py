@@ -60,14 +60,13 @@ class PictureMoments:
 def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate_hz: float | None = None,
              athletes: int = 1, headless: bool | None = None, n_reps: int = DEMO_REPS, print_fn=print) -> int:
     """Run the demo (recordings and outputs under ``out_dir``); returns the process exit status."""
-    from gaitmon.core import BACKEND
-
     if headless is None:
         headless = not can_show_window(warn)
     sources = demo_sources(scenario, seed, rate_hz, athletes, realtime=not headless, n_reps=n_reps)
-    print_fn(f"gaitmon demo: {len(sources)} athlete(s) on emulated gaitmon DIY shank sensors through the BLE "
-             f"path; scenario {scenario!r} (seed {seed}), {n_reps} reps, all realism switches on; "
-             f"event core: {BACKEND}; recordings under {out_dir}")
+    who = " and ".join(sources)
+    print_fn(f"Demo: {who} {'runs' if len(sources) == 1 else 'run'} a simulated sprint session of {n_reps} reps "
+             f"({scenario.replace('_', ' ')}, seed {seed}) on emulated shank sensors; no real sensor needed.")
+    print_fn(f"Recordings: {out_dir}")
     if not headless:
         from gaitmon.dashboard.window import run_window
 
@@ -104,5 +103,5 @@ def _run_headless(out_dir: Path, sources: dict[str, EmulatedSource], print_fn) -
               f"the recordings and tables above are complete")
         return 1
     rep = f"rep {snap.current_rep}, " if snap.current_rep is not None else ""
-    print_fn(f"dashboard picture ({first}, {rep}t = {snap.session_s:.0f} s): {picture}")
+    print_fn(f"Dashboard picture ({first}, {rep}{snap.session_s:.0f} s into the session): {picture}")
     return 0

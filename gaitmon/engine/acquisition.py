@@ -11,6 +11,7 @@ without hardware; ``--virtual-clock`` runs that as fast as the CPU allows.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from gaitmon.engine.finish import status_line
@@ -54,10 +55,16 @@ def run_scan(timeout_s: float, emulated: str | None = None, print_fn=print) -> i
     return 0
 
 
+def print_line(text: str) -> None:
+    """One line to stdout in one write, so a line from the engine's thread never lands inside it."""
+    sys.stdout.write(f"{text}\n")
+    sys.stdout.flush()
+
+
 def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: float | None = None, athlete: str = "",
              placement: str = "shank", duration_s: float | None = None, emulated: str | EmulatedPair | None = None,
              scenario: str = "swing_plateau", seed: int = 1, virtual_clock: bool = False, record: bool = True,
-             history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=print,
+             history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=None,
              warn_fn=warn) -> int:
     """Stream ``sensors`` (role → address or name) into a live session, recording it: the
     :class:`~gaitmon.engine.runtime.Engine` of the dashboard, without models or window.
@@ -70,6 +77,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
     ``virtual_clock`` then runs them as fast as the CPU allows. Returns 1 when every sensor failed or
     none delivered a sample.
     """
+    print_fn = print_fn or print_line
     if emulated is None:
         source = LiveSource(dict(sensors), rate_hz=rate_hz, duration_s=duration_s)
     else:
@@ -93,12 +101,12 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
                     keep_unrecorded=True, on_sensor_state=print_fn)
     engine.start()
     if record:
-        print_fn(f"recording to {engine.recorder(name).folder}")
+        print_fn(f"Recording to: {engine.recorder(name).folder}")
     try:
         while not engine.wait(0.2):
             pass
     except KeyboardInterrupt:
-        print_fn("stopping (Ctrl-C): writing what was recorded")
+        print_fn("Stopping (Ctrl-C): writing what was recorded")
         engine.stop(timeout_s=None)
     if engine.failure is not None:
         raise engine.failure

@@ -93,3 +93,10 @@ def write_session_outputs(out_dir: Path, result: AnalysisResult, live: LiveSessi
         written.append(write_report(out_dir / "report.html", result, samples, meta=meta, gaps=gap_marks))
     result.written = written
     return written
+
+
+def outputs_text(written: list[Path]) -> list[str]:
+    """Where the outputs went, one path a line: the tables, then ``Report: …/report.html`` last."""
+    tables = [path for path in written if path.suffix != ".html"]
+    reports = [path for path in written if path.suffix == ".html"]
+    return (["Tables:"] + [f"  {path}" for path in tables] if tables else []) + [f"Report: {path}" for path in reports]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaitmon.engine.analyze import live_result, with_saved_calibration, write_session_outputs
+from gaitmon.engine.analyze import live_result, outputs_text, with_saved_calibration, write_session_outputs
 from gaitmon.session.history import History
 from gaitmon.session.meta import SessionMeta
 from gaitmon.session.recorder import SessionRecorder
@@ -18,13 +18,17 @@ from gaitmon.stream.live import LiveSession
 
 
 def status_line(live: LiveSession, recorder: SessionRecorder) -> str:
+    """``[   15.0 s] recording | left: 1000 Hz, 0 packets lost, battery 87 % | right: … | 33 contacts``
+    (a sensor's state is named when it is not streaming; damaged packets when there are any)."""
     parts = []
     for role, s in sorted(live.health().items()):
-        battery = f" batt {s.battery_pct}%" if s.battery_pct is not None else ""
-        parts.append(f"{role}: {s.state} {s.effective_rate_hz:5.0f} Hz lost {'' if s.lost_exact else '~'}{s.lost_packets} "
-                     f"bad {s.malformed}{battery}")
+        state = "" if s.state == "streaming" else f"{s.state}, "
+        damaged = f", {s.malformed} damaged" if s.malformed else ""
+        battery = f", battery {s.battery_pct} %" if s.battery_pct is not None else ""
+        parts.append(f"{role}: {state}{s.effective_rate_hz:.0f} Hz, {'' if s.lost_exact else 'about '}"
+                     f"{s.lost_packets} packets lost{damaged}{battery}")
     steps = sum(1 for e in live.events if e.kind == "IC")
-    rec = "REC" if recorder.recording else ("REC FAILED" if recorder.error else "not recording")
+    rec = "recording" if recorder.recording else ("RECORDING FAILED" if recorder.error else "not recording")
     return f"[{recorder.now():7.1f} s] {rec} | {' | '.join(parts)} | {steps} contacts"
 
 
@@ -60,20 +64,22 @@ def finish_session(out_dir: Path, live: LiveSession | None, samples: dict | None
         print_fn(f"no data: no sensor delivered a sample ({no_data_reason(health)}); "
                  f"nothing analysed{', not added to the athlete history' if saved else ''}")
         return None
-    result = with_saved_calibration(live_result(live, f"<live {meta.athlete or 'session'}>"), meta.athlete, history_db)
+    result = with_saved_calibration(live_result(live, out_dir), meta.athlete, history_db)
     if traces is not None:
         result.traces = traces
-    print_fn(result.summary())
+    print_fn(result.summary(meta.athlete or "Session"))
+    print_fn("Sensors:")
     for line in health_lines(live):
         print_fn(line)
     written = write_session_outputs(out_dir, result, live, samples, meta)
-    print_fn(f"wrote {', '.join(str(p) for p in written)}")
     if saved and history_db is not False and not meta.athlete.strip():
-        print_fn("not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later")
+        print_fn("Not added to the athlete history: no athlete name (--athlete); `gaitmon import` can add it later.")
     elif saved and history_db is not False:
         with History(history_db) as history:
             outcome = history.add_session(meta, result.detected_steps, source_path=str(out_dir))
-        print_fn(f"athlete history: session {outcome} in {history.path}")
+        print_fn(f"Athlete history: session {outcome} in {history.path}")
+    for line in outputs_text(written):
+        print_fn(line)
     return result
 
 

@@ -63,7 +63,8 @@ def header_html(facts: list[tuple[str, str]]) -> str:
     wide = ' class="wide"'
     items = "".join(f"<div{wide if len(v) > WIDE_FACT else ''}><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>"
                     for k, v in facts)
-    return f'<header><h1>Sprint session report</h1><dl class="facts">{items}</dl></header>'
+    return (f'<header><h1>Sprint session report</h1><dl class="facts">{items}</dl>'
+            '<p class="narrow-only">The charts are wider than this screen: swipe them sideways.</p></header>')
 
 
 def render_report(result: AnalysisResult, samples: dict[str, tuple[np.ndarray, np.ndarray]],

@@ -25,6 +25,11 @@ FONT = "Segoe UI, Helvetica, Arial, sans-serif"
 
 #: Width of every chart (SVG user units; shown at up to this many CSS pixels).
 WIDTH = 960
+#: On a phone a chart keeps this width (CSS px) and scrolls sideways: its 12-unit text stays at
+#: 12 × 880 / 960 = 11 px instead of the 4 px it would shrink to at 375 px.
+NARROW_CHART_PX = 880
+#: Below this viewport width (CSS px) the page takes its phone layout.
+NARROW_PX = 720
 
 #: The page's stylesheet (the rep selector adds one rule per rep: :func:`~gaitmon.report.traces.rep_picker_css`).
 CSS = """
@@ -55,7 +60,26 @@ th,td{border:1px solid #bbb;padding:3px 7px;text-align:right}th{background:#eee;
 td.text{text-align:left}.unit{font-weight:400;color:#444;font-size:12px}
 table.reps tbody{border-top:2px solid #111}tbody.flagged td{background:#fff6d8}.scroll{overflow-x:auto}
 footer{margin-top:32px;font-size:13px;color:#444}
-@media print{body{max-width:none;padding:0}.tabs{display:none}h2{break-after:avoid}}
+.print-only,.narrow-only{display:none}
+""" + f"""
+@media screen and (max-width:{NARROW_PX}px){{
+ body{{padding:10px 10px 40px}}h1{{font-size:22px}}h2{{font-size:19px}}
+ figure{{overflow-x:auto}}figure svg{{width:{NARROW_CHART_PX}px;max-width:none}}
+ .flag{{padding:8px 10px}}.flag>div{{flex-basis:100%}}.flag svg{{min-width:340px}}.flag .sentence{{font-size:17px}}
+ .narrow-only{{display:block;font-size:13px;color:#444}}
+}}
+""" + """
+@page{margin:12mm}
+@media print{
+ body{max-width:none;padding:0;font-size:11pt}
+ section{break-before:page}section#flags{break-before:auto}h2,h3,figcaption{break-after:avoid}
+ h2{margin:0 0 6px}section#flags h2{margin-top:16px}h3{margin:12px 0 4px}footer{margin-top:12px}
+ .flag{margin:6px 0;padding:6px 12px}.flag .sentence{font-size:13pt}.flag .basis{font-size:10pt}
+ .screen-only,.tabs{display:none}.print-only{display:block}
+ .rep-panel{display:block!important}figure{overflow:visible}figure svg{width:100%;max-width:100%}
+ .scroll{overflow:visible}table{font-size:8pt}th,td{padding:1px 4px}thead{display:table-header-group}
+ tr{break-inside:avoid}
+}
 """
 
 

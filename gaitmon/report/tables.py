@@ -92,9 +92,10 @@ def sensor_notes_html(samples, gaps: Sequence[GapMark], meta: SessionMeta | None
         rows = "".join(f"<tr><td>{escape(g.sensor)}</td><td>{g.t_start:.2f}</td><td>{g.t_end:.2f}</td>"
                        f"<td>{1e3 * (g.t_end - g.t_start):.0f}</td><td>{g.lost_samples:,}"
                        f"{'' if g.exact else ' (estimated)'}</td><td>{escape(g.cause)}</td></tr>" for g in gaps)
-        gap_table = ("<table><thead><tr><th>Sensor</th><th>From<br><span class=\"unit\">s</span></th><th>To<br>"
+        gap_table = ("<div class=\"scroll\"><table><thead><tr><th>Sensor</th><th>From<br><span class=\"unit\">s</span>"
+                     "</th><th>To<br>"
                      "<span class=\"unit\">s</span></th><th>Length<br><span class=\"unit\">ms</span></th>"
-                     f"<th>Lost samples</th><th>Cause</th></tr></thead><tbody>{rows}</tbody></table>")
+                     f"<th>Lost samples</th><th>Cause</th></tr></thead><tbody>{rows}</tbody></table></div>")
     else:
         gap_table = "<p>No gaps were marked by the acquisition.</p>"
     notes = f"<p>{escape(meta.notes)}</p>" if meta and meta.notes else ""

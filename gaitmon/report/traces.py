@@ -1,10 +1,11 @@
 """Section 2 of the report: each rep's sagittal shank angular velocity (rad/s) with its gait events.
 
-:func:`traces_html` shows the ω each leg's step core was fed (``AnalysisResult.traces``), one panel per
-rep behind a CSS-only selector (:func:`rep_picker_css`, no script), the first flagged or else the
-fastest rep first. A panel stacks one row per leg on one scale over session time (s), under the
-rep's phases, with contacts (IC → TO) and gaps shaded. Without reps: the first
-:data:`NO_REP_TRACE_S` seconds of movement and one sentence on why there are no reps.
+:func:`traces_html` shows the ω each leg's step core was fed (``AnalysisResult.traces``), one panel
+per rep behind a CSS-only selector (:func:`rep_picker_css`, no script), the first flagged or else
+the fastest rep first; printed, every rep's panel, one after another, without the selector. A panel
+stacks one row per leg on one scale over session time (s), under the rep's phases, with contacts (IC
+→ TO) and gaps shaded. Without reps: the first :data:`NO_REP_TRACE_S` seconds of movement and one
+sentence on why there are no reps.
 
 Linear in samples and events: the events are split once by leg and kind (:func:`event_marks`), and
 each panel takes its samples and events by binary search on time (the traces are time-sorted: what
@@ -204,7 +205,8 @@ def traces_html(result: AnalysisResult, traces, gaps: Sequence[GapMark]) -> str:
                       f"{chart}</figure>")
     why = ("the first rep a flag was raised on" if flagged & {r.number for r in reps}
            else "the fastest rep (highest swing peak)")
-    return (head + f"<p>Pick a rep; shown first: rep {chosen}, {why}. ⚑ = flag raised at that rep.</p>"
+    return (head + f'<p class="screen-only">Pick a rep; shown first: rep {chosen}, {why}. ⚑ = flag raised at '
+            f'that rep.</p><p class="print-only">All {len(reps)} reps, one panel each.</p>'
             + "".join(radios) + f'<div class="tabs">{"".join(tabs)}</div>'
             + "".join(panels) + "</section>")
 

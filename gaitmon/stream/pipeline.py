@@ -8,6 +8,8 @@ sagittal axis of the whole recording (it has it; a live stream has to estimate i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from gaitmon.consts import ACC_COLUMNS, GYRO_COLUMNS
@@ -200,6 +202,49 @@ def units_problem(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | No
         problems.append(f"99th percentile of |gyro| is {gyro_p99:.0f}, as in deg/s, not rad/s "
                         f"(multiply by π/180)")
     return "units look wrong: " + "; ".join(problems) if problems else None
+
+
+#: Median ``|a|`` of a gait recording whose accelerometer reads in g: 1.0 walking (ipol_foot_walk),
+#: 1.6 to 3.1 treadmill running at 2 to 5 m/s (running_mocap), more when sprinting.
+ACC_MEDIAN_IN_G = (0.5, 4.5)
+#: … and in m/s²: gravity alone keeps it near 9.8 (10.2 to 10.6 walking, 15 to 31 running); 80 m/s²
+#: (8 g as a median) is beyond any gait recording.
+ACC_MEDIAN_IN_M_S2 = (6.5, 80.0)
+#: A 99th percentile of ``|gyro|`` up to this reads as rad/s: the ±2000 °/s (35 rad/s) full scale of
+#: gait IMUs; a running shank gives 7 to 13 rad/s (running_mocap), a sprint about 20. Above
+#: :data:`GYRO_IN_DEG_ABOVE` it reads as deg/s (the same running in deg/s: 430 to 750).
+GYRO_P99_IN_RAD_S_UP_TO = 35.0
+
+
+@dataclass(frozen=True)
+class UnitGuess:
+    """The units the samples look like, from physics: ``acc`` ``"g"``, ``"m/s2"`` or None (cannot tell),
+    ``gyro`` ``"deg/s"``, ``"rad/s"`` or None; with the numbers each rests on."""
+
+    acc: str | None
+    gyro: str | None
+    acc_evidence: str
+    gyro_evidence: str
+
+
+def guess_units(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> UnitGuess:
+    """Which units the accelerometer and gyro of ``samples`` read in, all legs together.
+
+    The accelerometer: gravity keeps a gait recording's median ``|a|`` near 1 g or above, so a median
+    in :data:`ACC_MEDIAN_IN_G` is g and one in :data:`ACC_MEDIAN_IN_M_S2` is m/s²; between or beyond,
+    it cannot tell. The gyro: the 99th percentile of ``|gyro|`` is at most
+    :data:`GYRO_P99_IN_RAD_S_UP_TO` in rad/s (a gait IMU's full scale) and above
+    :data:`GYRO_IN_DEG_ABOVE` in deg/s; between, it cannot tell.
+    """
+    legs = [np.asarray(x) for t, x in samples.values() if len(t)]
+    if not legs:
+        return UnitGuess(None, None, "no samples", "no samples")
+    acc_median = float(np.median(np.concatenate([_norms(x, ACC_COLUMNS) for x in legs])))
+    gyro_p99 = float(np.percentile(np.concatenate([_norms(x, GYRO_COLUMNS) for x in legs]), 99))
+    acc = ("g" if ACC_MEDIAN_IN_G[0] <= acc_median <= ACC_MEDIAN_IN_G[1] else
+           "m/s2" if ACC_MEDIAN_IN_M_S2[0] <= acc_median <= ACC_MEDIAN_IN_M_S2[1] else None)
+    gyro = ("rad/s" if gyro_p99 <= GYRO_P99_IN_RAD_S_UP_TO else "deg/s" if gyro_p99 > GYRO_IN_DEG_ABOVE else None)
+    return UnitGuess(acc, gyro, f"median |a| {acc_median:.3g}", f"99th percentile of |gyro| {gyro_p99:.3g}")
 
 
 def diagnose_recording(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:

@@ -6,6 +6,7 @@ every run is identical. The acquisition code is the production code: only bleak'
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -239,6 +240,10 @@ def test_cli_scan_and_live_on_emulated_sensors(tmp_path, capsys):
                  "--duration", "20", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "gaitmon_diy" in text and "lost 0 packets" in text
+    lines = text.splitlines()
+    assert f"Recording to: {out}" in lines and lines[-1] == f"Report: {out / 'report.html'}"
+    assert all(re.fullmatch(r"\[ *[\d.]+ s\] recording \| left: \d+ Hz, 0 packets lost(, battery \d+ %)? \| right: .* "
+                            r"\| \d+ contacts", line) for line in lines if "contacts" in line)
     for name in ("events.csv", "steps.csv", "gaps.csv", "health.csv"):
         assert (out / name).is_file()
     assert "streaming" not in (out / "health.csv").read_text().splitlines()[1]  # final state is recorded

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 
 import numpy as np
@@ -17,6 +20,7 @@ from hypothesis import strategies as st
 from gaitmon.engine.analyze import analyze_samples
 from gaitmon.report import decimate_minmax, nice_ticks, render_report, svg, write_report
 from gaitmon.report import traces as traces_module
+from gaitmon.report.style import LEG_COLOUR, NARROW_PX
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from gaitmon.stream.timing import GapMark
 from tests.conftest import simulated
@@ -106,6 +110,114 @@ def test_flags_are_banners_with_their_sentence(report):
     assert page.count('class="flag alarm"') == len(result.balance.alarms)
     assert "not a diagnosis" in page
     assert "swing speed has stopped rising" in page
+
+
+def media_block(css: str, query: str) -> str:
+    """The rules inside ``@media <query>{…}`` of ``css`` (braces matched)."""
+    start = css.index("@media " + query + "{") + len("@media " + query + "{")
+    depth, end = 1, start
+    while depth:
+        depth += {"{": 1, "}": -1}.get(css[end], 0)
+        end += 1
+    return css[start:end - 1]
+
+
+def rule(block: str, selector: str) -> str:
+    """The declarations of ``selector`` (exactly that selector list) in ``block``."""
+    found = re.search(r"(?:^|[}\s])" + re.escape(selector) + r"\{([^}]*)\}", block)
+    assert found, f"no rule for {selector}"
+    return found.group(1)
+
+
+def test_printed_it_shows_every_rep_one_section_a_page_and_no_selector(report):
+    """Print: each section from a new page (the header stays with the flags), every rep's panel shown
+    (on screen only the picked one is), its trace for both legs inside; the rep selector and the
+    sentence about picking are hidden, a sentence saying all reps follow shown instead."""
+    _, page, result = report
+    css = page[page.index("<style>") + 7:page.index("</style>")]
+    printed = media_block(css, "print")
+    assert "break-before:page" in rule(printed, "section") and "break-before:auto" in rule(printed, "section#flags")
+    assert "display:block!important" in rule(printed, ".rep-panel")  # over the picker's #rep-N:checked rules
+    assert "display:none" in rule(printed, ".screen-only,.tabs") and "display:block" in rule(printed, ".print-only")
+    assert "@page{margin:" in css
+    for rep in result.balance.reps:
+        panel = re.search(rf'<figure class="rep-panel" id="panel-{rep.number}">(.*?)</figure>', page, flags=re.S)
+        assert panel and all(f'stroke="{LEG_COLOUR[side]}"' in panel.group(1) for side in ("left", "right"))
+    assert re.search(r'<p class="screen-only">Pick a rep', page)
+    assert f'<p class="print-only">All {len(result.balance.reps)} reps' in page
+
+
+def test_at_phone_width_the_chart_text_stays_readable_and_tables_scroll(report):
+    """375 px wide: the viewport is the device's, every chart keeps a width at which its smallest
+    text is at least 10 CSS px (and scrolls sideways), and every table scrolls sideways in its box."""
+    _, page, _ = report
+    assert '<meta name="viewport" content="width=device-width,initial-scale=1">' in page
+    css = page[page.index("<style>") + 7:page.index("</style>")]
+    narrow = media_block(css, f"screen and (max-width:{NARROW_PX}px)")
+    assert 375 < NARROW_PX
+    chart_px = float(re.search(r"width:(\d+)px", rule(narrow, "figure svg")).group(1))
+    assert "overflow-x:auto" in rule(narrow, "figure") and "max-width:none" in rule(narrow, "figure svg")
+    figures = re.findall(r"<figure\b.*?</figure>", page, flags=re.S)
+    assert len(figures) >= 10
+    for figure in figures:
+        width = float(re.search(r'<svg viewBox="0 0 ([\d.]+) ', figure).group(1))
+        smallest = min(float(size) for size in re.findall(r'font-size="([\d.]+)"', figure))
+        assert smallest * chart_px / width >= 10.0, (smallest, width)
+    tables = page.count("<table")
+    assert tables >= 2 and page.count('<div class="scroll"><table') == tables
+    assert "overflow-x:auto" in rule(css, ".scroll")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(not (CHROMIUM and shutil.which("pdftotext")), reason="needs Chromium and pdftotext (poppler)")
+def test_printed_by_a_browser_every_rep_is_in_the_pdf(report, tmp_path):
+    """Chromium prints the report to PDF: every rep's panel caption is in it (on screen only one
+    rep is shown), each section starts a page of its own, and the rep selector is not printed."""
+    path, _, result = report
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", path.as_uri()], capture_output=True, timeout=120, check=True)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    text = "\f".join(pages)
+    for rep in result.balance.reps:
+        assert f"Rep {rep.number}: {rep.start_s:.1f}" in text, rep.number
+    headings = ["Strength balance", "Gyro traces and gait events", "Step by step", "Left vs right",
+                "Reps, sensors and gaps"]
+    starts = [next(i for i, p in enumerate(pages) if heading in p) for heading in headings]
+    assert starts == sorted(starts) and len(set(starts[1:])) == len(starts) - 1
+    assert "Pick a rep" not in text
+
+
+#: Run in the report at phone width: page width, viewport width, and the smallest chart text in CSS px
+#: (its font size times the chart's on-screen scale; charts shown: one rep panel of the selector), written
+#: onto the parent page's body.
+PHONE_PROBE = """<script>
+const charts = [...document.querySelectorAll("figure svg")].filter(chart => chart.getBoundingClientRect().width);
+const sizes = charts.flatMap(chart => {
+  const scale = chart.getBoundingClientRect().width / chart.viewBox.baseVal.width;
+  return [...chart.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size")) * scale);
+});
+parent.document.body.dataset.probe = JSON.stringify({page: document.documentElement.scrollWidth,
+  viewport: window.innerWidth, smallest: Math.min(...sizes), charts: charts.length});
+</script>"""
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="needs Chromium")
+def test_at_phone_width_in_a_browser_nothing_overflows_and_chart_text_is_readable(report, tmp_path):
+    """Chromium lays the report out 375 px wide (in an iframe: a headless window is at least 500 px):
+    the page does not scroll sideways, and no chart text is smaller than 10 px."""
+    _, page, _ = report
+    (tmp_path / "report.html").write_text(page.replace("</body>", PHONE_PROBE + "</body>"), encoding="utf-8")
+    (tmp_path / "phone.html").write_text('<body><iframe src="report.html" width="375" height="800"></iframe></body>')
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--virtual-time-budget=5000", "--dump-dom", (tmp_path / "phone.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    probe = json.loads(unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
+    assert probe["viewport"] == 375 and probe["page"] <= 375, probe
+    assert probe["charts"] >= 4 and probe["smallest"] >= 10.0, probe
 
 
 def test_text_from_outside_is_escaped(report):

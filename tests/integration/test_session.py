@@ -112,7 +112,7 @@ def test_analyze_a_session_folder_writes_tables_and_report(recordings, tmp_path,
 
 def test_live_session_lands_in_the_history_and_import_is_idempotent(recordings, tmp_path, capsys):
     folder, lines = recordings("movesense")
-    assert any("athlete history: session added" in line for line in lines)
+    assert any("Athlete history: session added" in line for line in lines)
     db = tmp_path / "h.sqlite"
     assert main(["import", str(folder), "--db", str(db)]) == 0
     assert main(["import", str(folder), "--db", str(db)]) == 0

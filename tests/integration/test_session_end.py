@@ -57,7 +57,7 @@ def test_the_live_session_keeps_nothing_of_the_stream(recorded):
 
 def test_the_outputs_are_built_from_the_journal_and_equal_a_replay(recorded, tmp_path):
     folder, _, lines, base = recorded
-    assert any(line.startswith("athlete history: session added") for line in lines), lines
+    assert any(line.startswith("Athlete history: session added") for line in lines), lines
     loaded = load(folder, spool_dir=tmp_path)
     write_session_outputs(tmp_path, loaded.result, loaded.live, loaded.samples, loaded.meta)
     for name in ("events.csv", "steps.csv", "gaps.csv", "reps.csv"):

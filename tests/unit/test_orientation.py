@@ -24,6 +24,7 @@ from gaitmon.stream.pipeline import (
     detect_events,
     diagnose_recording,
     estimate_sample_rate,
+    guess_units,
     no_steps_seen,
     recording_axis,
     units_problem,
@@ -385,6 +386,21 @@ def test_diagnosis_units():
     assert "as in g" in both and "deg/s" in both
     # motion is checked before units: a still recording in g is "too little motion"
     assert diagnose_recording(_synthetic(10.0, acc=1.0)).startswith("too little motion")
+
+
+@pytest.mark.parametrize("acc, gyro_amp, expected", [
+    (9.81, 4.0, ("m/s2", "rad/s")),  # standing-to-walking levels in SI
+    (1.0, 4.0, ("g", "rad/s")),  # 1 g of gravity
+    (3.1, 4.0, ("g", "rad/s")),  # the median of treadmill running at 5 m/s, in g
+    (5.5, 4.0, (None, "rad/s")),  # too much for g, too little for m/s²
+    (0.2, 4.0, (None, "rad/s")),  # no gravity in it
+    (9.81, np.degrees(4.0), ("m/s2", "deg/s")),
+    (9.81, 42.0, ("m/s2", None)),  # past a gait IMU's 35 rad/s, too slow for deg/s
+])
+def test_guess_units_from_gravity_and_the_gyro_range(acc, gyro_amp, expected):
+    guess = guess_units(_synthetic(10.0, acc=acc, gyro_amp=gyro_amp))
+    assert (guess.acc, guess.gyro) == expected
+    assert guess.acc_evidence.startswith("median |a| ") and guess.gyro_evidence.startswith("99th percentile")
 
 
 def test_diagnosis_passes_real_recordings():
