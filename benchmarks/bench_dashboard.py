@@ -108,7 +108,7 @@ from pyqtgraph.Qt import QtCore  # noqa: E402
 
 from gaitmon.engine.runtime import EmulatedSource, Engine  # noqa: E402
 from gaitmon.dashboard.window import FPS, DashboardWindow, application, dispose  # noqa: E402
-from gaitmon.sensors import diy  # noqa: E402
+from gaitmon.sensors.diy import protocol as diy  # noqa: E402
 from gaitmon.session import journal  # noqa: E402
 from gaitmon.session.folder import JOURNAL_FILE  # noqa: E402
 from gaitmon.sources.replay import replay_session  # noqa: E402
