@@ -250,6 +250,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         for button in (self.athlete_button, self.record_button, self.mark_button, self.theme_button, self.full_button):
             button.setMinimumHeight(BUTTON_PX[compact])
         self.banner_evidence.setVisible(not compact)  # the banner's tooltip still shows it
+        self.rep_table.set_compact(compact)
         if compact:
             self.middle.replaceWidget(1, self.side_tabs)
             self.side_tabs.show()

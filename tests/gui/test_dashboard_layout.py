@@ -195,6 +195,13 @@ def test_the_rep_table_shows_whole_rows_and_scrolls_to_the_rest(qtbot, moments, 
     assert all(REP_UNITS[name] for name in REP_COLUMNS)
     assert heads[5:9] == ["Left swing\nrad/s", "Right swing\nrad/s", "Left push\n× body wt.",
                           "Right push\n× body wt."]
+    # the flags are in view without scrolling sideways (in the narrow tab: right after the rep number)
+    flags = REP_COLUMNS.index("Flags")
+    table.horizontalScrollBar().setValue(0)
+    _settle()
+    left = table.columnViewportPosition(flags)
+    assert 0 <= left and left + min(table.columnWidth(flags), 150) <= table.viewport().width()
+    assert table.isColumnHidden(REP_COLUMNS.index("Steps")) == window.compact
 
 
 def test_balance_axes_are_labelled_fit_the_data_and_are_shared_by_both_legs(qtbot, moments):

@@ -118,6 +118,23 @@ class RepTable(_Table):
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt's name
         return QtCore.QSize(super().sizeHint().width(), self.rows_height(self.ROWS))
 
+    #: Compact layout (a narrow tab): the flags come right after the rep number, cut to this width
+    #: (px; whole in their tooltip), the step count is left out; the numbers follow and scroll sideways.
+    COMPACT_FLAGS_PX = 190
+
+    def set_compact(self, compact: bool) -> None:
+        """The column arrangement for a narrow (compact) or a wide table."""
+        header = self.horizontalHeader()
+        flags, steps = REP_COLUMNS.index("Flags"), REP_COLUMNS.index("Steps")
+        header.moveSection(header.visualIndex(flags), 1 if compact else len(REP_COLUMNS) - 1)
+        self.setColumnHidden(steps, compact)
+        header.setStretchLastSection(not compact)
+        header.setSectionResizeMode(flags, QtWidgets.QHeaderView.ResizeMode.Fixed if compact
+                                    else QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        if compact:
+            header.resizeSection(flags, self.COMPACT_FLAGS_PX)
+        self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+
     def draw(self, reps: Sequence, theme: Theme, calibration: str = "") -> None:
         """One row per rep in ``reps``, newest first; flagged reps in ``theme``'s alarm colours, bold.
         With a ``calibration`` (what corrected the numbers), the corrected columns' heads say "calibrated"."""
