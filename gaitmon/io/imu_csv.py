@@ -39,24 +39,26 @@ every line is split on its own (a quoted field cannot run on into the next line)
 
 Speed
 -----
-The file is streamed in blocks of about 4 MiB. Each block is parsed by :func:`numpy.loadtxt` (C
-tokenizer, structured dtype) and then checked with vectorised code. If that fast path rejects a
-block for any reason, the block is parsed again line by line with the :mod:`csv` module; that slow
-path is the reference: it accepts exactly the same files (plus quoted fields), produces identical
-values, and finds the offending line and the words for the error message. When recovering, a
-rejected block is first halved, again and again, so that only small pieces around the bad lines
-take the slow path.
+The file is streamed in blocks of about 4 MiB, each parsed by the first of three paths that takes
+it whole and then checked with vectorised code:
 
-The reader costs 1.15–1.3 × ``numpy.loadtxt`` of the whole file (checks, per-side arrays): about
-3.5 s of CPU for an hour of two legs at 1 kHz (500 MB) on the 2-core development machine
-(``benchmarks/bench_analyze.py``). pyarrow's CSV reader was measured as the fast path instead
-(issue #17): inside this reader (blocks, checks, per-side arrays) it took 1.2–1.5 × less CPU than
-``loadtxt`` (2.3–2.7 s against 3.3–3.8 s for the hour); on its own, the whole file into the same
-arrays without any check, 1.1–1.8 × less than this reader on one thread and 1.35–2.0 × on two,
-varying from run to run on the shared machine. About 1–2 s per hour of CSV: not enough to earn a
-40 MB binary dependency and a second parser whose accepted inputs would have to match the
-reference's, so it was not adopted (``bench_analyze.py --parsers`` measures it again when pyarrow
-is installed).
+1. the compiled parser (``ext/csvblock.pyx``): the strict usual syntax (no quotes, no white space
+   around numbers, at most 19 significant digits and decimal exponents within ±22, which it
+   converts exactly, as a correctly rounded ``strtod``); it releases the interpreter lock, so the
+   next blocks are parsed ahead in worker threads while this thread checks the block before;
+2. :func:`numpy.loadtxt` (C tokenizer, structured dtype), for what the first calls unusual;
+3. line by line with the :mod:`csv` module: the reference. It accepts exactly the same files as the
+   fast paths (plus quoted fields), produces identical values, and finds the offending line and the
+   words for the error message. When recovering, a rejected block is first halved, again and
+   again, so that only small pieces around the bad lines take this path.
+
+``tests/unit/test_io.py`` runs every reader test on each path; ``tests/unit/test_csvblock.py`` holds
+the compiled parser to the other two. For an hour of two legs at 1 kHz (500 MB) the reader takes
+about 0.4 × the CPU of ``numpy.loadtxt`` of the whole file, and less wall time on two cores
+(``benchmarks/bench_analyze.py``). pyarrow's CSV reader was measured as a fast path instead (issue
+#17): 1.2–2 × less CPU than ``loadtxt``, varying from run to run on the shared machine; not enough
+to earn a 40 MB binary dependency and a second parser whose accepted inputs would have to match the
+reference's (``bench_analyze.py --parsers`` measures it again when pyarrow is installed).
 """
 
 from __future__ import annotations
