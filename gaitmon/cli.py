@@ -11,13 +11,14 @@ the analysis, the event core) nor bleak or Qt; each subcommand imports what it u
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
 
 from gaitmon._version import __version__
 from gaitmon.consts import PLACEMENTS
-from gaitmon.errors import InputError, warn
+from gaitmon.errors import InputError, log, warn
 
 EXIT_BAD_INPUT = 2
 
@@ -39,17 +40,73 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+# -- diagnostics and progress on stderr ---------------------------------------------------------------
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as ``gaitmon: [level: ]message`` lines on whatever ``sys.stderr`` is at the time."""
+
+    PREFIX = {logging.DEBUG: "debug: ", logging.INFO: "note: ", logging.WARNING: "", logging.ERROR: "error: ",
+              logging.CRITICAL: "error: "}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            source = "" if record.name.split(".")[0] == "gaitmon" else f"{record.name}: "
+            text = f"gaitmon: {self.PREFIX.get(record.levelno, '')}{source}{record.getMessage()}"
+            if record.exc_info and log.isEnabledFor(logging.DEBUG):
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            print(text, file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+def configure_logging(verbosity: int) -> None:
+    """Diagnostics on stderr: notes and warnings (0), warnings only (-1, ``-q``), errors only (≤ -2),
+    gaitmon's debug messages (1, ``-v``), everyone's, bleak's and asyncio's included (≥ 2, ``-vv``).
+    Idempotent: a second call replaces the first's handler."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(handler)
+    root.addHandler(_StderrHandler())
+    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+    levels = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}
+    log.setLevel(logging.ERROR if verbosity < -1 else levels.get(verbosity, logging.DEBUG))
+
+
+class _ProgressBar:
+    """A bar on stderr for long work (tqdm), on a terminal only and not with ``-q``; as ``progress`` of
+    :func:`gaitmon.engine.load.load` it is called with ``(fraction done, session time s)``, every
+    couple of seconds (each call redraws it)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._bar = None
+
+    def __call__(self, fraction: float, t: float) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=100, desc=self.what, unit="%", leave=False, file=sys.stderr, mininterval=0,
+                             disable=None if log.isEnabledFor(logging.INFO) else True,
+                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+        self._bar.set_postfix_str(f"{t:.0f} s of session", refresh=False)
+        self._bar.update(100 * fraction - self._bar.n)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def _report_problems(loaded) -> int:
-    """Print the notes and problems of a load; exit status 2 when something had to be skipped."""
+    """Log the notes and problems of a load; exit status 2 when something had to be skipped."""
     for note in loaded.notes:
-        print(f"gaitmon: note: {note}", file=sys.stderr)
+        log.info(note)
     for problem in loaded.problems:
-        print(f"gaitmon: error: {problem}", file=sys.stderr)
+        log.error(problem)
     return EXIT_BAD_INPUT if loaded.problems else 0
-
-
-def _progress(fraction: float, t: float) -> None:
-    print(f"  ... {100 * fraction:3.0f} % ({t:.0f} s of session)", file=sys.stderr, flush=True)
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -57,8 +114,9 @@ def _analyze(args: argparse.Namespace) -> int:
     from gaitmon.engine.load import load
 
     started = time.perf_counter()
-    loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=_progress,
-                  acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+    with _ProgressBar(f"reading {Path(args.input).name}") as progress:
+        loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=progress,
+                      acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
     problem = result_problem(loaded.result, loaded.samples)
     if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
         if loaded.problems:
@@ -93,7 +151,8 @@ def _replay(args: argparse.Namespace) -> int:
         return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=warn, history_db=history_db))
     speed = None if args.speed in (None, "max") else _speed(args.speed)
     started = time.perf_counter()
-    loaded = load(folder, speed=speed, progress=_progress)
+    with _ProgressBar(f"replaying {folder.name}") as progress:
+        loaded = load(folder, speed=speed, progress=progress)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else folder / "replay"
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
@@ -119,7 +178,8 @@ def _export(args: argparse.Namespace) -> int:
     from gaitmon.session.bids import export_bids
     from gaitmon.engine.load import load
 
-    loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
+    with _ProgressBar(f"reading {Path(args.session).name}") as progress:
+        loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=progress)
     written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
     if loaded.units_converted:
         print(loaded.units)
@@ -134,8 +194,9 @@ def _import(args: argparse.Namespace) -> int:
 
     status = 0
     with History(Path(args.db) if args.db else None) as history:
-        for source in map(Path, args.sources):
-            loaded = load(source, athlete=args.athlete, placement=args.placement, progress=_progress)
+        for i, source in enumerate(map(Path, args.sources), 1):
+            with _ProgressBar(f"{i}/{len(args.sources)} {source.name}") as progress:
+                loaded = load(source, athlete=args.athlete, placement=args.placement, progress=progress)
             if not loaded.meta.athlete:
                 raise InputError(source, None, "no athlete name in this file: give --athlete NAME")
             try:
@@ -349,6 +410,16 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                         help="where the sensors of a CSV input were worn (default: shank)")
 
 
+def _add_verbosity_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """``-v``/``-q`` before or after the command (after it, a command's own default must not undo
+    what was given before it: hence no default there)."""
+    default = 0 if top else argparse.SUPPRESS
+    parser.add_argument("-v", "--verbose", action="count", default=default,
+                        help="more diagnostics on stderr (-vv: also those of bleak and the other libraries)")
+    parser.add_argument("-q", "--quiet", action="count", default=default,
+                        help="only warnings and errors on stderr, no progress bar (-qq: errors only)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gaitmon.sensors import FAMILIES
     from gaitmon.sim import SCENARIOS
@@ -520,24 +591,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
                       help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
     demo.set_defaults(run=_demo)
+    for command_parser in (parser, *commands.choices.values()):
+        _add_verbosity_options(command_parser, top=command_parser is parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
     if args.command is None:
         parser.print_help()
         return 0
     try:
         return args.run(args)
     except InputError as error:
-        print(f"gaitmon: error: {error}", file=sys.stderr)
+        log.error(str(error))
         return EXIT_BAD_INPUT
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
-        print(f"gaitmon: error: {where}{error.strerror or error}", file=sys.stderr)
+        log.error(f"{where}{error.strerror or error}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("gaitmon: interrupted", file=sys.stderr)
+        log.error("interrupted")
         return 130

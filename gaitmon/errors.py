@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
+
+#: gaitmon's diagnostics: its modules log to children of this logger (``logging.getLogger(__name__)``);
+#: the command line shows them on stderr as ``gaitmon: …`` lines, more or fewer with ``-v``/``-q``.
+log = logging.getLogger("gaitmon")
 
 
 class InputError(Exception):
@@ -22,5 +26,6 @@ class InputError(Exception):
 
 
 def warn(message: str) -> None:
-    """One line on stderr, ``gaitmon: message`` (problems that do not stop the run)."""
-    print(f"gaitmon: {message}", file=sys.stderr, flush=True)
+    """A problem that does not stop the run: a warning of the ``gaitmon`` logger (one line on stderr,
+    ``gaitmon: message``, from the command line)."""
+    log.warning(message)

@@ -540,7 +540,8 @@ class LiveAnalysis:
         self._first: dict[str, int] = {}  # side → index of its first step
         self._rows: dict[int, tuple[Rep, tuple[Flag, ...], RepRow]] = {}
         self._rows_of: tuple[StrengthBalance, tuple[RepRow, ...]] | None = None  # the last balance, its rows
-        self._series: dict[tuple, tuple[tuple, tuple, tuple[Series, Series]]] = {}  # (scale, side) → (inputs, copies, series)
+        # (scale, side) → (inputs, copies of them, series)
+        self._series: dict[tuple, tuple[tuple, tuple, tuple[Series, Series]]] = {}
 
     def add(self, events: Sequence[GaitEvent]) -> None:
         """Take new events (any order)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from gaitmon.analysis import strength_balance
 from gaitmon.analysis.steps import Step
-from gaitmon.errors import InputError, warn
+from gaitmon.errors import InputError, log
 from gaitmon.io import read_events_csv, read_table_csv, write_table_csv
 from gaitmon.validation.accuracy import default_tolerance_s
 from gaitmon.validation.alignment import AlignmentError, align, evaluate_offset
@@ -53,7 +53,7 @@ def load_gaitmon(path: Path, athlete: str = "", placement: str = "shank") -> Gai
 
     loaded = load(path, athlete=athlete, placement=placement)
     for problem in loaded.problems:
-        warn(f"note: {problem}")
+        log.info(problem)
     result = loaded.result
     rates = [estimate_sample_rate(t) for t, _ in loaded.samples.values() if len(t) > 1]
     return GaitmonSide(path, result.steps, result.events, result.balance.reps,
