@@ -112,11 +112,17 @@ def _speed(text: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from gaitmon.session.bids import export_bids
+    from gaitmon.session.bids import BidsDescription, export_bids
     from gaitmon.engine.load import load
 
+    description = BidsDescription(
+        authors=tuple(name.strip() for name in (args.authors or "").split(",") if name.strip()),
+        license=args.license or "", institution=args.institution or "",
+        institution_address=args.institution_address or "", department=args.department or "",
+        task_description=args.task_description or "", instructions=args.instructions or "")
     loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
-    written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
+    written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events,
+                          description=description)
     print(f"BIDS motion export of {args.session} ({sum(len(t) for t, _ in loaded.samples.values())} samples, "
           f"{len(loaded.result.events)} events) -> {args.bids}: {len(written)} files")
     return _report_problems(loaded)
@@ -124,11 +130,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, SessionOwnerError
-    from gaitmon.engine.load import load
+    from gaitmon.engine.load import load, recordings
 
     status = 0
     with History(Path(args.db) if args.db else None) as history:
-        for source in map(Path, args.sources):
+        for source in (session for given in args.sources for session in recordings(Path(given))):
             loaded = load(source, athlete=args.athlete, placement=args.placement, progress=_progress)
             if not loaded.meta.athlete:
                 raise InputError(source, None, "no athlete name in this file: give --athlete NAME")
@@ -382,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", metavar="SESSION", help="session folder, BIDS dataset or samples CSV")
     export.add_argument("--bids", required=True, metavar="DIR", help="BIDS dataset folder (created or added to)")
     _add_input_options(export)
+    described = export.add_argument_group(
+        "what only you know (BIDS recommends it; the validator warns without it)")
+    described.add_argument("--authors", metavar="'A, B'", help="dataset authors, separated by commas")
+    described.add_argument("--license", metavar="ID", help="dataset license, e.g. CC-BY-4.0 or CC0-1.0")
+    described.add_argument("--institution", metavar="NAME", help="institution in charge of the sensors")
+    described.add_argument("--institution-address", metavar="TEXT", help="its address")
+    described.add_argument("--department", metavar="NAME", help="its department")
+    described.add_argument("--task-description", metavar="TEXT", help="what the athletes ran, e.g. '4 x 30 m flying'")
+    described.add_argument("--instructions", metavar="TEXT", help="the instructions given to the athletes")
     export.set_defaults(run=_export)
 
     importer = commands.add_parser("import", help="add sessions to the athlete history (idempotent)")

@@ -63,7 +63,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +74,11 @@ from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io import _format
 from gaitmon.io._common import names_list, quote, read_text_lines, where
+from gaitmon.sensors import FAMILIES
 from gaitmon.session.meta import SessionMeta
 
-__all__ = ["BIDS_VERSION", "BidsSession", "export_bids", "read_bids", "session_label", "subject_label"]
+__all__ = ["BIDS_VERSION", "BidsDescription", "BidsSession", "bids_sessions", "export_bids", "read_bids",
+           "session_label", "subject_label"]
 
 #: BIDS version the export follows.
 BIDS_VERSION = "1.11.1"
@@ -93,6 +95,8 @@ CHANNELS: tuple[tuple[str, str, str, str], ...] = (
     ("gyro_y", "y", "GYRO", "rad/s"),
     ("gyro_z", "z", "GYRO", "rad/s"),
 )
+#: Channel types of BIDS motion; each gets its ``<TYPE>ChannelCount`` (0 when absent).
+CHANNEL_TYPES: tuple[str, ...] = ("ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL")
 #: Columns of ``*_channels.tsv``: the five the spec requires first, in its order, then optional ones.
 CHANNEL_COLUMNS: tuple[str, ...] = (
     "name", "component", "type", "tracked_point", "units",
@@ -102,10 +106,50 @@ EVENT_COLUMNS: tuple[str, ...] = ("onset", "duration", "trial_type", "side", "va
 REFERENCE_FRAME = "sensor"
 
 _ROWS_PER_WRITE = 65536
-_MANUFACTURERS = {"polar_pmd": "Polar", "movesense": "Movesense", "witmotion": "WitMotion"}
 _SUFFIXES = ("motion.tsv", "motion.json", "channels.tsv", "channels.json", "events.tsv", "events.json")
 _LABEL = re.compile(r"[0-9A-Za-z]+")
 _MISSING = "n/a"
+
+
+@dataclass(frozen=True)
+class BidsDescription:
+    """What only the user knows about a dataset and its recordings; empty fields are not written.
+
+    Attributes
+    ----------
+    authors : tuple of str
+        ``dataset_description.json`` ``Authors``, one person per item.
+    license : str
+        ``dataset_description.json`` ``License``, preferably an SPDX identifier such as ``CC-BY-4.0``.
+    institution, institution_address, department : str
+        ``InstitutionName``, ``InstitutionAddress``, ``InstitutionalDepartmentName`` of the motion sidecars.
+    task_description, instructions : str
+        ``TaskDescription`` and ``Instructions`` (given to the athlete) of the motion sidecars.
+    """
+
+    authors: tuple[str, ...] = field(default_factory=tuple)
+    license: str = ""
+    institution: str = ""
+    institution_address: str = ""
+    department: str = ""
+    task_description: str = ""
+    instructions: str = ""
+
+    def dataset_fields(self) -> dict:
+        """The ``dataset_description.json`` keys given."""
+        fields = {"Authors": list(self.authors), "License": self.license}
+        return {key: value for key, value in fields.items() if value}
+
+    def recording_fields(self) -> dict:
+        """The ``*_motion.json`` keys given."""
+        fields = {
+            "InstitutionName": self.institution,
+            "InstitutionAddress": self.institution_address,
+            "InstitutionalDepartmentName": self.department,
+            "TaskDescription": self.task_description,
+            "Instructions": self.instructions,
+        }
+        return {key: value for key, value in fields.items() if value}
 
 
 @dataclass
@@ -182,6 +226,7 @@ def export_bids(
     samples: dict[str, tuple[np.ndarray, np.ndarray]],
     events: Iterable[GaitEvent] = (),
     task: str = "sprint",
+    description: BidsDescription = BidsDescription(),
 ) -> list[Path]:
     """Write one session into a BIDS motion dataset (created if needed); see the module docstring.
 
@@ -204,6 +249,9 @@ def export_bids(
         Gait events (session clock, s) of sides that have samples.
     task : str
         BIDS task label (letters and digits).
+    description : BidsDescription
+        What the user tells about the dataset (authors, license) and the recording (institution,
+        task); dataset fields replace those of an existing dataset, the others are kept.
 
     Returns
     -------
@@ -246,7 +294,8 @@ def export_bids(
         base = motion_dir / f"{stem}_tracksys-{point}"
         t0, rate = float(t[0]), rates[side]
         written.append(_write_motion_tsv(Path(f"{base}_motion.tsv"), t - t0, x))
-        written.append(_write_json(Path(f"{base}_motion.json"), motion_sidecar(meta, side, t, rate, task)))
+        sidecar = motion_sidecar(meta, side, t, rate, task, description)
+        written.append(_write_json(Path(f"{base}_motion.json"), sidecar))
         written.append(_write_text(Path(f"{base}_channels.tsv"), channels_table(side, meta.placement, rate)))
         written.append(_write_json(Path(f"{base}_channels.json"), channels_sidecar(meta.placement)))
         side_events = [e for e in events if e.side == side]
@@ -256,7 +305,7 @@ def export_bids(
         scans.append((f"motion/{base.name}_motion.tsv", acq_time(meta.started_at, t0)))
     _remove_stale(motion_dir, ours, {p.name for p in written})
     written.append(_update_scans(ses_dir / f"sub-{sub}_ses-{ses}_scans.tsv", scans, ours))
-    written += _update_dataset_files(root, sub)
+    written += _update_dataset_files(root, sub, description)
     return written
 
 
@@ -302,29 +351,54 @@ def _nominal_rate(meta: SessionMeta, side: str, t: np.ndarray) -> float:
     return round(1.0 / float(np.median(np.diff(t))), 3)
 
 
-def motion_sidecar(meta: SessionMeta, side: str, t: np.ndarray, rate: float, task: str) -> dict:
-    """``*_motion.json`` of one side's tracking system (``t``: its sample times, s)."""
+def motion_sidecar(
+    meta: SessionMeta, side: str, t: np.ndarray, rate: float, task: str,
+    description: BidsDescription = BidsDescription(),
+) -> dict:
+    """``*_motion.json`` of one side's tracking system (``t``: its sample times, s).
+
+    ``MissingValues`` is ``n/a``, the BIDS marker, though no value is ever missing: a lost sample is
+    left out (a jump in LATENCY), and :func:`export_bids` refuses non-finite values.
+    """
     duration = float(t[-1] - t[0])
     kinds = [kind for _, _, kind, _ in CHANNELS]
-    counts = {f"{kind}ChannelCount": kinds.count(kind) for kind in ("ACCEL", "GYRO", "LATENCY")}
     sidecar: dict = {
         "TaskName": task,
+        **description.recording_fields(),
         "SamplingFrequency": rate,
         "SamplingFrequencyEffective": (t.size - 1) / duration if duration > 0 else _MISSING,
         "RecordingDuration": duration,
         "TrackingSystemName": f"{side} {meta.placement} IMU",
         "TrackedPointsCount": 1,
         "MotionChannelCount": len(CHANNELS),
-        **counts,
+        **{f"{kind}ChannelCount": kinds.count(kind) for kind in CHANNEL_TYPES},
+        "MissingValues": _MISSING,
+        **sensor_hardware(meta, side),
     }
-    info = meta.sensors.get(side)
-    if info is not None and not meta.source.startswith("emulated"):
-        if info.family in _MANUFACTURERS:
-            sidecar["Manufacturer"] = _MANUFACTURERS[info.family]
-        if info.label:
-            sidecar["ManufacturersModelName"] = info.label
     sidecar[GAITMON_KEY] = {**meta.to_json(), "side": side, "first_sample_s": float(t[0])}
     return sidecar
+
+
+def sensor_hardware(meta: SessionMeta, side: str) -> dict:
+    """BIDS hardware keys of the sensor on ``side``, as far as gaitmon knows them.
+
+    A live sensor: its family's ``Manufacturer``, the model as ``ManufacturersModelName``, its
+    Bluetooth address as ``DeviceSerialNumber`` (gaitmon does not read the firmware version, so no
+    ``SoftwareVersions``). An emulated one: gaitmon's emulator made the measurements, so it is named
+    as the maker and gaitmon's version as the software. Imported CSVs say nothing about the sensor.
+    """
+    info = meta.sensors.get(side)
+    if info is None or not info.family:
+        return {}
+    family = FAMILIES.get(info.family)
+    model = info.label or (family.label if family else "")
+    if meta.source.startswith("emulated"):
+        hardware = {"Manufacturer": "gaitmon sensor emulator", "ManufacturersModelName": f"emulated {model}",
+                    "SoftwareVersions": f"gaitmon {meta.software_version}"}
+    else:
+        hardware = {"Manufacturer": family.manufacturer if family else "", "ManufacturersModelName": model}
+    hardware["DeviceSerialNumber"] = info.address
+    return {key: value for key, value in hardware.items() if value}
 
 
 def channels_table(side: str, placement: str, rate: float) -> str:
@@ -442,22 +516,21 @@ def _update_scans(path: Path, rows: list[tuple[str, str]], ours: re.Pattern[str]
     return _write_text(path, _tsv_text(header, kept + new))
 
 
-def _update_dataset_files(root: Path, sub: str) -> list[Path]:
+def _update_dataset_files(root: Path, sub: str, description: BidsDescription) -> list[Path]:
     """Create or extend ``dataset_description.json``, ``participants.tsv`` and ``README``."""
     written = []
     generated_by = {"Name": "gaitmon", "Version": __version__,
                     "Description": "Real-time gait monitor for sprinters with shank IMUs"}
     desc_path = root / "dataset_description.json"
-    if desc_path.exists():
-        desc = _read_json(desc_path)
-        tools = desc.get("GeneratedBy")
-        tools = tools if isinstance(tools, list) else []
-        if not any(isinstance(g, dict) and g.get("Name") == "gaitmon" for g in tools):
-            desc["GeneratedBy"] = [*tools, generated_by]
-            written.append(_write_json(desc_path, desc))
-    else:
-        desc = {"Name": "gaitmon sprint sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw",
-                "GeneratedBy": [generated_by]}
+    old: dict | None = _read_json(desc_path) if desc_path.exists() else None
+    desc = dict(old) if old is not None else {
+        "Name": "gaitmon sprint sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw"}
+    tools = desc.get("GeneratedBy")
+    tools = tools if isinstance(tools, list) else []
+    if not any(isinstance(g, dict) and g.get("Name") == "gaitmon" for g in tools):
+        desc["GeneratedBy"] = [*tools, generated_by]
+    desc.update(description.dataset_fields())
+    if desc != old:
         written.append(_write_json(desc_path, desc))
 
     part_path = root / "participants.tsv"
@@ -610,23 +683,38 @@ def read_bids(path: str | Path) -> BidsSession:
     return BidsSession(meta, {s: samples[s] for s in SIDES if s in samples}, sorted(events), files)
 
 
-def _find_session(path: Path) -> tuple[Path, Path]:
-    """Dataset root and the one session folder that ``path`` designates."""
+def bids_sessions(path: str | Path) -> list[Path]:
+    """The session folders ``path`` designates, sorted: every session with a motion recording of a
+    dataset root or a ``sub-<label>`` folder, or the session folder itself.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        ``path`` is not a folder of a BIDS dataset, or it holds no motion recording.
+    """
+    path = Path(path)
     if not path.is_dir():
         problem = "not a folder (expected a BIDS dataset)" if path.exists() else "no such folder"
         raise InputError(path, None, problem)
     if (path / "dataset_description.json").is_file():
-        root, folders = path, _with_motion(path.glob("sub-*/ses-*"))
+        folders = _with_motion(path.glob("sub-*/ses-*"))
     elif path.name.startswith("ses-") and (path.parent.parent / "dataset_description.json").is_file():
-        root, folders = path.parent.parent, [path]
+        folders = [path]
     elif path.name.startswith("sub-") and (path.parent / "dataset_description.json").is_file():
-        root, folders = path.parent, _with_motion(path.glob("ses-*"))
+        folders = _with_motion(path.glob("ses-*"))
     else:
         raise InputError(path, None, "not a BIDS motion dataset: no dataset_description.json")
     if not folders:
         raise InputError(
             path, None, "no motion recording found (expected sub-<label>/ses-<label>/motion/*_motion.tsv)"
         )
+    return folders
+
+
+def _find_session(path: Path) -> tuple[Path, Path]:
+    """Dataset root and the one session folder that ``path`` designates."""
+    folders = bids_sessions(path)
+    root = folders[0].parent.parent
     if len(folders) > 1:
         listed = ", ".join(str(f.relative_to(root)) for f in folders[:3])
         listed += ", ..." if len(folders) > 3 else ""
