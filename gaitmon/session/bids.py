@@ -109,6 +109,8 @@ _ROWS_PER_WRITE = 65536
 _SUFFIXES = ("motion.tsv", "motion.json", "channels.tsv", "channels.json", "events.tsv", "events.json")
 _LABEL = re.compile(r"[0-9A-Za-z]+")
 _MISSING = "n/a"
+#: How far the last LATENCY may be from the sidecar's RecordingDuration (both written to 1 ns), s.
+_DURATION_TOLERANCE_S = 1e-6
 
 
 @dataclass(frozen=True)
@@ -655,7 +657,7 @@ def read_bids(path: str | Path) -> BidsSession:
     for tsv in motion_files:
         base = str(tsv)[: -len("_motion.tsv")]
         sidecar_path, channels_path = Path(f"{base}_motion.json"), Path(f"{base}_channels.tsv")
-        meta, side, t0 = _read_motion_sidecar(sidecar_path)
+        meta, side, t0, duration = _read_motion_sidecar(sidecar_path)
         if side in metas:
             raise InputError(
                 sidecar_path, f"key '{GAITMON_KEY}.side'", f"side {side!r} also in {metas[side][1].name}"
@@ -663,6 +665,7 @@ def read_bids(path: str | Path) -> BidsSession:
         metas[side] = (meta, sidecar_path)
         columns, n_channels = _read_channels(channels_path)
         data = _read_motion_tsv(tsv, n_channels, columns[0])
+        _require_all_samples(tsv, data[:, columns[0]], duration, sidecar_path)
         with np.errstate(over="ignore"):
             x = data[:, columns[1:]].astype(np.float32)
         if not np.isfinite(x).all():
@@ -674,6 +677,10 @@ def read_bids(path: str | Path) -> BidsSession:
         if events_path.exists():
             events += _read_events(events_path, t0)
             files.append(events_path)
+        for described in (Path(f"{base}_channels.json"), Path(f"{base}_events.json")):
+            if described.exists():
+                _read_json(described)  # not needed to rebuild the session, but a damaged one is reported
+                files.append(described)
 
     (meta, first), *others = metas.values()
     for other, other_path in others:
@@ -742,8 +749,9 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float]:
-    """Session metadata, side and first-sample time (s, session clock) from a ``*_motion.json``."""
+def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float, float | None]:
+    """Session metadata, side, first-sample time (s, session clock) and ``RecordingDuration`` (s, None
+    when absent) from a ``*_motion.json``."""
     sidecar = _read_json(path)
     for key in ("SamplingFrequency", "TaskName"):
         if key not in sidecar:
@@ -762,7 +770,30 @@ def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float]:
         meta = SessionMeta.from_json(block)
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(path, f"key {GAITMON_KEY!r}", str(exc)) from None
-    return meta, side, float(t0)
+    duration = sidecar.get("RecordingDuration")
+    if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool)
+                                 or not math.isfinite(duration)):
+        raise InputError(path, "key 'RecordingDuration'", f"{duration!r} is not a finite number")
+    return meta, side, float(t0), None if duration is None else float(duration)
+
+
+def _require_all_samples(path: Path, latency: np.ndarray, duration: float | None, sidecar: Path) -> None:
+    """The motion file goes on to the sidecar's ``RecordingDuration`` (s) and ends with a line end."""
+    if duration is not None and abs(float(latency[-1]) - duration) > _DURATION_TOLERANCE_S:
+        raise InputError(path, where(latency.size),
+                         f"the last sample is at LATENCY {float(latency[-1])!r} s but RecordingDuration in "
+                         f"{sidecar.name} is {duration!r} s: samples are missing (file truncated?)")
+    _require_line_end(path, latency.size)
+
+
+def _require_line_end(path: Path, last_line: int) -> None:
+    """A file gaitmon wrote ends with a line end; without one its last line was probably cut short."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(size - 1, 0))
+        last_byte = f.read(1)
+    if last_byte not in (b"", b"\n"):
+        raise InputError(path, where(last_line), "the last line has no line end: the file looks truncated")
 
 
 def _read_tsv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -791,6 +822,7 @@ def _read_tsv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tu
 def _read_channels(path: Path) -> tuple[list[int], int]:
     """motion.tsv column of LATENCY, ax, ay, az, gx, gy, gz, and the number of columns."""
     _, rows = _read_tsv(path, required=CHANNEL_COLUMNS[:5])
+    _require_line_end(path, rows[-1][0] if rows else 1)
     wanted = {(kind, component): (i, units) for i, (_, component, kind, units) in enumerate(CHANNELS)}
     found: dict[int, int] = {}  # position in CHANNELS -> motion.tsv column
     for column, (number, row) in enumerate(rows):
@@ -880,6 +912,7 @@ def _number(text: str) -> float | None:
 def _read_events(path: Path, t0: float) -> list[GaitEvent]:
     """Gait events of an ``*_events.tsv`` whose onsets count from session time ``t0``."""
     _, rows = _read_tsv(path, required=EVENT_COLUMNS)
+    _require_line_end(path, rows[-1][0] if rows else 1)
     events = []
     for number, row in rows:
         onset = _number(row["onset"])

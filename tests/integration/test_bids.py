@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io import _format
-from gaitmon.session.bids import BIDS_VERSION, export_bids, read_bids
+from gaitmon.session.bids import BIDS_VERSION, BidsDescription, export_bids, read_bids
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from tests.conftest import simulated
 
@@ -154,14 +154,51 @@ def test_motion_sidecar_fields(exported):
         assert sidecar["TaskName"] == "sprint" and sidecar["SamplingFrequency"] == rate  # REQUIRED
         types = [r[2] for r in _tsv(_file(root, side, "channels.tsv"))[1:]]
         assert sidecar["MotionChannelCount"] == len(types)
-        for kind in ("ACCEL", "GYRO", "LATENCY"):
+        for kind in ("ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL"):
             assert sidecar[f"{kind}ChannelCount"] == types.count(kind)
+        assert sidecar["MissingValues"] == "n/a"
         t = samples[side][0]
         assert sidecar["RecordingDuration"] == pytest.approx(t[-1] - t[0])
         assert sidecar["SamplingFrequencyEffective"] == pytest.approx((t.size - 1) / (t[-1] - t[0]))
         assert sidecar["Gaitmon"]["session_id"] == meta.session_id and sidecar["Gaitmon"]["side"] == side
     left = json.loads(_file(root, "left", "motion.json").read_text())
-    assert (left["Manufacturer"], left["ManufacturersModelName"]) == ("Polar", "Polar Verity Sense")
+    assert (left["Manufacturer"], left["ManufacturersModelName"]) == ("Polar Electro", "Polar Verity Sense")
+    assert left["DeviceSerialNumber"] == "A0:9E:1A:00:00:01" and "SoftwareVersions" not in left
+    right = json.loads(_file(root, "right", "motion.json").read_text())
+    assert (right["Manufacturer"], right["DeviceSerialNumber"]) == ("Movesense", "0C:8C:DC:00:00:02")
+    assert not any(key.startswith("Institution") for key in left)  # nobody said which
+
+
+def test_emulated_sensors_are_named_as_such(tmp_path):
+    """The emulator made an emulated session's measurements: it is the manufacturer, gaitmon the software."""
+    samples, _ = _session()
+    meta = _meta()
+    meta.source = "emulated:gaitmon_diy"
+    meta.sensors = {side: SensorInfo(side, address=f"C0:FF:EE:00:00:0{i}", family="gaitmon_diy")
+                    for i, side in enumerate(("left", "right"), start=1)}
+    export_bids(tmp_path, meta, samples)
+    sidecar = json.loads(_file(tmp_path, "right", "motion.json").read_text())
+    assert sidecar["Manufacturer"] == "gaitmon sensor emulator"
+    assert sidecar["ManufacturersModelName"] == "emulated gaitmon DIY board"
+    assert sidecar["SoftwareVersions"] == f"gaitmon {meta.software_version}"
+    assert sidecar["DeviceSerialNumber"] == "C0:FF:EE:00:00:02"
+
+
+def test_what_only_the_user_knows_goes_where_bids_wants_it(tmp_path, exported):
+    root, meta, samples, events, _ = exported
+    told = BidsDescription(authors=("Ada Lovelace", "Bo Li"), license="CC-BY-4.0", institution="Track Club",
+                           institution_address="1 Track Rd", department="Sprints",
+                           task_description="4 x 30 m flying", instructions="Run tall.")
+    export_bids(root, meta, samples, events, description=told)
+    desc = json.loads((root / "dataset_description.json").read_text())
+    assert desc["Authors"] == ["Ada Lovelace", "Bo Li"] and desc["License"] == "CC-BY-4.0"
+    sidecar = json.loads(_file(root, "left", "motion.json").read_text())
+    assert (sidecar["InstitutionName"], sidecar["InstitutionAddress"], sidecar["InstitutionalDepartmentName"]) == (
+        "Track Club", "1 Track Rd", "Sprints")
+    assert (sidecar["TaskDescription"], sidecar["Instructions"]) == ("4 x 30 m flying", "Run tall.")
+    # A later export that says nothing about the dataset keeps its authors and license.
+    export_bids(root, _meta(athlete="Bo Li"), {"right": samples["right"]})
+    assert json.loads((root / "dataset_description.json").read_text()) == desc
 
 
 def test_scans_tsv_acq_time_is_the_first_sample(exported):
