@@ -96,7 +96,9 @@ CHANNELS: tuple[tuple[str, str, str, str], ...] = (
     ("gyro_z", "z", "GYRO", "rad/s"),
 )
 #: Channel types of BIDS motion; each gets its ``<TYPE>ChannelCount`` (0 when absent).
-CHANNEL_TYPES: tuple[str, ...] = ("ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL")
+CHANNEL_TYPES: tuple[str, ...] = (
+    "ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL",
+)
 #: Columns of ``*_channels.tsv``: the five the spec requires first, in its order, then optional ones.
 CHANNEL_COLUMNS: tuple[str, ...] = (
     "name", "component", "type", "tracked_point", "units",
@@ -524,15 +526,15 @@ def _update_dataset_files(root: Path, sub: str, description: BidsDescription) ->
     generated_by = {"Name": "gaitmon", "Version": __version__,
                     "Description": "Real-time gait monitor for sprinters with shank IMUs"}
     desc_path = root / "dataset_description.json"
-    old: dict | None = _read_json(desc_path) if desc_path.exists() else None
-    desc = dict(old) if old is not None else {
+    existing: dict | None = _read_json(desc_path) if desc_path.exists() else None
+    desc = dict(existing) if existing is not None else {
         "Name": "gaitmon sprint sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw"}
     tools = desc.get("GeneratedBy")
     tools = tools if isinstance(tools, list) else []
     if not any(isinstance(g, dict) and g.get("Name") == "gaitmon" for g in tools):
         desc["GeneratedBy"] = [*tools, generated_by]
     desc.update(description.dataset_fields())
-    if desc != old:
+    if desc != existing:
         written.append(_write_json(desc_path, desc))
 
     part_path = root / "participants.tsv"
