@@ -65,6 +65,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -837,7 +838,7 @@ def _read_channels(path: Path) -> tuple[list[int], int]:
             problem = f"a second {row['type']} {row['component']} channel"
         elif row["units"] != units:
             problem = f"units {row['units']!r}, expected {units!r}"
-        if problem:
+        if problem or index is None:
             raise InputError(path, where(number), f"channel {row['name']!r}: {problem}")
         found[index] = column
     missing = [f"{kind} {component}" for (kind, component), (i, _) in wanted.items() if i not in found]
@@ -870,7 +871,7 @@ def _read_motion_tsv(path: Path, n_columns: int, latency_column: int) -> np.ndar
     return data
 
 
-def _raise_first_problem(path: Path, n_columns: int, latency_column: int) -> None:
+def _raise_first_problem(path: Path, n_columns: int, latency_column: int) -> NoReturn:
     """Scan ``path`` line by line (slow; only after the fast reader failed) and raise its first problem."""
     previous = -math.inf
     lines = read_text_lines(path)
