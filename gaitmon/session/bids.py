@@ -6,6 +6,7 @@ One export adds one session to a BIDS dataset (BIDS 1.11, motion modality)::
 
     <out_dir>/
         dataset_description.json      Name, BIDSVersion, DatasetType "raw", GeneratedBy gaitmon
+                                      (+ Authors, License when the user gives them)
         participants.tsv              one row per athlete (participant_id)
         README                        what the files hold (written once)
         sub-<athlete>/ses-<YYYYMMDDThhmmss>/
@@ -44,12 +45,20 @@ exact session-clock time of each first sample is kept in the sidecar (``Gaitmon.
 since ``acq_time`` has only µs resolution. Event values are written as the shortest text that
 reads back as the same float64.
 
+Recommended fields
+------------------
+Every ``*_motion.json`` has all ten ``<TYPE>ChannelCount``, ``MissingValues`` and the sensor's
+hardware as far as gaitmon knows it (:func:`sensor_hardware`); :class:`BidsDescription` carries what
+only the user knows. The official validator's remaining warnings, and why, are listed in
+``docs/sessions.md``.
+
 gaitmon metadata
 ----------------
 Each ``*_motion.json`` carries a ``"Gaitmon"`` object (BIDS allows keys of its own in sidecars):
 the full :meth:`SessionMeta.to_json` (athlete, session_id, placement, started_at, source,
 sensors, software_version, …) plus ``side`` and ``first_sample_s``. :func:`read_bids` rebuilds
-the session from it and therefore reads gaitmon exports only.
+the session from it and therefore reads gaitmon exports only, one session at a time;
+:func:`bids_sessions` lists the sessions of a dataset.
 """
 
 from __future__ import annotations

@@ -498,7 +498,7 @@ def test_import_stops_at_a_damaged_session_naming_its_file(exported, tmp_path, c
 #: Recommended fields gaitmon cannot fill, and why (README, "BIDS export").
 NOT_KNOWN_TO_GAITMON = {
     "HEDVersion",  # dataset_description.json: only "if HED tags are used"; gaitmon writes none
-    "SourceDatasets",  # dataset_description.json: the recording is the source; there is no source dataset
+    "SourceDatasets",  # dataset_description.json: the source, a session folder on a laptop, has no URL or DOI
     "SubjectArtefactDescription",  # *_motion.json: what (implant, brace, ...) may disturb this athlete's data
     "StimulusPresentation",  # *_events.json: gait events are detected, no stimulus is presented
 }
