@@ -517,7 +517,8 @@ def _bids_validator(root: Path) -> list[dict]:
                                                                   "(pip install -e '.[test]')")
     bundle = Path(validator.__file__).with_name("bids-validator.js")
     command = [os.fsdecode(deno.find_deno_bin()), "run", "--no-prompt", "--allow-read", "--allow-env",
-               "--deny-net", "--deny-write", "--deny-run", str(bundle), str(root), "--format", "json"]
+               "--deny-net", "--deny-write", "--deny-run", str(bundle), str(root), "--format", "json",
+               "--max-rows", "-1"]  # every row of every TSV, not the first 1000
     run = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     try:
         report = json.loads(run.stdout)
@@ -559,6 +560,17 @@ def test_the_validator_sees_what_the_user_did_not_say(tmp_path):
     """Without authors, license, institution and task: those warnings, and only those, come back."""
     _two_athletes_two_sessions(tmp_path / "ds")
     assert _fields_warned(_bids_validator(tmp_path / "ds")) == NOT_KNOWN_TO_GAITMON | {FIRMWARE} | TOLD_BY_THE_USER
+
+
+def test_the_validator_run_reports_errors(exported):
+    """The harness sees errors: a sidecar without the REQUIRED SamplingFrequency is one."""
+    root = exported[0]
+    path = _file(root, "left", "motion.json")
+    sidecar = json.loads(path.read_text())
+    del sidecar["SamplingFrequency"]
+    path.write_text(json.dumps(sidecar))
+    errors = [i for i in _bids_validator(root) if i["severity"] == "error"]
+    assert {(i["code"], i.get("subCode")) for i in errors} == {("SIDECAR_KEY_REQUIRED", "SamplingFrequency")}
 
 
 def test_export_command_passes_what_the_user_tells(exported, tmp_path, capsys):
