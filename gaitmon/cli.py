@@ -116,10 +116,9 @@ def _export(args: argparse.Namespace) -> int:
     from gaitmon.engine.load import load
 
     description = BidsDescription(
-        authors=tuple(name.strip() for name in (args.authors or "").split(",") if name.strip()),
-        license=args.license or "", institution=args.institution or "",
-        institution_address=args.institution_address or "", department=args.department or "",
-        task_description=args.task_description or "", instructions=args.instructions or "")
+        authors=tuple(name.strip() for name in args.authors.split(",") if name.strip()), license=args.license,
+        institution=args.institution, institution_address=args.institution_address, department=args.department,
+        task_description=args.task_description, instructions=args.instructions)
     loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=_progress)
     written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events,
                           description=description)
@@ -390,13 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(export)
     described = export.add_argument_group(
         "what only you know (BIDS recommends it; the validator warns without it)")
-    described.add_argument("--authors", metavar="'A, B'", help="dataset authors, separated by commas")
-    described.add_argument("--license", metavar="ID", help="dataset license, e.g. CC-BY-4.0 or CC0-1.0")
-    described.add_argument("--institution", metavar="NAME", help="institution in charge of the sensors")
-    described.add_argument("--institution-address", metavar="TEXT", help="its address")
-    described.add_argument("--department", metavar="NAME", help="its department")
-    described.add_argument("--task-description", metavar="TEXT", help="what the athletes ran, e.g. '4 x 30 m flying'")
-    described.add_argument("--instructions", metavar="TEXT", help="the instructions given to the athletes")
+    for option, metavar, text in (
+        ("--authors", "'A, B'", "dataset authors, separated by commas (kept by later exports that omit them)"),
+        ("--license", "ID", "dataset license, e.g. CC-BY-4.0 or CC0-1.0 (kept likewise)"),
+        ("--institution", "NAME", "institution in charge of the sensors"),
+        ("--institution-address", "TEXT", "address of that institution"),
+        ("--department", "NAME", "department of that institution"),
+        ("--task-description", "TEXT", "what the athletes ran, e.g. '4 x 30 m flying'"),
+        ("--instructions", "TEXT", "the instructions given to the athletes"),
+    ):
+        described.add_argument(option, metavar=metavar, default="", help=text)
     export.set_defaults(run=_export)
 
     importer = commands.add_parser("import", help="add sessions to the athlete history (idempotent)")
