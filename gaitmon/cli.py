@@ -175,12 +175,17 @@ def _speed(text: str) -> float:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from gaitmon.session.bids import export_bids
+    from gaitmon.session.bids import BidsDescription, export_bids
     from gaitmon.engine.load import load
 
+    description = BidsDescription(
+        authors=tuple(name.strip() for name in args.authors.split(",") if name.strip()), license=args.license,
+        institution=args.institution, institution_address=args.institution_address, department=args.department,
+        task_description=args.task_description, instructions=args.instructions)
     with _ProgressBar(f"reading {Path(args.session).name}") as progress:
         loaded = load(Path(args.session), athlete=args.athlete, placement=args.placement, progress=progress)
-    written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events)
+    written = export_bids(Path(args.bids), loaded.meta, loaded.samples, loaded.result.events,
+                          description=description)
     if loaded.units_converted:
         print(loaded.units)
     print(f"BIDS motion export of {args.session} ({sum(len(t) for t, _ in loaded.samples.values())} samples, "
@@ -190,12 +195,13 @@ def _export(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, SessionOwnerError
-    from gaitmon.engine.load import load
+    from gaitmon.engine.load import load, recordings
 
     status = 0
     with History(Path(args.db) if args.db else None) as history:
-        for i, source in enumerate(map(Path, args.sources), 1):
-            with _ProgressBar(f"{i}/{len(args.sources)} {source.name}") as progress:
+        sources = [session for given in args.sources for session in recordings(Path(given))]
+        for i, source in enumerate(sources, 1):
+            with _ProgressBar(f"{i}/{len(sources)} {source.name}") as progress:
                 loaded = load(source, athlete=args.athlete, placement=args.placement, progress=progress)
             if not loaded.meta.athlete:
                 raise InputError(source, None, "no athlete name in this file: give --athlete NAME")
@@ -466,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("session", metavar="SESSION", help="session folder, BIDS dataset or samples CSV")
     export.add_argument("--bids", required=True, metavar="DIR", help="BIDS dataset folder (created or added to)")
     _add_input_options(export)
+    described = export.add_argument_group(
+        "what only you know (BIDS recommends it; the validator warns without it)")
+    for option, metavar, text in (
+        ("--authors", "'A, B'", "dataset authors, separated by commas (kept by later exports that omit them)"),
+        ("--license", "ID", "dataset license, e.g. CC-BY-4.0 or CC0-1.0 (kept likewise)"),
+        ("--institution", "NAME", "institution in charge of the sensors"),
+        ("--institution-address", "TEXT", "address of that institution"),
+        ("--department", "NAME", "department of that institution"),
+        ("--task-description", "TEXT", "what the athletes ran, e.g. '4 x 30 m flying'"),
+        ("--instructions", "TEXT", "the instructions given to the athletes"),
+    ):
+        described.add_argument(option, metavar=metavar, default="", help=text)
     export.set_defaults(run=_export)
 
     importer = commands.add_parser("import", help="add sessions to the athlete history (idempotent)")

@@ -63,6 +63,14 @@ def kind_of(path: Path) -> str:
     return "csv"
 
 
+def recordings(path: Path) -> list[Path]:
+    """What ``path`` holds, one :func:`load` argument per session: every session folder of a BIDS
+    dataset (or of its ``sub-<label>`` folder), else ``path`` itself."""
+    from gaitmon.session.bids import bids_sessions
+
+    return bids_sessions(path) if kind_of(path) == "bids" else [Path(path)]
+
+
 def load(path: Path, athlete: str = "", placement: str = "shank", speed: float | None = None,
          progress: Callable[[float, float], None] | None = None, live: LiveSession | None = None,
          spool_dir: Path | None = None, acc_unit: str | None = None, gyro_unit: str | None = None) -> LoadedSession:

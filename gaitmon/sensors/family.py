@@ -97,6 +97,8 @@ class SensorFamily:
     name: str = ""
     #: Human name for listings.
     label: str = ""
+    #: Who makes the family's sensors (BIDS ``Manufacturer``).
+    manufacturer: str = ""
     service_uuid: str = ""
     #: Local-name prefixes the family's sensors advertise.
     name_prefixes: tuple[str, ...] = ()

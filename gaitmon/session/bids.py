@@ -6,6 +6,7 @@ One export adds one session to a BIDS dataset (BIDS 1.11, motion modality)::
 
     <out_dir>/
         dataset_description.json      Name, BIDSVersion, DatasetType "raw", GeneratedBy gaitmon
+                                      (+ Authors, License when the user gives them)
         participants.tsv              one row per athlete (participant_id)
         README                        what the files hold (written once)
         sub-<athlete>/ses-<YYYYMMDDThhmmss>/
@@ -44,12 +45,20 @@ exact session-clock time of each first sample is kept in the sidecar (``Gaitmon.
 since ``acq_time`` has only µs resolution. Event values are written as the shortest text that
 reads back as the same float64.
 
+Recommended fields
+------------------
+Every ``*_motion.json`` has all ten ``<TYPE>ChannelCount``, ``MissingValues`` and the sensor's
+hardware as far as gaitmon knows it (:func:`sensor_hardware`); :class:`BidsDescription` carries what
+only the user knows. The official validator's remaining warnings, and why, are listed in
+``docs/sessions.md``.
+
 gaitmon metadata
 ----------------
 Each ``*_motion.json`` carries a ``"Gaitmon"`` object (BIDS allows keys of its own in sidecars):
 the full :meth:`SessionMeta.to_json` (athlete, session_id, placement, started_at, source,
 sensors, software_version, …) plus ``side`` and ``first_sample_s``. :func:`read_bids` rebuilds
-the session from it and therefore reads gaitmon exports only.
+the session from it and therefore reads gaitmon exports only, one session at a time;
+:func:`bids_sessions` lists the sessions of a dataset.
 """
 
 from __future__ import annotations
@@ -63,8 +72,9 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -74,9 +84,11 @@ from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io import _format
 from gaitmon.io._common import names_list, quote, read_text_lines, where
+from gaitmon.sensors import FAMILIES
 from gaitmon.session.meta import SessionMeta
 
-__all__ = ["BIDS_VERSION", "BidsSession", "export_bids", "read_bids", "session_label", "subject_label"]
+__all__ = ["BIDS_VERSION", "BidsDescription", "BidsSession", "bids_sessions", "export_bids", "read_bids",
+           "session_label", "subject_label"]
 
 #: BIDS version the export follows.
 BIDS_VERSION = "1.11.1"
@@ -93,6 +105,10 @@ CHANNELS: tuple[tuple[str, str, str, str], ...] = (
     ("gyro_y", "y", "GYRO", "rad/s"),
     ("gyro_z", "z", "GYRO", "rad/s"),
 )
+#: Channel types of BIDS motion; each gets its ``<TYPE>ChannelCount`` (0 when absent).
+CHANNEL_TYPES: tuple[str, ...] = (
+    "ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL",
+)
 #: Columns of ``*_channels.tsv``: the five the spec requires first, in its order, then optional ones.
 CHANNEL_COLUMNS: tuple[str, ...] = (
     "name", "component", "type", "tracked_point", "units",
@@ -102,10 +118,52 @@ EVENT_COLUMNS: tuple[str, ...] = ("onset", "duration", "trial_type", "side", "va
 REFERENCE_FRAME = "sensor"
 
 _ROWS_PER_WRITE = 65536
-_MANUFACTURERS = {"polar_pmd": "Polar", "movesense": "Movesense", "witmotion": "WitMotion"}
 _SUFFIXES = ("motion.tsv", "motion.json", "channels.tsv", "channels.json", "events.tsv", "events.json")
 _LABEL = re.compile(r"[0-9A-Za-z]+")
 _MISSING = "n/a"
+#: How far the last LATENCY may be from the sidecar's RecordingDuration (both written to 1 ns), s.
+_DURATION_TOLERANCE_S = 1e-6
+
+
+@dataclass(frozen=True)
+class BidsDescription:
+    """What only the user knows about a dataset and its recordings; empty fields are not written.
+
+    Attributes
+    ----------
+    authors : tuple of str
+        ``dataset_description.json`` ``Authors``, one person per item.
+    license : str
+        ``dataset_description.json`` ``License``, preferably an SPDX identifier such as ``CC-BY-4.0``.
+    institution, institution_address, department : str
+        ``InstitutionName``, ``InstitutionAddress``, ``InstitutionalDepartmentName`` of the motion sidecars.
+    task_description, instructions : str
+        ``TaskDescription`` and ``Instructions`` (given to the athlete) of the motion sidecars.
+    """
+
+    authors: tuple[str, ...] = field(default_factory=tuple)
+    license: str = ""
+    institution: str = ""
+    institution_address: str = ""
+    department: str = ""
+    task_description: str = ""
+    instructions: str = ""
+
+    def dataset_fields(self) -> dict:
+        """The ``dataset_description.json`` keys given."""
+        fields = {"Authors": list(self.authors), "License": self.license}
+        return {key: value for key, value in fields.items() if value}
+
+    def recording_fields(self) -> dict:
+        """The ``*_motion.json`` keys given."""
+        fields = {
+            "InstitutionName": self.institution,
+            "InstitutionAddress": self.institution_address,
+            "InstitutionalDepartmentName": self.department,
+            "TaskDescription": self.task_description,
+            "Instructions": self.instructions,
+        }
+        return {key: value for key, value in fields.items() if value}
 
 
 @dataclass
@@ -182,6 +240,7 @@ def export_bids(
     samples: dict[str, tuple[np.ndarray, np.ndarray]],
     events: Iterable[GaitEvent] = (),
     task: str = "sprint",
+    description: BidsDescription = BidsDescription(),
 ) -> list[Path]:
     """Write one session into a BIDS motion dataset (created if needed); see the module docstring.
 
@@ -204,6 +263,9 @@ def export_bids(
         Gait events (session clock, s) of sides that have samples.
     task : str
         BIDS task label (letters and digits).
+    description : BidsDescription
+        What the user tells about the dataset (authors, license) and the recording (institution,
+        task); dataset fields replace those of an existing dataset, the others are kept.
 
     Returns
     -------
@@ -246,7 +308,8 @@ def export_bids(
         base = motion_dir / f"{stem}_tracksys-{point}"
         t0, rate = float(t[0]), rates[side]
         written.append(_write_motion_tsv(Path(f"{base}_motion.tsv"), t - t0, x))
-        written.append(_write_json(Path(f"{base}_motion.json"), motion_sidecar(meta, side, t, rate, task)))
+        sidecar = motion_sidecar(meta, side, t, rate, task, description)
+        written.append(_write_json(Path(f"{base}_motion.json"), sidecar))
         written.append(_write_text(Path(f"{base}_channels.tsv"), channels_table(side, meta.placement, rate)))
         written.append(_write_json(Path(f"{base}_channels.json"), channels_sidecar(meta.placement)))
         side_events = [e for e in events if e.side == side]
@@ -256,7 +319,7 @@ def export_bids(
         scans.append((f"motion/{base.name}_motion.tsv", acq_time(meta.started_at, t0)))
     _remove_stale(motion_dir, ours, {p.name for p in written})
     written.append(_update_scans(ses_dir / f"sub-{sub}_ses-{ses}_scans.tsv", scans, ours))
-    written += _update_dataset_files(root, sub)
+    written += _update_dataset_files(root, sub, description)
     return written
 
 
@@ -302,29 +365,54 @@ def _nominal_rate(meta: SessionMeta, side: str, t: np.ndarray) -> float:
     return round(1.0 / float(np.median(np.diff(t))), 3)
 
 
-def motion_sidecar(meta: SessionMeta, side: str, t: np.ndarray, rate: float, task: str) -> dict:
-    """``*_motion.json`` of one side's tracking system (``t``: its sample times, s)."""
+def motion_sidecar(
+    meta: SessionMeta, side: str, t: np.ndarray, rate: float, task: str,
+    description: BidsDescription = BidsDescription(),
+) -> dict:
+    """``*_motion.json`` of one side's tracking system (``t``: its sample times, s).
+
+    ``MissingValues`` is ``n/a``, the BIDS marker, though no value is ever missing: a lost sample is
+    left out (a jump in LATENCY), and :func:`export_bids` refuses non-finite values.
+    """
     duration = float(t[-1] - t[0])
     kinds = [kind for _, _, kind, _ in CHANNELS]
-    counts = {f"{kind}ChannelCount": kinds.count(kind) for kind in ("ACCEL", "GYRO", "LATENCY")}
     sidecar: dict = {
         "TaskName": task,
+        **description.recording_fields(),
         "SamplingFrequency": rate,
         "SamplingFrequencyEffective": (t.size - 1) / duration if duration > 0 else _MISSING,
         "RecordingDuration": duration,
         "TrackingSystemName": f"{side} {meta.placement} IMU",
         "TrackedPointsCount": 1,
         "MotionChannelCount": len(CHANNELS),
-        **counts,
+        **{f"{kind}ChannelCount": kinds.count(kind) for kind in CHANNEL_TYPES},
+        "MissingValues": _MISSING,
+        **sensor_hardware(meta, side),
     }
-    info = meta.sensors.get(side)
-    if info is not None and not meta.source.startswith("emulated"):
-        if info.family in _MANUFACTURERS:
-            sidecar["Manufacturer"] = _MANUFACTURERS[info.family]
-        if info.label:
-            sidecar["ManufacturersModelName"] = info.label
     sidecar[GAITMON_KEY] = {**meta.to_json(), "side": side, "first_sample_s": float(t[0])}
     return sidecar
+
+
+def sensor_hardware(meta: SessionMeta, side: str) -> dict:
+    """BIDS hardware keys of the sensor on ``side``, as far as gaitmon knows them.
+
+    A live sensor: its family's ``Manufacturer``, the model as ``ManufacturersModelName``, its
+    Bluetooth address as ``DeviceSerialNumber`` (gaitmon does not read the firmware version, so no
+    ``SoftwareVersions``). An emulated one: gaitmon's emulator made the measurements, so it is named
+    as the maker and gaitmon's version as the software. Imported CSVs say nothing about the sensor.
+    """
+    info = meta.sensors.get(side)
+    if info is None or not info.family:
+        return {}
+    family = FAMILIES.get(info.family)
+    model = info.label or (family.label if family else "")
+    if meta.source.startswith("emulated"):
+        hardware = {"Manufacturer": "gaitmon sensor emulator", "ManufacturersModelName": f"emulated {model}",
+                    "SoftwareVersions": f"gaitmon {meta.software_version}"}
+    else:
+        hardware = {"Manufacturer": family.manufacturer if family else "", "ManufacturersModelName": model}
+    hardware["DeviceSerialNumber"] = info.address
+    return {key: value for key, value in hardware.items() if value}
 
 
 def channels_table(side: str, placement: str, rate: float) -> str:
@@ -442,22 +530,21 @@ def _update_scans(path: Path, rows: list[tuple[str, str]], ours: re.Pattern[str]
     return _write_text(path, _tsv_text(header, kept + new))
 
 
-def _update_dataset_files(root: Path, sub: str) -> list[Path]:
+def _update_dataset_files(root: Path, sub: str, description: BidsDescription) -> list[Path]:
     """Create or extend ``dataset_description.json``, ``participants.tsv`` and ``README``."""
     written = []
     generated_by = {"Name": "gaitmon", "Version": __version__,
                     "Description": "Real-time gait monitor for sprinters with shank IMUs"}
     desc_path = root / "dataset_description.json"
-    if desc_path.exists():
-        desc = _read_json(desc_path)
-        tools = desc.get("GeneratedBy")
-        tools = tools if isinstance(tools, list) else []
-        if not any(isinstance(g, dict) and g.get("Name") == "gaitmon" for g in tools):
-            desc["GeneratedBy"] = [*tools, generated_by]
-            written.append(_write_json(desc_path, desc))
-    else:
-        desc = {"Name": "gaitmon sprint sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw",
-                "GeneratedBy": [generated_by]}
+    existing: dict | None = _read_json(desc_path) if desc_path.exists() else None
+    desc = dict(existing) if existing is not None else {
+        "Name": "gaitmon sprint sessions", "BIDSVersion": BIDS_VERSION, "DatasetType": "raw"}
+    tools = desc.get("GeneratedBy")
+    tools = tools if isinstance(tools, list) else []
+    if not any(isinstance(g, dict) and g.get("Name") == "gaitmon" for g in tools):
+        desc["GeneratedBy"] = [*tools, generated_by]
+    desc.update(description.dataset_fields())
+    if desc != existing:
         written.append(_write_json(desc_path, desc))
 
     part_path = root / "participants.tsv"
@@ -582,7 +669,7 @@ def read_bids(path: str | Path) -> BidsSession:
     for tsv in motion_files:
         base = str(tsv)[: -len("_motion.tsv")]
         sidecar_path, channels_path = Path(f"{base}_motion.json"), Path(f"{base}_channels.tsv")
-        meta, side, t0 = _read_motion_sidecar(sidecar_path)
+        meta, side, t0, duration = _read_motion_sidecar(sidecar_path)
         if side in metas:
             raise InputError(
                 sidecar_path, f"key '{GAITMON_KEY}.side'", f"side {side!r} also in {metas[side][1].name}"
@@ -590,6 +677,7 @@ def read_bids(path: str | Path) -> BidsSession:
         metas[side] = (meta, sidecar_path)
         columns, n_channels = _read_channels(channels_path)
         data = _read_motion_tsv(tsv, n_channels, columns[0])
+        _require_all_samples(tsv, data[:, columns[0]], duration, sidecar_path)
         with np.errstate(over="ignore"):
             x = data[:, columns[1:]].astype(np.float32)
         if not np.isfinite(x).all():
@@ -601,6 +689,10 @@ def read_bids(path: str | Path) -> BidsSession:
         if events_path.exists():
             events += _read_events(events_path, t0)
             files.append(events_path)
+        for described in (Path(f"{base}_channels.json"), Path(f"{base}_events.json")):
+            if described.exists():
+                _read_json(described)  # not needed to rebuild the session, but a damaged one is reported
+                files.append(described)
 
     (meta, first), *others = metas.values()
     for other, other_path in others:
@@ -610,23 +702,38 @@ def read_bids(path: str | Path) -> BidsSession:
     return BidsSession(meta, {s: samples[s] for s in SIDES if s in samples}, sorted(events), files)
 
 
-def _find_session(path: Path) -> tuple[Path, Path]:
-    """Dataset root and the one session folder that ``path`` designates."""
+def bids_sessions(path: str | Path) -> list[Path]:
+    """The session folders ``path`` designates, sorted: every session with a motion recording of a
+    dataset root or a ``sub-<label>`` folder, or the session folder itself.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        ``path`` is not a folder of a BIDS dataset, or it holds no motion recording.
+    """
+    path = Path(path)
     if not path.is_dir():
         problem = "not a folder (expected a BIDS dataset)" if path.exists() else "no such folder"
         raise InputError(path, None, problem)
     if (path / "dataset_description.json").is_file():
-        root, folders = path, _with_motion(path.glob("sub-*/ses-*"))
+        folders = _with_motion(path.glob("sub-*/ses-*"))
     elif path.name.startswith("ses-") and (path.parent.parent / "dataset_description.json").is_file():
-        root, folders = path.parent.parent, [path]
+        folders = [path]
     elif path.name.startswith("sub-") and (path.parent / "dataset_description.json").is_file():
-        root, folders = path.parent, _with_motion(path.glob("ses-*"))
+        folders = _with_motion(path.glob("ses-*"))
     else:
         raise InputError(path, None, "not a BIDS motion dataset: no dataset_description.json")
     if not folders:
         raise InputError(
             path, None, "no motion recording found (expected sub-<label>/ses-<label>/motion/*_motion.tsv)"
         )
+    return folders
+
+
+def _find_session(path: Path) -> tuple[Path, Path]:
+    """Dataset root and the one session folder that ``path`` designates."""
+    folders = bids_sessions(path)
+    root = folders[0].parent.parent
     if len(folders) > 1:
         listed = ", ".join(str(f.relative_to(root)) for f in folders[:3])
         listed += ", ..." if len(folders) > 3 else ""
@@ -654,8 +761,9 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float]:
-    """Session metadata, side and first-sample time (s, session clock) from a ``*_motion.json``."""
+def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float, float | None]:
+    """Session metadata, side, first-sample time (s, session clock) and ``RecordingDuration`` (s, None
+    when absent) from a ``*_motion.json``."""
     sidecar = _read_json(path)
     for key in ("SamplingFrequency", "TaskName"):
         if key not in sidecar:
@@ -674,7 +782,30 @@ def _read_motion_sidecar(path: Path) -> tuple[SessionMeta, str, float]:
         meta = SessionMeta.from_json(block)
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(path, f"key {GAITMON_KEY!r}", str(exc)) from None
-    return meta, side, float(t0)
+    duration = sidecar.get("RecordingDuration")
+    if duration is not None and (not isinstance(duration, (int, float)) or isinstance(duration, bool)
+                                 or not math.isfinite(duration)):
+        raise InputError(path, "key 'RecordingDuration'", f"{duration!r} is not a finite number")
+    return meta, side, float(t0), None if duration is None else float(duration)
+
+
+def _require_all_samples(path: Path, latency: np.ndarray, duration: float | None, sidecar: Path) -> None:
+    """The motion file goes on to the sidecar's ``RecordingDuration`` (s) and ends with a line end."""
+    if duration is not None and abs(float(latency[-1]) - duration) > _DURATION_TOLERANCE_S:
+        raise InputError(path, where(latency.size),
+                         f"the last sample is at LATENCY {float(latency[-1])!r} s but RecordingDuration in "
+                         f"{sidecar.name} is {duration!r} s: samples are missing (file truncated?)")
+    _require_line_end(path, latency.size)
+
+
+def _require_line_end(path: Path, last_line: int) -> None:
+    """A file gaitmon wrote ends with a line end; without one its last line was probably cut short."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(size - 1, 0))
+        last_byte = f.read(1)
+    if last_byte not in (b"", b"\n"):
+        raise InputError(path, where(last_line), "the last line has no line end: the file looks truncated")
 
 
 def _read_tsv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -703,6 +834,7 @@ def _read_tsv(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tu
 def _read_channels(path: Path) -> tuple[list[int], int]:
     """motion.tsv column of LATENCY, ax, ay, az, gx, gy, gz, and the number of columns."""
     _, rows = _read_tsv(path, required=CHANNEL_COLUMNS[:5])
+    _require_line_end(path, rows[-1][0] if rows else 1)
     wanted = {(kind, component): (i, units) for i, (_, component, kind, units) in enumerate(CHANNELS)}
     found: dict[int, int] = {}  # position in CHANNELS -> motion.tsv column
     for column, (number, row) in enumerate(rows):
@@ -715,7 +847,7 @@ def _read_channels(path: Path) -> tuple[list[int], int]:
             problem = f"a second {row['type']} {row['component']} channel"
         elif row["units"] != units:
             problem = f"units {row['units']!r}, expected {units!r}"
-        if problem:
+        if problem or index is None:
             raise InputError(path, where(number), f"channel {row['name']!r}: {problem}")
         found[index] = column
     missing = [f"{kind} {component}" for (kind, component), (i, _) in wanted.items() if i not in found]
@@ -748,7 +880,7 @@ def _read_motion_tsv(path: Path, n_columns: int, latency_column: int) -> np.ndar
     return data
 
 
-def _raise_first_problem(path: Path, n_columns: int, latency_column: int) -> None:
+def _raise_first_problem(path: Path, n_columns: int, latency_column: int) -> NoReturn:
     """Scan ``path`` line by line (slow; only after the fast reader failed) and raise its first problem."""
     previous = -math.inf
     lines = read_text_lines(path)
@@ -792,6 +924,7 @@ def _number(text: str) -> float | None:
 def _read_events(path: Path, t0: float) -> list[GaitEvent]:
     """Gait events of an ``*_events.tsv`` whose onsets count from session time ``t0``."""
     _, rows = _read_tsv(path, required=EVENT_COLUMNS)
+    _require_line_end(path, rows[-1][0] if rows else 1)
     events = []
     for number, row in rows:
         onset = _number(row["onset"])

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io import _format
-from gaitmon.session.bids import BIDS_VERSION, export_bids, read_bids
+from gaitmon.session.bids import BIDS_VERSION, BidsDescription, export_bids, read_bids
 from gaitmon.session.meta import SensorInfo, SessionMeta
 from tests.conftest import simulated
 
@@ -154,14 +156,51 @@ def test_motion_sidecar_fields(exported):
         assert sidecar["TaskName"] == "sprint" and sidecar["SamplingFrequency"] == rate  # REQUIRED
         types = [r[2] for r in _tsv(_file(root, side, "channels.tsv"))[1:]]
         assert sidecar["MotionChannelCount"] == len(types)
-        for kind in ("ACCEL", "GYRO", "LATENCY"):
+        for kind in ("ACCEL", "ANGACCEL", "GYRO", "JNTANG", "LATENCY", "MAGN", "MISC", "ORNT", "POS", "VEL"):
             assert sidecar[f"{kind}ChannelCount"] == types.count(kind)
+        assert sidecar["MissingValues"] == "n/a"
         t = samples[side][0]
         assert sidecar["RecordingDuration"] == pytest.approx(t[-1] - t[0])
         assert sidecar["SamplingFrequencyEffective"] == pytest.approx((t.size - 1) / (t[-1] - t[0]))
         assert sidecar["Gaitmon"]["session_id"] == meta.session_id and sidecar["Gaitmon"]["side"] == side
     left = json.loads(_file(root, "left", "motion.json").read_text())
-    assert (left["Manufacturer"], left["ManufacturersModelName"]) == ("Polar", "Polar Verity Sense")
+    assert (left["Manufacturer"], left["ManufacturersModelName"]) == ("Polar Electro", "Polar Verity Sense")
+    assert left["DeviceSerialNumber"] == "A0:9E:1A:00:00:01" and "SoftwareVersions" not in left
+    right = json.loads(_file(root, "right", "motion.json").read_text())
+    assert (right["Manufacturer"], right["DeviceSerialNumber"]) == ("Movesense", "0C:8C:DC:00:00:02")
+    assert not any(key.startswith("Institution") for key in left)  # nobody said which
+
+
+def test_emulated_sensors_are_named_as_such(tmp_path):
+    """The emulator made an emulated session's measurements: it is the manufacturer, gaitmon the software."""
+    samples, _ = _session()
+    meta = _meta()
+    meta.source = "emulated:gaitmon_diy"
+    meta.sensors = {side: SensorInfo(side, address=f"C0:FF:EE:00:00:0{i}", family="gaitmon_diy")
+                    for i, side in enumerate(("left", "right"), start=1)}
+    export_bids(tmp_path, meta, samples)
+    sidecar = json.loads(_file(tmp_path, "right", "motion.json").read_text())
+    assert sidecar["Manufacturer"] == "gaitmon sensor emulator"
+    assert sidecar["ManufacturersModelName"] == "emulated gaitmon DIY board"
+    assert sidecar["SoftwareVersions"] == f"gaitmon {meta.software_version}"
+    assert sidecar["DeviceSerialNumber"] == "C0:FF:EE:00:00:02"
+
+
+def test_what_only_the_user_knows_goes_where_bids_wants_it(tmp_path, exported):
+    root, meta, samples, events, _ = exported
+    told = BidsDescription(authors=("Ada Lovelace", "Bo Li"), license="CC-BY-4.0", institution="Track Club",
+                           institution_address="1 Track Rd", department="Sprints",
+                           task_description="4 x 30 m flying", instructions="Run tall.")
+    export_bids(root, meta, samples, events, description=told)
+    desc = json.loads((root / "dataset_description.json").read_text())
+    assert desc["Authors"] == ["Ada Lovelace", "Bo Li"] and desc["License"] == "CC-BY-4.0"
+    sidecar = json.loads(_file(root, "left", "motion.json").read_text())
+    assert (sidecar["InstitutionName"], sidecar["InstitutionAddress"], sidecar["InstitutionalDepartmentName"]) == (
+        "Track Club", "1 Track Rd", "Sprints")
+    assert (sidecar["TaskDescription"], sidecar["Instructions"]) == ("4 x 30 m flying", "Run tall.")
+    # A later export that says nothing about the dataset keeps its authors and license.
+    export_bids(root, _meta(athlete="Bo Li"), {"right": samples["right"]})
+    assert json.loads((root / "dataset_description.json").read_text()) == desc
 
 
 def test_scans_tsv_acq_time_is_the_first_sample(exported):
@@ -356,12 +395,194 @@ def test_bad_events_tsv(exported):
     _expect(root, path, "line 3", "side 'up'")
 
 
+def test_motion_tsv_cut_at_a_line_end(exported):
+    """A cut between two lines leaves well-formed lines: the sidecar's RecordingDuration shows it."""
+    root = exported[0]
+    path = _file(root, "left", "motion.tsv")
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:1000]))
+    _expect(root, path, "line 1000", "samples are missing (file truncated?)")
+
+
+@pytest.mark.parametrize("suffix", ["motion.tsv", "events.tsv", "channels.tsv"])
+def test_last_line_cut_inside_a_value(exported, suffix):
+    """The cut leaves a shorter number, and a line without its line end."""
+    root = exported[0]
+    path = _file(root, "right", suffix)
+    text = path.read_text()
+    path.write_text(text[:-3])
+    _expect(root, path, f"line {text.count(chr(10))}", "the last line has no line end: the file looks truncated")
+
+
+@pytest.mark.parametrize("suffix", ["motion.json", "channels.json", "events.json"])
+def test_truncated_json(exported, suffix):
+    root = exported[0]
+    path = _file(root, "left", suffix)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(InputError) as info:
+        read_bids(root)
+    assert info.value.path == str(path) and "not valid JSON" in str(info.value)
+    assert info.value.where == f"line {text[: len(text) // 2].count(chr(10)) + 1}"
+
+
+def test_garbled_bytes(exported):
+    root = exported[0]
+    for suffix, line in (("motion.tsv", 35), ("events.tsv", 4), ("motion.json", 3)):
+        path = _file(root, "left", suffix)
+        data = path.read_bytes()
+        pristine = data
+        start = sum(len(x) for x in data.splitlines(keepends=True)[: line - 1])
+        path.write_bytes(data[: start + 2] + b"\xff\xfe" + data[start + 4 :])
+        _expect(root, path, f"line {line}", "not valid UTF-8 text")
+        path.write_bytes(pristine)
+
+
+def test_damaged_dataset_description(exported):
+    root = exported[0]
+    path = root / "dataset_description.json"
+    path.write_text(path.read_text().replace('"Name":', '"Name"', 1))
+    _expect(root, path, "line 2", "not valid JSON")
+
+
 def test_foreign_and_missing_folders(tmp_path):
     (tmp_path / "data.csv").write_text("t,x\n")
     _expect(tmp_path, tmp_path, None, "not a BIDS motion dataset: no dataset_description.json")
     _expect(tmp_path / "nope", tmp_path / "nope", None, "no such folder")
     (tmp_path / "dataset_description.json").write_text('{"Name": "x", "BIDSVersion": "1.11.1"}')
     _expect(tmp_path, tmp_path, None, "no motion recording found")
+
+
+# --------------------------------------------------------------------------------------------------
+# Datasets of several sessions
+# --------------------------------------------------------------------------------------------------
+
+
+def test_import_of_a_dataset_imports_every_session_idempotently(exported, tmp_path, capsys):
+    from gaitmon.cli import main
+
+    root, _, samples, events, _ = exported
+    export_bids(root, _meta(started_at="2026-11-22T08:00:00+00:00"), samples, events)
+    export_bids(root, _meta(athlete="Bo Li"), samples, events)
+    db = tmp_path / "h.sqlite"
+    assert main(["import", str(root), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": added") == 3, out
+    for session in (f"sub-{SUB}/ses-{SES}", f"sub-{SUB}/ses-20261122T080000", f"sub-BoLi/ses-{SES}"):
+        assert f"{root / session}: " in out
+    assert main(["import", str(root), str(root / "sub-BoLi"), "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": unchanged") == 4 and ": added" not in out, out
+    assert main(["history", "Bo Li", "--db", str(db)]) == 0
+    assert main(["history", "Zoë O'Brien", "--db", str(db)]) == 0
+
+
+def test_import_stops_at_a_damaged_session_naming_its_file(exported, tmp_path, capsys):
+    from gaitmon.cli import main
+
+    root, _, samples, events, _ = exported
+    export_bids(root, _meta(athlete="Bo Li"), samples, events)
+    path = root / "sub-BoLi" / f"ses-{SES}" / "motion" / f"sub-BoLi_ses-{SES}_task-sprint_tracksys-LeftShank_events.tsv"
+    lines = path.read_text().splitlines(keepends=True)
+    lines[6] = "garbage\n"
+    path.write_text("".join(lines))
+    assert main(["import", str(root), "--db", str(tmp_path / "h.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 7: expected 5 tab-separated fields" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------------------
+# The official validator
+# --------------------------------------------------------------------------------------------------
+
+#: Recommended fields gaitmon cannot fill, and why (README, "BIDS export").
+NOT_KNOWN_TO_GAITMON = {
+    "HEDVersion",  # dataset_description.json: only "if HED tags are used"; gaitmon writes none
+    "SourceDatasets",  # dataset_description.json: the source, a session folder on a laptop, has no URL or DOI
+    "SubjectArtefactDescription",  # *_motion.json: what (implant, brace, ...) may disturb this athlete's data
+    "StimulusPresentation",  # *_events.json: gait events are detected, no stimulus is presented
+}
+#: Recommended fields the user gives on the command line.
+TOLD_BY_THE_USER = {"Authors", "TOO_FEW_AUTHORS", "License", "InstitutionName", "InstitutionAddress",
+                    "InstitutionalDepartmentName", "TaskDescription", "Instructions"}
+#: A real sensor's firmware version: gaitmon does not read it (yet).
+FIRMWARE = "SoftwareVersions"
+
+
+def _bids_validator(root: Path) -> list[dict]:
+    """The issues the official BIDS validator (bids-validator-deno) finds in ``root``, with no network:
+    the bundled validator runs under deno with network access denied, so a schema download would fail."""
+    deno = pytest.importorskip("deno", reason="bids-validator-deno is not installed (pip install -e '.[test]')")
+    validator = pytest.importorskip("bids_validator_deno", reason="bids-validator-deno is not installed "
+                                                                  "(pip install -e '.[test]')")
+    bundle = Path(validator.__file__).with_name("bids-validator.js")
+    command = [os.fsdecode(deno.find_deno_bin()), "run", "--no-prompt", "--allow-read", "--allow-env",
+               "--deny-net", "--deny-write", "--deny-run", str(bundle), str(root), "--format", "json",
+               "--max-rows", "-1"]  # every row of every TSV, not the first 1000
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    try:
+        report = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"the validator printed no JSON (exit {run.returncode}): {run.stderr[-2000:]}")
+    return report["issues"]["issues"]
+
+
+def _fields_warned(issues: list[dict]) -> set[str]:
+    assert [i for i in issues if i["severity"] == "error"] == []
+    return {i.get("subCode") or i["code"] for i in issues}
+
+
+def _two_athletes_two_sessions(root: Path, description: BidsDescription = BidsDescription()) -> None:
+    """Zoë twice (live Polar and Movesense sensors), Bo once (emulated sensors)."""
+    samples, events = _session()
+    export_bids(root, _meta(), samples, events, description=description)
+    export_bids(root, _meta(started_at="2026-11-22T08:00:00+00:00"), samples, events, description=description)
+    emulated = _meta(athlete="Bo Li")
+    emulated.source = "emulated:gaitmon_diy"
+    emulated.sensors = {side: SensorInfo(side, address=f"C0:FF:EE:00:00:0{i}", family="gaitmon_diy",
+                                         rate_hz=500.0) for i, side in enumerate(("left", "right"), start=1)}
+    export_bids(root, emulated, samples, events, description=description)
+
+
+def test_the_official_validator_warns_only_about_what_gaitmon_cannot_know(tmp_path):
+    told = BidsDescription(authors=("Ada Lovelace", "Bo Li"), license="CC-BY-4.0", institution="Track Club",
+                           institution_address="1 Track Rd, Town", department="Sprints",
+                           task_description="Four 30 m flying sprints", instructions="Run tall.")
+    _two_athletes_two_sessions(tmp_path / "ds", told)
+    issues = _bids_validator(tmp_path / "ds")
+    assert _fields_warned(issues) == NOT_KNOWN_TO_GAITMON | {FIRMWARE}
+    # the firmware version is missing for the real sensors only: the emulator's software is gaitmon
+    firmware = {i["location"].split("/")[1] for i in issues if i.get("subCode") == FIRMWARE}
+    assert firmware == {f"sub-{SUB}"}
+
+
+def test_the_validator_sees_what_the_user_did_not_say(tmp_path):
+    """Without authors, license, institution and task: those warnings, and only those, come back."""
+    _two_athletes_two_sessions(tmp_path / "ds")
+    assert _fields_warned(_bids_validator(tmp_path / "ds")) == NOT_KNOWN_TO_GAITMON | {FIRMWARE} | TOLD_BY_THE_USER
+
+
+def test_the_validator_run_reports_errors(exported):
+    """The harness sees errors: a sidecar without the REQUIRED SamplingFrequency is one."""
+    root = exported[0]
+    path = _file(root, "left", "motion.json")
+    sidecar = json.loads(path.read_text())
+    del sidecar["SamplingFrequency"]
+    path.write_text(json.dumps(sidecar))
+    errors = [i for i in _bids_validator(root) if i["severity"] == "error"]
+    assert {(i["code"], i.get("subCode")) for i in errors} == {("SIDECAR_KEY_REQUIRED", "SamplingFrequency")}
+
+
+def test_export_command_passes_what_the_user_tells(exported, tmp_path, capsys):
+    from gaitmon.cli import main
+
+    root = exported[0]
+    out = tmp_path / "shared"
+    assert main(["export", str(root), "--bids", str(out), "--authors", "Ada Lovelace, Bo Li", "--license", "CC0-1.0",
+                 "--institution", "Track Club", "--institution-address", "1 Track Rd", "--department", "Sprints",
+                 "--task-description", "Flying 30s", "--instructions", "Run tall."]) == 0
+    assert _fields_warned(_bids_validator(out)) == NOT_KNOWN_TO_GAITMON | {FIRMWARE}
+    assert json.loads((out / "dataset_description.json").read_text())["Authors"] == ["Ada Lovelace", "Bo Li"]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from gaitmon.sensors.family import StreamSpec
 class GaitmonDIY(SensorFamily):
     name = "gaitmon_diy"
     label = "gaitmon DIY board"
+    manufacturer = "self-built"
     service_uuid = diy.SERVICE_UUID
     name_prefixes = ("gaitmon-",)
     rates = (104.0, 200.0, 208.0, 416.0, 500.0, 833.0, 1000.0)

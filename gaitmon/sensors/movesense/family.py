@@ -22,6 +22,7 @@ SUBSCRIBE_SETTLE_S = 0.3
 class Movesense(SensorFamily):
     name = "movesense"
     label = "Movesense (GSP)"
+    manufacturer = "Movesense"
     service_uuid = movesense.SERVICE_UUID
     name_prefixes = ("Movesense",)
     rates = tuple(float(r) for r in movesense.IMU6_RATES_HZ)

@@ -35,6 +35,7 @@ def stream_of(frame: bytes) -> str:
 class PolarVeritySense(SensorFamily):
     name = "polar_pmd"
     label = "Polar Verity Sense"
+    manufacturer = "Polar Electro"
     service_uuid = polar.SERVICE_UUID
     name_prefixes = ("Polar Sense", "Polar OH1", "Polar Verity")
     rates = tuple(float(r) for r in polar.VERITY_RATES_HZ)

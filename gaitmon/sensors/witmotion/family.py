@@ -17,6 +17,7 @@ from gaitmon.sensors.family import StreamSpec
 class WitMotion(SensorFamily):
     name = "witmotion"
     label = "WitMotion BWT901BLE"
+    manufacturer = "WitMotion"
     service_uuid = witmotion.SERVICE_UUID
     name_prefixes = ("WT901", "BWT901")
     rates = tuple(float(r) for r in witmotion.SUPPORTED_RATES_HZ)
