@@ -8,6 +8,7 @@ sagittal axis of the whole recording (it has it; a live stream has to estimate i
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,24 +130,38 @@ def detect_events(samples: dict[str, tuple[np.ndarray, np.ndarray]], placement: 
     list of GaitEvent
         All sides, sorted by time.
     """
+    legs = [(side, t, x) for side, (t, x) in samples.items() if len(t) >= 2]
+    # One thread per leg: the kernel's loop releases the interpreter lock, so two legs take the
+    # time of about one on two cores (the events are the same, sorted below).
+    with ThreadPoolExecutor(max_workers=max(1, len(legs))) as pool:
+        done = list(pool.map(lambda leg: _detect_leg(*leg, placement, sample_rate_hz, block_size, kernel,
+                                                     traces is not None), legs))
     events: list[GaitEvent] = []
-    for side, (t, x) in samples.items():
-        if len(t) < 2:
-            continue
-        axis = recording_axis(x, placement)
-        if axis is None:
-            continue
-        rate = sample_rate_hz or estimate_sample_rate(t)
-        leg = LegPipeline(side, DetectorParams(sample_rate_hz=rate, placement=placement), kernel=kernel, axis=axis)
-        step = block_size or max(1, int(round(BLOCK_S * rate)))
-        fed = []
-        for start in range(0, len(t), step):
-            events.extend(leg.feed(t[start:start + step], x[start:start + step]))
-            if traces is not None:
-                fed.append(leg.projected[:2])
-        if traces is not None:
-            traces[side] = (np.concatenate([p[0] for p in fed]), np.concatenate([p[1] for p in fed]))
+    for (side, _, _), (leg_events, trace) in zip(legs, done):
+        events.extend(leg_events)
+        if traces is not None and trace is not None:
+            traces[side] = trace
     return sorted(events)
+
+
+def _detect_leg(side: str, t: np.ndarray, x: np.ndarray, placement: str, sample_rate_hz: float | None,
+                block_size: int | None, kernel: type | None,
+                keep_trace: bool) -> tuple[list[GaitEvent], tuple[np.ndarray, np.ndarray] | None]:
+    """:func:`detect_events` of one leg: its events, and ``(t, ω)`` fed to its core when asked."""
+    axis = recording_axis(x, placement)
+    if axis is None:
+        return [], None
+    rate = sample_rate_hz or estimate_sample_rate(t)
+    leg = LegPipeline(side, DetectorParams(sample_rate_hz=rate, placement=placement), kernel=kernel, axis=axis)
+    step = block_size or max(1, int(round(BLOCK_S * rate)))
+    events: list[GaitEvent] = []
+    fed = []
+    for start in range(0, len(t), step):
+        events.extend(leg.feed(t[start:start + step], x[start:start + step]))
+        if keep_trace:
+            fed.append(leg.projected[:2])
+    trace = (np.concatenate([p[0] for p in fed]), np.concatenate([p[1] for p in fed])) if keep_trace else None
+    return events, trace
 
 
 # -- why a recording gives no steps ---------------------------------------------------------------
