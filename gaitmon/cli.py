@@ -117,7 +117,7 @@ def _analyze(args: argparse.Namespace) -> int:
     with _ProgressBar(f"reading {Path(args.input).name}") as progress:
         loaded = load(Path(args.input), athlete=args.athlete, placement=args.placement, progress=progress,
                       acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
-    problem = result_problem(loaded.result, loaded.samples)
+    problem = result_problem(loaded.result, loaded.samples, loaded.unit_statistics)
     if problem:  # exit 2 and no empty tables; damaged input is reported as such, else one line why
         if loaded.problems:
             return _report_problems(loaded)

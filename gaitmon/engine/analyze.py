@@ -14,7 +14,7 @@ from gaitmon.report import write_report
 from gaitmon.session.history import saved_calibration
 from gaitmon.session.meta import SessionMeta
 from gaitmon.stream.live import LiveSession, SensorStatus
-from gaitmon.stream.pipeline import detect_events, diagnose_recording, no_steps_seen, units_problem
+from gaitmon.stream.pipeline import UnitStatistics, detect_events, diagnose_recording, no_steps_seen, units_problem
 
 
 def analyze_samples(samples, placement: str = "shank", source: Path | str = "<samples>") -> AnalysisResult:
@@ -26,17 +26,18 @@ def analyze_samples(samples, placement: str = "shank", source: Path | str = "<sa
                           traces=traces)
 
 
-def result_problem(result: AnalysisResult, samples) -> str | None:
+def result_problem(result: AnalysisResult, samples, statistics: UnitStatistics | None = None) -> str | None:
     """Why this analysis must not be written (one line, without the file name); None when it can be.
 
     Without steps: the first reason :func:`gaitmon.stream.pipeline.diagnose_recording` finds (too short,
     too little motion, units), else what the recording holds
     (:func:`gaitmon.stream.pipeline.no_steps_seen`). With steps, samples whose units look wrong (g, deg/s)
-    are refused all the same: every metric would be off by a constant factor.
+    are refused all the same: every metric would be off by a constant factor. ``statistics``: the
+    samples' :class:`~gaitmon.stream.pipeline.UnitStatistics`, when known.
     """
     if not result.steps:
         return diagnose_recording(samples) or no_steps_seen(samples, result.placement)
-    return units_problem(samples)
+    return units_problem(samples, statistics)
 
 
 def with_saved_calibration(result: AnalysisResult, athlete: str, history_db: Path | None | bool) -> AnalysisResult:

@@ -26,7 +26,7 @@ from gaitmon.engine.analyze import analyze_samples, live_result
 from gaitmon.errors import InputError
 from gaitmon.io import read_imu_csv_recovering
 from gaitmon.stream.live import LiveSession
-from gaitmon.stream.pipeline import guess_units
+from gaitmon.stream.pipeline import UnitStatistics, guess_units
 from gaitmon.session.folder import is_session_folder
 from gaitmon.session.meta import SensorInfo, SessionMeta
 
@@ -46,6 +46,8 @@ class LoadedSession:
     units: str = ""
     #: The samples CSV was not in m/s² and rad/s: its values were converted.
     units_converted: bool = False
+    #: A samples CSV: the statistics its units were told from, of the samples as converted.
+    unit_statistics: UnitStatistics | None = None
 
 
 def kind_of(path: Path) -> str:
@@ -115,11 +117,12 @@ def _load_csv(path: Path, athlete: str, placement: str, acc_unit: str | None, gy
     digest = hashing_beside(path)  # on another core while the file is parsed
     samples, recovery = read_imu_csv_recovering(path)
     original = samples
-    samples, units = in_si_units(path, samples, acc_unit, gyro_unit)
+    samples, units, statistics = in_si_units(path, samples, acc_unit, gyro_unit)
     result = analyze_samples(samples, placement=placement, source=path)
     problems = [] if recovery.complete else [recovery.message()]
     return LoadedSession(path, csv_meta(path, athlete, placement, samples, digest()), samples, result,
-                         problems=problems, units=units, units_converted=samples is not original)
+                         problems=problems, units=units, units_converted=samples is not original,
+                         unit_statistics=statistics)
 
 
 #: Accelerometer units of a samples CSV → factor to m/s².
@@ -130,17 +133,19 @@ _SPOKEN = {"m/s2": "m/s²", "g": "g", "rad/s": "rad/s", "deg/s": "deg/s"}
 
 
 def in_si_units(path: Path, samples: dict, acc_unit: str | None = None,
-                gyro_unit: str | None = None) -> tuple[dict, str]:
-    """``samples`` in m/s² and rad/s, and one sentence saying which units they were read in and why.
+                gyro_unit: str | None = None) -> tuple[dict, str, UnitStatistics | None]:
+    """``samples`` in m/s² and rad/s, one sentence saying which units they were read in and why, and
+    the :class:`~gaitmon.stream.pipeline.UnitStatistics` of the samples returned.
 
     A unit given (``acc_unit``, ``gyro_unit``) wins; otherwise it is read from the data
     (:func:`~gaitmon.stream.pipeline.guess_units`). Data whose unit cannot be told raise an
     InputError asking for ``--acc-unit`` / ``--gyro-unit``. ``samples`` itself is returned when no
     conversion was needed; else a new dict whose arrays are scaled in place when writable (a long
     recording is not copied)."""
-    if not any(len(t) for t, _ in samples.values()):
-        return samples, ""  # nothing to read units from: the analysis says the file holds no samples
-    guess = guess_units(samples)
+    statistics = UnitStatistics.of(samples)
+    if statistics is None:
+        return samples, "", None  # nothing to read units from: the analysis says the file holds no samples
+    guess = guess_units(samples, statistics)
     chosen, said, unknown = {}, [], []
     for what, option, given, guessed, evidence, units in (
             ("acceleration", "--acc-unit", acc_unit, guess.acc, guess.acc_evidence, ACC_UNITS),
@@ -159,14 +164,15 @@ def in_si_units(path: Path, samples: dict, acc_unit: str | None = None,
         raise InputError(path, None, "cannot tell the units of the " + "; nor of the ".join(unknown))
     acc_factor, gyro_factor = chosen["acceleration"], chosen["angular velocity"]
     if acc_factor == gyro_factor == 1.0:
-        return samples, f"Units: {said[0]}, {said[1]}"
+        return samples, f"Units: {said[0]}, {said[1]}", statistics
     converted = {}
     for side, (t, x) in samples.items():
         x = x if x.flags.writeable else x.copy()
         x[:, ACC_COLUMNS] *= acc_factor
         x[:, GYRO_COLUMNS] *= gyro_factor
         converted[side] = (t, x)
-    return converted, f"Units: {said[0]}, {said[1]}; converted to m/s² and rad/s"
+    return (converted, f"Units: {said[0]}, {said[1]}; converted to m/s² and rad/s",
+            statistics.scaled(acc_factor, gyro_factor))
 
 
 def hashing_beside(path: Path) -> Callable[[], str | None]:

@@ -196,25 +196,46 @@ def _moving_s(t: np.ndarray, x: np.ndarray) -> float:
     return float(np.sum(dt[_norms(x, GYRO_COLUMNS) > MOTION_THRESHOLD_RAD_S]))
 
 
-def units_problem(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> str | None:
+@dataclass(frozen=True)
+class UnitStatistics:
+    """What tells a recording's units, over every sample of every leg: the median ``|a|`` and the 99th
+    percentile of ``|gyro|``, in the units the samples are in."""
+
+    acc_median: float
+    gyro_p99: float
+
+    @classmethod
+    def of(cls, samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> UnitStatistics | None:
+        """Of ``samples`` (None without samples): one pass over them, shared by :func:`guess_units` and
+        :func:`units_problem`."""
+        legs = [np.asarray(x) for t, x in samples.values() if len(t)]  # as stored: no float64 copy
+        if not legs:
+            return None
+        acc = np.concatenate([_norms(x, ACC_COLUMNS) for x in legs])
+        gyro = np.concatenate([_norms(x, GYRO_COLUMNS) for x in legs])
+        return cls(float(np.median(acc)), float(np.percentile(gyro, 99)))
+
+    def scaled(self, acc_factor: float, gyro_factor: float) -> UnitStatistics:
+        """The same samples' statistics after they were multiplied by these factors (to m/s², rad/s)."""
+        return UnitStatistics(self.acc_median * acc_factor, self.gyro_p99 * gyro_factor)
+
+
+def units_problem(samples: dict[str, tuple[np.ndarray, np.ndarray]],
+                  statistics: UnitStatistics | None = None) -> str | None:
     """``"units look wrong: ..."`` when the accelerometer reads in g or the gyro in deg/s, else None.
 
     SI units are expected (:mod:`gaitmon.consts`). A sensor at rest reads 1 g, so a median ``|a|``
     of 0.8–1.2 means g, not m/s² (in m/s² it is ≈ 9.8 standing, more running); a 99th percentile
-    of ``|g|`` above 50 means deg/s, not rad/s.
+    of ``|g|`` above 50 means deg/s, not rad/s. ``statistics``: those of ``samples``, when known.
     """
-    legs = [np.asarray(x) for t, x in samples.values() if len(t)]  # as stored: no float64 copy
-    if not legs:
+    stats = statistics or UnitStatistics.of(samples)
+    if stats is None:
         return None
-    acc = np.concatenate([_norms(x, ACC_COLUMNS) for x in legs])
-    gyro = np.concatenate([_norms(x, GYRO_COLUMNS) for x in legs])
     problems = []
-    acc_median = float(np.median(acc))
-    if ACC_IN_G_RANGE[0] <= acc_median <= ACC_IN_G_RANGE[1]:
-        problems.append(f"median |a| is {acc_median:.2f}, as in g, not m/s² (multiply by 9.80665)")
-    gyro_p99 = float(np.percentile(gyro, 99))
-    if gyro_p99 > GYRO_IN_DEG_ABOVE:
-        problems.append(f"99th percentile of |gyro| is {gyro_p99:.0f}, as in deg/s, not rad/s "
+    if ACC_IN_G_RANGE[0] <= stats.acc_median <= ACC_IN_G_RANGE[1]:
+        problems.append(f"median |a| is {stats.acc_median:.2f}, as in g, not m/s² (multiply by 9.80665)")
+    if stats.gyro_p99 > GYRO_IN_DEG_ABOVE:
+        problems.append(f"99th percentile of |gyro| is {stats.gyro_p99:.0f}, as in deg/s, not rad/s "
                         f"(multiply by π/180)")
     return "units look wrong: " + "; ".join(problems) if problems else None
 
@@ -242,8 +263,10 @@ class UnitGuess:
     gyro_evidence: str
 
 
-def guess_units(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> UnitGuess:
-    """Which units the accelerometer and gyro of ``samples`` read in, all legs together.
+def guess_units(samples: dict[str, tuple[np.ndarray, np.ndarray]],
+                statistics: UnitStatistics | None = None) -> UnitGuess:
+    """Which units the accelerometer and gyro of ``samples`` read in, all legs together
+    (``statistics``: those of ``samples``, when known).
 
     The accelerometer: gravity keeps a gait recording's median ``|a|`` near 1 g or above, so a median
     in :data:`ACC_MEDIAN_IN_G` is g and one in :data:`ACC_MEDIAN_IN_M_S2` is m/s²; between or beyond,
@@ -251,11 +274,10 @@ def guess_units(samples: dict[str, tuple[np.ndarray, np.ndarray]]) -> UnitGuess:
     :data:`GYRO_P99_IN_RAD_S_UP_TO` in rad/s (a gait IMU's full scale) and above
     :data:`GYRO_IN_DEG_ABOVE` in deg/s; between, it cannot tell.
     """
-    legs = [np.asarray(x) for t, x in samples.values() if len(t)]
-    if not legs:
+    stats = statistics or UnitStatistics.of(samples)
+    if stats is None:
         return UnitGuess(None, None, "no samples", "no samples")
-    acc_median = float(np.median(np.concatenate([_norms(x, ACC_COLUMNS) for x in legs])))
-    gyro_p99 = float(np.percentile(np.concatenate([_norms(x, GYRO_COLUMNS) for x in legs]), 99))
+    acc_median, gyro_p99 = stats.acc_median, stats.gyro_p99
     acc = ("g" if ACC_MEDIAN_IN_G[0] <= acc_median <= ACC_MEDIAN_IN_G[1] else
            "m/s2" if ACC_MEDIAN_IN_M_S2[0] <= acc_median <= ACC_MEDIAN_IN_M_S2[1] else None)
     gyro = ("rad/s" if gyro_p99 <= GYRO_P99_IN_RAD_S_UP_TO else "deg/s" if gyro_p99 > GYRO_IN_DEG_ABOVE else None)
