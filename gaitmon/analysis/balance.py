@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import CONFIDENCE, Trend, group_trend, theil_sen
+from gaitmon.analysis.trends import CONFIDENCE, Trend, group_trend, median, theil_sen
 
 #: The two outputs the strength balance compares (:class:`~gaitmon.analysis.steps.Step` fields).
 SWING = "swing_peak_rad_s"
@@ -68,21 +68,6 @@ REP_CONFIDENCE = per_side_confidence(len(SIDES_AND_BOTH))
 
 
 # -- arithmetic -------------------------------------------------------------------------------------
-
-
-def median(values: Iterable[float]) -> float:
-    """Median of the finite values; NaN when there are none.
-
-    Equal to ``numpy.median`` of them bit for bit (the middle value, or the two middle ones summed
-    and halved), in plain Python: these lists hold a few dozen values, where numpy's call overhead
-    is most of the cost.
-    """
-    finite = sorted(v for v in map(float, values) if math.isfinite(v))
-    n = len(finite)
-    if not n:
-        return float("nan")
-    mid = n // 2
-    return finite[mid] if n % 2 else (finite[mid - 1] + finite[mid]) / 2.0
 
 
 def percent_change(value: float, baseline: float) -> float:

@@ -27,11 +27,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians, median,
+from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians,
                                       per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import Trend, classify, group_trend, smallest_worthwhile_change, theil_sen
+from gaitmon.analysis.trends import Trend, classify, group_trend, median, smallest_worthwhile_change, theil_sen
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gaitmon.analysis.balance import median
+from gaitmon.analysis.trends import median
 from gaitmon.analysis.steps import Step
 
 #: Columns of ``reps.csv``: one row per rep and leg (side ``both`` pools the legs).

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,21 @@ class Trend:
 
 
 UNKNOWN = Trend(float("nan"), float("nan"), float("nan"), 0)
+
+
+def median(values: Iterable[float]) -> float:
+    """Median of the finite values; NaN when there are none.
+
+    Equal to ``numpy.median`` of them bit for bit (the middle value, or the two middle ones summed
+    and halved), in plain Python: these lists hold a few dozen values, where numpy's call overhead
+    is most of the cost.
+    """
+    finite = sorted(v for v in map(float, values) if math.isfinite(v))
+    n = len(finite)
+    if not n:
+        return float("nan")
+    mid = n // 2
+    return finite[mid] if n % 2 else (finite[mid - 1] + finite[mid]) / 2.0
 
 
 def theil_sen(x, y, confidence: float = CONFIDENCE) -> Trend:
@@ -167,7 +183,7 @@ def smallest_worthwhile_change(values_pct, groups, fraction: float = 0.5, floor:
     for g in np.unique(groups):
         v = values_pct[(groups == g) & np.isfinite(values_pct)]
         if len(v) >= 2:
-            residuals.append(v - np.median(v))
+            residuals.append(v - median(v))
     pooled = np.concatenate(residuals) if residuals else np.empty(0)
     if len(pooled) < 2:
         return floor

@@ -21,7 +21,7 @@ from html import escape
 import numpy as np
 
 from gaitmon.analysis import Flag, Rep
-from gaitmon.analysis.balance import median
+from gaitmon.analysis.trends import median
 from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.reps import running_bouts
 from gaitmon.analysis.steps import Step

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from gaitmon.analysis import segment_reps, session_scale_flags, strength_balance
-from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, median, percent_change, rep_points,
+from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, percent_change, rep_points,
                                       rep_trend, rep_trend_line, step_points, step_trend_line)
 from gaitmon.analysis.flags import FlagTracker, rep_scale_flags
 from gaitmon.analysis.reps import asymmetry_pct, running_bouts
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import Trend, classify, meta_regression, theil_sen
+from gaitmon.analysis.trends import Trend, classify, median, meta_regression, theil_sen
 
 
 def _step(t, side, flight, swing=20.0, push=3.0, contact=0.11):
