@@ -8,8 +8,8 @@ Figures (medians over ``--repeat`` runs, wall and CPU seconds; the machine is no
 
 - the phases of ``gaitmon analyze`` in-process, as :mod:`gaitmon.engine.load` and
   :mod:`gaitmon.engine.analyze` run them: **parse** (:func:`gaitmon.io.read_imu_csv_recovering`,
-  the file's content hash computed beside it in a thread),
-  **detect** (:func:`gaitmon.stream.pipeline.detect_events`, with the traces), **analysis**
+  the file's content hash computed beside it in a thread), **units** (told from the data:
+  :func:`gaitmon.engine.load.in_si_units`), **detect** (:func:`gaitmon.stream.pipeline.detect_events`, with the traces), **analysis**
   (steps, reps, flags), **checks** (units check, waiting for the content hash),
   **report** (tables + ``report.html``), and their sum;
 - **end to end**: ``python -m gaitmon analyze CSV --out DIR --no-calibration`` in a fresh
@@ -40,7 +40,7 @@ from gaitmon.analysis.result import AnalysisResult
 from gaitmon.analysis.steps import build_steps
 from gaitmon.core import BACKEND
 from gaitmon.engine.analyze import result_problem, write_session_outputs
-from gaitmon.engine.load import csv_meta, hashing_beside
+from gaitmon.engine.load import csv_meta, hashing_beside, in_si_units
 from gaitmon.io import IMU_COLUMNS, read_imu_csv_recovering, write_imu_csv
 from gaitmon.stream.pipeline import detect_events
 
@@ -87,6 +87,7 @@ class Clock:
 def in_process(csv: Path, out: Path, clock: Clock) -> AnalysisResult:
     """The phases of ``gaitmon analyze CSV`` (as engine.load._load_csv, then cli._analyze)."""
     digest, (samples, _) = clock.time("parse", lambda: (hashing_beside(csv), read_imu_csv_recovering(csv)))
+    samples, _, statistics = clock.time("units (told from the data)", in_si_units, csv, samples)
     traces: dict = {}
     events = clock.time("detect", detect_events, samples, placement="shank", traces=traces)
 
@@ -96,7 +97,8 @@ def in_process(csv: Path, out: Path, clock: Clock) -> AnalysisResult:
 
     result = clock.time("analysis (steps, reps, flags)", analysis)
     meta = clock.time("checks (units, content hash)",
-                      lambda: (result_problem(result, samples), csv_meta(csv, "", "shank", samples, digest()))[1])
+                      lambda: (result_problem(result, samples, statistics),
+                               csv_meta(csv, "", "shank", samples, digest()))[1])
     clock.time("report (tables + html)", write_session_outputs, out, result, None, samples, meta)
     return result
 
@@ -182,8 +184,8 @@ def main() -> None:
             result = in_process(csv, Path(tmp) / f"out{run}", clock)
             end_to_end(csv, Path(tmp) / f"cli{run}", clock)
 
-        phases = ["parse", "detect", "analysis (steps, reps, flags)", "checks (units, content hash)",
-                  "report (tables + html)"]
+        phases = ["parse", "units (told from the data)", "detect", "analysis (steps, reps, flags)",
+                  "checks (units, content hash)", "report (tables + html)"]
         for name in ("sum of the phases",):
             clock.wall[name] = [sum(clock.wall[p][i] for p in phases) for i in range(args.repeat)]
             clock.cpu[name] = [sum(clock.cpu[p][i] for p in phases) for i in range(args.repeat)]
