@@ -129,6 +129,9 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 _INSERT_STEP = (f"INSERT INTO steps (session_id, step, {', '.join(STEP_COLUMNS)}, rep, phase) "
                 f"VALUES ({', '.join('?' * (len(STEP_COLUMNS) + 4))})")
 _SELECT_STEPS = f"SELECT {', '.join(STEP_COLUMNS)} FROM steps WHERE session_id = ? ORDER BY step"
+_SELECT_TOP_SPEED = (f"SELECT st.session_id, st.rep, {', '.join('st.' + c for c in STEP_COLUMNS)} FROM steps st "
+                     "JOIN sessions s ON s.session_id = st.session_id "
+                     "WHERE s.athlete = ? AND st.phase = 'top_speed' ORDER BY st.session_id, st.rep, st.step")
 _INSERT_REP = (f"INSERT INTO reps (session_id, {', '.join(REP_COLUMNS)}) "
                f"VALUES ({', '.join('?' * (len(REP_COLUMNS) + 1))})")
 _SELECT_REPS = f"SELECT {', '.join(REP_COLUMNS)} FROM reps WHERE session_id = ? ORDER BY rowid"
@@ -399,6 +402,17 @@ class History:
             rows = self._db.execute(_SELECT_STEPS, (session_id,)).fetchall()
         return [Step.from_row(dict(zip(STEP_COLUMNS, row))) for row in rows]
 
+    def top_speed_steps(self, athlete: str) -> dict[str, dict[int, list[Step]]]:
+        """The athlete's top-speed steps as found at import, in one query: session id → rep number →
+        that rep's top-speed steps in order (a session without reps is absent). What the
+        session-scale analysis needs, without reading and segmenting every step again."""
+        out: dict[str, dict[int, list[Step]]] = {}
+        with self._errors():
+            rows = self._db.execute(_SELECT_TOP_SPEED, (_athlete_key(athlete),)).fetchall()
+        for session_id, rep, *values in rows:
+            out.setdefault(session_id, {}).setdefault(rep, []).append(Step.from_row(dict(zip(STEP_COLUMNS, values))))
+        return out
+
     def reps(self, session_id: str) -> list[dict]:
         """The session's rep table (:data:`~gaitmon.analysis.REP_COLUMNS`), as found at import."""
         with self._errors():
@@ -483,7 +497,8 @@ def history_text(history: History, athlete: str) -> str:
     One row per session, oldest first: date, reps, and per leg the median top-speed swing-side
     output (rad/s) and push-side output (body weights) over the top-speed steps of all its reps,
     with the % change from the first session with reps (the baseline of the session-scale flag).
-    Then the session-scale strength-balance flags (reps rebuilt from the stored steps), each with
+    Then the session-scale strength-balance flags (from the top-speed steps of each rep, as stored at
+    import: :meth:`History.top_speed_steps`), each with
     its sentence, or why there are none; then the athlete's calibrations (:func:`calibrations_lines`).
 
     Raises
@@ -500,7 +515,8 @@ def history_text(history: History, athlete: str) -> str:
         return "\n".join([f"{calibrations[0].athlete}: no sessions in {history.path}", "",
                           *calibrations_lines(calibrations)])
     labels = _labels(records)
-    sessions = [(label, segment_reps(history.steps(r.session_id))) for label, r in zip(labels, records)]
+    stored = history.top_speed_steps(athlete)
+    sessions = [(label, _stored_reps(r.n_reps, stored.get(r.session_id, {}))) for label, r in zip(labels, records)]
     with_reps = [(label, reps) for label, reps in sessions if reps]
     # the session-scale flag's baseline: per leg, the medians of the first session's top-speed steps
     base_label, baseline = (with_reps[0][0], leg_medians(top_speed_rows(with_reps[0][1]))) if with_reps else (None, None)
@@ -530,6 +546,13 @@ def history_text(history: History, athlete: str) -> str:
     if calibrations:
         lines += ["", *calibrations_lines(calibrations)]
     return "\n".join(lines)
+
+
+def _stored_reps(n_reps: int, top_speed: dict[int, list[Step]]) -> list[Rep]:
+    """A session's reps as the history keeps them for the session scale: numbers and top-speed steps
+    (the reps' other steps are not read)."""
+    return [Rep(number, steps=top_speed.get(number, []), top_speed=top_speed.get(number, []))
+            for number in range(1, n_reps + 1)]
 
 
 def calibrations_lines(calibrations: list[Calibration]) -> list[str]:

@@ -177,6 +177,29 @@ def test_history_text_lists_every_session_and_raises_the_session_scale_flag(tmp_
     assert "needs at least 4" not in text
 
 
+def test_history_reads_the_top_speed_steps_stored_at_import(tmp_path, monkeypatch):
+    """``gaitmon history`` takes each rep's top-speed steps as stored at import (one query), not by
+    reading and segmenting every step again (issue #19: 200 sessions took 11.6 s that way): the same
+    steps as segmenting the stored step tables gives."""
+    import gaitmon.session.history as history_module
+
+    with History(tmp_path / "history.sqlite") as history:
+        for week in range(5):
+            history.add_session(_meta(week=week), _steps(week % 2, swing_gain=1 + 0.02 * week))
+        stored = history.top_speed_steps("Ana Silva")
+        records = history.sessions("Ana Silva")
+        assert [r.session_id for r in records] == sorted(stored, key=[r.session_id for r in records].index)
+        for record in records:
+            reps = segment_reps(history.steps(record.session_id))
+            assert len(reps) == record.n_reps and sorted(stored[record.session_id]) == [r.number for r in reps]
+            for rep in reps:
+                assert _same_steps(stored[record.session_id][rep.number], rep.top_speed)
+        expected = history_text(history, "Ana Silva")
+        monkeypatch.setattr(history_module, "segment_reps", lambda steps: pytest.fail("history segmented again"))
+        monkeypatch.setattr(History, "steps", lambda self, session_id: pytest.fail("history read every step"))
+        assert history_text(history, "Ana Silva") == expected
+
+
 def test_history_text_with_few_sessions_and_unknown_athletes(tmp_path):
     path = tmp_path / "history.sqlite"
     with History(path) as history:
