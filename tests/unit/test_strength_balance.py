@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gaitmon.analysis import segment_reps, session_scale_flags, strength_balance
 from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, percent_change, rep_points,
@@ -237,3 +239,19 @@ def test_step_points_and_their_theil_sen_line():
     line = step_trend_line(x, y)
     assert line.source == "theil_sen" and line.slope == pytest.approx(1.0) and (line.x0, line.x1) == (1.0, 10.0)
     assert step_trend_line(x[:2], y[:2]) is None
+
+
+@given(values=st.lists(st.one_of(st.floats(0.0, 40.0), st.just(float("nan")), st.sampled_from([20.0, 20.5])),
+                       max_size=14))
+def test_the_phase_split_smoothing_is_nanmedian_of_each_window(values):
+    """Top speed is found on each swing peak's median with its neighbours: in one vectorised pass,
+    equal to ``numpy.nanmedian`` of each window (NaN where a window has no finite value)."""
+    import warnings
+
+    from gaitmon.analysis.reps import _running_median3
+
+    v = np.array(values, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+        expected = [np.nanmedian(v[max(0, i - 1):i + 2]) for i in range(len(v))]
+    np.testing.assert_array_equal(_running_median3(v), np.array(expected, dtype=float))
