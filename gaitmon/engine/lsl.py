@@ -44,8 +44,8 @@ def require_pylsl():
     try:
         import pylsl
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise InputError(f"--lsl needs the Lab Streaming Layer extra: python -m pip install "
-                         f"'gaitmon[lsl]' ({error})") from None
+        raise InputError("--lsl", None, f"needs the Lab Streaming Layer extra: python -m pip install "
+                                        f"'gaitmon[lsl]' ({error})") from None
     return pylsl
 
 

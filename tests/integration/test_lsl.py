@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import sys
 import time
 
 import numpy as np
@@ -141,3 +142,22 @@ def test_stream_descriptions_say_units_leg_placement_and_sensor(loopback):
     assert units == [("omega", "rad/s"), ("acc_magnitude", "m/s^2")]
     markers = infos["events"]
     assert (markers.type(), markers.nominal_srate(), markers.channel_format()) == ("Markers", 0.0, 3)  # cf_string
+
+
+def test_without_the_extra_lsl_is_refused_in_one_line(monkeypatch):
+    from gaitmon.engine.lsl import LslPublisher
+    from gaitmon.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "pylsl", None)  # import pylsl raises ImportError
+    with pytest.raises(InputError) as error:
+        LslPublisher("Ana", "shank")
+    assert "\n" not in str(error.value) and "gaitmon[lsl]" in str(error.value)
+
+
+def test_lsl_on_a_virtual_clock_is_refused(pylsl):
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+    from gaitmon.errors import InputError
+
+    source = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=RATE, realtime=False, duration_s=1.0)
+    with pytest.raises(InputError, match="real time"):
+        Engine({"Ana": source}, record=False, history_db=False, dashboard=False, lsl=True)
