@@ -8,7 +8,7 @@ Per athlete, :class:`LslPublisher` publishes
   sensor's nominal rate;
 * one irregular marker stream, type ``"Markers"``, named ``"gaitmon <athlete> events"``: one string
   sample per gait event, ``"<kind> <leg>"`` (``"TO left"``, ``"MSW right"``, ``"IC left"``), stamped
-  with the event's time.
+  with the event's time; and the coach's rep marks (``"rep"``).
 
 Time stamps are gaitmon's host clock: a session time (s since the session started) plus the host
 time at which it started. The host clock is asyncio's ``loop.time()``, which on Linux is
@@ -144,6 +144,10 @@ class LslPublisher:
         marker stamped with its time."""
         for event in sorted(events):
             self.markers.push_sample([event_marker(event)], self.origin_s + event.t)
+
+    def mark(self, label: str, session_t: float) -> None:
+        """Push a marker ``label`` (e.g. ``"rep"``, the coach's rep mark) at session time ``session_t`` (s)."""
+        self.markers.push_sample([label], self.origin_s + session_t)
 
     def close(self) -> None:
         """Withdraw the outlets (inlets see the streams end)."""

@@ -313,6 +313,8 @@ class _LiveAthlete:
 
     def mark_rep(self) -> None:
         mark = self.recorder.mark({"kind": "rep"})
+        if self.lsl is not None:
+            self.lsl.mark("rep", mark)
         if self.model is not None:
             self.model.add_mark(mark)
 

@@ -25,6 +25,8 @@ RATE = 200.0
 TIMEOUT_S = 5.0
 SESSION_ID = f"gaitmon-test-{os.getpid()}"
 ATHLETE = f"Ana{os.getpid()}"
+#: Session time (s) of the coach's rep mark the test pushes.
+REP_MARK_S = 7.25
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,10 @@ def loopback(pylsl):
     for host_t, side, payload in _notifications(session.samples):
         live.on_data(side, "imu", host_t, payload)
     live.finish()
+    publisher.mark("rep", REP_MARK_S)
     reference = {side: tuple(np.concatenate(parts) for parts in zip(*blocks)) for side, blocks in fed.items()}
     received = {side: _pull(inlets[side], len(reference[side][0])) for side in ("left", "right")}
-    received["events"] = _pull(inlets["events"], len(live.events))
+    received["events"] = _pull(inlets["events"], len(live.events) + 1)
     infos = {what: inlet.info(timeout=TIMEOUT_S) for what, inlet in inlets.items()}
     yield origin, reference, sorted(live.events), received, infos
     for inlet in inlets.values():
@@ -121,7 +124,9 @@ def test_each_leg_streams_the_projected_omega_and_acc_magnitude_on_the_host_cloc
 def test_the_marker_stream_holds_every_event_at_its_time(loopback):
     origin, _, events, received, _ = loopback
     markers, stamps = received["events"]
-    assert len(events) > 20 and len(stamps) == len(events)
+    assert len(events) > 20 and len(stamps) == len(events) + 1
+    assert markers[-1] == ["rep"] and abs(stamps[-1] - (origin + REP_MARK_S)) < 1e-6  # the coach's mark
+    markers, stamps = markers[:-1], stamps[:-1]
     order = np.argsort(stamps, kind="stable")  # pushed as each leg confirms them: in time order per leg
     assert [markers[i][0] for i in order] == [f"{e.kind} {e.side}" for e in events]
     assert np.max(np.abs(stamps[order] - (origin + np.array([e.t for e in events])))) < 1e-6
