@@ -43,7 +43,7 @@ def require_pylsl():
     """The ``pylsl`` module, or a one-line error saying how to install it."""
     try:
         import pylsl
-    except ImportError as error:  # pragma: no cover - depends on the environment
+    except (ImportError, RuntimeError) as error:  # not installed; or installed without a loadable liblsl
         raise InputError("--lsl", None, f"needs the Lab Streaming Layer extra: python -m pip install "
                                         f"'gaitmon[lsl]' ({error})") from None
     return pylsl
