@@ -73,8 +73,8 @@ class LslPublisher:
     chunk_size : int
         Samples per LSL chunk of the regular streams (0: liblsl's default).
 
-    The marker outlet opens at once, a leg's outlet when its rate and sensor are known (:meth:`configure`;
-    :meth:`attach` does it at the leg's first samples).
+    The marker outlet opens at once, a leg's outlet when its rate and sensor are known (:meth:`configure`,
+    which the engine calls when the sensor starts streaming; else :meth:`attach` at the leg's first samples).
     """
 
     def __init__(self, athlete: str, placement: str, origin_s: float = 0.0, chunk_size: int = 0):

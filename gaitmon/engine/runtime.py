@@ -115,14 +115,15 @@ class _Relay:
 
     It remembers each sensor's latest state and setup, so a recording started mid-stream begins
     with them and replays on its own; ``on_change(role, state, detail)``, if given, hears every
-    state change.
+    state change, and ``on_setup(role, setup)`` every (re)configured sensor.
     """
 
-    def __init__(self, on_change: Callable[[str, str, str], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[str, str, str], None] | None = None,
+                 on_setup: Callable[[str, object], None] | None = None) -> None:
         self.target: SessionRecorder | None = None
         self.states: dict[str, tuple] = {}
         self.setups: dict[str, object] = {}
-        self.on_change = on_change
+        self.on_change, self.on_setup = on_change, on_setup
 
     def switch(self, recorder: SessionRecorder, host_t: float) -> None:
         for role, state in self.states.items():
@@ -142,6 +143,8 @@ class _Relay:
     def on_configured(self, role: str, setup, host_t: float) -> None:
         self.setups[role] = setup
         self.target.on_configured(role, setup, host_t)
+        if self.on_setup is not None:
+            self.on_setup(role, setup)
 
     def on_data(self, role: str, stream: str, host_t: float, payload: bytes):
         return self.target.on_data(role, stream, host_t, payload)
@@ -221,10 +224,13 @@ class _LiveAthlete:
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
         self._said: dict[str, tuple[str, str]] = {}
-        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state))
-        self.saved_folder: Path | None = None
-        #: The athlete's Lab Streaming Layer outlets (``lsl``), kept across sessions: one stream each.
+        #: The athlete's Lab Streaming Layer outlets (``lsl``), kept across sessions: one stream each;
+        #: a leg's opens as soon as its sensor streams (its rate and family known).
         self.lsl = LslPublisher(name, placement) if lsl else None
+        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state),
+                            None if self.lsl is None else
+                            lambda role, setup: self.lsl.configure(role, setup.rate_hz, setup.family))
+        self.saved_folder: Path | None = None
 
     def _say(self, say: Callable[[str], None], role: str, state: str, detail: str) -> None:
         """A sensor's new state and its reason, once (searching is not news: it comes back every retry)."""

@@ -166,3 +166,28 @@ def test_lsl_on_a_virtual_clock_is_refused(pylsl):
     source = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=RATE, realtime=False, duration_s=1.0)
     with pytest.raises(InputError, match="real time"):
         Engine({"Ana": source}, record=False, history_db=False, dashboard=False, lsl=True)
+
+
+def test_the_engine_opens_each_legs_stream_when_its_sensor_streams(pylsl, tmp_path):
+    """``gaitmon live --lsl``'s engine, on emulated sensors in real time: both legs' streams and the
+    marker stream appear, with the sensor's rate and family, while the sensors stream."""
+    from gaitmon.engine.lsl import stream_name
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+
+    athlete = f"Bo{os.getpid()}"
+    source = EmulatedSource("gaitmon_diy", "balanced", seed=0, realtime=True, duration_s=3.0)
+    engine = Engine({athlete: source}, sessions_dir=tmp_path, record=False, history_db=False, dashboard=False,
+                    lsl=True)
+    engine.start()
+    try:
+        infos = {}
+        for what in ("left", "right", "events"):
+            found = pylsl.resolve_byprop("name", stream_name(athlete, what), minimum=1, timeout=TIMEOUT_S)
+            assert found, f"no stream {stream_name(athlete, what)!r} within {TIMEOUT_S} s"
+            infos[what] = found[0]
+        described = pylsl.StreamInlet(infos["right"]).info(timeout=TIMEOUT_S)  # with its <desc>
+    finally:
+        engine.stop()
+    assert infos["left"].nominal_srate() == infos["right"].nominal_srate() == 1000.0  # the DIY board's rate
+    assert described.desc().child_value("sensor_family") == "gaitmon_diy"
+    assert infos["events"].type() == "Markers"
