@@ -322,7 +322,8 @@ def _demo(args: argparse.Namespace) -> int:
     if args.reps < 1:
         raise InputError("gaitmon demo", "--reps", f"{args.reps}: give at least 1")
     return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate,
-                    athletes=args.athletes, headless=True if args.headless else None, n_reps=args.reps)
+                    athletes=args.athletes, headless=True if args.headless else None, n_reps=args.reps,
+                    lsl=args.lsl)
 
 
 def _scan(args) -> int:
@@ -612,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no window, even with a display: virtual clock, printed summary, dashboard.png")
     demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
                       help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
+    demo.add_argument("--lsl", action="store_true",
+                      help="publish the athletes' ω, |a| and gait events as Lab Streaming Layer streams "
+                           "(needs gaitmon[lsl] and a display)")
     demo.set_defaults(run=_demo)
     for command_parser in (parser, *commands.choices.values()):
         _add_verbosity_options(command_parser, top=command_parser is parser)

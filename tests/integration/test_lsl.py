@@ -191,3 +191,13 @@ def test_the_engine_opens_each_legs_stream_when_its_sensor_streams(pylsl, tmp_pa
     assert infos["left"].nominal_srate() == infos["right"].nominal_srate() == 1000.0  # the DIY board's rate
     assert described.desc().child_value("sensor_family") == "gaitmon_diy"
     assert infos["events"].type() == "Markers"
+
+
+def test_the_headless_demo_refuses_lsl_in_one_line(tmp_path, capsys):
+    from gaitmon.cli import main
+
+    assert main(["demo", "--headless", "--lsl", "--out", str(tmp_path / "demo")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == ["gaitmon: error: gaitmon demo: --lsl: the Lab Streaming Layer streams need the real-time demo "
+                     "(a display, no --headless)"]
+    assert not (tmp_path / "demo").exists() and not capsys.readouterr().out
