@@ -8,7 +8,9 @@ Per athlete, :class:`LslPublisher` publishes
   sensor's nominal rate;
 * one irregular marker stream, type ``"Markers"``, named ``"gaitmon <athlete> events"``: one string
   sample per gait event, ``"<kind> <leg>"`` (``"TO left"``, ``"MSW right"``, ``"IC left"``), stamped
-  with the event's time; and the coach's rep marks (``"rep"``).
+  with the event's time; one per step once no later event can change it (:func:`step_marker`:
+  ``"step left contact_s=0.112 flight_s=0.128 …"``, stamped at its initial contact); and the coach's
+  rep marks (``"rep"``).
 
 Time stamps are gaitmon's host clock: a session time (s since the session started) plus the host
 time at which it started. The host clock is asyncio's ``loop.time()``, which on Linux is
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gaitmon._version import __version__
+from gaitmon.analysis.steps import Step, StepTable
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.stream.live import LiveSession
@@ -59,6 +62,16 @@ def event_marker(event: GaitEvent) -> str:
     return f"{event.kind} {event.side}"
 
 
+#: The fields of a step marker, in order (units in their names).
+STEP_FIELDS = ("contact_s", "flight_s", "step_s", "swing_peak_rad_s", "push_force_bw")
+
+
+def step_marker(step: Step) -> str:
+    """A step as a marker string: ``"step <leg>"`` and :data:`STEP_FIELDS` as ``name=value`` (4
+    significant digits; ``nan`` where the step has none)."""
+    return " ".join([f"step {step.side}", *(f"{name}={getattr(step, name):.4g}" for name in STEP_FIELDS)])
+
+
 class LslPublisher:
     """One athlete's LSL outlets: ω and |a| per leg, and the gait-event markers.
 
@@ -85,6 +98,9 @@ class LslPublisher:
         info.desc().append_child("channels").append_child("channel") \
             .append_child_value("label", "event").append_child_value("type", "Marker")
         self.markers = self.pylsl.StreamOutlet(info)
+        self._steps: StepTable | None = None  # the current session's steps, from its events
+        self._published = 0  # of those, the ones pushed (final)
+        self._last_event_t: dict[str, float] = {}  # leg → time of its latest event (s, session clock)
 
     def _info(self, what: str, kind: str, channels: int, rate_hz: float, fmt):
         info = self.pylsl.StreamInfo(stream_name(self.athlete, what), kind, channels, rate_hz, fmt,
@@ -116,7 +132,9 @@ class LslPublisher:
     def attach(self, live: LiveSession, origin_s: float) -> None:
         """Publish what ``live`` projects and detects from now on (after its other listeners), its
         session clock's zero at host time ``origin_s`` (s). Called again for each new session."""
+        self.end_session()
         self.origin_s = origin_s
+        self._steps, self._published, self._last_event_t = None, 0, {}
         forward = live.projection_listener
 
         def projection(role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None:
@@ -141,15 +159,37 @@ class LslPublisher:
 
     def events(self, role: str, events: Sequence[GaitEvent]) -> None:
         """An :class:`~gaitmon.stream.sink.EventListener`: push each of leg ``role``'s ``events`` as a
-        marker stamped with its time."""
+        marker stamped with its time; then the steps no later event can change (:meth:`_push_steps`)."""
         for event in sorted(events):
             self.markers.push_sample([event_marker(event)], self.origin_s + event.t)
+        if not events:
+            return
+        if self._steps is None:
+            self._steps = StepTable(sorted(set(self.outlets) | {role}))
+        self._steps.add(events)
+        self._last_event_t[role] = max(event.t for event in events)
+        # Each leg confirms its events in time order: none to come is earlier than the latest of the
+        # leg that is furthest behind, so a step further back than the table's reach is final.
+        behind = min(self._last_event_t.get(side, -np.inf) for side in self._steps.sides)
+        self._push_steps(self._steps.first_at(behind - self._steps.reach_s))
+
+    def _push_steps(self, end: int) -> None:
+        """Push the steps of the current session not pushed yet, up to index ``end``."""
+        for step in self._steps.steps[self._published:end]:
+            self.markers.push_sample([step_marker(step)], self.origin_s + step.ic_s)
+        self._published = max(self._published, end)
+
+    def end_session(self) -> None:
+        """The session ended: push its remaining steps (final now). :meth:`attach` and :meth:`close` call it."""
+        if self._steps is not None:
+            self._push_steps(len(self._steps.steps))
 
     def mark(self, label: str, session_t: float) -> None:
         """Push a marker ``label`` (e.g. ``"rep"``, the coach's rep mark) at session time ``session_t`` (s)."""
         self.markers.push_sample([label], self.origin_s + session_t)
 
     def close(self) -> None:
-        """Withdraw the outlets (inlets see the streams end)."""
+        """Push the session's last steps and withdraw the outlets (inlets see the streams end)."""
+        self.end_session()
         self.outlets.clear()
         self.markers = None

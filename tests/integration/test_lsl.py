@@ -98,12 +98,14 @@ def loopback(pylsl):
     for host_t, side, payload in _notifications(session.samples):
         live.on_data(side, "imu", host_t, payload)
     live.finish()
+    publisher.end_session()
     publisher.mark("rep", REP_MARK_S)
     reference = {side: tuple(np.concatenate(parts) for parts in zip(*blocks)) for side, blocks in fed.items()}
     received = {side: _pull(inlets[side], len(reference[side][0])) for side in ("left", "right")}
-    received["events"] = _pull(inlets["events"], len(live.events) + 1)
+    steps = live.steps()
+    received["events"] = _pull(inlets["events"], len(live.events) + len(steps) + 1)
     infos = {what: inlet.info(timeout=TIMEOUT_S) for what, inlet in inlets.items()}
-    yield origin, reference, sorted(live.events), received, infos
+    yield origin, reference, sorted(live.events), steps, received, infos
     for inlet in inlets.values():
         inlet.close_stream()
     publisher.close()
@@ -111,7 +113,7 @@ def loopback(pylsl):
 
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_each_leg_streams_the_projected_omega_and_acc_magnitude_on_the_host_clock(loopback, side):
-    origin, reference, _, received, _ = loopback
+    origin, reference, _, _, received, _ = loopback
     t, omega, acc = reference[side]
     values, stamps = received[side]
     assert len(t) > 1000 and len(stamps) == len(t)
@@ -122,18 +124,19 @@ def test_each_leg_streams_the_projected_omega_and_acc_magnitude_on_the_host_cloc
 
 
 def test_the_marker_stream_holds_every_event_at_its_time(loopback):
-    origin, _, events, received, _ = loopback
+    origin, _, events, _, received, _ = loopback
     markers, stamps = received["events"]
-    assert len(events) > 20 and len(stamps) == len(events) + 1
     assert markers[-1] == ["rep"] and abs(stamps[-1] - (origin + REP_MARK_S)) < 1e-6  # the coach's mark
-    markers, stamps = markers[:-1], stamps[:-1]
+    gait = [i for i, m in enumerate(markers) if not m[0].startswith(("step ", "rep"))]
+    markers, stamps = [markers[i] for i in gait], stamps[gait]
+    assert len(events) > 20 and len(stamps) == len(events)
     order = np.argsort(stamps, kind="stable")  # pushed as each leg confirms them: in time order per leg
     assert [markers[i][0] for i in order] == [f"{e.kind} {e.side}" for e in events]
     assert np.max(np.abs(stamps[order] - (origin + np.array([e.t for e in events])))) < 1e-6
 
 
 def test_stream_descriptions_say_units_leg_placement_and_sensor(loopback):
-    _, _, _, _, infos = loopback
+    _, _, _, _, _, infos = loopback
     leg = infos["left"]
     assert (leg.type(), leg.channel_count(), leg.nominal_srate()) == ("Gait", 2, RATE)
     desc = leg.desc()
@@ -201,3 +204,23 @@ def test_the_headless_demo_refuses_lsl_in_one_line(tmp_path, capsys):
     assert error == ["gaitmon: error: gaitmon demo: --lsl: the Lab Streaming Layer streams need the real-time demo "
                      "(a display, no --headless)"]
     assert not (tmp_path / "demo").exists() and not capsys.readouterr().out
+
+
+def test_each_step_is_published_once_final_as_the_session_builds_it(loopback):
+    """The step markers, pushed while the session ran (all but the last few) and at its end, are the
+    session's steps, each once, unrevised: a step pushed too early would differ."""
+    from gaitmon.engine.lsl import step_marker
+
+    origin, _, events, steps, received, _ = loopback
+    markers, stamps = received["events"]
+    published = [(m[0], t) for m, t in zip(markers, stamps) if m[0].startswith("step ")]
+    assert len(steps) > 10
+    assert [m for m, _ in published] == [step_marker(step) for step in steps]
+    assert np.max(np.abs(np.array([t for _, t in published]) - (origin + np.array([s.ic_s for s in steps])))) < 1e-6
+    kinds = [m[0].split()[0] for m in markers]  # in the order they were pushed
+    last_event = max(i for i, kind in enumerate(kinds) if kind in ("TO", "MSW", "IC"))
+    pushed_live = sum(kind == "step" for kind in kinds[:last_event])
+    # While streaming, not at the end: every step further back than the step table's reach (3.25 s)
+    # and a block of samples from the session's last event.
+    settled = sum(step.ic_s < events[-1].t - 4.0 for step in steps)
+    assert settled > 10 and pushed_live >= settled
