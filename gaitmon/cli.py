@@ -322,7 +322,8 @@ def _demo(args: argparse.Namespace) -> int:
     if args.reps < 1:
         raise InputError("gaitmon demo", "--reps", f"{args.reps}: give at least 1")
     return run_demo(Path(args.out), scenario=args.scenario, seed=args.seed, rate_hz=args.rate,
-                    athletes=args.athletes, headless=True if args.headless else None, n_reps=args.reps)
+                    athletes=args.athletes, headless=True if args.headless else None, n_reps=args.reps,
+                    lsl=args.lsl)
 
 
 def _scan(args) -> int:
@@ -372,7 +373,7 @@ def _live_engine(args, sensors: dict[str, str], athlete: str, backends=None):
         folders[name] = Path(args.out)
     history = False if args.no_history else (Path(args.db) if args.db else None)
     return Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
-                  history_db=history, folders=folders)
+                  history_db=history, folders=folders, lsl=args.lsl)
 
 
 def _live_dashboard(args, sensors: dict[str, str]) -> int:
@@ -407,7 +408,8 @@ def _live(args) -> int:
     return run_live(sensors, Path(args.out) if args.out else None, rate_hz=args.rate, athlete=args.athlete,
                     placement=args.placement, duration_s=args.duration, emulated=args.emulated,
                     virtual_clock=args.virtual_clock, record=not args.no_record,
-                    history_db=Path(args.db) if args.db else None, add_to_history=not args.no_history)
+                    history_db=Path(args.db) if args.db else None, add_to_history=not args.no_history,
+                    lsl=args.lsl)
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -594,6 +596,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="another athlete's sensors on this laptop (dashboard; repeatable; switch with A)")
     live.add_argument("--headless", action="store_true",
                       help="no window (also when there is no display): status lines, tables at the end")
+    live.add_argument("--lsl", action="store_true",
+                      help="publish ω, |a| per leg and the gait events as Lab Streaming Layer streams "
+                           "(for LabRecorder; needs gaitmon[lsl])")
     live.set_defaults(run=_live)
 
     demo = commands.add_parser("demo", help="the dashboard on emulated sensors streaming a simulated sprint session "
@@ -608,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no window, even with a display: virtual clock, printed summary, dashboard.png")
     demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
                       help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
+    demo.add_argument("--lsl", action="store_true",
+                      help="publish the athletes' ω, |a| and gait events as Lab Streaming Layer streams "
+                           "(needs gaitmon[lsl] and a display)")
     demo.set_defaults(run=_demo)
     for command_parser in (parser, *commands.choices.values()):
         _add_verbosity_options(command_parser, top=command_parser is parser)

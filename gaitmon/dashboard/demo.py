@@ -16,7 +16,7 @@ from pathlib import Path
 from gaitmon.dashboard import can_show_window
 from gaitmon.engine.runtime import EmulatedSource, Engine
 from gaitmon.engine.model import VISIBLE_S, Snapshot
-from gaitmon.errors import warn
+from gaitmon.errors import InputError, warn
 
 #: Reps in the demo session: enough for the rep-scale flag to have its minimum evidence twice over.
 DEMO_REPS = 8
@@ -58,10 +58,15 @@ class PictureMoments:
 
 
 def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate_hz: float | None = None,
-             athletes: int = 1, headless: bool | None = None, n_reps: int = DEMO_REPS, print_fn=print) -> int:
-    """Run the demo (recordings and outputs under ``out_dir``); returns the process exit status."""
+             athletes: int = 1, headless: bool | None = None, n_reps: int = DEMO_REPS, print_fn=print,
+             lsl: bool = False) -> int:
+    """Run the demo (recordings and outputs under ``out_dir``); returns the process exit status.
+    ``lsl``: publish Lab Streaming Layer streams (the window's real-time demo only)."""
     if headless is None:
         headless = not can_show_window(warn)
+    if lsl and headless:
+        raise InputError("gaitmon demo", "--lsl", "the Lab Streaming Layer streams need the real-time demo "
+                         "(a display, no --headless)")
     sources = demo_sources(scenario, seed, rate_hz, athletes, realtime=not headless, n_reps=n_reps)
     who = " and ".join(sources)
     print_fn(f"Demo: {who} {'runs' if len(sources) == 1 else 'run'} a simulated sprint session of {n_reps} reps "
@@ -70,7 +75,7 @@ def run_demo(out_dir: Path, scenario: str = "swing_plateau", seed: int = 1, rate
     if not headless:
         from gaitmon.dashboard.window import run_window
 
-        engine = Engine(sources, sessions_dir=out_dir, on_error=warn, on_message=print_fn, history_db=False)
+        engine = Engine(sources, sessions_dir=out_dir, on_error=warn, on_message=print_fn, history_db=False, lsl=lsl)
         return run_window(engine)
     return _run_headless(out_dir, sources, print_fn)
 

@@ -65,7 +65,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
              placement: str = "shank", duration_s: float | None = None, emulated: str | EmulatedPair | None = None,
              scenario: str = "swing_plateau", seed: int = 1, virtual_clock: bool = False, record: bool = True,
              history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=None,
-             warn_fn=warn) -> int:
+             warn_fn=warn, lsl: bool = False) -> int:
     """Stream ``sensors`` (role → address or name) into a live session, recording it: the
     :class:`~gaitmon.engine.runtime.Engine` of the dashboard, without models or window.
 
@@ -74,7 +74,8 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
     tables. At the end the tables are written into the folder and the session is added to the
     athlete history (``history_db``, default: the data directory's) unless ``add_to_history`` is
     False. ``emulated`` (a family name, or a prepared pair) swaps the radio for emulated sensors;
-    ``virtual_clock`` then runs them as fast as the CPU allows. Returns 1 when every sensor failed or
+    ``virtual_clock`` then runs them as fast as the CPU allows; ``lsl`` publishes the session as Lab
+    Streaming Layer streams (:mod:`gaitmon.engine.lsl`). Returns 1 when every sensor failed or
     none delivered a sample.
     """
     print_fn = print_fn or print_line
@@ -98,7 +99,7 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
     engine = Engine({name: source}, record=record, placement=placement, on_error=warn_fn, on_message=print_fn,
                     history_db=(history_db if add_to_history else False), on_tick=report,
                     folders={name: Path(out_dir)} if out_dir is not None else None, dashboard=False,
-                    keep_unrecorded=True, on_sensor_state=print_fn)
+                    keep_unrecorded=True, on_sensor_state=print_fn, lsl=lsl)
     engine.start()
     if record:
         print_fn(f"Recording to: {engine.recorder(name).folder}")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
+from gaitmon.engine.lsl import LslPublisher
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.errors import InputError
 from gaitmon.stream.live import LiveSession
@@ -114,14 +115,15 @@ class _Relay:
 
     It remembers each sensor's latest state and setup, so a recording started mid-stream begins
     with them and replays on its own; ``on_change(role, state, detail)``, if given, hears every
-    state change.
+    state change, and ``on_setup(role, setup)`` every (re)configured sensor.
     """
 
-    def __init__(self, on_change: Callable[[str, str, str], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[str, str, str], None] | None = None,
+                 on_setup: Callable[[str, object], None] | None = None) -> None:
         self.target: SessionRecorder | None = None
         self.states: dict[str, tuple] = {}
         self.setups: dict[str, object] = {}
-        self.on_change = on_change
+        self.on_change, self.on_setup = on_change, on_setup
 
     def switch(self, recorder: SessionRecorder, host_t: float) -> None:
         for role, state in self.states.items():
@@ -141,6 +143,8 @@ class _Relay:
     def on_configured(self, role: str, setup, host_t: float) -> None:
         self.setups[role] = setup
         self.target.on_configured(role, setup, host_t)
+        if self.on_setup is not None:
+            self.on_setup(role, setup)
 
     def on_data(self, role: str, stream: str, host_t: float, payload: bytes):
         return self.target.on_data(role, stream, host_t, payload)
@@ -202,7 +206,8 @@ class _LiveAthlete:
     def __init__(self, name: str, source: LiveSource | EmulatedSource,
                  model_for: Callable[[float], DashboardModel | None], sessions_dir: Path, placement: str,
                  on_error: Callable[[str], None], ending: Callable[..., None], folder: Path | None = None,
-                 keep_unrecorded: bool = False, on_sensor_state: Callable[[str], None] | None = None):
+                 keep_unrecorded: bool = False, on_sensor_state: Callable[[str], None] | None = None,
+                 lsl: bool = False):
         self.name, self.placement, self.sessions_dir, self.on_error = name, placement, sessions_dir, on_error
         self.ending, self.first_folder, self.keep_unrecorded = ending, folder, keep_unrecorded
         if isinstance(source, EmulatedSource):
@@ -219,7 +224,12 @@ class _LiveAthlete:
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
         self._said: dict[str, tuple[str, str]] = {}
-        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state))
+        #: The athlete's Lab Streaming Layer outlets (``lsl``), kept across sessions: one stream each;
+        #: a leg's opens as soon as its sensor streams (its rate and family known).
+        self.lsl = LslPublisher(name, placement) if lsl else None
+        self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state),
+                            None if self.lsl is None else
+                            lambda role, setup: self.lsl.configure(role, setup.rate_hz, setup.family))
         self.saved_folder: Path | None = None
 
     def _say(self, say: Callable[[str], None], role: str, state: str, detail: str) -> None:
@@ -253,6 +263,8 @@ class _LiveAthlete:
             self.live.block_listener = self.store
             self.live.projection_listener = self.store.projection
         self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
+        if self.lsl is not None:
+            self.lsl.attach(self.live, self.recorder.origin)
         self.relay.switch(self.recorder, self.clock())
         self.show()
 
@@ -293,6 +305,8 @@ class _LiveAthlete:
         self.show()
         if self.model is not None:
             self.model.analyse_now(self.recorder.now())
+        if self.lsl is not None:
+            self.lsl.close()
 
     # -- commands (on the loop) -------------------------------------------------------------------------
     def start_recording(self) -> None:
@@ -305,6 +319,8 @@ class _LiveAthlete:
 
     def mark_rep(self) -> None:
         mark = self.recorder.mark({"kind": "rep"})
+        if self.lsl is not None:
+            self.lsl.mark("rep", mark)
         if self.model is not None:
             self.model.add_mark(mark)
 
@@ -438,13 +454,17 @@ class Engine:
     on_sensor_state : callable, optional
         Receives a line (:func:`state_line`) whenever a live or emulated sensor's state or its
         reason changes: stalled, reconnecting, not found, no Bluetooth, streaming again …
+    lsl : bool
+        Publish each live or emulated athlete's ω, |a| and gait events as Lab Streaming Layer streams
+        (:class:`gaitmon.engine.lsl.LslPublisher`; needs the extra ``gaitmon[lsl]``, real time).
 
     Raises
     ------
     ValueError
         A virtual-clock :class:`EmulatedSource` mixed with real-time sources.
     gaitmon.errors.InputError
-        A :class:`ReplaySource` folder that is not a session folder; one sensor given twice.
+        A :class:`ReplaySource` folder that is not a session folder; one sensor given twice; ``lsl``
+        without the extra installed, or on a virtual clock.
     """
 
     def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
@@ -452,13 +472,15 @@ class Engine:
                  on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
                  on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None,
                  dashboard: bool = True, keep_unrecorded: bool = False,
-                 on_sensor_state: Callable[[str], None] | None = None):
+                 on_sensor_state: Callable[[str], None] | None = None, lsl: bool = False):
         _check_sensors_distinct(athletes)
         sources = list(athletes.values())
         virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
         if any(virtual) and not all(virtual):
             raise ValueError("a virtual-clock emulated source cannot share the engine with real-time sources")
         self._virtual = bool(sources) and all(virtual)
+        if lsl and self._virtual:
+            raise InputError("--lsl", None, "the Lab Streaming Layer streams need real time, not a virtual clock")
         self._dashboard = dashboard
         self._record = record
         self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
@@ -478,7 +500,7 @@ class Engine:
             else:
                 self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
                                                     self._finish_recording, (folders or {}).get(name),
-                                                    keep_unrecorded, on_sensor_state)
+                                                    keep_unrecorded, on_sensor_state, lsl)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._halt = threading.Event()

@@ -25,7 +25,7 @@ from gaitmon.core import DetectorParams
 from gaitmon.sensors.decoder import DecodeStats, decode_batch
 from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
-from gaitmon.stream.sink import BlockListener, ProjectionListener
+from gaitmon.stream.sink import BlockListener, EventListener, ProjectionListener
 from gaitmon.sensors import FAMILIES, StreamSetup
 from gaitmon.analysis.steps import Step, build_steps
 from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
@@ -148,6 +148,8 @@ class LiveSession:
     block_listener: BlockListener | None = None
     #: Optional observer of what each leg's step core is fed (the dashboard's traces, the report's).
     projection_listener: ProjectionListener | None = None
+    #: Optional observer of the events as they are confirmed (a Lab Streaming Layer marker outlet).
+    event_listener: EventListener | None = None
 
     def _status(self, role: str) -> SensorStatus:
         return self.status.setdefault(role, SensorStatus(role))
@@ -221,6 +223,8 @@ class LiveSession:
                 self.block_listener(role, blocks)
             if len(leg.projected[0]) and self.projection_listener is not None:
                 self.projection_listener(role, *leg.projected)
+            if new and self.event_listener is not None:
+                self.event_listener(role, new)
         self.events += new
         return new
 

@@ -1,6 +1,7 @@
 """The contracts of the live path: what acquisition calls (:class:`Sink`) and what watches the
 samples go by, decoded (:class:`BlockListener`) and projected for the step core
-(:class:`ProjectionListener`).
+(:class:`ProjectionListener`), and what hears of the gait events as they are confirmed
+(:class:`EventListener`).
 
 A source (``gaitmon.sources.ble.acquire``, a replay) drives one :class:`Sink` per athlete, from the
 asyncio loop, with host time stamps in s on the session clock. Implemented by
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from gaitmon.events import GaitEvent
 from gaitmon.sensors.family import StreamSetup
 from gaitmon.stream.timing import SampleBlock
 
@@ -53,3 +55,10 @@ class ProjectionListener(Protocol):
     downstream projects again, or differently."""
 
     def __call__(self, role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None: ...
+
+
+class EventListener(Protocol):
+    """Observes the gait events a leg's step core confirms (``LiveSession.event_listener``), as soon
+    as it confirms them, each at its own time (s, session clock)."""
+
+    def __call__(self, role: str, events: Sequence[GaitEvent]) -> None: ...

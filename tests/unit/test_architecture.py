@@ -158,3 +158,20 @@ def test_only_the_dashboard_imports_qt_and_only_the_ble_sources_import_bleak():
                     radio.append(name)
     assert {m for m in qt if not m.startswith("gaitmon.dashboard.")} == set()
     assert set(radio) <= {"gaitmon.sources.ble", "gaitmon.sources.virtual.backend"}  # the emulated bleak backend
+
+
+def test_only_the_lsl_outlets_import_pylsl_and_only_when_asked():
+    """The extra ``gaitmon[lsl]`` is optional: ``pylsl`` is imported in ``gaitmon.engine.lsl`` alone,
+    inside a function (so the package imports without it)."""
+    importers = {}
+    for name, path in _modules().items():
+        if path is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(imported.split(".")[0] == "pylsl" for imported in names):
+                importers.setdefault(name, []).append(id(node) in top_level)
+    assert importers == {"gaitmon.engine.lsl": [False]}

@@ -1,0 +1,195 @@
+"""Lab Streaming Layer outlets of a live session (``gaitmon live --lsl``; the extra ``gaitmon[lsl]``).
+
+Per athlete, :class:`LslPublisher` publishes
+
+* one regular stream per leg, type ``"Gait"``, named ``"gaitmon <athlete> <leg>"``: two float32
+  channels, the sagittal angular velocity ω (rad/s, swing positive) and the accelerometer magnitude
+  |a| (m/s²) exactly as the leg's step core was fed them (the session's projection listener), at the
+  sensor's nominal rate;
+* one irregular marker stream, type ``"Markers"``, named ``"gaitmon <athlete> events"``: one string
+  sample per gait event, ``"<kind> <leg>"`` (``"TO left"``, ``"MSW right"``, ``"IC left"``), stamped
+  with the event's time; one per step once no later event can change it (:func:`step_marker`:
+  ``"step left contact_s=0.112 flight_s=0.128 …"``, stamped at its initial contact); and the coach's
+  rep marks (``"rep"``).
+
+Time stamps are gaitmon's host clock: a session time (s since the session started) plus the host
+time at which it started. The host clock is asyncio's ``loop.time()``, which on Linux is
+``CLOCK_MONOTONIC``, the clock ``pylsl.local_clock()`` reads: so LabRecorder aligns these streams
+with any other LSL stream of this machine without a clock offset of their own.
+
+Each stream's ``<desc>`` says what it holds (channels with label, unit and type; the athlete, the
+leg, the placement, the sensor family and rate; gaitmon's version), so a recording explains itself.
+
+pylsl is imported here only, when a publisher is made: without the extra, :func:`require_pylsl`
+raises a one-line :class:`~gaitmon.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gaitmon._version import __version__
+from gaitmon.analysis.steps import Step, StepTable
+from gaitmon.errors import InputError
+from gaitmon.events import GaitEvent
+from gaitmon.stream.live import LiveSession
+
+#: The regular streams' channels: label, unit, LSL channel type.
+CHANNELS = (("omega", "rad/s", "AngularVelocity"), ("acc_magnitude", "m/s^2", "Acceleration"))
+#: LSL stream types (what LabRecorder and inlets resolve by).
+SIGNAL_TYPE, MARKER_TYPE = "Gait", "Markers"
+
+
+def require_pylsl():
+    """The ``pylsl`` module, or a one-line error saying how to install it."""
+    try:
+        import pylsl
+    except (ImportError, RuntimeError) as error:  # not installed; or installed without a loadable liblsl
+        raise InputError("--lsl", None, f"needs the Lab Streaming Layer extra: python -m pip install "
+                                        f"'gaitmon[lsl]' ({error})") from None
+    return pylsl
+
+
+def stream_name(athlete: str, what: str) -> str:
+    """An outlet's LSL name: ``"gaitmon <athlete> <what>"`` (``what`` a leg or ``"events"``)."""
+    return " ".join(part for part in ("gaitmon", athlete, what) if part)
+
+
+def event_marker(event: GaitEvent) -> str:
+    """A gait event as a marker string: ``"<kind> <leg>"``, e.g. ``"IC left"``."""
+    return f"{event.kind} {event.side}"
+
+
+#: The fields of a step marker, in order (units in their names).
+STEP_FIELDS = ("contact_s", "flight_s", "step_s", "swing_peak_rad_s", "push_force_bw")
+
+
+def step_marker(step: Step) -> str:
+    """A step as a marker string: ``"step <leg>"`` and :data:`STEP_FIELDS` as ``name=value`` (4
+    significant digits; ``nan`` where the step has none)."""
+    return " ".join([f"step {step.side}", *(f"{name}={getattr(step, name):.4g}" for name in STEP_FIELDS)])
+
+
+class LslPublisher:
+    """One athlete's LSL outlets: ω and |a| per leg, and the gait-event markers.
+
+    Parameters
+    ----------
+    athlete : str
+        Named in the streams' names and descriptions.
+    placement : {"shank", "foot"}
+    origin_s : float
+        Host clock time (s, ``loop.time()`` ≡ ``pylsl.local_clock()``) of the session clock's zero;
+        a sample at session time ``t`` is stamped ``origin_s + t`` (:meth:`attach` sets it per session).
+    chunk_size : int
+        Samples per LSL chunk of the regular streams (0: liblsl's default).
+
+    The marker outlet opens at once, a leg's outlet when its rate and sensor are known (:meth:`configure`,
+    which the engine calls when the sensor starts streaming; else :meth:`attach` at the leg's first samples).
+    """
+
+    def __init__(self, athlete: str, placement: str, origin_s: float = 0.0, chunk_size: int = 0):
+        self.pylsl = require_pylsl()
+        self.athlete, self.placement, self.origin_s, self.chunk_size = athlete, placement, origin_s, chunk_size
+        self.outlets: dict[str, object] = {}
+        info = self._info("events", MARKER_TYPE, 1, 0.0, self.pylsl.cf_string)
+        info.desc().append_child("channels").append_child("channel") \
+            .append_child_value("label", "event").append_child_value("type", "Marker")
+        self.markers = self.pylsl.StreamOutlet(info)
+        self._steps: StepTable | None = None  # the current session's steps, from its events
+        self._published = 0  # of those, the ones pushed (final)
+        self._last_event_t: dict[str, float] = {}  # leg → time of its latest event (s, session clock)
+
+    def _info(self, what: str, kind: str, channels: int, rate_hz: float, fmt):
+        info = self.pylsl.StreamInfo(stream_name(self.athlete, what), kind, channels, rate_hz, fmt,
+                                     f"gaitmon-{self.athlete}-{what}")
+        desc = info.desc()
+        desc.append_child_value("athlete", self.athlete)
+        desc.append_child_value("placement", self.placement)
+        desc.append_child_value("clock", "host monotonic clock (pylsl.local_clock), s")
+        desc.append_child("acquisition").append_child_value("manufacturer", "gaitmon") \
+            .append_child_value("version", __version__)
+        return info
+
+    def configure(self, role: str, rate_hz: float, family: str) -> None:
+        """Open leg ``role``'s outlet: it streams at ``rate_hz`` (Hz) from a sensor of ``family``. Once
+        per leg (a reconnected or restarted sensor keeps its outlet, so a recording stays one stream)."""
+        if role in self.outlets:
+            return
+        info = self._info(role, SIGNAL_TYPE, len(CHANNELS), float(rate_hz), self.pylsl.cf_float32)
+        desc = info.desc()
+        desc.append_child_value("leg", role)
+        desc.append_child_value("sensor_family", family)
+        desc.append_child_value("sample_rate_hz", f"{rate_hz:g}")
+        channels = desc.append_child("channels")
+        for label, unit, kind in CHANNELS:
+            channels.append_child("channel").append_child_value("label", label) \
+                .append_child_value("unit", unit).append_child_value("type", kind)
+        self.outlets[role] = self.pylsl.StreamOutlet(info, self.chunk_size)
+
+    def attach(self, live: LiveSession, origin_s: float) -> None:
+        """Publish what ``live`` projects and detects from now on (after its other listeners), its
+        session clock's zero at host time ``origin_s`` (s). Called again for each new session."""
+        self.end_session()
+        self.origin_s = origin_s
+        self._steps, self._published, self._last_event_t = None, 0, {}
+        forward = live.projection_listener
+
+        def projection(role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None:
+            if forward is not None:
+                forward(role, t, omega, acc)
+            if role not in self.outlets:
+                setup = live.feeds[role].setup
+                self.configure(role, setup.rate_hz, setup.family)
+            self.projection(role, t, omega, acc)
+
+        live.projection_listener = projection
+        live.event_listener = self.events
+
+    # -- the session's listeners ----------------------------------------------------------------------
+    def projection(self, role: str, t: np.ndarray, omega: np.ndarray, acc: np.ndarray) -> None:
+        """A :class:`~gaitmon.stream.sink.ProjectionListener`: push leg ``role``'s ``(t, ω, |a|)`` (its
+        outlet open: :meth:`configure`)."""
+        if not len(t):
+            return
+        samples = np.column_stack((omega, acc)).astype(np.float32)
+        self.outlets[role].push_chunk(samples, (np.asarray(t, dtype=np.float64) + self.origin_s).tolist())
+
+    def events(self, role: str, events: Sequence[GaitEvent]) -> None:
+        """An :class:`~gaitmon.stream.sink.EventListener`: push each of leg ``role``'s ``events`` as a
+        marker stamped with its time; then the steps no later event can change (:meth:`_push_steps`)."""
+        for event in sorted(events):
+            self.markers.push_sample([event_marker(event)], self.origin_s + event.t)
+        if not events:
+            return
+        if self._steps is None:
+            self._steps = StepTable(sorted(set(self.outlets) | {role}))
+        self._steps.add(events)
+        self._last_event_t[role] = max(event.t for event in events)
+        # Each leg confirms its events in time order: none to come is earlier than the latest of the
+        # leg that is furthest behind, so a step further back than the table's reach is final.
+        behind = min(self._last_event_t.get(side, -np.inf) for side in self._steps.sides)
+        self._push_steps(self._steps.first_at(behind - self._steps.reach_s))
+
+    def _push_steps(self, end: int) -> None:
+        """Push the steps of the current session not pushed yet, up to index ``end``."""
+        for step in self._steps.steps[self._published:end]:
+            self.markers.push_sample([step_marker(step)], self.origin_s + step.ic_s)
+        self._published = max(self._published, end)
+
+    def end_session(self) -> None:
+        """The session ended: push its remaining steps (final now). :meth:`attach` and :meth:`close` call it."""
+        if self._steps is not None:
+            self._push_steps(len(self._steps.steps))
+
+    def mark(self, label: str, session_t: float) -> None:
+        """Push a marker ``label`` (e.g. ``"rep"``, the coach's rep mark) at session time ``session_t`` (s)."""
+        self.markers.push_sample([label], self.origin_s + session_t)
+
+    def close(self) -> None:
+        """Push the session's last steps and withdraw the outlets (inlets see the streams end)."""
+        self.end_session()
+        self.outlets.clear()
+        self.markers = None

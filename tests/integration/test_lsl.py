@@ -1,0 +1,226 @@
+"""The Lab Streaming Layer outlets (gaitmon[lsl]): a live session's ω, |a| and gait events, received by
+real liblsl inlets on this machine over a loopback confined to 127.0.0.1.
+
+The test writes its own ``lsl_api.cfg`` (no IPv6, discovery on this machine only, 127.0.0.1 the one
+known peer, a session id of its own so no other LSL stream on the machine is seen) and points
+``LSLAPICFG`` at it before liblsl reads its configuration. Every resolve and pull has a timeout.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from gaitmon.sensors import StreamSetup
+from gaitmon.sensors.diy import protocol as diy
+from gaitmon.sim import SimConfig, simulate_session
+from gaitmon.stream.live import LiveSession
+
+RATE = 200.0
+TIMEOUT_S = 5.0
+SESSION_ID = f"gaitmon-test-{os.getpid()}"
+ATHLETE = f"Ana{os.getpid()}"
+#: Session time (s) of the coach's rep mark the test pushes.
+REP_MARK_S = 7.25
+
+
+@pytest.fixture(scope="module")
+def pylsl(tmp_path_factory):
+    """pylsl with this test's loopback-only configuration (skips without the extra)."""
+    config = tmp_path_factory.mktemp("lsl") / "lsl_api.cfg"
+    config.write_text("[ports]\nIPv6 = disable\n\n"
+                      "[multicast]\nResolveScope = machine\n\n"
+                      f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = {SESSION_ID}\n", encoding="utf-8")
+    previous = os.environ.get("LSLAPICFG")
+    os.environ["LSLAPICFG"] = str(config)
+    module = pytest.importorskip("pylsl", reason="the LSL extra is not installed (python -m pip install 'gaitmon[lsl]')")
+    yield module
+    if previous is None:
+        os.environ.pop("LSLAPICFG", None)
+    else:
+        os.environ["LSLAPICFG"] = previous
+
+
+def _notifications(samples: dict, per_packet: int = 10, latency_s: float = 0.004):
+    """(host time, side, payload) of gaitmon DIY data notifications of both legs, in arrival order."""
+    streams = []
+    for side, (t, x) in samples.items():
+        streams.append([(float(t[min(i + per_packet, len(t)) - 1]) + latency_s, side,
+                         diy.encode_data(i, round(i * 1e6 / RATE), x[i:i + per_packet, :3],
+                                                  x[i:i + per_packet, 3:]))
+                        for i in range(0, len(t), per_packet)])
+    return heapq.merge(*streams)
+
+
+def _inlet(pylsl, name: str):
+    found = pylsl.resolve_byprop("name", name, minimum=1, timeout=TIMEOUT_S)
+    assert found, f"no LSL stream named {name!r} within {TIMEOUT_S} s"
+    inlet = pylsl.StreamInlet(found[0], max_buflen=360)
+    inlet.open_stream(timeout=TIMEOUT_S)
+    return inlet
+
+
+def _pull(inlet, count: int) -> tuple[list, np.ndarray]:
+    """``count`` samples and their time stamps from ``inlet``, or what came within the timeout."""
+    values, stamps = [], []
+    deadline = time.monotonic() + TIMEOUT_S
+    while len(stamps) < count and time.monotonic() < deadline:
+        chunk, chunk_stamps = inlet.pull_chunk(timeout=0.2, max_samples=count - len(stamps))
+        values += chunk
+        stamps += chunk_stamps
+    return values, np.asarray(stamps)
+
+
+@pytest.fixture(scope="module")
+def loopback(pylsl):
+    """A one-rep simulated session streamed through a LiveSession with an LslPublisher attached;
+    what the pipeline fed its cores and detected, and what three inlets received."""
+    from gaitmon.engine.lsl import LslPublisher, stream_name
+
+    session = simulate_session("balanced", seed=3, config=SimConfig.realistic(RATE, n_reps=1, recovery_s=2.0,
+                                                                              drop_rate=0.0))
+    live = LiveSession(ATHLETE)
+    fed: dict[str, list] = {"left": [], "right": []}
+    live.projection_listener = lambda role, t, omega, acc: fed[role].append((t.copy(), omega.copy(), acc.copy()))
+    publisher = LslPublisher(ATHLETE, "shank")
+    origin = pylsl.local_clock()
+    publisher.attach(live, origin)
+    setup = StreamSetup("gaitmon_diy", RATE, {"imu": diy.DATA_UUID})
+    for side in ("left", "right"):
+        live.on_configured(side, setup, 0.0)
+        publisher.configure(side, RATE, setup.family)  # open now, so the inlets connect before the samples
+    inlets = {what: _inlet(pylsl, stream_name(ATHLETE, what)) for what in ("left", "right", "events")}
+    for host_t, side, payload in _notifications(session.samples):
+        live.on_data(side, "imu", host_t, payload)
+    live.finish()
+    publisher.end_session()
+    publisher.mark("rep", REP_MARK_S)
+    reference = {side: tuple(np.concatenate(parts) for parts in zip(*blocks)) for side, blocks in fed.items()}
+    received = {side: _pull(inlets[side], len(reference[side][0])) for side in ("left", "right")}
+    steps = live.steps()
+    received["events"] = _pull(inlets["events"], len(live.events) + len(steps) + 1)
+    infos = {what: inlet.info(timeout=TIMEOUT_S) for what, inlet in inlets.items()}
+    yield origin, reference, sorted(live.events), steps, received, infos
+    for inlet in inlets.values():
+        inlet.close_stream()
+    publisher.close()
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_each_leg_streams_the_projected_omega_and_acc_magnitude_on_the_host_clock(loopback, side):
+    origin, reference, _, _, received, _ = loopback
+    t, omega, acc = reference[side]
+    values, stamps = received[side]
+    assert len(t) > 1000 and len(stamps) == len(t)
+    values = np.asarray(values)
+    np.testing.assert_array_equal(values[:, 0], omega.astype(np.float32))
+    np.testing.assert_array_equal(values[:, 1], acc.astype(np.float32))
+    assert np.max(np.abs(stamps - (origin + t))) < 1e-6  # the pipeline's own stamps, not re-stamped
+
+
+def test_the_marker_stream_holds_every_event_at_its_time(loopback):
+    origin, _, events, _, received, _ = loopback
+    markers, stamps = received["events"]
+    assert markers[-1] == ["rep"] and abs(stamps[-1] - (origin + REP_MARK_S)) < 1e-6  # the coach's mark
+    gait = [i for i, m in enumerate(markers) if not m[0].startswith(("step ", "rep"))]
+    markers, stamps = [markers[i] for i in gait], stamps[gait]
+    assert len(events) > 20 and len(stamps) == len(events)
+    order = np.argsort(stamps, kind="stable")  # pushed as each leg confirms them: in time order per leg
+    assert [markers[i][0] for i in order] == [f"{e.kind} {e.side}" for e in events]
+    assert np.max(np.abs(stamps[order] - (origin + np.array([e.t for e in events])))) < 1e-6
+
+
+def test_stream_descriptions_say_units_leg_placement_and_sensor(loopback):
+    _, _, _, _, _, infos = loopback
+    leg = infos["left"]
+    assert (leg.type(), leg.channel_count(), leg.nominal_srate()) == ("Gait", 2, RATE)
+    desc = leg.desc()
+    assert desc.child_value("athlete") == ATHLETE and desc.child_value("leg") == "left"
+    assert desc.child_value("placement") == "shank" and desc.child_value("sensor_family") == "gaitmon_diy"
+    channel = desc.child("channels").child("channel")
+    units = []
+    while not channel.empty():
+        units.append((channel.child_value("label"), channel.child_value("unit")))
+        channel = channel.next_sibling()
+    assert units == [("omega", "rad/s"), ("acc_magnitude", "m/s^2")]
+    markers = infos["events"]
+    assert (markers.type(), markers.nominal_srate(), markers.channel_format()) == ("Markers", 0.0, 3)  # cf_string
+
+
+def test_without_the_extra_lsl_is_refused_in_one_line(monkeypatch):
+    from gaitmon.engine.lsl import LslPublisher
+    from gaitmon.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "pylsl", None)  # import pylsl raises ImportError
+    with pytest.raises(InputError) as error:
+        LslPublisher("Ana", "shank")
+    assert "\n" not in str(error.value) and "gaitmon[lsl]" in str(error.value)
+
+
+def test_lsl_on_a_virtual_clock_is_refused(pylsl):
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+    from gaitmon.errors import InputError
+
+    source = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=RATE, realtime=False, duration_s=1.0)
+    with pytest.raises(InputError, match="real time"):
+        Engine({"Ana": source}, record=False, history_db=False, dashboard=False, lsl=True)
+
+
+def test_the_engine_opens_each_legs_stream_when_its_sensor_streams(pylsl, tmp_path):
+    """``gaitmon live --lsl``'s engine, on emulated sensors in real time: both legs' streams and the
+    marker stream appear, with the sensor's rate and family, while the sensors stream."""
+    from gaitmon.engine.lsl import stream_name
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+
+    athlete = f"Bo{os.getpid()}"
+    source = EmulatedSource("gaitmon_diy", "balanced", seed=0, realtime=True, duration_s=3.0)
+    engine = Engine({athlete: source}, sessions_dir=tmp_path, record=False, history_db=False, dashboard=False,
+                    lsl=True)
+    engine.start()
+    try:
+        infos = {}
+        for what in ("left", "right", "events"):
+            found = pylsl.resolve_byprop("name", stream_name(athlete, what), minimum=1, timeout=TIMEOUT_S)
+            assert found, f"no stream {stream_name(athlete, what)!r} within {TIMEOUT_S} s"
+            infos[what] = found[0]
+        described = pylsl.StreamInlet(infos["right"]).info(timeout=TIMEOUT_S)  # with its <desc>
+    finally:
+        engine.stop()
+    assert infos["left"].nominal_srate() == infos["right"].nominal_srate() == 1000.0  # the DIY board's rate
+    assert described.desc().child_value("sensor_family") == "gaitmon_diy"
+    assert infos["events"].type() == "Markers"
+
+
+def test_the_headless_demo_refuses_lsl_in_one_line(tmp_path, capsys):
+    from gaitmon.cli import main
+
+    assert main(["demo", "--headless", "--lsl", "--out", str(tmp_path / "demo")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error == ["gaitmon: error: gaitmon demo: --lsl: the Lab Streaming Layer streams need the real-time demo "
+                     "(a display, no --headless)"]
+    assert not (tmp_path / "demo").exists() and not capsys.readouterr().out
+
+
+def test_each_step_is_published_once_final_as_the_session_builds_it(loopback):
+    """The step markers, pushed while the session ran (all but the last few) and at its end, are the
+    session's steps, each once, unrevised: a step pushed too early would differ."""
+    from gaitmon.engine.lsl import step_marker
+
+    origin, _, events, steps, received, _ = loopback
+    markers, stamps = received["events"]
+    published = [(m[0], t) for m, t in zip(markers, stamps) if m[0].startswith("step ")]
+    assert len(steps) > 10
+    assert [m for m, _ in published] == [step_marker(step) for step in steps]
+    assert np.max(np.abs(np.array([t for _, t in published]) - (origin + np.array([s.ic_s for s in steps])))) < 1e-6
+    kinds = [m[0].split()[0] for m in markers]  # in the order they were pushed
+    last_event = max(i for i, kind in enumerate(kinds) if kind in ("TO", "MSW", "IC"))
+    pushed_live = sum(kind == "step" for kind in kinds[:last_event])
+    # While streaming, not at the end: every step further back than the step table's reach (3.25 s)
+    # and a block of samples from the session's last event.
+    settled = sum(step.ic_s < events[-1].t - 4.0 for step in steps)
+    assert settled > 10 and pushed_live >= settled
