@@ -40,35 +40,34 @@ cdef inline bint _digit(uint8_t c) noexcept nogil:
     return 48 <= c <= 57
 
 
+cdef inline const uint8_t* _digits(const uint8_t* p, const uint8_t* end, uint64_t* m, int* significant,
+                                   int* count) noexcept nogil:
+    """The decimal digits at ``p`` appended to ``m``; returns where they end. ``count`` counts them,
+    ``significant`` those after ``m``'s leading zeros; past 19 significant digits it stops there."""
+    while p < end and _digit(p[0]):
+        if m[0] != 0 or p[0] != 48:
+            significant[0] += 1
+            if significant[0] > 19:
+                return p
+        m[0] = m[0] * 10 + (p[0] - 48)
+        count[0] += 1
+        p += 1
+    return p
+
+
 cdef int _number(const uint8_t* p, const uint8_t* end, double* out) noexcept nogil:
     """The number in ``[p, end)``: 0 and ``out`` set, or -1 (unusual)."""
-    cdef bint negative = False, any_digit = False, exp_negative = False
+    cdef bint negative = False, exp_negative = False
     cdef uint64_t m = 0
-    cdef int significant = 0, fraction = 0, exponent = 0, exp_digits = 0
+    cdef int significant = 0, whole = 0, fraction = 0, exponent = 0, exp_digits = 0
     cdef double v
     if p < end and (p[0] == 43 or p[0] == 45):  # + -
         negative = p[0] == 45
         p += 1
-    while p < end and _digit(p[0]):
-        if m != 0 or p[0] != 48:
-            significant += 1
-            if significant > 19:
-                return -1
-        m = m * 10 + (p[0] - 48)
-        any_digit = True
-        p += 1
+    p = _digits(p, end, &m, &significant, &whole)
     if p < end and p[0] == 46:  # .
-        p += 1
-        while p < end and _digit(p[0]):
-            if m != 0 or p[0] != 48:
-                significant += 1
-                if significant > 19:
-                    return -1
-            m = m * 10 + (p[0] - 48)
-            fraction += 1
-            any_digit = True
-            p += 1
-    if not any_digit:
+        p = _digits(p + 1, end, &m, &significant, &fraction)
+    if significant > 19 or whole + fraction == 0:
         return -1
     if p < end and (p[0] == 101 or p[0] == 69):  # e E
         p += 1
