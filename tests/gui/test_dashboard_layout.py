@@ -16,7 +16,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from itertools import combinations  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -90,15 +89,8 @@ def _scene_rects_inside(view: pg.GraphicsLayoutWidget) -> list[str]:
             outside.append(f"{type(item).__name__} at {rect}")
     return outside
 
-
-def _screenshot(widget, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("GAITMON_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    assert widget.grab().save(str(folder / f"{name}.png"))
-
-
 @pytest.mark.parametrize("screen", SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
-def test_the_window_fits_the_screen_and_its_parts_are_whole_and_apart(qtbot, tmp_path, moments, screen):
+def test_the_window_fits_the_screen_and_its_parts_are_whole_and_apart(qtbot, moments, screen, screenshot):
     available = QtCore.QRect(0, 0, *screen)
     geometry = fitted_geometry(available)
     assert available.contains(geometry) and geometry.center() == available.center()
@@ -145,7 +137,7 @@ def test_the_window_fits_the_screen_and_its_parts_are_whole_and_apart(qtbot, tmp
         assert view_box.top() - 1 <= title.top() and title.bottom() <= view_box.bottom() + 1, name
     for a, b in combinations(titles, 2):
         assert not a.intersects(b)
-    _screenshot(window, tmp_path, f"layout_{screen[0]}x{screen[1]}")
+    screenshot(window, f"layout_{screen[0]}x{screen[1]}")
 
 
 def test_a_small_window_keeps_the_traces_and_numbers_and_tabs_the_rest(qtbot, moments):

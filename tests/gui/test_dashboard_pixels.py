@@ -53,15 +53,6 @@ def _window(qtbot, engine) -> DashboardWindow:
     window.show()
     return window
 
-
-def _save(image: QtGui.QImage, tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get("GAITMON_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    image.save(str(path))
-    return path
-
-
 class TracePixels:
     """One grab of the trace panel, with the mapping from a plot's data coordinates to its pixels."""
 
@@ -123,7 +114,7 @@ def _missing_markers(window: DashboardWindow, pixels: TracePixels) -> tuple[int,
     return checked, missing
 
 
-def test_every_event_marker_in_view_is_painted_at_every_frame(qtbot, tmp_path):
+def test_every_event_marker_in_view_is_painted_at_every_frame(qtbot, tmp_path, screenshot):
     engine = Engine({"Demo": SPRINT_SOURCE}, sessions_dir=tmp_path / "sessions", record=False, history_db=False)
     window = _window(qtbot, engine)
     engine.start()
@@ -141,7 +132,7 @@ def test_every_event_marker_in_view_is_painted_at_every_frame(qtbot, tmp_path):
             checked, missing = _missing_markers(window, pixels)
             assert checked >= 2 * 3 * 2, f"frame {window.frames}: only {checked} markers in view"  # 2 legs, 3 kinds
             if missing:
-                shot = _save(pixels.image, tmp_path, f"markers_missing_frame_{window.frames}")
+                shot = screenshot(pixels.image, f"markers_missing_frame_{window.frames}")
                 pytest.fail(f"frame {window.frames} (check {check + 1}): {len(missing)} of {checked} markers in "
                             f"view not painted: {', '.join(missing)}; picture: {shot}")
     finally:
@@ -214,7 +205,7 @@ def _stray_trace_pixels(window: DashboardWindow, pixels: TracePixels, side: str)
     return stray
 
 
-def test_a_restarted_recording_draws_no_line_from_the_old_session(qtbot, tmp_path):
+def test_a_restarted_recording_draws_no_line_from_the_old_session(qtbot, tmp_path, screenshot):
     engine = Engine({"Demo": SPRINT_SOURCE}, sessions_dir=tmp_path / "sessions", history_db=False)
     window = _window(qtbot, engine)
     engine.start()
@@ -240,7 +231,7 @@ def test_a_restarted_recording_draws_no_line_from_the_old_session(qtbot, tmp_pat
             for side in SIDES:
                 stray = _stray_trace_pixels(window, pixels, side)
                 if stray:
-                    shot = _save(pixels.image, tmp_path, f"stale_line_frame_{window.frames}")
+                    shot = screenshot(pixels.image, f"stale_line_frame_{window.frames}")
                     pytest.fail(f"{side} ω, {snap.session_s:.2f} s into the new session: {stray} pixels of the "
                                 f"trace where it has no samples; picture: {shot}")
                 t = snap.legs[side].t

@@ -36,15 +36,6 @@ FLAG_SOURCE = EmulatedSource("gaitmon_diy", "swing_plateau", seed=1, rate_hz=200
 LIVE_SOURCE = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=200.0, realtime=True,
                              sim_options={"n_reps": 1, "recovery_s": 5.0})
 
-
-def _screenshot(widget, tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get("GAITMON_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    assert widget.grab().save(str(path))
-    return path
-
-
 def _points(item) -> int:
     """Points given to a plot item's setData."""
     x = item.getData()[0] if isinstance(item, pg.ScatterPlotItem) else item.xData
@@ -96,7 +87,7 @@ class _PauseWhenFlagged:
             self.release.wait(60.0)
 
 
-def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_path):
+def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_path, screenshot):
     pause = _PauseWhenFlagged()
     engine = Engine({"Demo": FLAG_SOURCE}, sessions_dir=tmp_path / "sessions", on_tick=pause)
     pause.engine = engine
@@ -163,17 +154,17 @@ def test_window_on_the_demo_source_shows_events_reps_and_the_flag(qtbot, tmp_pat
         assert window.health_table.rowCount() == 2
         assert {window.health_table.item(r, 1).text() for r in range(2)} == {"streaming"}
         assert window.status_label.text().count("REC") == 1
-        _screenshot(window, tmp_path, "dashboard_flag_outdoor")
+        screenshot(window, "dashboard_flag_outdoor")
         window.toggle_theme()
         assert window.theme.name == "indoor"
-        _screenshot(window, tmp_path, "dashboard_flag_indoor")
+        screenshot(window, "dashboard_flag_indoor")
     finally:
         pause.release.set()
         engine.stop()
     assert engine.failure is None
 
 
-def test_one_hand_controls_reach_the_engine(qtbot, tmp_path):
+def test_one_hand_controls_reach_the_engine(qtbot, tmp_path, screenshot):
     engine = Engine({"Ana": LIVE_SOURCE, "Ben": dataclasses.replace(LIVE_SOURCE, seed=1)},
                     sessions_dir=tmp_path / "sessions", history_db=False)
     window = _window(qtbot, engine)
@@ -209,7 +200,7 @@ def test_one_hand_controls_reach_the_engine(qtbot, tmp_path):
         qtbot.waitUntil(window.isFullScreen, timeout=5_000)
         qtbot.keyClick(window, QtCore.Qt.Key.Key_Escape)
         qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
-        _screenshot(window, tmp_path, "dashboard_controls_indoor")
+        screenshot(window, "dashboard_controls_indoor")
     finally:
         engine.stop()
     assert engine.failure is None

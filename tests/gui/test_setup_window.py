@@ -11,7 +11,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -29,22 +28,13 @@ from gaitmon.sources.virtual import emulated_pair  # noqa: E402
 RATE_HZ = 200.0
 Key = QtCore.Qt.Key
 
-
-def _screenshot(widget, tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get("GAITMON_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    assert widget.grab().save(str(path))
-    return path
-
-
 @pytest.fixture
 def standing_pair():
     """Two emulated DIY boards on a simulated athlete who stands for the first minute (set-up time)."""
     return emulated_pair("gaitmon_diy", "balanced", seed=0, rate_hz=RATE_HZ, initial_standing_s=60.0, n_reps=1)
 
 
-def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pair):
+def test_setup_screen_scan_check_swap_athlete_start(qtbot, standing_pair, screenshot):
     pair = standing_pair
     left_address, right_address = pair.addresses["left"], pair.addresses["right"]
     args = cli.build_parser().parse_args(["live", "--rate", str(RATE_HZ), "--no-record", "--no-history"])
@@ -84,7 +74,7 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
         qtbot.keyClick(window, Key.Key_Return)
         qtbot.waitUntil(lambda: "LIFT YOUR LEFT KNEE" in window.prompt.text(), timeout=15_000)
         assert window._check.progress.phase == "lift"
-        _screenshot(window, tmp_path, "setup_lift")
+        screenshot(window, "setup_lift")
         pair.lift_knee("left")
         qtbot.waitUntil(lambda: window.last_check is not None, timeout=15_000)
         check = window.last_check
@@ -93,7 +83,7 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
         assert check.excursions["right"] > 3.0 and check.excursions["left"] < 1.6
         assert "other way round" in window.prompt.text()
         assert window.next_action() == "swap" and not window.start_button.isEnabled()
-        _screenshot(window, tmp_path, "setup_swapped")
+        screenshot(window, "setup_swapped")
 
         # S swaps: the legs are now the ones the gyro found; START is enabled.
         qtbot.keyClick(window, Key.Key_S)
@@ -104,7 +94,7 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
         qtbot.keyClick(window, Key.Key_PageDown)
         qtbot.keyClick(window, Key.Key_PageDown)
         assert window.athlete() == "Bea"
-        _screenshot(window, tmp_path, "setup_confirmed")
+        screenshot(window, "setup_confirmed")
 
         # Enter starts: the dashboard opens on gaitmon live's engine, streaming both legs.
         qtbot.keyClick(window, Key.Key_Return)
@@ -123,7 +113,7 @@ def test_setup_screen_scan_check_swap_athlete_start(qtbot, tmp_path, standing_pa
         health = {s.role: s for s in engine.snapshot("Bea").health}
         assert health["left"].address == left_address and health["right"].address == right_address
         assert dashboard.frames > 0 and dashboard.last.athlete == "Bea"
-        _screenshot(dashboard, tmp_path, "setup_started_dashboard")
+        screenshot(dashboard, "setup_started_dashboard")
     finally:
         setup.close()
         if window.dashboard is not None:
