@@ -272,7 +272,12 @@ def decimate_minmax(t: np.ndarray, y: np.ndarray, t0: float, t1: float, columns:
 
 def hole_threshold_s(t: np.ndarray) -> float:
     """A pause between samples longer than this is a hole in the data (not one dropped sample)."""
-    return max(0.05, 5.0 * float(np.median(np.diff(t)))) if len(t) > 1 else 0.05
+    return hole_threshold_for(float(np.median(np.diff(t)))) if len(t) > 1 else 0.05
+
+
+def hole_threshold_for(period_s: float) -> float:
+    """:func:`hole_threshold_s` of samples whose median interval is ``period_s``."""
+    return max(0.05, 5.0 * period_s)
 
 
 def time_window(t: np.ndarray, lo: float, hi: float) -> slice:
