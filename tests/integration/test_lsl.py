@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from gaitmon.analysis import strength_balance
 from gaitmon.sensors import StreamSetup
 from gaitmon.sensors.diy import protocol as diy
 from gaitmon.sim import SimConfig, simulate_session
@@ -224,3 +225,87 @@ def test_each_step_is_published_once_final_as_the_session_builds_it(loopback):
     # and a block of samples from the session's last event.
     settled = sum(step.ic_s < events[-1].t - 4.0 for step in steps)
     assert settled > 10 and pushed_live >= settled
+
+
+# -- strength-balance flags on the marker stream --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flagged(pylsl):
+    """A swing-plateau session (8 reps) fed notification by notification into a live session, its
+    dashboard model (analyses in place, housekeeping every 0.25 s) and a publisher hearing the model's
+    flags: the flags the model raised, when, and the marker stream an inlet received."""
+    from gaitmon.engine.lsl import LslPublisher, stream_name
+    from gaitmon.engine.model import DashboardModel
+
+    athlete = f"Flo{os.getpid()}"
+    session = simulate_session("swing_plateau", seed=0,
+                               config=SimConfig.realistic(RATE, n_reps=8, recovery_s=6.0, drop_rate=0.0))
+    live = LiveSession(athlete)
+    model = DashboardModel(athlete, rate_hz=RATE)
+    model.attach(live)
+    publisher = LslPublisher(athlete, "shank")
+    origin = pylsl.local_clock()
+    publisher.attach(live, origin)
+    model.flag_listener = publisher.flags
+    raised: list[tuple[float, object]] = []  # (session time of the analysis that first held it, flag)
+    listen = model.flag_listener
+
+    def hear(session, now_s, flags):
+        raised.extend((now_s, flag) for flag in flags[len(raised):])
+        listen(session, now_s, flags)
+
+    model.flag_listener = hear
+    setup = StreamSetup("gaitmon_diy", RATE, {"imu": diy.DATA_UUID})
+    for side in session.samples:
+        live.on_configured(side, setup, 0.0)
+    inlet = _inlet(pylsl, stream_name(athlete, "events"))
+    next_tick = 0.25
+    for host_t, side, payload in _notifications(session.samples):
+        live.on_data(side, "imu", host_t, payload)
+        if host_t >= next_tick:
+            model.update(host_t)
+            next_tick += 0.25
+    live.finish()
+    model.analyse_now(host_t)
+    publisher.end_session()
+    markers, stamps = _pull(inlet, len(live.events) + len(live.steps()) + len(raised))
+    inlet.close_stream()
+    publisher.close()
+    assert list(model.raised_flags()) == [flag for _, flag in raised]
+    return origin, raised, strength_balance(live.steps(), now_s=host_t), markers, stamps
+
+
+def test_each_flag_the_live_analysis_raises_is_a_marker_with_its_numbers(flagged):
+    import json
+
+    _, raised, balance, markers, _ = flagged
+    flags = balance.flags
+    assert any(f.kind == "swing_plateau" for f in flags)  # the scenario's alarm
+    assert [flag for _, flag in raised] == flags  # the offline analysis' flags, heard live as they were raised
+    published = [json.loads(m[0]) for m in markers if m[0].startswith("{")]
+    assert len(published) == len(flags)
+    for marker, flag in zip(published, flags):
+        assert (marker["kind"], marker["flag"], marker["alarm"], marker["scale"], marker["leg"], marker["rep"]) == \
+            ("flag", flag.kind, flag.alarm, flag.scale, flag.side, flag.rep)
+        assert marker["covers"] == flag.covers and marker["message"] == flag.message
+        assert marker["unit"] == f"%/{flag.scale[:-1]}"
+        for name in ("swing", "push", "balance"):
+            trend = getattr(flag, name)
+            assert marker[name] == {"slope": trend.slope, "ci_low": trend.low, "ci_high": trend.high,
+                                    "n": trend.n, "confidence": trend.confidence}
+        assert (marker["swing_swc_pct"], marker["push_swc_pct"]) == (flag.swing_swc, flag.push_swc)
+
+
+def test_a_flag_is_stamped_when_it_was_raised_right_after_its_rep(flagged):
+    """Live, not at the session's end: each flag's stamp is the host time of the analysis that raised it,
+    within the rep's settling time (REP_SETTLE_S) and a couple of analysis intervals of its rep's last step."""
+    from gaitmon.analysis import REP_SETTLE_S
+
+    origin, raised, balance, markers, stamps = flagged
+    flag_stamps = [t for m, t in zip(markers, stamps) if m[0].startswith("{")]
+    assert np.max(np.abs(np.array(flag_stamps) - (origin + np.array([t for t, _ in raised])))) < 1e-6
+    rep_end = {rep.number: rep.steps[-1].ic_s for rep in balance.reps}
+    for t, flag in raised:
+        assert rep_end[flag.rep] < t <= rep_end[flag.rep] + REP_SETTLE_S + 1.5, (flag.rep, t, rep_end[flag.rep])
+    assert raised[0][0] < max(rep_end.values())  # the first flags came while the session went on
