@@ -62,11 +62,14 @@ def require_pylsl():
 
 
 def lsl_problem() -> str | None:
-    """Why LSL cannot be published here (the extra missing, or its liblsl not loading), or None."""
+    """Why LSL cannot be published here, in a few words for a button (the extra missing, or its
+    liblsl not loading), or None."""
     try:
-        require_pylsl()
-    except InputError as error:
-        return error.problem
+        import pylsl  # noqa: F401
+    except ImportError:
+        return "needs gaitmon[lsl]"
+    except RuntimeError:
+        return "liblsl does not load"
     return None
 
 

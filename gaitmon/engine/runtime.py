@@ -749,9 +749,9 @@ class Engine:
 
     @property
     def lsl_problem(self) -> str | None:
-        """Why this engine cannot publish on LSL (the extra missing, a virtual clock), or None."""
+        """Why this engine cannot publish on LSL (the extra missing, a virtual clock), in a few words, or None."""
         if self._virtual:
-            return "the Lab Streaming Layer streams need real time, not a virtual clock"
+            return "needs real time"
         return lsl_problem()
 
     @property
@@ -765,7 +765,7 @@ class Engine:
         Raises InputError (one line) when it cannot be switched on here (:attr:`lsl_problem`)."""
         problem = self.lsl_problem if on else None
         if problem:
-            raise InputError("LSL", None, problem)
+            raise InputError("LSL", None, f"cannot publish: {problem}")
         self._lsl = on
         for name in self._athletes:
             self._command(name, "set_lsl", on)

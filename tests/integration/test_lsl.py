@@ -1,9 +1,9 @@
 """The Lab Streaming Layer outlets (gaitmon[lsl]): a live session's ω, |a| and gait events, received by
 real liblsl inlets on this machine over a loopback confined to 127.0.0.1.
 
-The test writes its own ``lsl_api.cfg`` (no IPv6, discovery on this machine only, 127.0.0.1 the one
-known peer, a session id of its own so no other LSL stream on the machine is seen) and points
-``LSLAPICFG`` at it before liblsl reads its configuration. Every resolve and pull has a timeout.
+The ``pylsl`` fixture (tests/conftest.py) writes the tests' own ``lsl_api.cfg`` (no IPv6, discovery on
+this machine only, 127.0.0.1 the one known peer, a session id of their own so no other LSL stream on
+the machine is seen) before liblsl reads its configuration. Every resolve and pull has a timeout.
 """
 
 from __future__ import annotations
@@ -24,27 +24,9 @@ from gaitmon.stream.live import LiveSession
 
 RATE = 200.0
 TIMEOUT_S = 5.0
-SESSION_ID = f"gaitmon-test-{os.getpid()}"
 ATHLETE = f"Ana{os.getpid()}"
 #: Session time (s) of the coach's rep mark the test pushes.
 REP_MARK_S = 7.25
-
-
-@pytest.fixture(scope="module")
-def pylsl(tmp_path_factory):
-    """pylsl with this test's loopback-only configuration (skips without the extra)."""
-    config = tmp_path_factory.mktemp("lsl") / "lsl_api.cfg"
-    config.write_text("[ports]\nIPv6 = disable\n\n"
-                      "[multicast]\nResolveScope = machine\n\n"
-                      f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = {SESSION_ID}\n", encoding="utf-8")
-    previous = os.environ.get("LSLAPICFG")
-    os.environ["LSLAPICFG"] = str(config)
-    module = pytest.importorskip("pylsl", reason="the LSL extra is not installed (python -m pip install 'gaitmon[lsl]')")
-    yield module
-    if previous is None:
-        os.environ.pop("LSLAPICFG", None)
-    else:
-        os.environ["LSLAPICFG"] = previous
 
 
 def _notifications(samples: dict, per_packet: int = 10, latency_s: float = 0.004):
