@@ -291,3 +291,100 @@ def test_a_flag_is_stamped_when_it_was_raised_right_after_its_rep(flagged):
     for t, flag in raised:
         assert rep_end[flag.rep] < t <= rep_end[flag.rep] + REP_SETTLE_S + 1.5, (flag.rep, t, rep_end[flag.rep])
     assert raised[0][0] < max(rep_end.values())  # the first flags came while the session went on
+
+
+# -- a recorded session replayed on LSL -------------------------------------------------------------
+
+REPLAY_SPEED = 10.0
+
+
+@pytest.fixture(scope="module")
+def replayed(pylsl, tmp_path_factory):
+    """``gaitmon replay SESSION --lsl --speed 10`` of a recorded one-rep session (≈ 22 s, so ≈ 2 s),
+    received by inlets that connect while the replay waits for them; what the replay pipeline projects
+    and detects, replayed again without LSL, as the reference; the host clock before and after."""
+    import threading
+
+    from gaitmon.cli import main
+    from gaitmon.engine.lsl import stream_name
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+    from gaitmon.sources.replay import replay_session
+
+    athlete = f"Rey{os.getpid()}"
+    source = EmulatedSource("gaitmon_diy", "balanced", seed=0, rate_hz=RATE, realtime=False,
+                            sim_options={"n_reps": 1, "recovery_s": 2.0})
+    recorder = Engine({athlete: source}, sessions_dir=tmp_path_factory.mktemp("sessions"), history_db=False,
+                      on_message=lambda _: None)
+    recorder.run_to_end()
+    folder = recorder.recorder(athlete).folder
+    out = tmp_path_factory.mktemp("replay")
+    outcome: list = []
+    before = pylsl.local_clock()
+    command = threading.Thread(target=lambda: outcome.append(main(
+        ["replay", str(folder), "--headless", "--lsl", "--speed", f"{REPLAY_SPEED:g}", "--lsl-wait", "20",
+         "--out", str(out)])))
+    command.start()
+    try:
+        inlets = {what: _inlet(pylsl, stream_name(athlete, what)) for what in ("left", "right", "events")}
+        infos = {what: inlet.info(timeout=TIMEOUT_S) for what, inlet in inlets.items()}
+    finally:
+        command.join(60.0)
+    after = pylsl.local_clock()
+    assert outcome == [0]
+    reference = replay_session(folder, keep_samples=False, batched=False)  # the live pipeline, paced alike
+    fed: dict[str, list] = {"left": [], "right": []}
+    live = LiveSession(athlete)
+    live.projection_listener = lambda role, t, omega, acc: fed[role].append((t.copy(), omega.copy(), acc.copy()))
+    replay_session(folder, live=live, keep_samples=False, batched=False)
+    fed = {side: tuple(np.concatenate(parts) for parts in zip(*blocks)) for side, blocks in fed.items()}
+    received = {side: _pull(inlets[side], len(fed[side][0])) for side in ("left", "right")}
+    received["events"] = _pull(inlets["events"], len(live.events) + len(live.steps()))
+    for inlet in inlets.values():
+        inlet.close_stream()
+    return before, after, fed, sorted(live.events), received, infos, out, reference
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_replay_streams_each_leg_at_its_pace_on_the_host_clock_now(replayed, side):
+    before, after, fed, _, received, infos, _, _ = replayed
+    t, omega, acc = fed[side]
+    values, stamps = received[side]
+    assert len(t) > 2000 and len(stamps) == len(t)  # every sample: the inlets were there before the replay began
+    values = np.asarray(values)
+    np.testing.assert_array_equal(values[:, 0], omega.astype(np.float32))
+    np.testing.assert_array_equal(values[:, 1], acc.astype(np.float32))
+    origin = stamps - t / REPLAY_SPEED  # session time t is published at origin + t / speed
+    assert np.ptp(origin) < 1e-6
+    assert before < stamps[0] and stamps[-1] < after  # mapped to the host clock of the replay, not the recording's
+    assert infos[side].nominal_srate() == RATE * REPLAY_SPEED
+    desc = infos[side].desc()
+    assert desc.child_value("speed") == f"{REPLAY_SPEED:g}" and desc.child_value("source").startswith("replay of ")
+
+
+def test_a_replay_publishes_the_recorded_events_on_the_same_clock(replayed):
+    _, _, fed, events, received, _, _, _ = replayed
+    markers, stamps = received["events"]
+    gait = [i for i, m in enumerate(markers) if m[0].split()[0] in ("TO", "MSW", "IC")]
+    assert len(events) > 20 and len(gait) == len(events)
+    order = np.argsort(stamps[gait], kind="stable")
+    assert [markers[gait[i]][0] for i in order] == [f"{e.kind} {e.side}" for e in events]
+    leg_origin = received["left"][1][0] - fed["left"][0][0] / REPLAY_SPEED
+    event_t = np.array([e.t for e in events])
+    assert np.max(np.abs(stamps[gait][order] - (leg_origin + event_t / REPLAY_SPEED))) < 1e-6
+
+
+def test_a_headless_replay_on_lsl_writes_the_replayed_sessions_tables(replayed):
+    *_, out, reference = replayed
+    steps = (out / "steps.csv").read_text(encoding="utf-8").splitlines()
+    assert len(steps) == len(reference.live.steps()) + 1 > 10
+
+
+def test_a_replay_as_fast_as_possible_is_refused_in_one_line(replayed, capsys):
+    from gaitmon.cli import main
+    from gaitmon.engine.runtime import NO_PACE
+
+    folder = replayed[-1].folder
+    capsys.readouterr()
+    assert main(["replay", str(folder), "--headless", "--lsl", "--speed", "max", "--out", str(folder / "max")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"gaitmon: error: --lsl: {NO_PACE}"]
+    assert not (folder / "max").exists()
