@@ -51,26 +51,31 @@ CHANNELS = (("omega", "rad/s", "AngularVelocity"), ("acc_magnitude", "m/s^2", "A
 SIGNAL_TYPE, MARKER_TYPE = "Gait", "Markers"
 
 
-def require_pylsl():
-    """The ``pylsl`` module, or a one-line error saying how to install it."""
+def _import_pylsl():
+    """``(pylsl, None)``, or ``(None, (why in a few words, the import's error))``."""
     try:
         import pylsl
-    except (ImportError, RuntimeError) as error:  # not installed; or installed without a loadable liblsl
+    except ImportError as error:  # not installed
+        return None, ("needs gaitmon[lsl]", error)
+    except RuntimeError as error:  # installed without a loadable liblsl
+        return None, ("liblsl does not load", error)
+    return pylsl, None
+
+
+def require_pylsl():
+    """The ``pylsl`` module, or a one-line error saying how to install it."""
+    pylsl, problem = _import_pylsl()
+    if problem is not None:
         raise InputError("--lsl", None, f"needs the Lab Streaming Layer extra: python -m pip install "
-                                        f"'gaitmon[lsl]' ({error})") from None
+                                        f"'gaitmon[lsl]' ({problem[1]})")
     return pylsl
 
 
 def lsl_problem() -> str | None:
     """Why LSL cannot be published here, in a few words for a button (the extra missing, or its
     liblsl not loading), or None."""
-    try:
-        import pylsl  # noqa: F401
-    except ImportError:
-        return "needs gaitmon[lsl]"
-    except RuntimeError:
-        return "liblsl does not load"
-    return None
+    _, problem = _import_pylsl()
+    return None if problem is None else problem[0]
 
 
 def stream_name(athlete: str, what: str) -> str:

@@ -24,6 +24,7 @@ import asyncio
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,9 +386,6 @@ class _ReplayAthlete:
 
     def set_lsl(self, on: bool) -> None:
         """Publish on LSL from the next replayed record on, or stop (the replay thread does it)."""
-        if on and self.speed is None:
-            self.on_error(f"{self.name}: {NO_PACE}")
-            return
         self.lsl_wanted = on
 
     def _follow_lsl(self, session_t: float, marks: int) -> None:
@@ -431,8 +429,13 @@ class _ReplayAthlete:
     def _replay(self, halt: threading.Event) -> None:
         shown_marks = 0
         next_update = -math.inf
-        if self.lsl is not None and self.lsl_wait_s > 0 and not self.lsl.wait_for_consumers(self.lsl_wait_s):
-            log.info("%s: no LSL consumer on every stream within %g s; replaying anyway", self.name, self.lsl_wait_s)
+        if self.lsl is not None and self.lsl_wait_s > 0:
+            waited = time.monotonic() + self.lsl_wait_s
+            while not (self.lsl.wait_for_consumers(0.25) or halt.is_set()):
+                if time.monotonic() > waited:
+                    log.info("%s: no LSL consumer on every stream within %g s; replaying anyway", self.name,
+                             self.lsl_wait_s)
+                    break
 
         def show_marks(marks: list[tuple[float, dict]]) -> None:
             nonlocal shown_marks
@@ -752,6 +755,8 @@ class Engine:
         """Why this engine cannot publish on LSL (the extra missing, a virtual clock), in a few words, or None."""
         if self._virtual:
             return "needs real time"
+        if any(isinstance(a, _ReplayAthlete) and a.speed is None for a in self._athletes.values()):
+            return "replay at max speed"
         return lsl_problem()
 
     @property

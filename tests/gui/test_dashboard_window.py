@@ -413,8 +413,9 @@ def test_the_lsl_button_starts_and_stops_the_streams(qtbot, pylsl, tmp_path, scr
     engine.start()
     window.start()
     try:
-        qtbot.waitUntil(lambda: window.lsl_button.isEnabled() and window.last is not None and len(window.last.health) == 2
-                        and all(s.state == "streaming" for s in window.last.health), timeout=15_000)
+        qtbot.waitUntil(lambda: window.lsl_button.isEnabled() and window.last is not None
+                        and len(window.last.health) == 2 and all(s.state == "streaming" for s in window.last.health),
+                        timeout=15_000)
         assert window.lsl_button.text() == "LSL OFF" and not window.lsl_button.isChecked() and not engine.lsl_on
         assert not pylsl.resolve_byprop("name", names[2], timeout=1.0)
         qtbot.mouseClick(window.lsl_button, QtCore.Qt.MouseButton.LeftButton)
