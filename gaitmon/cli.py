@@ -633,8 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--headless", action="store_true",
                       help="no window (also when there is no display): status lines, tables at the end")
     live.add_argument("--lsl", action="store_true",
-                      help="publish ω, |a| per leg and the gait events as Lab Streaming Layer streams "
-                           "(for LabRecorder; needs gaitmon[lsl])")
+                      help="publish ω, |a| per leg, the gait events and the strength-balance flags as Lab "
+                           "Streaming Layer streams (for LabRecorder; needs gaitmon[lsl])")
     live.set_defaults(run=_live)
 
     demo = commands.add_parser("demo", help="the dashboard on emulated sensors streaming a simulated sprint session "
@@ -650,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
                       help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
     demo.add_argument("--lsl", action="store_true",
-                      help="publish the athletes' ω, |a| and gait events as Lab Streaming Layer streams "
+                      help="publish the athletes' ω, |a|, gait events and flags as Lab Streaming Layer streams "
                            "(needs gaitmon[lsl] and a display)")
     demo.set_defaults(run=_demo)
     for command_parser in (parser, *commands.choices.values()):
