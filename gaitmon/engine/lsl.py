@@ -1,4 +1,5 @@
-"""Lab Streaming Layer outlets of a live session (``gaitmon live --lsl``; the extra ``gaitmon[lsl]``).
+"""Lab Streaming Layer outlets of a live or replayed session (``gaitmon live --lsl``, the dashboard's
+LSL button, ``gaitmon replay --lsl``; the extra ``gaitmon[lsl]``).
 
 Per athlete, :class:`LslPublisher` publishes
 
@@ -21,7 +22,8 @@ with any other LSL stream of this machine without a clock offset of their own. A
 at which it is replayed, and declares ``speed`` × the sensor's rate.
 
 Each stream's ``<desc>`` says what it holds (channels with label, unit and type; the athlete, the
-leg, the placement, the sensor family and rate; gaitmon's version), so a recording explains itself.
+leg, the placement, the sensor family and rate; live or a replay, and its speed; gaitmon's version),
+so a recording explains itself.
 
 pylsl is imported here only, when a publisher is made: without the extra, :func:`require_pylsl`
 raises a one-line :class:`~gaitmon.errors.InputError`.
