@@ -388,3 +388,37 @@ def test_a_replay_as_fast_as_possible_is_refused_in_one_line(replayed, capsys):
     assert main(["replay", str(folder), "--headless", "--lsl", "--speed", "max", "--out", str(folder / "max")]) == 2
     assert capsys.readouterr().err.splitlines() == [f"gaitmon: error: --lsl: {NO_PACE}"]
     assert not (folder / "max").exists()
+
+
+def test_switched_on_during_a_replay_the_streams_follow_it_from_then_on_the_host_clock(replayed, pylsl):
+    """The dashboard's LSL switch on a replay (Engine.set_lsl): the streams open mid-replay, and what they
+    carry from then on is stamped at the host time it is replayed (pace ``speed``), then they close with it."""
+    from gaitmon.engine.lsl import stream_name
+    from gaitmon.engine.runtime import Engine, ReplaySource
+
+    folder, speed = replayed[-1].folder, 4.0
+    athlete = replayed[-1].meta.athlete
+    engine = Engine({athlete: ReplaySource(folder, speed)}, history_db=False)
+    engine.start()
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while engine.snapshot(athlete).session_s < 12.0 and time.monotonic() < deadline:  # the first strides past
+            time.sleep(0.05)
+        assert not engine.lsl_on and engine.lsl_problem is None
+        engine.set_lsl(True)
+        inlet = _inlet(pylsl, stream_name(athlete, "left"))
+        values, stamps, received = [], [], []
+        while engine.running or len(stamps) == 0:
+            chunk, chunk_stamps = inlet.pull_chunk(timeout=0.2)
+            values += chunk
+            stamps += chunk_stamps
+            received += [pylsl.local_clock()] * len(chunk_stamps)
+            if time.monotonic() > deadline + 30:
+                break
+    finally:
+        engine.stop()
+    stamps, received = np.asarray(stamps), np.asarray(received)
+    assert inlet.info(timeout=TIMEOUT_S).nominal_srate() == RATE * speed
+    assert 200 < len(stamps) < 0.6 * len(replayed[2]["left"][0])  # from the switch (12 s of 21.6) on, not all
+    assert np.median(np.diff(stamps)) == pytest.approx(1 / (RATE * speed), rel=1e-3)
+    assert np.all(received - stamps > -0.01) and np.median(received - stamps) < 0.5  # stamped as replayed
