@@ -78,7 +78,8 @@ def series(frame: Frame, x: np.ndarray, y: np.ndarray, colour: str, shape: str, 
            opacity: float = 0.6) -> str:
     """One output of one leg per session: a line through the finite points and a marker on each.
 
-    The group names its leg and output (``data-leg``, ``data-output``), so a reader can find it.
+    The group names its leg and output (``data-leg``, ``data-output``; each panel is a group named by
+    ``data-panel``), so a reader of the page can find them.
     """
     keep = np.isfinite(y)
     path = (f'<path d="{path_data(frame.x(x[keep]), frame.y(y[keep]))}" fill="none" stroke="{colour}" '
@@ -117,6 +118,7 @@ def balance_svg(weeks: AthleteWeeks) -> str:
                    for _, name, colour, shape, _, _, what in OUTPUTS]
                   + [(line(-8, 0, 8, 0, INK, 2, "5 3"), trend_label)], 64, 14)]
     for frame, leg in zip(frames, LEGS):
+        out.append(f'<g data-panel="{leg}">')
         out.append(axes(frame, x_ticks, y_ticks, y_title=f"{leg.capitalize()} leg: % change from {weeks.baseline}",
                         x_labels=x_labels))
         out.append(line(frame.left, float(frame.y(0)), frame.right, float(frame.y(0)), MUTED, 1, "2 2"))
@@ -127,6 +129,7 @@ def balance_svg(weeks: AthleteWeeks) -> str:
                 out.append(f'<path d="{path_data(frame.x(fit[0]), frame.y(fit[1]))}" fill="none" stroke="{colour}" '
                            f'stroke-width="2.5" stroke-dasharray="6 3"/>')
             out.append(series(frame, x, values[leg, key], colour, shape, leg, name))
+        out.append("</g>")
     out.append(text(frames[-1].left + frames[-1].width / 2, frames[-1].bottom + 36, "session (date, UTC)", 13,
                     "middle"))
     return svg(WIDTH, frames[-1].bottom + 48, "".join(out),
@@ -147,9 +150,11 @@ def outputs_svg(weeks: AthleteWeeks) -> str:
         values = {leg: np.array([s.medians[leg][key] for s in sessions]) for leg in LEGS}
         y_range = padded_range(np.concatenate(list(values.values())), 0.15)
         frame = Frame(64, top + i * (height + gap), WIDTH - 84, height, (0.5, n + 0.5), y_range)
+        out.append(f'<g data-panel="{name}">')
         out.append(axes(frame, x_ticks, nice_ticks(*y_range, 4), y_title=titles[key], x_labels=x_labels))
         for leg in LEGS:
             out.append(series(frame, x, values[leg], LEG_COLOUR[leg], LEG_MARKER[leg], leg, name, 0.8))
+        out.append("</g>")
         bottom = frame.bottom
     out.append(text(64 + (WIDTH - 84) / 2, bottom + 36, "session (date, UTC)", 13, "middle"))
     return svg(WIDTH, bottom + 48, "".join(out), "Left and right leg outputs at top speed per session")
