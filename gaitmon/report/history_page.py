@@ -33,14 +33,17 @@ from gaitmon.report.style import CSS, INK, LEG_COLOUR, LEG_MARKER, LEGS, MUTED, 
 from gaitmon.report.svg import Frame, axes, legend, line, marker_path, nice_ticks, padded_range, path_data, svg, text
 from gaitmon.session.history import AthleteWeeks, History, SessionOutputs, calibrations_lines, load_athlete_weeks
 
-#: What the page adds to the report's stylesheet: shaded rows of flagged sessions.
+#: What the page adds to the report's stylesheet: numbers kept on one line, flagged sessions shaded.
 HISTORY_CSS = ("table.sessions td{white-space:nowrap}tr.flagged td{background:#fff6d8}"
-               "table.sessions .flags{text-align:left;white-space:normal;min-width:16em}"
-               "@media print{table.sessions td{white-space:normal}}")
+               "table.sessions .flags{text-align:left;white-space:normal;min-width:16em}")
 
 #: The outputs, as the page names and draws them: (field, name, colour, marker, unit, format, what it is).
 OUTPUTS = ((SWING, "swing", SWING_COLOUR, "circle", "rad/s", "{:.2f}", "peak swing ω"),
            (PUSH, "push", PUSH_COLOUR, "square", "× BW", "{:.2f}", "force estimate"))
+
+
+#: Least span of the % charts' y axis (% change): a flat history is not magnified into its noise.
+MIN_PERCENT_SPAN = 5.0
 
 
 def charted(weeks: AthleteWeeks) -> list[SessionOutputs]:
@@ -108,15 +111,18 @@ def balance_svg(weeks: AthleteWeeks) -> str:
         fit = trend_line(session_trend(reps, leg, key), x, y, float(first), float(n), "meta_regression")
         fits[leg, key] = None if fit is None else (np.array([fit.x0, fit.x1]), np.array([fit.y0, fit.y1]))
     everything = np.concatenate([*values.values(), [0.0], *(fit[1] for fit in fits.values() if fit is not None)])
-    y_range = padded_range(everything, 0.12)
+    lo, hi = padded_range(everything, 0.12)
+    middle, half = (lo + hi) / 2, max(hi - lo, MIN_PERCENT_SPAN) / 2
+    y_range = (middle - half, middle + half)
     y_ticks = nice_ticks(*y_range, 4)
     x_ticks, x_labels = date_ticks(sessions)
     height, gap, top = 170.0, 78.0, 58.0
-    frames = [Frame(64, top + i * (height + gap), WIDTH - 84, height, (0.5, n + 0.5), y_range) for i in range(len(LEGS))]
-    trend_label = f"trend, sessions {first}–{n}" if n > 1 else "trend"
+    frames = [Frame(64, top + i * (height + gap), WIDTH - 84, height, (0.5, n + 0.5), y_range)
+              for i in range(len(LEGS))]
+    trend_label = f"trend, {sessions[first - 1].label} to {sessions[-1].label}"
     out = [legend([(f'{line(-8, 0, 8, 0, colour, 2)}{marker_path(shape, 0, 0, colour, 4.5)}', f"{name} ({what})")
                    for _, name, colour, shape, _, _, what in OUTPUTS]
-                  + [(line(-8, 0, 8, 0, INK, 2, "5 3"), trend_label)], 64, 14)]
+                  + [(line(-8, 0, 8, 0, INK, 2, "5 3"), trend_label)] * any(fits.values()), 64, 14)]
     for frame, leg in zip(frames, LEGS):
         out.append(f'<g data-panel="{leg}">')
         out.append(axes(frame, x_ticks, y_ticks, y_title=f"{leg.capitalize()} leg: % change from {weeks.baseline}",
@@ -173,7 +179,8 @@ def facts(weeks: AthleteWeeks | None, athlete: str) -> list[tuple[str, str]]:
         raised = f"none yet (needs {weeks.min_sessions} sessions with reps)"
     else:
         raised = f"{alarms} flag{'s' * (alarms != 1)}, {notes} note{'s' * (notes != 1)}"
-    return [("Athlete", weeks.athlete), ("Dates (UTC)", first if first == last else f"{first} to {last}, {n_weeks} weeks"),
+    dates = first if first == last else f"{first} to {last}, {n_weeks} weeks"
+    return [("Athlete", weeks.athlete), ("Dates (UTC)", dates),
             ("Sessions", f"{n} ({weeks.with_reps} with reps)"),
             ("Baseline", weeks.baseline or "none (no session with reps)"), ("Session-scale flags", raised)]
 
