@@ -119,10 +119,9 @@ def balance_svg(weeks: AthleteWeeks) -> str:
     height, gap, top = 170.0, 78.0, 58.0
     frames = [Frame(64, top + i * (height + gap), WIDTH - 84, height, (0.5, n + 0.5), y_range)
               for i in range(len(LEGS))]
-    trend_label = f"trend, {sessions[first - 1].label} to {sessions[-1].label}"
+    trend = [(line(-8, 0, 8, 0, INK, 2, "5 3"), f"trend, {sessions[first - 1].label} to {sessions[-1].label}")]
     out = [legend([(f'{line(-8, 0, 8, 0, colour, 2)}{marker_path(shape, 0, 0, colour, 4.5)}', f"{name} ({what})")
-                   for _, name, colour, shape, _, _, what in OUTPUTS]
-                  + [(line(-8, 0, 8, 0, INK, 2, "5 3"), trend_label)] * any(fits.values()), 64, 14)]
+                   for _, name, colour, shape, _, _, what in OUTPUTS] + (trend if any(fits.values()) else []), 64, 14)]
     for frame, leg in zip(frames, LEGS):
         out.append(f'<g data-panel="{leg}">')
         out.append(axes(frame, x_ticks, y_ticks, y_title=f"{leg.capitalize()} leg: % change from {weeks.baseline}",
