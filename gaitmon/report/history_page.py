@@ -85,10 +85,11 @@ def series(frame: Frame, x: np.ndarray, y: np.ndarray, colour: str, shape: str, 
     ``data-panel``), so a reader of the page can find them.
     """
     keep = np.isfinite(y)
+    radius = float(np.clip(0.3 * frame.width / max(len(x), 1), 1.5, 4.5))  # a season's points must not merge
     path = (f'<path d="{path_data(frame.x(x[keep]), frame.y(y[keep]))}" fill="none" stroke="{colour}" '
             f'stroke-width="1.5" stroke-opacity="{opacity:g}"/>' if keep.sum() > 1 else "")
     return (f'<g data-leg="{leg}" data-output="{output}">{path}'
-            f'{marker_path(shape, frame.x(x), frame.y(y), colour, 4.5)}</g>')
+            f'{marker_path(shape, frame.x(x), frame.y(y), colour, radius)}</g>')
 
 
 def trend_text(weeks: AthleteWeeks, leg: str) -> str:
