@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from html import unescape
@@ -227,6 +228,24 @@ def test_at_phone_width_in_a_browser_nothing_overflows_and_chart_text_is_readabl
     probe = json.loads(unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
     assert probe["viewport"] == 375 and probe["page"] <= 375, probe
     assert probe["charts"] == 2 and probe["smallest"] >= 10.0, probe
+
+
+@pytest.mark.skipif(not (CHROMIUM and shutil.which("pdftotext")), reason="needs Chromium and pdftotext (poppler)")
+def test_printed_by_a_browser_every_session_and_flag_is_in_the_pdf(season, tmp_path):
+    _, page, _, weeks = season
+    (tmp_path / "page.html").write_text(page, encoding="utf-8")
+    pdf = tmp_path / "page.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", (tmp_path / "page.html").as_uri()], capture_output=True, timeout=120,
+                   check=True)
+    printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                             check=True).stdout
+    for session in weeks.sessions:
+        assert re.search(rf"^\s*{session.label}\s+{len(session.reps)}\s", printed, flags=re.M), session.label
+    words = " ".join(printed.split())
+    for flag in weeks.flags:  # each banner's sentence, with its slopes
+        who = flag.message.split(",")[0]
+        assert f"{who}, sessions" in words and f"({flag.swing.describe('session')})" in words, who
 
 
 def test_one_session_and_no_sessions_give_a_page_that_says_so(tmp_path):
