@@ -253,7 +253,13 @@ def _history(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, history_text
 
     with History(Path(args.db) if args.db else None) as history:
-        print(history_text(history, args.athlete))
+        if args.html is None:
+            print(history_text(history, args.athlete))
+            return 0
+        from gaitmon.report.history_page import default_page_name, write_history_page
+
+        path = write_history_page(Path(args.html or default_page_name(args.athlete)), history, args.athlete)
+        print(f"history page of {args.athlete}: {path}")
     return 0
 
 
@@ -536,6 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
     history.add_argument("athlete", metavar="ATHLETE")
     history.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    history.add_argument("--html", metavar="FILE", nargs="?", const="",
+                         help="write a self-contained HTML page instead (default FILE: ATHLETE-history.html here)")
     history.set_defaults(run=_history)
 
     simulate = commands.add_parser("simulate", help="write a synthetic sprint session with ground truth")
