@@ -120,6 +120,59 @@ def percent_points(units: Iterable[tuple[float, list[Step]]], side: str,
     return Points(np.asarray(x, float), np.asarray(swing, float), np.asarray(push, float))
 
 
+@dataclass(frozen=True)
+class LegOutputs:
+    """The outputs of a run of steps as arrays, in step order: what the session scale takes of a
+    session's top-speed steps (:func:`top_speed_rows`), and what the athlete history stores of them.
+
+    Steps of neither leg are left out (no baseline applies to them).
+
+    Attributes
+    ----------
+    right : ndarray of bool
+        True for a right-leg step, False for a left-leg one.
+    swing, push : ndarray of float
+        ``swing_peak_rad_s`` (rad/s) and ``push_force_bw`` (body weights); NaN where not formed.
+    """
+
+    right: np.ndarray
+    swing: np.ndarray
+    push: np.ndarray
+
+    @classmethod
+    def of_steps(cls, rows: Iterable[Step]) -> LegOutputs:
+        rows = [row for row in rows if row.side in LEGS]
+        return cls(np.array([row.side == "right" for row in rows], bool),
+                   np.array([getattr(row, SWING) for row in rows], float),
+                   np.array([getattr(row, PUSH) for row in rows], float))
+
+    def leg_medians(self) -> dict[str, dict[str, float]]:
+        """:func:`leg_medians` of the steps (the same values bit for bit)."""
+        return {leg: {SWING: median(self.swing[self.right == (leg == "right")]),
+                      PUSH: median(self.push[self.right == (leg == "right")])} for leg in LEGS}
+
+    def percent_points(self, x: float, side: str, baselines: Mapping[str, Mapping[str, float]]) -> Points:
+        """:func:`percent_points` of these steps as one unit at ``x`` (the same values bit for bit)."""
+        keep = np.ones(len(self.right), bool) if side == "both" else self.right == (side == "right")
+        right = self.right[keep]
+        swing, push = np.full(len(right), math.nan), np.full(len(right), math.nan)
+        for leg in (LEGS if side == "both" else (side,)):
+            on_leg = right == (leg == "right")
+            swing[on_leg] = _percent_changes(self.swing[keep][on_leg], baselines[leg][SWING])
+            push[on_leg] = _percent_changes(self.push[keep][on_leg], baselines[leg][PUSH])
+        return Points(np.full(len(right), float(x)), swing, push)
+
+
+def _percent_changes(values: np.ndarray, baseline: float) -> np.ndarray:
+    """:func:`percent_change` of each value (elementwise the same IEEE operations, so the same bits)."""
+    if not (math.isfinite(baseline) and baseline > 0):
+        return np.full(len(values), math.nan)
+    with np.errstate(invalid="ignore"):
+        out = 100.0 * (values / baseline - 1.0)
+    out[~np.isfinite(values)] = math.nan
+    return out
+
+
 # -- across reps and across steps -------------------------------------------------------------------
 
 

@@ -27,11 +27,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians,
-                                      per_side_confidence, percent_points, top_speed_rows)
+from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, LegOutputs, Points,
+                                      leg_medians, per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import Trend, classify, group_trend, median, smallest_worthwhile_change, theil_sen
+from gaitmon.analysis.trends import (Trend, classify, group_residuals, group_trend, grouped_trend, median,
+                                     pooled_worthwhile_change, smallest_worthwhile_change, theil_sen)
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",
@@ -155,12 +156,18 @@ def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, group
         balance = estimate(p.x, p.push - p.swing, confidence)
         swing_swc = smallest_worthwhile_change(p.swing, p.x if grouped else np.zeros(len(p.x)))
         push_swc = smallest_worthwhile_change(p.push, p.x if grouped else np.zeros(len(p.x)))
-        kind = classify(swing, push, balance, swing_swc, push_swc)
-        flag = tracker.update(side, kind, rep=rep, covers=covers, swing=swing, push=push, balance=balance,
-                              swing_swc=swing_swc, push_swc=push_swc, session=session)
+        flag = _decide(tracker, side, swing, push, balance, swing_swc, push_swc, rep=rep, covers=covers,
+                       session=session)
         if flag is not None:
             flags.append(flag)
     return flags
+
+
+def _decide(tracker: FlagTracker, side: str, swing: Trend, push: Trend, balance: Trend, swing_swc: float,
+            push_swc: float, **flag_fields) -> Flag | None:
+    """One side's assessment: its kind (:func:`classify`) fed to ``tracker``; a newly raised flag or None."""
+    return tracker.update(side, classify(swing, push, balance, swing_swc, push_swc), swing=swing, push=push,
+                          balance=balance, swing_swc=swing_swc, push_swc=push_swc, **flag_fields)
 
 
 def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = MIN_REPS) -> list[Flag]:
@@ -282,15 +289,57 @@ def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, 
     Each session contributes the top-speed steps of all its reps; each leg is normalised to the
     first session with reps.
     """
-    sessions = [(name, reps) for name, reps in sessions if reps]
+    return session_scale_flags_of_outputs([(name, LegOutputs.of_steps(top_speed_rows(reps)))
+                                           for name, reps in sessions if reps], window, min_sessions)
+
+
+def session_scale_flags_of_outputs(sessions: list[tuple[str, LegOutputs]], window: int = 6,
+                                   min_sessions: int = 4) -> list[Flag]:
+    """:func:`session_scale_flags` of the sessions *with reps* given by their top-speed steps' outputs
+    (what the athlete history stores at import), oldest first; the same flags.
+
+    A session's points are the same in every window that covers it: each is formed once.
+    """
     if not sessions:
         return []
     tracker = FlagTracker("sessions")
-    baselines = leg_medians(top_speed_rows(sessions[0][1]))
+    baselines = sessions[0][1].leg_medians()
+    sides = [side for side in SIDES_AND_BOTH
+             if side == "both" or all(math.isfinite(v) for v in baselines[side].values())]
+    units = {side: [_GroupedUnit.of(outputs.percent_points(i + 1, side, baselines)) for i, (_, outputs)
+                    in enumerate(sessions)] for side in sides}
+    confidence = per_side_confidence(len(SIDES_AND_BOTH))
     flags = []
     for k in range(min_sessions, len(sessions) + 1):
-        recent = list(enumerate(sessions))[max(0, k - window):k]
-        units = [(i + 1, top_speed_rows(reps)) for i, (_, reps) in recent]
-        covers = f"sessions {recent[0][1][0]} to {recent[-1][1][0]}"
-        flags += _assess(tracker, units, baselines, covers, rep=0, grouped=True, session=sessions[k - 1][0])
+        recent = range(max(0, k - window), k)
+        covers = f"sessions {sessions[recent[0]][0]} to {sessions[recent[-1]][0]}"
+        for side in sides:
+            window_units = [units[side][i] for i in recent]
+            trends = [grouped_trend([(u.x, getattr(u, key)) for u in window_units], confidence)
+                      for key in ("swing", "push", "balance")]
+            swcs = [pooled_worthwhile_change([getattr(u, key) for u in window_units])
+                    for key in ("swing_residuals", "push_residuals")]
+            flag = _decide(tracker, side, *trends, *swcs, rep=0, covers=covers, session=sessions[k - 1][0])
+            if flag is not None:
+                flags.append(flag)
     return flags
+
+
+@dataclass(frozen=True)
+class _GroupedUnit:
+    """One unit's (session's) points of one side as the grouped estimates take them: finite values
+    in step order, and their residuals from the median."""
+
+    x: float
+    swing: np.ndarray
+    push: np.ndarray
+    balance: np.ndarray
+    swing_residuals: np.ndarray
+    push_residuals: np.ndarray
+
+    @classmethod
+    def of(cls, points: Points) -> _GroupedUnit:
+        swing, push = points.swing[np.isfinite(points.swing)], points.push[np.isfinite(points.push)]
+        balance = points.push - points.swing
+        return cls(float(points.x[0]) if len(points.x) else math.nan, swing, push, balance[np.isfinite(balance)],
+                   group_residuals(swing), group_residuals(push))

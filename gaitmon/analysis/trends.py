@@ -140,7 +140,12 @@ def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
+    return grouped_trend([(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)], confidence)
+
+
+def grouped_trend(groups, confidence: float = CONFIDENCE) -> Trend:
+    """:func:`group_trend` of values already grouped: ``(x, the group's finite y values in step order)``
+    pairs, x ascending (what :func:`group_trend` forms of its arguments; the same result bit for bit)."""
     groups = [(unit, v) for unit, v in groups if len(v) >= 2]
     if not groups:
         return meta_regression([], [], [], confidence)
@@ -179,11 +184,20 @@ def smallest_worthwhile_change(values_pct, groups, fraction: float = 0.5, floor:
     """
     values_pct = np.asarray(values_pct, dtype=float)
     groups = np.asarray(groups)
-    residuals = []
-    for g in np.unique(groups):
-        v = values_pct[(groups == g) & np.isfinite(values_pct)]
-        if len(v) >= 2:
-            residuals.append(v - median(v))
+    residuals = [group_residuals(values_pct[(groups == g) & np.isfinite(values_pct)]) for g in np.unique(groups)]
+    return pooled_worthwhile_change(residuals, fraction, floor)
+
+
+def group_residuals(finite_values: np.ndarray) -> np.ndarray:
+    """A group's finite values minus their median (none for a group of fewer than two): its part of
+    :func:`smallest_worthwhile_change`."""
+    if len(finite_values) < 2:
+        return np.empty(0)
+    return finite_values - median(finite_values)
+
+
+def pooled_worthwhile_change(residuals, fraction: float = 0.5, floor: float = 0.5) -> float:
+    """:func:`smallest_worthwhile_change` of the groups' :func:`group_residuals`, in group order."""
     pooled = np.concatenate(residuals) if residuals else np.empty(0)
     if len(pooled) < 2:
         return floor
