@@ -23,6 +23,7 @@ How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.anal
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -296,30 +297,79 @@ def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, 
 def session_scale_flags_of_outputs(sessions: list[tuple[str, LegOutputs]], window: int = 6,
                                    min_sessions: int = 4) -> list[Flag]:
     """:func:`session_scale_flags` of the sessions *with reps* given by their top-speed steps' outputs
-    (what the athlete history stores at import), oldest first; the same flags.
+    (what the athlete history stores at import), oldest first; the same flags."""
+    outputs = [top_speed for _, top_speed in sessions]
+    assessments = session_assessments(outputs, range(min_sessions, len(sessions) + 1), window)
+    return session_flags([name for name, _ in sessions], assessments, window)
 
-    A session's points are the same in every window that covers it: each is formed once.
+
+@dataclass(frozen=True)
+class Assessment:
+    """One side's assessment of a window of units (the flag's evidence; the kind it supports).
+
+    Attributes
+    ----------
+    side : str
+        ``"left"``, ``"right"`` or ``"both"``.
+    swing, push, balance : Trend
+        Slopes in % of the baseline per unit (balance: push − swing).
+    swing_swc, push_swc : float
+        Smallest worthwhile changes (%): :func:`~gaitmon.analysis.trends.smallest_worthwhile_change`.
     """
-    if not sessions:
-        return []
-    tracker = FlagTracker("sessions")
-    baselines = sessions[0][1].leg_medians()
+
+    side: str
+    swing: Trend
+    push: Trend
+    balance: Trend
+    swing_swc: float
+    push_swc: float
+
+    @property
+    def kind(self) -> str | None:
+        return classify(self.swing, self.push, self.balance, self.swing_swc, self.push_swc)
+
+
+def session_assessments(sessions: list[LegOutputs], after: Iterable[int], window: int = 6) -> dict[int, list[Assessment]]:
+    """The session-scale assessments after sessions ``after`` (1-based positions among ``sessions``,
+    the athlete's sessions with reps, oldest first): k → one per side whose baseline is usable.
+
+    Assessment k depends on the first session (the baseline), the last ``window`` sessions up to k,
+    and k itself (the sessions' x); a session's points are formed once for all the windows.
+    """
+    after = list(after)
+    if not sessions or not after:
+        return {}
+    baselines = sessions[0].leg_medians()
     sides = [side for side in SIDES_AND_BOTH
              if side == "both" or all(math.isfinite(v) for v in baselines[side].values())]
-    units = {side: [_GroupedUnit.of(outputs.percent_points(i + 1, side, baselines)) for i, (_, outputs)
-                    in enumerate(sessions)] for side in sides}
+    first = max(0, min(after) - window)
+    units = {side: {i: _GroupedUnit.of(sessions[i].percent_points(i + 1, side, baselines))
+                    for i in range(first, max(after))} for side in sides}
     confidence = per_side_confidence(len(SIDES_AND_BOTH))
-    flags = []
-    for k in range(min_sessions, len(sessions) + 1):
+    out = {}
+    for k in after:
         recent = range(max(0, k - window), k)
-        covers = f"sessions {sessions[recent[0]][0]} to {sessions[recent[-1]][0]}"
+        out[k] = []
         for side in sides:
             window_units = [units[side][i] for i in recent]
             trends = [grouped_trend([(u.x, getattr(u, key)) for u in window_units], confidence)
                       for key in ("swing", "push", "balance")]
             swcs = [pooled_worthwhile_change([getattr(u, key) for u in window_units])
                     for key in ("swing_residuals", "push_residuals")]
-            flag = _decide(tracker, side, *trends, *swcs, rep=0, covers=covers, session=sessions[k - 1][0])
+            out[k].append(Assessment(side, *trends, *swcs))
+    return out
+
+
+def session_flags(names: list[str], assessments: dict[int, list[Assessment]], window: int = 6) -> list[Flag]:
+    """The session-scale flags raised by ``assessments`` (:func:`session_assessments`, in order of k)
+    of the sessions named ``names`` (with reps, oldest first): each must be confirmed by the next."""
+    tracker = FlagTracker("sessions")
+    flags = []
+    for k, sides in sorted(assessments.items()):
+        covers = f"sessions {names[max(0, k - window)]} to {names[k - 1]}"
+        for a in sides:
+            flag = _decide(tracker, a.side, a.swing, a.push, a.balance, a.swing_swc, a.push_swc, rep=0,
+                           covers=covers, session=names[k - 1])
             if flag is not None:
                 flags.append(flag)
     return flags
