@@ -284,7 +284,11 @@ def _against_usual_curve(rows: list[Step], earlier: list[list[Step]]) -> list[St
     return sorted(out, key=lambda r: r.ic_s)
 
 
-def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, min_sessions: int = 4) -> list[Flag]:
+#: Sessions in a session-scale assessment (the flag's window).
+SESSION_WINDOW = 6
+
+
+def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = SESSION_WINDOW, min_sessions: int = 4) -> list[Flag]:
     """Across an athlete's sessions (oldest first), re-assessed after each session.
 
     Each session contributes the top-speed steps of all its reps; each leg is normalised to the
@@ -294,7 +298,7 @@ def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, 
                                            for name, reps in sessions if reps], window, min_sessions)
 
 
-def session_scale_flags_of_outputs(sessions: list[tuple[str, LegOutputs]], window: int = 6,
+def session_scale_flags_of_outputs(sessions: list[tuple[str, LegOutputs]], window: int = SESSION_WINDOW,
                                    min_sessions: int = 4) -> list[Flag]:
     """:func:`session_scale_flags` of the sessions *with reps* given by their top-speed steps' outputs
     (what the athlete history stores at import), oldest first; the same flags."""
@@ -329,7 +333,7 @@ class Assessment:
         return classify(self.swing, self.push, self.balance, self.swing_swc, self.push_swc)
 
 
-def session_assessments(sessions: list[LegOutputs], after: Iterable[int], window: int = 6) -> dict[int, list[Assessment]]:
+def session_assessments(sessions: list[LegOutputs], after: Iterable[int], window: int = SESSION_WINDOW) -> dict[int, list[Assessment]]:
     """The session-scale assessments after sessions ``after`` (1-based positions among ``sessions``,
     the athlete's sessions with reps, oldest first): k → one per side whose baseline is usable.
 
@@ -360,7 +364,7 @@ def session_assessments(sessions: list[LegOutputs], after: Iterable[int], window
     return out
 
 
-def session_flags(names: list[str], assessments: dict[int, list[Assessment]], window: int = 6) -> list[Flag]:
+def session_flags(names: list[str], assessments: dict[int, list[Assessment]], window: int = SESSION_WINDOW) -> list[Flag]:
     """The session-scale flags raised by ``assessments`` (:func:`session_assessments`, in order of k)
     of the sessions named ``names`` (with reps, oldest first): each must be confirmed by the next."""
     tracker = FlagTracker("sessions")

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 #: Default two-sided confidence level of a slope interval (each bound a 95 % one-sided test).
 #: Callers testing several sides at once widen it (Bonferroni), see gaitmon.analysis.flags.
@@ -85,6 +84,8 @@ def theil_sen(x, y, confidence: float = CONFIDENCE) -> Trend:
     x, y = x[keep], y[keep]
     if len(x) < 3 or np.ptp(x) == 0:
         return Trend(float("nan"), float("nan"), float("nan"), int(len(x)))
+    from scipy import stats  # here: scipy.stats takes ~1 s to import, and ``gaitmon history`` needs none of it
+
     slope, _, low, high = stats.theilslopes(y, x, alpha=confidence)
     return Trend(float(slope), float(low), float(high), int(len(x)), confidence)
 
@@ -127,6 +128,8 @@ def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -
 @functools.lru_cache(maxsize=None)
 def _normal_quantile(p: float) -> float:
     """The standard normal distribution's quantile (a handful of confidence levels recur: kept)."""
+    from scipy import stats
+
     return float(stats.norm.ppf(p))
 
 

@@ -42,10 +42,11 @@ import numpy as np
 from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps
 from gaitmon.analysis.balance import LEGS, PUSH, SWING, LegOutputs, percent_change, top_speed_rows
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
-from gaitmon.analysis.flags import session_scale_flags_of_outputs
+from gaitmon.analysis.flags import SESSION_WINDOW, Assessment, session_assessments, session_flags
+from gaitmon.analysis.trends import Trend
 from gaitmon.errors import InputError
-from gaitmon.session.history_store import (CALIBRATION_ORDER, CALIBRATIONS_TABLE, SESSION_RESULTS_TABLE, Store,
-                                           default_location, is_postgres, open_store)
+from gaitmon.session.history_store import (CALIBRATION_ORDER, CALIBRATIONS_TABLE, SESSION_ASSESSMENTS_TABLE,
+                                           SESSION_RESULTS_TABLE, Store, default_location, is_postgres, open_store)
 from gaitmon.session.history_store import APPLICATION_ID as APPLICATION_ID, SCHEMA_VERSION as SCHEMA_VERSION
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 from gaitmon.analysis.steps import STEP_COLUMNS, Step
@@ -64,6 +65,8 @@ def _fill_session_results(store: Store) -> None:
         outputs = LegOutputs(np.array([side == "right" for side, _, _ in rows if side in LEGS], bool),
                              *(np.array([_nan(row[k]) for row in rows if row[0] in LEGS], float) for k in (1, 2)))
         store.execute(_INSERT_SESSION_RESULTS, (session_id, *_session_results(outputs)))
+    for (athlete_key,) in store.query("SELECT key FROM athletes"):
+        _assess_athlete(store, athlete_key)
 
 
 #: layout version → what brings a history of that version to the next one: SQL statements, or functions
@@ -71,7 +74,8 @@ def _fill_session_results(store: Store) -> None:
 #: exist only as SQLite files (their steps may use ``rowid``).
 _MIGRATIONS: dict[int, tuple] = {
     1: (CALIBRATIONS_TABLE,),
-    2: (CALIBRATION_ORDER, "UPDATE calibrations SET entry = rowid", SESSION_RESULTS_TABLE, _fill_session_results),
+    2: (CALIBRATION_ORDER, "UPDATE calibrations SET entry = rowid", SESSION_RESULTS_TABLE, SESSION_ASSESSMENTS_TABLE,
+        _fill_session_results),
 }
 
 # Statements built from the column tuples (identifiers only; every value is a bound parameter).
@@ -108,8 +112,18 @@ _SELECT_SESSION_TOP_SPEED = ("SELECT side, swing_peak_rad_s, push_force_bw FROM 
 _RESULT_FIELDS = ("left_swing_rad_s", "left_push_bw", "right_swing_rad_s", "right_push_bw", "top_speed")
 _INSERT_SESSION_RESULTS = (f"INSERT INTO session_results (session_id, {', '.join(_RESULT_FIELDS)}) "
                            f"VALUES ({', '.join('?' * (len(_RESULT_FIELDS) + 1))})")
-_SELECT_SESSION_RESULTS = (f"SELECT r.session_id, {', '.join('r.' + f for f in _RESULT_FIELDS)} FROM session_results r "
-                           "JOIN sessions s ON s.session_id = r.session_id WHERE s.athlete = ?")
+_SELECT_SESSION_RESULTS = (f"SELECT r.session_id, {', '.join('r.' + f for f in _RESULT_FIELDS)}, r.assessed "
+                           "FROM session_results r JOIN sessions s ON s.session_id = r.session_id WHERE s.athlete = ?")
+_SELECT_RESULTS_TO_ASSESS = ("SELECT s.session_id, s.content_hash, r.assessed, r.top_speed FROM sessions s "
+                             "JOIN session_results r ON r.session_id = s.session_id "
+                             "WHERE s.athlete = ? AND s.n_reps > 0 ORDER BY s.started_at, s.session_id")
+_ASSESSMENT_FIELDS = ("side", *(f"{t}_{f}" for t in ("swing", "push", "balance")
+                                for f in ("slope", "low", "high", "n", "confidence")), "swing_swc", "push_swc")
+_INSERT_ASSESSMENT = (f"INSERT INTO session_assessments (session_id, {', '.join(_ASSESSMENT_FIELDS)}) "
+                      f"VALUES ({', '.join('?' * (len(_ASSESSMENT_FIELDS) + 1))})")
+_SELECT_ASSESSMENTS = (f"SELECT a.session_id, {', '.join('a.' + f for f in _ASSESSMENT_FIELDS)} "
+                       "FROM session_assessments a JOIN sessions s ON s.session_id = a.session_id WHERE s.athlete = ? "
+                       "ORDER BY a.session_id, CASE a.side WHEN 'left' THEN 0 WHEN 'right' THEN 1 ELSE 2 END")
 
 _TEXT_COLUMNS = frozenset({"side", "flight_source"})
 _INT_COLUMNS = frozenset({"rep", "n_steps", "n_acceleration_steps", "n_top_speed_steps"})
@@ -202,6 +216,17 @@ class SessionResults:
 
     medians: dict[str, dict[str, float]]
     top_speed: LegOutputs
+    assessed: str | None = None
+    assessment: tuple[Assessment, ...] = ()
+
+
+def _assessment_keys(sessions: list[tuple[str, str]]) -> dict[int, str]:
+    """Position k (1-based) among an athlete's sessions with reps, oldest first, given as
+    (session id, content hash) → SHA-256 of what the session-scale assessment after session k
+    depends on: the baseline session, the window's sessions, and k (the sessions' x)."""
+    return {k: hashlib.sha256(json.dumps([SESSION_WINDOW, k, sessions[0], sessions[max(0, k - SESSION_WINDOW):k]])
+                              .encode()).hexdigest()
+            for k in range(MIN_SESSIONS, len(sessions) + 1)}
 
 
 class History:
@@ -312,6 +337,9 @@ class History:
             self._store.execute(_INSERT_SESSION_RESULTS, (meta.session_id, *results))
             self._insert_rows(_INSERT_REP, meta.session_id, rep_values)
             self._insert_rows(_INSERT_STEP, meta.session_id, step_values)
+            self._assess(key)
+            if old is not None and old[1] != key:
+                self._assess(old[1])  # the session moved away from that athlete
             self._store.execute(_FORGET_ATHLETES)
         return "added" if old is None else "updated"
 
@@ -402,18 +430,29 @@ class History:
 
     def session_results(self, athlete: str) -> dict[str, SessionResults]:
         """The athlete's per-session results as found at import, in one query: session id →
-        :class:`SessionResults` (every session of the athlete). What ``gaitmon history`` shows and
-        the session-scale flag takes, without reading any step."""
+        :class:`SessionResults` (every session of the athlete), with the session-scale assessments
+        stored at import. What ``gaitmon history`` shows and the session-scale flag takes, without
+        reading any step."""
         with self._errors():
             rows = self._store.query(_SELECT_SESSION_RESULTS, (_athlete_key(athlete),))
+            assessed: dict[str, list[Assessment]] = {}
+            for session_id, side, *values in self._store.query(_SELECT_ASSESSMENTS, (_athlete_key(athlete),)):
+                trends = [Trend(*(_nan(v) for v in values[i:i + 3]), int(values[i + 3]), values[i + 4])
+                          for i in (0, 5, 10)]
+                assessed.setdefault(session_id, []).append(Assessment(side, *trends, *map(_nan, values[15:])))
         out = {}
-        for session_id, left_swing, left_push, right_swing, right_push, top_speed in rows:
-            triples = np.frombuffer(bytes(top_speed), "<f8").reshape(-1, 3)
+        for session_id, left_swing, left_push, right_swing, right_push, top_speed, digest in rows:
             out[session_id] = SessionResults(
                 {"left": {SWING: _nan(left_swing), PUSH: _nan(left_push)},
                  "right": {SWING: _nan(right_swing), PUSH: _nan(right_push)}},
-                LegOutputs(triples[:, 0] == 1.0, triples[:, 1].copy(), triples[:, 2].copy()))
+                LegOutputs(*_triples(top_speed)), digest, tuple(assessed.get(session_id, ())))
         return out
+
+    def _assess(self, athlete_key: str) -> None:
+        """Store the athlete's session-scale assessments that are missing or out of date (the sessions
+        they depend on changed); inside the import's transaction. An import of the athlete's newest
+        session makes one; one dated before others redoes those after it."""
+        _assess_athlete(self._store, athlete_key)
 
     def _insert_rows(self, statement: str, session_id: str, rows: list[tuple]) -> None:
         self._store.executemany(statement, ((session_id, *row) for row in rows))
@@ -493,8 +532,8 @@ def history_text(history: History, athlete: str) -> str:
                      "(the first session with reps).")
     lines += ["", *_format_table(header, table), ""]
 
-    flags = session_scale_flags_of_outputs([(label, results.top_speed) for label, results in with_reps],
-                                           min_sessions=MIN_SESSIONS)
+    flags = session_flags([label for label, _ in with_reps], _current_assessments(
+        [results for _, results in with_reps], [r for r in records if r.n_reps]))
     lines.append("Session-scale strength-balance flags (docs/strength-balance.md):")
     lines += [f"  {'FLAG' if flag.alarm else 'note'} after {flag.session}: {flag.message}" for flag in flags]
     if len(with_reps) < MIN_SESSIONS:
@@ -570,6 +609,45 @@ def _stored(column: str, value):
         return str(value)
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def _current_assessments(results: list[SessionResults], records: list[SessionRecord]) -> dict[int, list[Assessment]]:
+    """The session-scale assessments of an athlete's sessions with reps (``results`` and ``records``
+    of the same sessions, oldest first): as stored where still current, made here where not."""
+    keys = _assessment_keys([(r.session_id, r.content_hash) for r in records])
+    out = {k: list(results[k - 1].assessment) for k, key in keys.items() if results[k - 1].assessed == key}
+    missing = [k for k in keys if k not in out]
+    out.update(session_assessments([r.top_speed for r in results], missing))
+    return out
+
+
+def _assess_athlete(store: Store, athlete_key: str) -> None:
+    """Store the athlete's missing or out-of-date session-scale assessments (History._assess)."""
+    rows = store.query(_SELECT_RESULTS_TO_ASSESS, (athlete_key,))
+    keys = _assessment_keys([(session_id, content_hash) for session_id, content_hash, _, _ in rows])
+    stale = [k for k, key in keys.items() if rows[k - 1][2] != key]
+    if not stale:
+        return
+    outputs = [LegOutputs(*_triples(blob)) for _, _, _, blob in rows]
+    for k, assessment in session_assessments(outputs, stale).items():
+        session_id = rows[k - 1][0]
+        store.execute("DELETE FROM session_assessments WHERE session_id = ?", (session_id,))
+        store.executemany(_INSERT_ASSESSMENT, [
+            (session_id, a.side, *(v for trend in (a.swing, a.push, a.balance) for v in (
+                *(_stored_float(x) for x in (trend.slope, trend.low, trend.high)), int(trend.n),
+                float(trend.confidence))), _stored_float(a.swing_swc), _stored_float(a.push_swc))
+            for a in assessment])
+        store.execute("UPDATE session_results SET assessed = ? WHERE session_id = ?", (keys[k], session_id))
+
+
+def _triples(blob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A stored top_speed column as LegOutputs' arrays (right, swing, push)."""
+    triples = np.frombuffer(bytes(blob), "<f8").reshape(-1, 3)
+    return triples[:, 0] == 1.0, triples[:, 1].copy(), triples[:, 2].copy()
+
+
+def _stored_float(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
 
 
 def _session_results(top_speed: LegOutputs) -> tuple:

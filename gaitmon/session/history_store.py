@@ -67,9 +67,22 @@ SESSION_RESULTS_TABLE = """CREATE TABLE IF NOT EXISTS session_results (
         left_push_bw DOUBLE PRECISION,      -- NULL when the leg has none
         right_swing_rad_s DOUBLE PRECISION,
         right_push_bw DOUBLE PRECISION,
-        top_speed {blob} NOT NULL       -- those steps in order: little-endian float64 triples
+        top_speed {blob} NOT NULL,      -- those steps in order: little-endian float64 triples
                                         -- (1 right / 0 left, swing rad/s, push BW); NaN kept
+        assessed TEXT                   -- SHA-256 of what the stored session-scale assessment after
+                                        -- this session depends on; NULL: none stored
     )"""
+
+#: Version 3: the session-scale assessment after a session, per side (gaitmon.analysis.flags.Assessment).
+SESSION_ASSESSMENTS_TABLE = """CREATE TABLE IF NOT EXISTS session_assessments (
+        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
+        side TEXT NOT NULL,             -- left, right or both
+        {trends},                       -- swing, push, balance: slope, low, high (% per session), n, confidence
+        swing_swc DOUBLE PRECISION, push_swc DOUBLE PRECISION,  -- smallest worthwhile changes, %
+        PRIMARY KEY (session_id, side)
+    )""".replace("{trends}", ", ".join(f"{t}_{f} {'INTEGER' if f == 'n' else 'DOUBLE PRECISION'}"
+                                      for t in ("swing", "push", "balance")
+                                      for f in ("slope", "low", "high", "n", "confidence")))
 
 #: Version 3: each calibration entry's position among its calibration's entries.
 CALIBRATION_ORDER = "ALTER TABLE calibrations ADD COLUMN entry INTEGER"
@@ -124,6 +137,7 @@ SCHEMA = (
     CALIBRATIONS_TABLE,
     CALIBRATION_ORDER,
     SESSION_RESULTS_TABLE,
+    SESSION_ASSESSMENTS_TABLE,
 )
 
 def default_location() -> str | None:
@@ -314,9 +328,9 @@ class PostgresStore(Store):
         return self._db.execute(self._dialect(statement), tuple(params))
 
     def _dialect(self, statement: str) -> str:
-        """``?`` parameters as ``%s`` (the statements hold no other ``?`` nor ``%``)."""
+        """``?`` parameters as ``%s``, a ``%`` as ``%%`` (the statements hold no other ``?``)."""
         if statement not in self._sql:
-            self._sql[statement] = statement.replace("?", "%s")
+            self._sql[statement] = statement.replace("%", "%%").replace("?", "%s")
         return self._sql[statement]
 
     @contextlib.contextmanager

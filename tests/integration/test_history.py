@@ -251,6 +251,31 @@ def test_the_results_stored_at_import_are_those_of_the_steps(db):
     assert want_flags and repr(got_flags) == repr(want_flags)
 
 
+def test_the_session_scale_assessments_are_stored_at_import_and_kept_current(db, tmp_path, monkeypatch):
+    """Each import stores the session-scale assessment after its session and redoes those that
+    depended on what it changed (a session dated before others, a re-analysis): ``gaitmon history``
+    then makes none, and prints what a history imported in date order prints."""
+    import gaitmon.session.history as history_module
+
+    weeks = {week: _steps(week % 2, swing_gain=1 + 0.03 * min(week, 2), push_gain=1 + 0.03 * week)
+             for week in range(7)}
+    with History(tmp_path / "in_order.sqlite") as history:
+        for week, steps in weeks.items():
+            history.add_session(_meta(week=week, session_id=f"week{week}"), steps)
+        want = history_text(history, "Ana Silva")
+    with History(db) as history:
+        for week in (5, 0, 6, 1, 2, 4, 3):  # out of order, and week 2 first with other steps
+            history.add_session(_meta(week=week, session_id=f"week{week}"), weeks[1 - week % 2] if week == 2 else weeks[week])
+        history.add_session(_meta(week=2, session_id="week2"), weeks[2])  # re-analysed
+        results = history.session_results("Ana Silva")
+        assert [results[f"week{w}"].assessed is not None for w in range(7)] == [False] * 3 + [True] * 4
+        monkeypatch.setattr(history_module, "session_assessments",
+                            lambda outputs, after: pytest.fail("assessed again") if list(after) else {})
+        got = history_text(history, "Ana Silva")
+    assert "FLAG after" in want
+    assert got.splitlines()[1:] == want.splitlines()[1:]  # the first names the database
+
+
 def test_an_old_history_is_brought_up_to_date(tmp_path):
     """A version-2 file (no stored session results, calibrations ordered by rowid) opened by this
     gaitmon: migrated in place, the results filled from the stored steps, the same history text."""
@@ -262,6 +287,7 @@ def test_an_old_history_is_brought_up_to_date(tmp_path):
         expected = history_text(history, "Ana Silva")
         results = history.session_results("Ana Silva")
     with sqlite3.connect(path) as old:  # back to version 2's layout
+        old.execute("DROP TABLE session_assessments")
         old.execute("DROP TABLE session_results")
         old.execute("ALTER TABLE calibrations DROP COLUMN entry")
         old.execute("PRAGMA user_version = 2")
