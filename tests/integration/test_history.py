@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 import math
+import os
 import sqlite3
 import subprocess
 import sys
@@ -475,3 +476,36 @@ def test_values_are_bound_not_formatted(db):
         assert history.athletes() == [name]
         assert history.sessions(name.upper())[0].source_path == "it's here"
 
+
+
+def test_the_history_command_takes_the_database_by_db_or_gaitmon_db(db, tmp_path):
+    """``gaitmon history --db`` names a SQLite file or a postgresql:// URI; so does $GAITMON_DB."""
+    with History(db) as history:
+        history.add_session(_meta(week=0), _steps(0))
+        location = history.path
+    for args, env in (([f"--db={db}"], {}), ([], {"GAITMON_DB": str(db)})):
+        done = subprocess.run([sys.executable, "-m", "gaitmon", "history", "ana silva", *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"Ana Silva: 1 session in {location}\n")
+
+
+def test_postgresql_databases_that_are_not_a_gaitmon_history_are_refused(postgres_server, tmp_path):
+    import psycopg
+
+    foreign = postgres_server.new_database()
+    with psycopg.connect(foreign, autocommit=True) as other:
+        other.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(InputError, match="not a gaitmon history database"):
+        History(foreign)
+    newer = postgres_server.new_database()
+    History(newer).close()
+    with psycopg.connect(newer, autocommit=True) as other:
+        other.execute("UPDATE gaitmon_history SET version = version + 1")
+    with pytest.raises(InputError, match="is newer than this gaitmon understands"):
+        History(newer)
+    nowhere = f"postgresql://someone:secret@/gaitmon?host={tmp_path}"
+    with pytest.raises(InputError) as error:
+        History(nowhere)
+    assert str(error.value).startswith("postgresql://someone:***@/gaitmon?host=") and "secret" not in str(error.value)
+    assert "\n" not in str(error.value)
