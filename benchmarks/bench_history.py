@@ -3,14 +3,15 @@
 Data (synthetic): ``--distinct`` simulated sprint sessions (scenario ``balanced``, realistic switches
 on, 500 Hz, ``--reps`` reps each; their step tables from :func:`gaitmon.engine.analyze.analyze_samples`)
 imported again and again under new session ids, one a day, until ``--sessions`` sessions (default
-200, the issue's season of one athlete) are in a fresh SQLite history in a temporary folder.
+200, the issue's season of one athlete) are in a fresh SQLite history in a temporary folder (or the
+empty PostgreSQL database ``--db URI``).
 
 Figures (median of ``--repeat`` runs, wall and CPU): :func:`gaitmon.session.history.history_text`
-in-process, and ``python -m gaitmon history`` end to end in a fresh interpreter; baseline measured in
-the same run: reading every stored step of the athlete's sessions (``History.steps``), which the
-command did before it read the stored phases.
+in-process, and ``python -m gaitmon history`` end to end in a fresh interpreter (CPU: its process's);
+baseline measured in the same run: reading every stored step of the athlete's sessions
+(``History.steps``), which the command did before it read the results stored at import.
 
-Run: ``python benchmarks/bench_history.py [--sessions 200] [--reps 20] [--repeat 3]``
+Run: ``python benchmarks/bench_history.py [--sessions 200] [--reps 20] [--repeat 3] [--db URI]``
 """
 
 from __future__ import annotations
@@ -73,14 +74,17 @@ def main() -> None:
     parser.add_argument("--distinct", type=int, default=4, help="distinct simulated sessions (default 4)")
     parser.add_argument("--reps", type=int, default=20, help="reps per session (default 20)")
     parser.add_argument("--repeat", type=int, default=3, help="runs to take the median of (default 3)")
+    parser.add_argument("--db", metavar="URI", help="an empty PostgreSQL database (postgresql://...) instead of a "
+                                                    "SQLite file in a temporary folder")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "history.sqlite"
+        db = args.db or Path(tmp) / "history.sqlite"
         started = time.perf_counter()
         steps = fill(db, args.sessions, args.distinct, args.reps)
+        size = "" if args.db else f"; {db.stat().st_size / 1e6:.0f} MB"
         print(f"{args.sessions} sessions of {ATHLETE} (about {steps} steps and {args.reps} reps each) imported "
-              f"in {time.perf_counter() - started:.0f} s; {db.stat().st_size / 1e6:.0f} MB")
+              f"in {time.perf_counter() - started:.0f} s into {db}{size}")
         with History(db) as history:
             ids = [r.session_id for r in history.sessions(ATHLETE)]
             base = timed(lambda: [history.steps(i) for i in ids], args.repeat)

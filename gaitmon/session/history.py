@@ -1,4 +1,6 @@
-"""The athlete history: every imported session of every athlete, in one embedded SQLite file.
+"""The athlete history: every imported session of every athlete, in an embedded SQLite file (the
+default) or a shared PostgreSQL database (:mod:`gaitmon.session.history_store`: the two stores and
+the tables, written once in SQL both accept).
 
 What is kept per session: its metadata (:class:`~gaitmon.session.meta.SessionMeta`), its step
 table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
@@ -8,15 +10,26 @@ calibrated. Per athlete it also keeps the calibrations ``gaitmon validate --save
 (:class:`~gaitmon.analysis.calibration.Calibration`: one row per metric and band); the newest is the
 one later analyses apply (:func:`saved_calibration`).
 
-The file
---------
-``default_db_path()`` unless given: ``$GAITMON_HOME/history.sqlite`` when that variable is set,
-otherwise the platform's per-user data folder (:func:`default_data_dir`). The database is marked as
-gaitmon's (``PRAGMA application_id``) and carries its layout version (``PRAGMA user_version``); a
-file written by a newer gaitmon is refused rather than misread, and one of an older layout is brought
-up to date when opened (:data:`_MIGRATIONS`, one transaction per version). It runs in WAL mode, and
-each import is one transaction: a crash or an error half-way leaves the file as it was before the
-import.
+Results stored at import
+------------------------
+``gaitmon history`` (:func:`history_text`) reads no step: each import also stores the session's
+:class:`SessionResults` (per leg, the median top-speed outputs over all its reps, and those
+top-speed steps' outputs as one binary column) and the session-scale assessment after it
+(:class:`~gaitmon.analysis.flags.Assessment` per side), keyed by a hash of the sessions it depends
+on (the first session with reps, the window's sessions and their position). An import redoes the
+athlete's assessments whose sessions changed (a session dated before others, a re-analysis, a
+session moved to another athlete); one found out of date when read is made again there. Either
+way the text is bit for bit what re-segmenting every stored step table gives.
+
+The database
+------------
+``$GAITMON_DB`` (a path or a ``postgresql://`` URI) or ``default_db_path()`` unless given:
+``$GAITMON_HOME/history.sqlite`` when that variable is set, otherwise the platform's per-user data
+folder (:func:`default_data_dir`). It is marked as gaitmon's and carries its layout version
+(:data:`~gaitmon.session.history_store.SCHEMA_VERSION`); a database written by a newer gaitmon is
+refused rather than misread, and one of an older layout is brought up to date when opened
+(:data:`_MIGRATIONS`, one transaction per version). Each import is one transaction, one writer at a
+time: a crash or an error half-way leaves the database as it was before the import.
 
 Importing is idempotent: the key is ``session_id``, and a content hash of everything stored for the
 session tells a repeat import ("unchanged", nothing written) from a re-analysed session ("updated",
@@ -413,8 +426,8 @@ class History:
 
     def top_speed_steps(self, athlete: str) -> dict[str, dict[int, list[Step]]]:
         """The athlete's top-speed steps as found at import, in one query: session id → rep number →
-        that rep's top-speed steps in order (a session without reps is absent). What the
-        session-scale analysis needs, without reading and segmenting every step again."""
+        that rep's top-speed steps in order (a session without reps is absent), without reading and
+        segmenting every step again. (``gaitmon history`` needs less: :meth:`session_results`.)"""
         out: dict[str, dict[int, list[Step]]] = {}
         with self._errors():
             rows = self._store.query(_SELECT_TOP_SPEED, (_athlete_key(athlete),))
@@ -495,9 +508,9 @@ def history_text(history: History, athlete: str) -> str:
     One row per session, oldest first: date, reps, and per leg the median top-speed swing-side
     output (rad/s) and push-side output (body weights) over the top-speed steps of all its reps,
     with the % change from the first session with reps (the baseline of the session-scale flag).
-    Then the session-scale strength-balance flags (from the top-speed steps of each rep, as stored at
-    import: :meth:`History.top_speed_steps`), each with
-    its sentence, or why there are none; then the athlete's calibrations (:func:`calibrations_lines`).
+    Then the session-scale strength-balance flags, each with its sentence, or why there are none;
+    then the athlete's calibrations (:func:`calibrations_lines`). Medians and flags come from the
+    results stored at import (:meth:`History.session_results`); no step is read.
 
     Raises
     ------

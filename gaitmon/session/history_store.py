@@ -28,6 +28,7 @@ Parquet files are written whole. See the README's history section.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import re
@@ -158,7 +159,7 @@ def open_store(location: str | Path) -> Store:
     return SqliteStore(Path(location))
 
 
-class Store:
+class Store(abc.ABC):
     """A connection to a history, transactions explicit; subclasses are the dialects.
 
     Attributes
@@ -179,33 +180,31 @@ class Store:
     def execute(self, statement: str, params: Iterable = ()) -> None:
         self._cursor(statement, params)
 
+    @abc.abstractmethod
     def executemany(self, statement: str, rows: Iterable[Iterable]) -> None:
-        raise NotImplementedError
+        """One statement over many rows of parameters."""
 
     def close(self) -> None:
         self._db.close()
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
+    @abc.abstractmethod
+    def write(self) -> contextlib.AbstractContextManager[None]:
         """One writer's transaction: it waits for other writers, commits at the end of the block and
         rolls back on any exception."""
-        raise NotImplementedError
-        yield
 
-    @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
+    @abc.abstractmethod
+    def errors(self) -> contextlib.AbstractContextManager[None]:
         """The driver's failures as one-line InputErrors naming the location."""
-        raise NotImplementedError
-        yield
 
     def prepare(self, migrations: dict[int, tuple], version: int = SCHEMA_VERSION) -> None:
         """Check it is a gaitmon history this code can read, creating the layout when empty and
         bringing an older one up to date (``migrations``, one transaction per version)."""
-        with self.write():
-            if self._empty():
-                for statement in SCHEMA:
-                    self.execute(statement.format(blob=self.blob_type))
-                self._mark(version)
+        if self._empty():  # checked again once the writer's turn is taken: a reader never waits for one
+            with self.write():
+                if self._empty():
+                    for statement in SCHEMA:
+                        self.execute(statement.format(blob=self.blob_type))
+                    self._mark(version)
         found = self._version()
         if found is None:
             raise InputError(self.location, None, "not a gaitmon history database (another program's database)")
@@ -220,18 +219,21 @@ class Store:
                     step(self) if callable(step) else self.execute(step.format(blob=self.blob_type))
                 self._mark(old + 1)
 
+    @abc.abstractmethod
     def _cursor(self, statement: str, params: Iterable):
-        raise NotImplementedError
+        """The executed statement's cursor."""
 
+    @abc.abstractmethod
     def _empty(self) -> bool:
-        raise NotImplementedError
+        """Nothing in it yet (a new file, an empty database or schema)."""
 
+    @abc.abstractmethod
     def _version(self) -> int | None:
         """The layout version; None when it is not a gaitmon history."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _mark(self, version: int) -> None:
-        raise NotImplementedError
+        """Mark it as a gaitmon history of layout ``version``."""
 
 
 class SqliteStore(Store):

@@ -509,3 +509,22 @@ def test_postgresql_databases_that_are_not_a_gaitmon_history_are_refused(postgre
         History(nowhere)
     assert str(error.value).startswith("postgresql://someone:***@/gaitmon?host=") and "secret" not in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_reader_does_not_wait_for_a_writer(db):
+    """Opening the history and reading it while another connection holds the writers' turn."""
+    import threading
+
+    with History(db) as history:
+        history.add_session(_meta(week=0), _steps(0))
+    read = []
+
+    def reader():
+        with History(db) as other:
+            read.append(history_text(other, "Ana Silva"))
+
+    with History(db) as writer, writer._transaction():
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        thread.join(timeout=20)
+        assert read and read[0].startswith("Ana Silva: 1 session")
