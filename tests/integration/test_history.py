@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import math
 import os
+import pickle
 import sqlite3
 import subprocess
 import sys
@@ -303,23 +304,27 @@ def test_an_old_history_is_brought_up_to_date(tmp_path):
     db.close()
 
 
-def test_several_processes_import_into_one_history_at_once(db):
+def test_several_processes_import_into_one_history_at_once(db, tmp_path):
     """Three processes import different sessions of the same (new) athlete and of their own at
     the same time: none fails or waits forever, and every session is there once."""
     child = textwrap.dedent("""
-        import sys
+        import pickle, sys
         from gaitmon.session.history import History
-        from tests.integration.test_history import _meta, _steps
-        worker = int(sys.argv[2])
+        from gaitmon.session.meta import SessionMeta
+        worker, steps = int(sys.argv[2]), pickle.loads(open(sys.argv[3], "rb").read())
         with History(sys.argv[1]) as history:
             for week in range(3):
-                history.add_session(_meta("Team Mate", week=week, session_id=f"w{worker}s{week}",
-                                          started_at=f"2024-0{worker + 1}-0{week + 1}T10:00:00+00:00"), _steps(week))
-                history.add_session(_meta(f"Solo {worker}", week=week, session_id=f"solo{worker}s{week}"), _steps(week))
+                started_at = f"2024-0{worker + 1}-0{week + 1}T10:00:00+00:00"
+                history.add_session(SessionMeta(athlete="Team Mate", session_id=f"w{worker}s{week}", started_at=started_at),
+                                    steps[week])
+                history.add_session(SessionMeta(athlete=f"Solo {worker}", session_id=f"solo{worker}s{week}",
+                                                started_at=started_at), steps[week])
     """)
+    tables = tmp_path / "steps.pickle"  # simulated once, here
+    tables.write_bytes(pickle.dumps([_steps(week) for week in range(3)]))
     with History(db):
         pass  # the layout exists: the children race on the imports, not on creating it
-    workers = [subprocess.Popen([sys.executable, "-c", child, str(db), str(worker)], cwd=REPO,
+    workers = [subprocess.Popen([sys.executable, "-c", child, str(db), str(worker), str(tables)], cwd=REPO,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for worker in range(3)]
     for worker in workers:
         _, stderr = worker.communicate(timeout=120)
