@@ -23,7 +23,8 @@ import textwrap
 import pytest
 
 from gaitmon.analysis import REP_COLUMNS, segment_reps, session_scale_flags
-from gaitmon.analysis.balance import LegOutputs, leg_medians, top_speed_rows
+from gaitmon.analysis.balance import LegOutputs, leg_medians, per_side_confidence, percent_points, top_speed_rows
+from gaitmon.analysis.trends import group_trend, smallest_worthwhile_change
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
 from gaitmon.analysis.flags import session_scale_flags_of_outputs
 from gaitmon.errors import InputError
@@ -247,6 +248,21 @@ def test_the_results_stored_at_import_are_those_of_the_steps(db):
         got = stored[session_id].top_speed
         for field in ("right", "swing", "push"):
             assert getattr(got, field).tobytes() == getattr(outputs, field).tobytes()
+    # each stored assessment is the per-step estimate over its window's top-speed steps (percent_points,
+    # group_trend, smallest_worthwhile_change: what the session scale ran before results were stored)
+    with_reps = [(session_id, reps) for session_id, reps in segmented if reps]
+    baselines = leg_medians(top_speed_rows(with_reps[0][1]))
+    for k in range(MIN_SESSIONS, len(with_reps) + 1):
+        session_id = with_reps[k - 1][0]
+        units = [(i + 1, top_speed_rows(reps)) for i, (_, reps) in enumerate(with_reps)][max(0, k - 6):k]
+        assert [a.side for a in stored[session_id].assessment] == ["left", "right", "both"]
+        for a in stored[session_id].assessment:
+            p = percent_points(units, a.side, baselines)
+            confidence = per_side_confidence(3)
+            assert repr((a.swing, a.push, a.balance, a.swing_swc, a.push_swc)) == repr((
+                group_trend(p.x, p.swing, confidence), group_trend(p.x, p.push, confidence),
+                group_trend(p.x, p.push - p.swing, confidence), smallest_worthwhile_change(p.swing, p.x),
+                smallest_worthwhile_change(p.push, p.x)))
     want_flags = session_scale_flags(segmented, min_sessions=MIN_SESSIONS)
     got_flags = session_scale_flags_of_outputs([(session_id, stored[session_id].top_speed)
                                                 for session_id, reps in segmented if reps], min_sessions=MIN_SESSIONS)
