@@ -16,7 +16,8 @@ Results stored at import
 :class:`SessionResults` (per leg, the median top-speed outputs over all its reps, and those
 top-speed steps' outputs as one binary column) and the session-scale assessment after it
 (:class:`~gaitmon.analysis.flags.Assessment` per side), keyed by a hash of the sessions it depends
-on (the first session with reps, the window's sessions and their position). An import redoes the
+on (the first session with reps, the window's sessions and their position, the gaitmon version
+that made it). An import redoes the
 athlete's assessments whose sessions changed (a session dated before others, a re-analysis, a
 session moved to another athlete); one found out of date when read is made again there. Either
 way the text is bit for bit what re-segmenting every stored step table gives.
@@ -52,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitmon._version import __version__
 from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps
 from gaitmon.analysis.balance import LEGS, PUSH, SWING, LegOutputs, percent_change, top_speed_rows
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
@@ -236,9 +238,10 @@ class SessionResults:
 def _assessment_keys(sessions: list[tuple[str, str]]) -> dict[int, str]:
     """Position k (1-based) among an athlete's sessions with reps, oldest first, given as
     (session id, content hash) → SHA-256 of what the session-scale assessment after session k
-    depends on: the baseline session, the window's sessions, and k (the sessions' x)."""
-    return {k: hashlib.sha256(json.dumps([SESSION_WINDOW, k, sessions[0], sessions[max(0, k - SESSION_WINDOW):k]])
-                              .encode()).hexdigest()
+    depends on: the baseline session, the window's sessions, k (the sessions' x), and the gaitmon
+    version that assessed it (a newer one may assess differently)."""
+    return {k: hashlib.sha256(json.dumps([__version__, SESSION_WINDOW, k, sessions[0],
+                                          sessions[max(0, k - SESSION_WINDOW):k]]).encode()).hexdigest()
             for k in range(MIN_SESSIONS, len(sessions) + 1)}
 
 
