@@ -228,7 +228,7 @@ def _import(args: argparse.Namespace) -> int:
     from gaitmon.engine.load import load, recordings
 
     status = 0
-    with History(Path(args.db) if args.db else None) as history:
+    with History(args.db or None) as history:
         sources = [session for given in args.sources for session in recordings(Path(given))]
         for i, source in enumerate(sources, 1):
             with _ProgressBar(f"{i}/{len(sources)} {source.name}") as progress:
@@ -249,10 +249,15 @@ def _import(args: argparse.Namespace) -> int:
     return status
 
 
+#: --db of the commands that take a shared (PostgreSQL) history too.
+_SHARED_DB_HELP = ("history database: a SQLite file, or a postgresql:// URI of a shared team database "
+                   "(gaitmon[postgres]); default $GAITMON_DB, else a file in the data directory")
+
+
 def _history(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, history_text
 
-    with History(Path(args.db) if args.db else None) as history:
+    with History(args.db or None) as history:
         if args.html is None:
             print(history_text(history, args.athlete))
             return 0
@@ -533,7 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="add sessions to the athlete history (idempotent)")
     importer.add_argument("sources", nargs="+", metavar="SOURCE", help="session folders, BIDS datasets or CSVs")
     _add_input_options(importer)
-    importer.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    importer.add_argument("--db", metavar="FILE|URI", help=_SHARED_DB_HELP)
     importer.add_argument("--reassign", action="store_true",
                           help="move sessions already in the history under another athlete to --athlete "
                                "(default: refuse)")
@@ -541,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
     history.add_argument("athlete", metavar="ATHLETE")
-    history.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    history.add_argument("--db", metavar="FILE|URI", help=_SHARED_DB_HELP)
     history.add_argument("--html", metavar="FILE", nargs="?", const="",
                          help="write a self-contained HTML page instead (default FILE: ATHLETE-history.html here)")
     history.set_defaults(run=_history)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,10 @@ def _private_data_dir(tmp_path_factory):
     covered too, not only the tests themselves."""
     before = os.environ.get("GAITMON_HOME")
     os.environ["GAITMON_HOME"] = str(tmp_path_factory.getbasetemp() / "gaitmon-home")
+    database = os.environ.pop("GAITMON_DB", None)  # nor a history named by the environment
     yield
+    if database is not None:
+        os.environ["GAITMON_DB"] = database
     if before is None:
         os.environ.pop("GAITMON_HOME", None)
     else:
@@ -102,3 +107,18 @@ def pylsl(tmp_path_factory):
         os.environ.pop("LSLAPICFG", None)
     else:
         os.environ["LSLAPICFG"] = previous
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL server for the session (:mod:`tests.support.postgres`); skips without one."""
+    from tests.support import postgres
+
+    reason = postgres.missing()
+    if reason:
+        pytest.skip(reason)
+    folder = Path(tempfile.mkdtemp(prefix="gaitmon-pg-"))  # short (a socket path) and reachable by the server's user
+    server = postgres.Server(folder)
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)

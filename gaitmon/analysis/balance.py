@@ -126,6 +126,59 @@ def percent_points(units: Iterable[tuple[float, list[Step]]], side: str,
     return Points(np.asarray(x, float), np.asarray(swing, float), np.asarray(push, float))
 
 
+@dataclass(frozen=True)
+class LegOutputs:
+    """The outputs of a run of steps as arrays, in step order: what the session scale takes of a
+    session's top-speed steps (:func:`top_speed_rows`), and what the athlete history stores of them.
+
+    Steps of neither leg are left out (no baseline applies to them).
+
+    Attributes
+    ----------
+    right : ndarray of bool
+        True for a right-leg step, False for a left-leg one.
+    swing, push : ndarray of float
+        ``swing_peak_rad_s`` (rad/s) and ``push_force_bw`` (body weights); NaN where not formed.
+    """
+
+    right: np.ndarray
+    swing: np.ndarray
+    push: np.ndarray
+
+    @classmethod
+    def of_steps(cls, rows: Iterable[Step]) -> LegOutputs:
+        rows = [row for row in rows if row.side in LEGS]
+        return cls(np.array([row.side == "right" for row in rows], bool),
+                   np.array([getattr(row, SWING) for row in rows], float),
+                   np.array([getattr(row, PUSH) for row in rows], float))
+
+    def leg_medians(self) -> dict[str, dict[str, float]]:
+        """:func:`leg_medians` of the steps (the same values bit for bit)."""
+        return {leg: {SWING: median(self.swing[self.right == (leg == "right")]),
+                      PUSH: median(self.push[self.right == (leg == "right")])} for leg in LEGS}
+
+    def percent_points(self, x: float, side: str, baselines: Mapping[str, Mapping[str, float]]) -> Points:
+        """:func:`percent_points` of these steps as one unit at ``x`` (the same values bit for bit)."""
+        keep = np.ones(len(self.right), bool) if side == "both" else self.right == (side == "right")
+        right = self.right[keep]
+        swing, push = np.full(len(right), math.nan), np.full(len(right), math.nan)
+        for leg in (LEGS if side == "both" else (side,)):
+            on_leg = right == (leg == "right")
+            swing[on_leg] = _percent_changes(self.swing[keep][on_leg], baselines[leg][SWING])
+            push[on_leg] = _percent_changes(self.push[keep][on_leg], baselines[leg][PUSH])
+        return Points(np.full(len(right), float(x)), swing, push)
+
+
+def _percent_changes(values: np.ndarray, baseline: float) -> np.ndarray:
+    """:func:`percent_change` of each value (elementwise the same IEEE operations, so the same bits)."""
+    if not (math.isfinite(baseline) and baseline > 0):
+        return np.full(len(values), math.nan)
+    with np.errstate(invalid="ignore"):
+        out = 100.0 * (values / baseline - 1.0)
+    out[~np.isfinite(values)] = math.nan
+    return out
+
+
 # -- across reps and across steps -------------------------------------------------------------------
 
 
@@ -154,21 +207,25 @@ def rep_trend(reps: Sequence, side: str, key: str, window: int = REP_WINDOW) -> 
     return group_trend(points.x, points.swing if key == SWING else points.push, REP_CONFIDENCE)
 
 
-def session_trend(sessions: Sequence[Sequence], side: str, key: str, window: int = SESSION_WINDOW) -> Trend:
-    """``side``'s session-scale trend of ``key`` after the last of ``sessions`` (each a list of reps,
-    oldest first; those without reps are skipped), as the session-scale flag estimates it.
+def session_trend(sessions: Sequence[LegOutputs], side: str, key: str, window: int = SESSION_WINDOW) -> Trend:
+    """``side``'s session-scale trend of ``key`` after the last of ``sessions`` (each the outputs of a
+    session's top-speed steps, :class:`LegOutputs`, oldest first; sessions without reps left out), as
+    the session-scale flag estimates it.
 
     The random-effects regression (:func:`~gaitmon.analysis.trends.group_trend`) of each session's
     top-speed steps in % of the first session's medians, on the session's number among those with
     reps, over the last ``window`` of them: slope in % per session, CI at :data:`REP_CONFIDENCE`
     (90 % over left, right and both legs, as the flag). Unknown with fewer than 3 usable sessions.
     """
-    sessions = [reps for reps in sessions if reps]
     if not sessions:
         return UNKNOWN
-    units = [(i, top_speed_rows(reps)) for i, reps in enumerate(sessions, 1)][-window:]
-    points = percent_points(units, side, leg_medians(top_speed_rows(sessions[0])))
-    return group_trend(points.x, points.swing if key == SWING else points.push, REP_CONFIDENCE)
+    baselines = sessions[0].leg_medians()
+    if side != "both" and not all(math.isfinite(v) for v in baselines[side].values()):
+        return UNKNOWN
+    first = max(0, len(sessions) - window)
+    points = [sessions[i].percent_points(i + 1, side, baselines) for i in range(first, len(sessions))]
+    x = np.concatenate([p.x for p in points])
+    return group_trend(x, np.concatenate([p.swing if key == SWING else p.push for p in points]), REP_CONFIDENCE)
 
 
 def step_points(rows: Sequence[Step], side: str, key: str, baseline: float) -> tuple[np.ndarray, np.ndarray]:

@@ -23,15 +23,17 @@ How a flag is decided (the same at every scale; statistics in :mod:`gaitmon.anal
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SESSION_WINDOW, SIDES_AND_BOTH, SWING,
-                                      leg_medians, per_side_confidence, percent_points, top_speed_rows)
+from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SESSION_WINDOW, SIDES_AND_BOTH, SWING, LegOutputs,
+                                      Points, leg_medians, per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import Trend, classify, group_trend, median, smallest_worthwhile_change, theil_sen
+from gaitmon.analysis.trends import (Trend, classify, group_residuals, group_trend, grouped_trend, median,
+                                     pooled_worthwhile_change, smallest_worthwhile_change, theil_sen)
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "scale", "rep", "side", "kind", "message", "covers", "swing_slope_pct", "swing_ci_low_pct",
@@ -155,12 +157,18 @@ def _assess(tracker: FlagTracker, units, baselines, covers: str, rep: int, group
         balance = estimate(p.x, p.push - p.swing, confidence)
         swing_swc = smallest_worthwhile_change(p.swing, p.x if grouped else np.zeros(len(p.x)))
         push_swc = smallest_worthwhile_change(p.push, p.x if grouped else np.zeros(len(p.x)))
-        kind = classify(swing, push, balance, swing_swc, push_swc)
-        flag = tracker.update(side, kind, rep=rep, covers=covers, swing=swing, push=push, balance=balance,
-                              swing_swc=swing_swc, push_swc=push_swc, session=session)
+        flag = _decide(tracker, side, swing, push, balance, swing_swc, push_swc, rep=rep, covers=covers,
+                       session=session)
         if flag is not None:
             flags.append(flag)
     return flags
+
+
+def _decide(tracker: FlagTracker, side: str, swing: Trend, push: Trend, balance: Trend, swing_swc: float,
+            push_swc: float, **flag_fields) -> Flag | None:
+    """One side's assessment: its kind (:func:`classify`) fed to ``tracker``; a newly raised flag or None."""
+    return tracker.update(side, classify(swing, push, balance, swing_swc, push_swc), swing=swing, push=push,
+                          balance=balance, swing_swc=swing_swc, push_swc=push_swc, **flag_fields)
 
 
 def rep_scale_flags(reps: list[Rep], window: int = REP_WINDOW, min_reps: int = MIN_REPS) -> list[Flag]:
@@ -283,15 +291,106 @@ def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = SES
     Each session contributes the top-speed steps of all its reps; each leg is normalised to the
     first session with reps.
     """
-    sessions = [(name, reps) for name, reps in sessions if reps]
-    if not sessions:
-        return []
+    return session_scale_flags_of_outputs([(name, LegOutputs.of_steps(top_speed_rows(reps)))
+                                           for name, reps in sessions if reps], window, min_sessions)
+
+
+def session_scale_flags_of_outputs(sessions: list[tuple[str, LegOutputs]], window: int = SESSION_WINDOW,
+                                   min_sessions: int = 4) -> list[Flag]:
+    """:func:`session_scale_flags` of the sessions *with reps* given by their top-speed steps' outputs
+    (what the athlete history stores at import), oldest first; the same flags."""
+    outputs = [top_speed for _, top_speed in sessions]
+    assessments = session_assessments(outputs, range(min_sessions, len(sessions) + 1), window)
+    return session_flags([name for name, _ in sessions], assessments, window)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One side's assessment of a window of units (the flag's evidence; the kind it supports).
+
+    Attributes
+    ----------
+    side : str
+        ``"left"``, ``"right"`` or ``"both"``.
+    swing, push, balance : Trend
+        Slopes in % of the baseline per unit (balance: push − swing).
+    swing_swc, push_swc : float
+        Smallest worthwhile changes (%): :func:`~gaitmon.analysis.trends.smallest_worthwhile_change`.
+    """
+
+    side: str
+    swing: Trend
+    push: Trend
+    balance: Trend
+    swing_swc: float
+    push_swc: float
+
+    @property
+    def kind(self) -> str | None:
+        return classify(self.swing, self.push, self.balance, self.swing_swc, self.push_swc)
+
+
+def session_assessments(sessions: list[LegOutputs], after: Iterable[int], window: int = SESSION_WINDOW) -> dict[int, list[Assessment]]:
+    """The session-scale assessments after sessions ``after`` (1-based positions among ``sessions``,
+    the athlete's sessions with reps, oldest first): k → one per side whose baseline is usable.
+
+    Assessment k depends on the first session (the baseline), the last ``window`` sessions up to k,
+    and k itself (the sessions' x); a session's points are formed once for all the windows.
+    """
+    after = list(after)
+    if not sessions or not after:
+        return {}
+    baselines = sessions[0].leg_medians()
+    sides = [side for side in SIDES_AND_BOTH
+             if side == "both" or all(math.isfinite(v) for v in baselines[side].values())]
+    first = max(0, min(after) - window)
+    units = {side: {i: _GroupedUnit.of(sessions[i].percent_points(i + 1, side, baselines))
+                    for i in range(first, max(after))} for side in sides}
+    confidence = per_side_confidence(len(SIDES_AND_BOTH))
+    out = {}
+    for k in after:
+        recent = range(max(0, k - window), k)
+        out[k] = []
+        for side in sides:
+            window_units = [units[side][i] for i in recent]
+            trends = [grouped_trend([(u.x, getattr(u, key)) for u in window_units], confidence)
+                      for key in ("swing", "push", "balance")]
+            swcs = [pooled_worthwhile_change([getattr(u, key) for u in window_units])
+                    for key in ("swing_residuals", "push_residuals")]
+            out[k].append(Assessment(side, *trends, *swcs))
+    return out
+
+
+def session_flags(names: list[str], assessments: dict[int, list[Assessment]], window: int = SESSION_WINDOW) -> list[Flag]:
+    """The session-scale flags raised by ``assessments`` (:func:`session_assessments`, in order of k)
+    of the sessions named ``names`` (with reps, oldest first): each must be confirmed by the next."""
     tracker = FlagTracker("sessions")
-    baselines = leg_medians(top_speed_rows(sessions[0][1]))
     flags = []
-    for k in range(min_sessions, len(sessions) + 1):
-        recent = list(enumerate(sessions))[max(0, k - window):k]
-        units = [(i + 1, top_speed_rows(reps)) for i, (_, reps) in recent]
-        covers = f"sessions {recent[0][1][0]} to {recent[-1][1][0]}"
-        flags += _assess(tracker, units, baselines, covers, rep=0, grouped=True, session=sessions[k - 1][0])
+    for k, sides in sorted(assessments.items()):
+        covers = f"sessions {names[max(0, k - window)]} to {names[k - 1]}"
+        for a in sides:
+            flag = _decide(tracker, a.side, a.swing, a.push, a.balance, a.swing_swc, a.push_swc, rep=0,
+                           covers=covers, session=names[k - 1])
+            if flag is not None:
+                flags.append(flag)
     return flags
+
+
+@dataclass(frozen=True)
+class _GroupedUnit:
+    """One unit's (session's) points of one side as the grouped estimates take them: finite values
+    in step order, and their residuals from the median."""
+
+    x: float
+    swing: list[float]
+    push: list[float]
+    balance: list[float]
+    swing_residuals: list[float]
+    push_residuals: list[float]
+
+    @classmethod
+    def of(cls, points: Points) -> _GroupedUnit:
+        swing, push = points.swing[np.isfinite(points.swing)].tolist(), points.push[np.isfinite(points.push)].tolist()
+        balance = points.push - points.swing
+        return cls(float(points.x[0]) if len(points.x) else math.nan, swing, push,
+                   balance[np.isfinite(balance)].tolist(), group_residuals(swing), group_residuals(push))

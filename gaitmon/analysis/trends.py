@@ -32,7 +32,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 #: Default two-sided confidence level of a slope interval (each bound a 95 % one-sided test).
 #: Callers testing several sides at once widen it (Bonferroni), see gaitmon.analysis.flags.
@@ -157,7 +156,9 @@ class _WeightedLine:
 @functools.lru_cache(maxsize=None)
 def _normal_quantile(p: float) -> float:
     """The standard normal distribution's quantile (a handful of confidence levels recur: kept)."""
-    return float(stats.norm.ppf(p))
+    from scipy.special import ndtri  # what scipy.stats.norm.ppf computes (bit for bit), without importing scipy.stats
+
+    return float(ndtri(p))
 
 
 def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
@@ -168,7 +169,13 @@ def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
     athlete and sensor throughout): a rep whose few top-speed steps happen to agree closely must not
     be taken as near-exact. The slope is :func:`meta_regression` of the group means on ``x``.
     """
-    groups = [(unit, v, sum(v) / len(v)) for unit, v in _finite_by_group(x, y) if len(v) >= 2]
+    return grouped_trend(_finite_by_group(x, y), confidence)
+
+
+def grouped_trend(groups, confidence: float = CONFIDENCE) -> Trend:
+    """:func:`group_trend` of values already grouped: ``(x, the group's finite y values in step order)``
+    pairs, x ascending (what :func:`group_trend` forms of its arguments; the same result bit for bit)."""
+    groups = [(unit, v, sum(v) / len(v)) for unit, v in groups if len(v) >= 2]
     if not groups:
         return meta_regression([], [], [], confidence)
     squares = sum((vi - mean) ** 2 for _, v, mean in groups for vi in v)
@@ -204,15 +211,26 @@ def smallest_worthwhile_change(values_pct, groups, fraction: float = 0.5, floor:
     from that noise in practice; ``floor`` (%) keeps a very steady athlete from demanding
     sub-measurement precision. Used only to call "both plateaued".
     """
-    residuals: list[float] = []
-    for _, v in _finite_by_group(groups, values_pct):
-        if len(v) >= 2:
-            centre = median(v)
-            residuals += [vi - centre for vi in v]
-    if len(residuals) < 2:
+    return pooled_worthwhile_change([group_residuals(v) for _, v in _finite_by_group(groups, values_pct)],
+                                    fraction, floor)
+
+
+def group_residuals(finite_values) -> list[float]:
+    """A group's finite values minus their median (none for a group of fewer than two): its part of
+    :func:`smallest_worthwhile_change`."""
+    if len(finite_values) < 2:
+        return []
+    centre = median(finite_values)
+    return [float(v) - centre for v in finite_values]
+
+
+def pooled_worthwhile_change(residuals, fraction: float = 0.5, floor: float = 0.5) -> float:
+    """:func:`smallest_worthwhile_change` of the groups' :func:`group_residuals`, in group order."""
+    pooled = [r for group in residuals for r in group]
+    if len(pooled) < 2:
         return floor
-    mean = sum(residuals) / len(residuals)
-    sd = math.sqrt(sum((r - mean) ** 2 for r in residuals) / (len(residuals) - 1))
+    mean = sum(pooled) / len(pooled)
+    sd = math.sqrt(sum((r - mean) ** 2 for r in pooled) / (len(pooled) - 1))
     return max(floor, fraction * sd)
 
 

@@ -48,7 +48,7 @@ MIN_PERCENT_SPAN = 5.0
 
 def charted(weeks: AthleteWeeks) -> list[SessionOutputs]:
     """The sessions the charts show: those with reps, oldest first (the i-th is at x = i + 1)."""
-    return [session for session in weeks.sessions if session.reps]
+    return [session for session in weeks.sessions if session.record.n_reps]
 
 
 def date_ticks(sessions: list[SessionOutputs]) -> tuple[np.ndarray, list[str]]:
@@ -94,8 +94,8 @@ def series(frame: Frame, x: np.ndarray, y: np.ndarray, colour: str, shape: str, 
 
 def trend_text(weeks: AthleteWeeks, leg: str) -> str:
     """The leg's latest session-scale trends in words, e.g. ``swing +0.4 %/session, 97 % CI …``."""
-    reps = [session.reps for session in weeks.sessions]
-    return "; ".join(f"{name} {session_trend(reps, leg, key).describe('session')}" for key, name, *_ in OUTPUTS)
+    outputs = [session.top_speed for session in charted(weeks)]
+    return "; ".join(f"{name} {session_trend(outputs, leg, key).describe('session')}" for key, name, *_ in OUTPUTS)
 
 
 def balance_svg(weeks: AthleteWeeks) -> str:
@@ -104,12 +104,12 @@ def balance_svg(weeks: AthleteWeeks) -> str:
     sessions = charted(weeks)
     n = len(sessions)
     x = np.arange(1, n + 1, dtype=float)
-    reps = [session.reps for session in weeks.sessions]
+    outputs = [session.top_speed for session in sessions]
     first = max(1, n - SESSION_WINDOW + 1)
     values = {(leg, key): percent_series(sessions, leg, key) for leg in LEGS for key, *_ in OUTPUTS}
     fits = {}
     for (leg, key), y in values.items():
-        fit = trend_line(session_trend(reps, leg, key), x, y, float(first), float(n), "meta_regression")
+        fit = trend_line(session_trend(outputs, leg, key), x, y, float(first), float(n), "meta_regression")
         fits[leg, key] = None if fit is None else (np.array([fit.x0, fit.x1]), np.array([fit.y0, fit.y1]))
     everything = np.concatenate([*values.values(), [0.0], *(fit[1] for fit in fits.values() if fit is not None)])
     lo, hi = padded_range(everything, 0.12)
@@ -248,7 +248,7 @@ def sessions_table(weeks: AthleteWeeks) -> str:
     rows = []
     for session in weeks.sessions:
         flagged = any(flag.alarm for flag in session.flags)
-        cells = [f'<td class="text">{escape(session.label)}</td>', f"<td>{len(session.reps)}</td>"]
+        cells = [f'<td class="text">{escape(session.label)}</td>', f"<td>{session.record.n_reps}</td>"]
         cells += [_cell(session.medians[leg][key], session.change_pct[leg][key], template)
                   for leg in LEGS for key, _, _, _, _, template, _ in OUTPUTS]
         cells.append(f'<td class="flags">{escape(session_flags(session))}</td>')

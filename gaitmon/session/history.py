@@ -1,4 +1,6 @@
-"""The athlete history: every imported session of every athlete, in one embedded SQLite file.
+"""The athlete history: every imported session of every athlete, in an embedded SQLite file (the
+default) or a shared PostgreSQL database (:mod:`gaitmon.session.history_store`: the two stores and
+the tables, written once in SQL both accept).
 
 What is kept per session: its metadata (:class:`~gaitmon.session.meta.SessionMeta`), its step
 table (:data:`gaitmon.analysis.steps.STEP_COLUMNS`, each step with the rep and phase it belongs to) and its
@@ -8,15 +10,27 @@ calibrated. Per athlete it also keeps the calibrations ``gaitmon validate --save
 (:class:`~gaitmon.analysis.calibration.Calibration`: one row per metric and band); the newest is the
 one later analyses apply (:func:`saved_calibration`).
 
-The file
---------
-``default_db_path()`` unless given: ``$GAITMON_HOME/history.sqlite`` when that variable is set,
-otherwise the platform's per-user data folder (:func:`default_data_dir`). The database is marked as
-gaitmon's (``PRAGMA application_id``) and carries its layout version (``PRAGMA user_version``); a
-file written by a newer gaitmon is refused rather than misread, and one of an older layout is brought
-up to date when opened (:data:`_MIGRATIONS`, one transaction per version). It runs in WAL mode, and
-each import is one transaction: a crash or an error half-way leaves the file as it was before the
-import.
+Results stored at import
+------------------------
+``gaitmon history`` (:func:`history_text`) reads no step: each import also stores the session's
+:class:`SessionResults` (per leg, the median top-speed outputs over all its reps, and those
+top-speed steps' outputs as one binary column) and the session-scale assessment after it
+(:class:`~gaitmon.analysis.flags.Assessment` per side), keyed by a hash of the sessions it depends
+on (the first session with reps, the window's sessions and their position, the gaitmon version
+that made it). An import redoes the
+athlete's assessments whose sessions changed (a session dated before others, a re-analysis, a
+session moved to another athlete); one found out of date when read is made again there. Either
+way the text is bit for bit what re-segmenting every stored step table gives.
+
+The database
+------------
+``$GAITMON_DB`` (a path or a ``postgresql://`` URI) or ``default_db_path()`` unless given:
+``$GAITMON_HOME/history.sqlite`` when that variable is set, otherwise the platform's per-user data
+folder (:func:`default_data_dir`). It is marked as gaitmon's and carries its layout version
+(:data:`~gaitmon.session.history_store.SCHEMA_VERSION`); a database written by a newer gaitmon is
+refused rather than misread, and one of an older layout is brought up to date when opened
+(:data:`_MIGRATIONS`, one transaction per version). Each import is one transaction, one writer at a
+time: a crash or an error half-way leaves the database as it was before the import.
 
 Importing is idempotent: the key is ``session_id``, and a content hash of everything stored for the
 session tells a repeat import ("unchanged", nothing written) from a re-analysed session ("updated",
@@ -28,101 +42,55 @@ NaN values (a step metric that could not be formed) are stored as SQL NULL and r
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
 import math
 import os
-import sqlite3
 import sys
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gaitmon.analysis import REP_COLUMNS, Flag, Rep, segment_reps, session_scale_flags
-from gaitmon.analysis.balance import PUSH, SWING, leg_medians, percent_change, top_speed_rows
+import numpy as np
+
+from gaitmon._version import __version__
+from gaitmon.analysis import REP_COLUMNS, Flag, Rep, segment_reps
+from gaitmon.analysis.balance import LEGS, PUSH, SWING, LegOutputs, percent_change, top_speed_rows
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
+from gaitmon.analysis.flags import SESSION_WINDOW, Assessment, session_assessments, session_flags
+from gaitmon.analysis.trends import Trend
 from gaitmon.errors import InputError
+from gaitmon.session.history_store import (CALIBRATION_ORDER, CALIBRATIONS_TABLE, SESSION_ASSESSMENTS_TABLE,
+                                           SESSION_RESULTS_TABLE, Store, default_location, is_postgres, open_store)
+from gaitmon.session.history_store import APPLICATION_ID as APPLICATION_ID, SCHEMA_VERSION as SCHEMA_VERSION
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 from gaitmon.analysis.steps import STEP_COLUMNS, Step
 
-#: Layout version of the database this code reads and writes (``PRAGMA user_version``).
-SCHEMA_VERSION = 2
-#: ``PRAGMA application_id`` of a gaitmon history: "gait" in ASCII.
-APPLICATION_ID = 0x67616974
 #: Sessions with reps the session-scale flag needs before it decides anything.
 MIN_SESSIONS = 4
 
 PHASES = ("acceleration", "top_speed", "deceleration")
 
-# Version 2: the athletes' calibrations, one row per metric and band of each.
-_CALIBRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS calibrations (
-        athlete TEXT NOT NULL REFERENCES athletes (key),
-        created_at TEXT NOT NULL,       -- ISO 8601 UTC, microseconds: identifies the calibration
-        source TEXT NOT NULL,           -- what it was measured against
-        metric TEXT NOT NULL,           -- contact or flight
-        band TEXT NOT NULL,             -- all, acceleration or top_speed
-        bias_s REAL NOT NULL,           -- gaitmon - reference, s (corrected = raw - bias)
-        sd_s REAL,                      -- NULL when unknown
-        n INTEGER NOT NULL,             -- matched steps
-        PRIMARY KEY (athlete, created_at, metric, band)
-    )"""
 
-# The on-disk layout. The two PRAGMA lines must agree with SCHEMA_VERSION and APPLICATION_ID
-# (PRAGMA values cannot be bound as parameters).
-_SCHEMA = (
-    "PRAGMA application_id = 1734437236",
-    "PRAGMA user_version = 2",
-    """CREATE TABLE IF NOT EXISTS athletes (
-        key TEXT PRIMARY KEY,           -- the name stripped and case-folded
-        name TEXT NOT NULL              -- the name as first imported
-    )""",
-    """CREATE TABLE IF NOT EXISTS sessions (
-        session_id TEXT PRIMARY KEY,
-        athlete TEXT NOT NULL REFERENCES athletes (key),
-        started_at TEXT NOT NULL,       -- ISO 8601 UTC, microseconds: sorts in time order
-        placement TEXT NOT NULL,
-        source TEXT NOT NULL,
-        source_path TEXT NOT NULL,
-        software_version TEXT NOT NULL,
-        sensors TEXT NOT NULL,          -- JSON: role -> SensorInfo fields
-        ended_at TEXT,
-        duration_s REAL,
-        notes TEXT NOT NULL,
-        n_steps INTEGER NOT NULL,
-        n_reps INTEGER NOT NULL,
-        content_hash TEXT NOT NULL,     -- SHA-256 of the metadata, steps and reps as stored
-        imported_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS sessions_by_athlete ON sessions (athlete, started_at)",
-    """CREATE TABLE IF NOT EXISTS reps (
-        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
-        rep INTEGER NOT NULL,
-        side TEXT NOT NULL,             -- left, right, or both
-        start_s REAL, end_s REAL,
-        n_steps INTEGER, n_acceleration_steps INTEGER, n_top_speed_steps INTEGER,
-        swing_peak_rad_s REAL, push_force_bw REAL, contact_s REAL, flight_s REAL, step_hz REAL,
-        asymmetry_swing_pct REAL, asymmetry_push_pct REAL,
-        PRIMARY KEY (session_id, rep, side)
-    )""",
-    """CREATE TABLE IF NOT EXISTS steps (
-        session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
-        step INTEGER NOT NULL,          -- position in the step table as given
-        side TEXT,
-        ic_s REAL, to_s REAL, contact_s REAL, flight_s REAL, step_s REAL, step_hz REAL, swing_s REAL,
-        swing_peak_rad_s REAL, push_force_bw REAL,
-        flight_source TEXT,
-        rep INTEGER,                    -- NULL outside reps
-        phase TEXT,                     -- acceleration, top_speed or deceleration; NULL outside reps
-        PRIMARY KEY (session_id, step)
-    )""",
-    _CALIBRATIONS_TABLE,
-)
+def _fill_session_results(store: Store) -> None:
+    """Migration to version 3: each stored session's results (:data:`SESSION_RESULTS_TABLE`) from its
+    stored top-speed steps, as an import finds them."""
+    for (session_id,) in store.query("SELECT session_id FROM sessions"):
+        rows = store.query(_SELECT_SESSION_TOP_SPEED, (session_id,))
+        outputs = LegOutputs(np.array([side == "right" for side, _, _ in rows if side in LEGS], bool),
+                             *(np.array([_nan(row[k]) for row in rows if row[0] in LEGS], float) for k in (1, 2)))
+        store.execute(_INSERT_SESSION_RESULTS, (session_id, *_session_results(outputs)))
+    for (athlete_key,) in store.query("SELECT key FROM athletes"):
+        _assess_athlete(store, athlete_key)
 
-#: layout version → the statements that bring a database of that version to the next one.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (_CALIBRATIONS_TABLE, "PRAGMA user_version = 2"),
+
+#: layout version → what brings a history of that version to the next one: SQL statements, or functions
+#: of the :class:`~gaitmon.session.history_store.Store` (one transaction per version). Layouts before 3
+#: exist only as SQLite files (their steps may use ``rowid``).
+_MIGRATIONS: dict[int, tuple] = {
+    1: (CALIBRATIONS_TABLE,),
+    2: (CALIBRATION_ORDER, "UPDATE calibrations SET entry = rowid", SESSION_RESULTS_TABLE, SESSION_ASSESSMENTS_TABLE,
+        _fill_session_results),
 }
 
 # Statements built from the column tuples (identifiers only; every value is a bound parameter).
@@ -134,7 +102,8 @@ _SELECT_TOP_SPEED = (f"SELECT st.session_id, st.rep, {', '.join('st.' + c for c 
                      "WHERE s.athlete = ? AND st.phase = 'top_speed' ORDER BY st.session_id, st.rep, st.step")
 _INSERT_REP = (f"INSERT INTO reps (session_id, {', '.join(REP_COLUMNS)}) "
                f"VALUES ({', '.join('?' * (len(REP_COLUMNS) + 1))})")
-_SELECT_REPS = f"SELECT {', '.join(REP_COLUMNS)} FROM reps WHERE session_id = ? ORDER BY rowid"
+_SELECT_REPS = (f"SELECT {', '.join(REP_COLUMNS)} FROM reps WHERE session_id = ? "
+                "ORDER BY rep, CASE side WHEN 'left' THEN 0 WHEN 'right' THEN 1 ELSE 2 END")  # as table_rows()
 _SESSION_FIELDS = ("session_id", "athlete", "started_at", "placement", "source", "source_path", "software_version",
                    "sensors", "ended_at", "duration_s", "notes", "n_steps", "n_reps", "content_hash", "imported_at")
 _INSERT_SESSION = (f"INSERT INTO sessions ({', '.join(_SESSION_FIELDS)}) "
@@ -143,14 +112,33 @@ _SELECT_SESSIONS = (f"SELECT {', '.join('s.' + f for f in _SESSION_FIELDS)}, a.n
                     "JOIN athletes a ON a.key = s.athlete WHERE s.athlete = ? ORDER BY s.started_at, s.session_id")
 
 _CALIBRATION_FIELDS = ("metric", "band", "bias_s", "sd_s", "n")
-_INSERT_CALIBRATION = (f"INSERT INTO calibrations (athlete, created_at, source, {', '.join(_CALIBRATION_FIELDS)}) "
-                       f"VALUES ({', '.join('?' * (len(_CALIBRATION_FIELDS) + 3))})")
+_INSERT_CALIBRATION = (f"INSERT INTO calibrations (athlete, created_at, source, {', '.join(_CALIBRATION_FIELDS)}, "
+                       f"entry) VALUES ({', '.join('?' * (len(_CALIBRATION_FIELDS) + 4))})")
 _SELECT_CALIBRATIONS = (f"SELECT c.created_at, c.source, {', '.join('c.' + f for f in _CALIBRATION_FIELDS)}, a.name "
                         "FROM calibrations c JOIN athletes a ON a.key = c.athlete WHERE c.athlete = ? "
-                        "ORDER BY c.created_at DESC, c.rowid")
+                        "ORDER BY c.created_at DESC, c.entry")
 #: Athletes with neither sessions nor calibrations are forgotten.
 _FORGET_ATHLETES = ("DELETE FROM athletes WHERE key NOT IN (SELECT athlete FROM sessions) "
                     "AND key NOT IN (SELECT athlete FROM calibrations)")
+
+_INSERT_ATHLETE = "INSERT INTO athletes (key, name) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+_SELECT_SESSION_TOP_SPEED = ("SELECT side, swing_peak_rad_s, push_force_bw FROM steps "
+                             "WHERE session_id = ? AND phase = 'top_speed' ORDER BY rep, step")
+_RESULT_FIELDS = ("left_swing_rad_s", "left_push_bw", "right_swing_rad_s", "right_push_bw", "top_speed")
+_INSERT_SESSION_RESULTS = (f"INSERT INTO session_results (session_id, {', '.join(_RESULT_FIELDS)}) "
+                           f"VALUES ({', '.join('?' * (len(_RESULT_FIELDS) + 1))})")
+_SELECT_SESSION_RESULTS = (f"SELECT r.session_id, {', '.join('r.' + f for f in _RESULT_FIELDS)}, r.assessed "
+                           "FROM session_results r JOIN sessions s ON s.session_id = r.session_id WHERE s.athlete = ?")
+_SELECT_RESULTS_TO_ASSESS = ("SELECT s.session_id, s.content_hash, r.assessed, r.top_speed FROM sessions s "
+                             "JOIN session_results r ON r.session_id = s.session_id "
+                             "WHERE s.athlete = ? AND s.n_reps > 0 ORDER BY s.started_at, s.session_id")
+_ASSESSMENT_FIELDS = ("side", *(f"{t}_{f}" for t in ("swing", "push", "balance")
+                                for f in ("slope", "low", "high", "n", "confidence")), "swing_swc", "push_swc")
+_INSERT_ASSESSMENT = (f"INSERT INTO session_assessments (session_id, {', '.join(_ASSESSMENT_FIELDS)}) "
+                      f"VALUES ({', '.join('?' * (len(_ASSESSMENT_FIELDS) + 1))})")
+_SELECT_ASSESSMENTS = (f"SELECT a.session_id, {', '.join('a.' + f for f in _ASSESSMENT_FIELDS)} "
+                       "FROM session_assessments a JOIN sessions s ON s.session_id = a.session_id WHERE s.athlete = ? "
+                       "ORDER BY a.session_id, CASE a.side WHEN 'left' THEN 0 WHEN 'right' THEN 1 ELSE 2 END")
 
 _TEXT_COLUMNS = frozenset({"side", "flight_source"})
 _INT_COLUMNS = frozenset({"rep", "n_steps", "n_acceleration_steps", "n_top_speed_steps"})
@@ -227,37 +215,69 @@ class SessionRecord:
                            duration_s=self.duration_s, notes=self.notes)
 
 
+@dataclass(frozen=True)
+class SessionResults:
+    """What the history keeps of a session for ``gaitmon history``, found at import.
+
+    Attributes
+    ----------
+    medians : dict
+        leg → output (``swing_peak_rad_s`` rad/s, ``push_force_bw`` body weights) → median over the
+        top-speed steps of all the session's reps (NaN without any):
+        :func:`~gaitmon.analysis.balance.leg_medians`.
+    top_speed : LegOutputs
+        Those steps' outputs in order, what the session-scale flag takes of the session.
+    """
+
+    medians: dict[str, dict[str, float]]
+    top_speed: LegOutputs
+    assessed: str | None = None
+    assessment: tuple[Assessment, ...] = ()
+
+
+def _assessment_keys(sessions: list[tuple[str, str]]) -> dict[int, str]:
+    """Position k (1-based) among an athlete's sessions with reps, oldest first, given as
+    (session id, content hash) → SHA-256 of what the session-scale assessment after session k
+    depends on: the baseline session, the window's sessions, k (the sessions' x), and the gaitmon
+    version that assessed it (a newer one may assess differently)."""
+    return {k: hashlib.sha256(json.dumps([__version__, SESSION_WINDOW, k, sessions[0],
+                                          sessions[max(0, k - SESSION_WINDOW):k]]).encode()).hexdigest()
+            for k in range(MIN_SESSIONS, len(sessions) + 1)}
+
+
 class History:
     """The athlete history database; use as a context manager (or call :meth:`close`).
 
     Parameters
     ----------
-    path : Path, optional
-        The database file; created, with its parent folders, if missing. Default
-        :func:`default_db_path`.
+    path : Path or str, optional
+        The database: a SQLite file, created with its parent folders if missing, or a PostgreSQL
+        URI (``postgresql://…``, :mod:`gaitmon.session.history_store`). Default ``$GAITMON_DB`` when
+        set, else :func:`default_db_path`.
 
     Attributes
     ----------
-    path : Path
-        The database file.
+    path : Path or str
+        The SQLite file, or the PostgreSQL URI (password hidden).
 
     Raises
     ------
     gaitmon.errors.InputError
-        The file is not a gaitmon history (not SQLite, corrupted, another program's database), was
-        written by a newer gaitmon, or cannot be opened; any later SQLite failure too.
+        The database is not a gaitmon history (not SQLite, corrupted, another program's database),
+        was written by a newer gaitmon, or cannot be opened; any later database failure too.
     """
 
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._errors():
-            self._db = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
-            try:
-                self._open()
-            except BaseException:
-                self._db.close()
-                raise
+    def __init__(self, path: Path | str | None = None):
+        if path is None:
+            path = default_location() or default_db_path()
+        self._store = open_store(path)
+        self.path = self._store.location
+        try:
+            with self._errors():
+                self._store.prepare(_MIGRATIONS)
+        except BaseException:
+            self._store.close()
+            raise
 
     def __enter__(self) -> History:
         return self
@@ -266,8 +286,8 @@ class History:
         self.close()
 
     def close(self) -> None:
-        """Close the database file."""
-        self._db.close()
+        """Close the database."""
+        self._store.close()
 
     def add_session(self, meta: SessionMeta, steps: list[Step], source_path: str = "", reassign: bool = False) -> str:
         """Import one session: its metadata, step table and the reps found in it.
@@ -309,29 +329,34 @@ class History:
             raise ValueError(f"not a step table: a {type(wrong).__name__} where a Step belongs "
                              "(Step.from_row makes one of a row)")
         reps = segment_reps(steps)
+        results = _session_results(LegOutputs.of_steps(top_speed_rows(reps)))
         step_values = _step_values(steps, reps)
         rep_values = [tuple(row[c] for c in REP_COLUMNS) for rep in reps for row in rep.table_rows()]
         sensors = json.dumps({role: asdict(info) for role, info in meta.sensors.items()}, sort_keys=True)
         stored_meta = {**meta.to_json(), "athlete": meta.athlete.strip(), "started_at": started_at}
         digest = hashlib.sha256(json.dumps([stored_meta, step_values, rep_values], sort_keys=True).encode()).hexdigest()
         with self._errors(), self._transaction():
-            old = self._db.execute("SELECT s.content_hash, s.athlete, a.name FROM sessions s JOIN athletes a "
-                                   "ON a.key = s.athlete WHERE s.session_id = ?", (meta.session_id,)).fetchone()
+            old = next(iter(self._store.query("SELECT s.content_hash, s.athlete, a.name FROM sessions s JOIN athletes a "
+                                              "ON a.key = s.athlete WHERE s.session_id = ?", (meta.session_id,))), None)
             if old is not None and old[1] != key and not reassign:
                 raise SessionOwnerError(f"this session is already in the history as {old[2]}'s "
                                         f"(session {meta.session_id}); not moved to {meta.athlete.strip()} "
                                         f"(--reassign moves it, if it was filed under the wrong athlete)")
             if old is not None and old[0] == digest:
                 return "unchanged"
-            self._db.execute("DELETE FROM sessions WHERE session_id = ?", (meta.session_id,))  # cascades
-            self._db.execute("INSERT OR IGNORE INTO athletes (key, name) VALUES (?, ?)", (key, meta.athlete.strip()))
-            self._db.execute(_INSERT_SESSION, (
+            self._store.execute("DELETE FROM sessions WHERE session_id = ?", (meta.session_id,))  # cascades
+            self._store.execute(_INSERT_ATHLETE, (key, meta.athlete.strip()))
+            self._store.execute(_INSERT_SESSION, (
                 meta.session_id, key, started_at, meta.placement, meta.source, str(source_path),
                 meta.software_version, sensors, meta.ended_at, meta.duration_s, meta.notes, len(steps), len(reps),
                 digest, utc_now_iso()))
+            self._store.execute(_INSERT_SESSION_RESULTS, (meta.session_id, *results))
             self._insert_rows(_INSERT_REP, meta.session_id, rep_values)
             self._insert_rows(_INSERT_STEP, meta.session_id, step_values)
-            self._db.execute(_FORGET_ATHLETES)
+            self._assess(key)
+            if old is not None and old[1] != key:
+                self._assess(old[1])  # the session moved away from that athlete
+            self._store.execute(_FORGET_ATHLETES)
         return "added" if old is None else "updated"
 
     def add_calibration(self, calibration: Calibration) -> str:
@@ -355,18 +380,18 @@ class History:
             raise ValueError("a calibration without an athlete name; the history is kept per athlete")
         created_at = _utc_iso(calibration.created_at)
         with self._errors(), self._transaction():
-            self._db.execute("INSERT OR IGNORE INTO athletes (key, name) VALUES (?, ?)",
-                             (key, calibration.athlete.strip()))
-            self._db.execute("DELETE FROM calibrations WHERE athlete = ? AND created_at = ?", (key, created_at))
-            self._db.executemany(_INSERT_CALIBRATION, (
+            self._store.execute(_INSERT_ATHLETE, (key, calibration.athlete.strip()))
+            self._store.execute("DELETE FROM calibrations WHERE athlete = ? AND created_at = ?", (key, created_at))
+            self._store.executemany(_INSERT_CALIBRATION, (
                 (key, created_at, calibration.source, e.metric, e.band, float(e.bias_s),
-                 None if math.isnan(e.sd_s) else float(e.sd_s), int(e.n)) for e in calibration.entries))
+                 None if math.isnan(e.sd_s) else float(e.sd_s), int(e.n), i)
+                for i, e in enumerate(calibration.entries)))
         return created_at
 
     def calibrations(self, athlete: str) -> list[Calibration]:
         """The athlete's calibrations (name matched case-insensitively), newest first; [] if none."""
         with self._errors():
-            rows = self._db.execute(_SELECT_CALIBRATIONS, (_athlete_key(athlete),)).fetchall()
+            rows = self._store.query(_SELECT_CALIBRATIONS, (_athlete_key(athlete),))
         grouped: dict[str, list[tuple]] = {}
         for row in rows:
             grouped.setdefault(row[0], []).append(row)
@@ -382,12 +407,12 @@ class History:
     def athletes(self) -> list[str]:
         """Display names of the athletes with sessions or calibrations, alphabetical (case-insensitive)."""
         with self._errors():
-            return [name for (name,) in self._db.execute("SELECT name FROM athletes ORDER BY key")]
+            return [name for (name,) in self._store.query("SELECT name FROM athletes ORDER BY key")]
 
     def sessions(self, athlete: str) -> list[SessionRecord]:
         """The athlete's sessions (name matched case-insensitively), oldest first; [] if unknown."""
         with self._errors():
-            rows = self._db.execute(_SELECT_SESSIONS, (_athlete_key(athlete),)).fetchall()
+            rows = self._store.query(_SELECT_SESSIONS, (_athlete_key(athlete),))
         records = []
         for row in rows:
             fields = dict(zip(_SESSION_FIELDS, row))
@@ -399,16 +424,16 @@ class History:
     def steps(self, session_id: str) -> list[Step]:
         """The session's step table as imported (:class:`~gaitmon.analysis.steps.Step`, NaN kept)."""
         with self._errors():
-            rows = self._db.execute(_SELECT_STEPS, (session_id,)).fetchall()
+            rows = self._store.query(_SELECT_STEPS, (session_id,))
         return [Step.from_row(dict(zip(STEP_COLUMNS, row))) for row in rows]
 
     def top_speed_steps(self, athlete: str) -> dict[str, dict[int, list[Step]]]:
         """The athlete's top-speed steps as found at import, in one query: session id → rep number →
-        that rep's top-speed steps in order (a session without reps is absent). What the
-        session-scale analysis needs, without reading and segmenting every step again."""
+        that rep's top-speed steps in order (a session without reps is absent), without reading and
+        segmenting every step again. (``gaitmon history`` needs less: :meth:`session_results`.)"""
         out: dict[str, dict[int, list[Step]]] = {}
         with self._errors():
-            rows = self._db.execute(_SELECT_TOP_SPEED, (_athlete_key(athlete),)).fetchall()
+            rows = self._store.query(_SELECT_TOP_SPEED, (_athlete_key(athlete),))
         for session_id, rep, *values in rows:
             out.setdefault(session_id, {}).setdefault(rep, []).append(Step.from_row(dict(zip(STEP_COLUMNS, values))))
         return out
@@ -416,58 +441,46 @@ class History:
     def reps(self, session_id: str) -> list[dict]:
         """The session's rep table (:data:`~gaitmon.analysis.REP_COLUMNS`), as found at import."""
         with self._errors():
-            rows = self._db.execute(_SELECT_REPS, (session_id,)).fetchall()
+            rows = self._store.query(_SELECT_REPS, (session_id,))
         return [_row_dict(REP_COLUMNS, row) for row in rows]
 
-    def _open(self) -> None:
-        """Check the file is a gaitmon history this code can read (creating it when empty); WAL on."""
-        self._db.execute("PRAGMA foreign_keys = ON")
-        if self._header() == (0, 0) and not self._db.execute("SELECT 1 FROM sqlite_master").fetchone():
-            with self._transaction():
-                for statement in _SCHEMA:
-                    self._db.execute(statement)
-        application_id, version = self._header()
-        if application_id != APPLICATION_ID:
-            raise InputError(self.path, None, "not a gaitmon history database (another program's SQLite file)")
-        if version > SCHEMA_VERSION:
-            raise InputError(self.path, None, f"history database layout version {version} is newer than this gaitmon "
-                                              f"understands ({SCHEMA_VERSION}); upgrade gaitmon")
-        for old in range(version, SCHEMA_VERSION):
-            with self._transaction():
-                for statement in _MIGRATIONS[old]:
-                    self._db.execute(statement)
-        self._db.execute("PRAGMA journal_mode = WAL")
+    def session_results(self, athlete: str) -> dict[str, SessionResults]:
+        """The athlete's per-session results as found at import, in one query: session id →
+        :class:`SessionResults` (every session of the athlete), with the session-scale assessments
+        stored at import. What ``gaitmon history`` shows and the session-scale flag takes, without
+        reading any step."""
+        with self._errors():
+            rows = self._store.query(_SELECT_SESSION_RESULTS, (_athlete_key(athlete),))
+            assessed: dict[str, list[Assessment]] = {}
+            for session_id, side, *values in self._store.query(_SELECT_ASSESSMENTS, (_athlete_key(athlete),)):
+                trends = [Trend(*(_nan(v) for v in values[i:i + 3]), int(values[i + 3]), values[i + 4])
+                          for i in (0, 5, 10)]
+                assessed.setdefault(session_id, []).append(Assessment(side, *trends, *map(_nan, values[15:])))
+        out = {}
+        for session_id, left_swing, left_push, right_swing, right_push, top_speed, digest in rows:
+            out[session_id] = SessionResults(
+                {"left": {SWING: _nan(left_swing), PUSH: _nan(left_push)},
+                 "right": {SWING: _nan(right_swing), PUSH: _nan(right_push)}},
+                LegOutputs(*_triples(top_speed)), digest, tuple(assessed.get(session_id, ())))
+        return out
 
-    def _header(self) -> tuple[int, int]:
-        return (self._db.execute("PRAGMA application_id").fetchone()[0],
-                self._db.execute("PRAGMA user_version").fetchone()[0])
+    def _assess(self, athlete_key: str) -> None:
+        """Store the athlete's session-scale assessments that are missing or out of date (the sessions
+        they depend on changed); inside the import's transaction. An import of the athlete's newest
+        session makes one; one dated before others redoes those after it."""
+        _assess_athlete(self._store, athlete_key)
 
     def _insert_rows(self, statement: str, session_id: str, rows: list[tuple]) -> None:
-        self._db.executemany(statement, ((session_id, *row) for row in rows))
+        self._store.executemany(statement, ((session_id, *row) for row in rows))
 
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """All or nothing: committed at the end of the block, rolled back on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self):
+        """All or nothing, one writer at a time: committed at the end of the block, rolled back on any
+        exception."""
+        return self._store.write()
 
-    @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
-        """SQLite failures as one-line InputErrors naming the file."""
-        try:
-            yield
-        except sqlite3.OperationalError as error:  # locked, read-only, cannot open, disk full
-            raise InputError(self.path, None, f"history database: {error}") from None
-        except sqlite3.DatabaseError as error:
-            if type(error) is not sqlite3.DatabaseError:  # constraint or programming errors: a bug, not the file
-                raise
-            raise InputError(self.path, None, f"not a gaitmon history database, or it is corrupted ({error})") from None
+    def _errors(self):
+        """Database failures as one-line InputErrors naming the database."""
+        return self._store.errors()
 
 
 class SessionOwnerError(ValueError):
@@ -484,8 +497,9 @@ def saved_calibration(athlete: str, path: Path | None = None) -> Calibration | N
     gaitmon.errors.InputError
         ``path`` is not a gaitmon history.
     """
-    path = Path(path) if path is not None else default_db_path()
-    if not _athlete_key(athlete) or not path.exists():
+    if path is None:
+        path = default_location() or default_db_path()
+    if not _athlete_key(athlete) or not (is_postgres(path) or Path(path).exists()):
         return None
     with History(path) as history:
         return history.calibration(athlete)
@@ -501,8 +515,9 @@ class SessionOutputs:
         The session as stored.
     label : str
         Its date (UTC), with the time when the athlete has several sessions that day.
-    reps : list of Rep
-        Its reps with their top-speed steps as stored at import (the session-scale flag's unit).
+    top_speed : LegOutputs
+        The outputs of its reps' top-speed steps as stored at import (the session-scale flag's unit);
+        its number of reps is ``record.n_reps``.
     medians : dict
         leg → output (:data:`~gaitmon.analysis.balance.SWING` in rad/s, :data:`~gaitmon.analysis.balance.PUSH`
         in body weights) → median over that leg's top-speed steps of all its reps (NaN without any).
@@ -515,7 +530,7 @@ class SessionOutputs:
 
     record: SessionRecord
     label: str
-    reps: list[Rep]
+    top_speed: LegOutputs
     medians: dict[str, dict[str, float]]
     change_pct: dict[str, dict[str, float]]
     flags: list[Flag]
@@ -539,26 +554,29 @@ class AthleteWeeks:
     min_sessions: int = MIN_SESSIONS
 
 
-def athlete_weeks(records: list[SessionRecord], top_speed: dict[str, dict[int, list[Step]]],
+def athlete_weeks(records: list[SessionRecord], results: dict[str, SessionResults],
                   min_sessions: int = MIN_SESSIONS) -> AthleteWeeks:
     """The per-session numbers and session-scale flags of one athlete's sessions (pure).
 
-    ``records`` as :meth:`History.sessions` lists them (oldest first, at least one); ``top_speed`` as
-    :meth:`History.top_speed_steps` gives it.
+    ``records`` as :meth:`History.sessions` lists them (oldest first, at least one); ``results`` as
+    :meth:`History.session_results` gives them (the assessments stored at import are used where
+    still current, made here where not).
     """
     labels = _labels(records)
-    sessions = [(label, _stored_reps(r.n_reps, top_speed.get(r.session_id, {}))) for label, r in zip(labels, records)]
-    with_reps = [(label, reps) for label, reps in sessions if reps]
+    with_reps = [(label, record) for label, record in zip(labels, records) if record.n_reps]
     # the session-scale flag's baseline: per leg, the medians of the first session's top-speed steps
-    base_label, baseline = (with_reps[0][0], leg_medians(top_speed_rows(with_reps[0][1]))) if with_reps else (None, None)
-    flags = session_scale_flags(sessions, min_sessions=min_sessions)
+    base_label, baseline = ((with_reps[0][0], results[with_reps[0][1].session_id].medians) if with_reps
+                            else (None, None))
+    assessments = _current_assessments([results[r.session_id] for _, r in with_reps], [r for _, r in with_reps])
+    flags = session_flags([label for label, _ in with_reps], {k: a for k, a in assessments.items() if k >= min_sessions})
     out = []
-    for record, (label, reps) in zip(records, sessions):
-        medians = leg_medians(top_speed_rows(reps))
+    for record, label in zip(records, labels):
+        stored = results[record.session_id]
         change = {leg: {key: math.nan if label == base_label or baseline is None  # no % on the baseline itself
-                        else percent_change(medians[leg][key], baseline[leg][key]) for key in medians[leg]}
-                  for leg in medians}
-        out.append(SessionOutputs(record, label, reps, medians, change, [f for f in flags if f.session == label]))
+                        else percent_change(stored.medians[leg][key], baseline[leg][key]) for key in (SWING, PUSH)}
+                  for leg in LEGS}
+        out.append(SessionOutputs(record, label, stored.top_speed, stored.medians, change,
+                                  [f for f in flags if f.session == label]))
     return AthleteWeeks(records[0].athlete, out, base_label, flags, len(with_reps), min_sessions)
 
 
@@ -577,7 +595,7 @@ def load_athlete_weeks(history: History, athlete: str) -> AthleteWeeks | None:
             known = ", ".join(history.athletes()) or "none"
             raise InputError(history.path, None, f"no sessions for athlete {athlete!r}; known: {known}")
         return None
-    return athlete_weeks(records, history.top_speed_steps(athlete))
+    return athlete_weeks(records, history.session_results(athlete))
 
 
 def history_text(history: History, athlete: str) -> str:
@@ -586,10 +604,9 @@ def history_text(history: History, athlete: str) -> str:
     One row per session, oldest first: date, reps, and per leg the median top-speed swing-side
     output (rad/s) and push-side output (body weights) over the top-speed steps of all its reps,
     with the % change from the first session with reps (the baseline of the session-scale flag).
-    Then the session-scale strength-balance flags (from the top-speed steps of each rep, as stored at
-    import: :meth:`History.top_speed_steps`), each with
-    its sentence, or why there are none; then the athlete's calibrations (:func:`calibrations_lines`).
-    The numbers: :func:`athlete_weeks`.
+    Then the session-scale strength-balance flags, each with its sentence, or why there are none;
+    then the athlete's calibrations (:func:`calibrations_lines`). The numbers: :func:`athlete_weeks`,
+    from the results stored at import (:meth:`History.session_results`); no step is read.
 
     Raises
     ------
@@ -603,7 +620,7 @@ def history_text(history: History, athlete: str) -> str:
                           *calibrations_lines(calibrations)])
     header = ["date (UTC)", "reps"] + [f"{leg} {what}" for leg in ("left", "right")
                                        for what in ("swing rad/s", "push BW")]
-    table = [[s.label, str(len(s.reps))] + [_cell(s.medians[leg][key], s.change_pct[leg][key])
+    table = [[s.label, str(s.record.n_reps)] + [_cell(s.medians[leg][key], s.change_pct[leg][key])
                                              for leg, key in _LEG_OUTPUTS] for s in weeks.sessions]
     n = len(weeks.sessions)
     lines = [f"{weeks.athlete}: {n} session{'s' * (n != 1)} in {history.path}"]
@@ -628,13 +645,6 @@ def flags_pending(weeks: AthleteWeeks) -> str:
     n = weeks.with_reps
     return (f"the session-scale flag needs at least {weeks.min_sessions} sessions with reps "
             f"(there {'is' if n == 1 else 'are'} {n}).")
-
-
-def _stored_reps(n_reps: int, top_speed: dict[int, list[Step]]) -> list[Rep]:
-    """A session's reps as the history keeps them for the session scale: numbers and top-speed steps
-    (the reps' other steps are not read)."""
-    return [Rep(number, steps=top_speed.get(number, []), top_speed=top_speed.get(number, []))
-            for number in range(1, n_reps + 1)]
 
 
 def calibrations_lines(calibrations: list[Calibration]) -> list[str]:
@@ -699,6 +709,58 @@ def _stored(column: str, value):
         return str(value)
     value = float(value)
     return None if math.isnan(value) else value
+
+
+def _current_assessments(results: list[SessionResults], records: list[SessionRecord]) -> dict[int, list[Assessment]]:
+    """The session-scale assessments of an athlete's sessions with reps (``results`` and ``records``
+    of the same sessions, oldest first): as stored where still current, made here where not."""
+    keys = _assessment_keys([(r.session_id, r.content_hash) for r in records])
+    out = {k: list(results[k - 1].assessment) for k, key in keys.items() if results[k - 1].assessed == key}
+    missing = [k for k in keys if k not in out]
+    out.update(session_assessments([r.top_speed for r in results], missing))
+    return out
+
+
+def _assess_athlete(store: Store, athlete_key: str) -> None:
+    """Store the athlete's missing or out-of-date session-scale assessments (History._assess)."""
+    rows = store.query(_SELECT_RESULTS_TO_ASSESS, (athlete_key,))
+    keys = _assessment_keys([(session_id, content_hash) for session_id, content_hash, _, _ in rows])
+    stale = [k for k, key in keys.items() if rows[k - 1][2] != key]
+    if not stale:
+        return
+    outputs = [LegOutputs(*_triples(blob)) for _, _, _, blob in rows]
+    for k, assessment in session_assessments(outputs, stale).items():
+        session_id = rows[k - 1][0]
+        store.execute("DELETE FROM session_assessments WHERE session_id = ?", (session_id,))
+        store.executemany(_INSERT_ASSESSMENT, [
+            (session_id, a.side, *(v for trend in (a.swing, a.push, a.balance) for v in (
+                *(_stored_float(x) for x in (trend.slope, trend.low, trend.high)), int(trend.n),
+                float(trend.confidence))), _stored_float(a.swing_swc), _stored_float(a.push_swc))
+            for a in assessment])
+        store.execute("UPDATE session_results SET assessed = ? WHERE session_id = ?", (keys[k], session_id))
+
+
+def _triples(blob) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A stored top_speed column as LegOutputs' arrays (right, swing, push)."""
+    triples = np.frombuffer(bytes(blob), "<f8").reshape(-1, 3)
+    return triples[:, 0] == 1.0, triples[:, 1].copy(), triples[:, 2].copy()
+
+
+def _stored_float(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _session_results(top_speed: LegOutputs) -> tuple:
+    """The session_results values of a session's top-speed steps (NaN medians as NULL)."""
+    medians = top_speed.leg_medians()
+    triples = np.column_stack([top_speed.right.astype(float), top_speed.swing, top_speed.push]).astype("<f8")
+    return (*(None if math.isnan(medians[leg][key]) else float(medians[leg][key]) for leg in LEGS for key in (SWING, PUSH)),
+            triples.tobytes())
+
+
+def _nan(value) -> float:
+    """A stored number: NULL read as NaN."""
+    return math.nan if value is None else float(value)
 
 
 def _row_dict(columns: tuple[str, ...], row: tuple) -> dict:

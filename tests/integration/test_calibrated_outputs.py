@@ -70,7 +70,8 @@ def test_an_old_history_is_migrated_and_keeps_its_sessions(tmp_path):
     with History(path) as history:
         history.add_session(SessionMeta(athlete="Cal Athlete", started_at="2025-02-01T09:00:00+00:00"), [])
     with sqlite3.connect(path) as db:  # what gaitmon wrote before calibrations existed: layout 1
-        db.execute("DROP TABLE calibrations")
+        for table in ("calibrations", "session_assessments", "session_results"):  # those of layouts 2 and 3
+            db.execute(f"DROP TABLE {table}")
         db.execute("PRAGMA user_version = 1")
     db.close()
     assert saved_calibration("Cal Athlete", path) is None  # a look-up migrates it too
@@ -79,7 +80,7 @@ def test_an_old_history_is_migrated_and_keeps_its_sessions(tmp_path):
         history.add_calibration(_calibration())
         assert history.calibration("Cal Athlete") is not None
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     db.close()
 
 

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from gaitmon.analysis import session_scale_flags
+from gaitmon.analysis.flags import session_scale_flags_of_outputs
 from gaitmon.analysis.balance import PUSH, SWING, session_trend
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
 from gaitmon.cli import main
@@ -204,16 +204,16 @@ def test_chart_points_are_at_the_numbers_of_the_text_output(season):
 def test_the_trends_drawn_are_the_session_scale_flags_estimates(season):
     """After the session that raised it, a leg's session trend is the flag's own evidence."""
     _, page, _, weeks = season
-    reps = [s.reps for s in weeks.sessions]
-    sessions = [(s.label, s.reps) for s in weeks.sessions]
-    raised_at = next(i for i, s in enumerate(weeks.sessions) if s.flags) + 1
-    for flag in session_scale_flags(sessions[:raised_at]):
+    with_reps = [s for s in weeks.sessions if s.record.n_reps]
+    outputs = [s.top_speed for s in with_reps]
+    raised_at = next(i for i, s in enumerate(with_reps) if s.flags) + 1
+    for flag in session_scale_flags_of_outputs([(s.label, s.top_speed) for s in with_reps[:raised_at]]):
         if flag.side == "both":
             continue
-        assert session_trend(reps[:raised_at], flag.side, SWING) == flag.swing
-        assert session_trend(reps[:raised_at], flag.side, PUSH) == flag.push
+        assert session_trend(outputs[:raised_at], flag.side, SWING) == flag.swing
+        assert session_trend(outputs[:raised_at], flag.side, PUSH) == flag.push
     for leg in ("left", "right"):
-        latest = session_trend(reps, leg, SWING).describe("session").replace("-", "−")
+        latest = session_trend(outputs, leg, SWING).describe("session").replace("-", "−")
         assert latest in page or latest.replace("−", "-") in unescape(page)
 
 
@@ -241,7 +241,7 @@ def test_printed_by_a_browser_every_session_and_flag_is_in_the_pdf(season, tmp_p
     printed = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                              check=True).stdout
     for session in weeks.sessions:
-        assert re.search(rf"^\s*{session.label}\s+{len(session.reps)}\s", printed, flags=re.M), session.label
+        assert re.search(rf"^\s*{session.label}\s+{session.record.n_reps}\s", printed, flags=re.M), session.label
     words = " ".join(printed.split())
     for flag in weeks.flags:  # each banner's sentence, with its slopes
         who = flag.message.split(",")[0]
