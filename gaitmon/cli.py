@@ -76,10 +76,11 @@ def configure_logging(verbosity: int) -> None:
 class _ProgressBar:
     """A bar on stderr for long work (tqdm), on a terminal only and not with ``-q``; as ``progress`` of
     :func:`gaitmon.engine.load.load` it is called with ``(fraction done, session time s)``, every
-    couple of seconds (each call redraws it)."""
+    couple of seconds (each call redraws it). ``postfix`` formats the second number."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, postfix: str = "{:.0f} s of session"):
         self.what = what
+        self.postfix = postfix
         self._bar = None
 
     def __call__(self, fraction: float, t: float) -> None:
@@ -89,7 +90,7 @@ class _ProgressBar:
             self._bar = tqdm(total=100, desc=self.what, unit="%", leave=False, file=sys.stderr, mininterval=0,
                              disable=None if log.isEnabledFor(logging.INFO) else True,
                              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
-        self._bar.set_postfix_str(f"{t:.0f} s of session", refresh=False)
+        self._bar.set_postfix_str(self.postfix.format(t), refresh=False)
         self._bar.update(100 * fraction - self._bar.n)
 
     def __enter__(self) -> _ProgressBar:
@@ -217,6 +218,55 @@ def _import(args: argparse.Namespace) -> int:
             status = max(status, _report_problems(loaded))
         print(f"history: {history.path}")
     return status
+
+
+def _reanalyze(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+
+    from gaitmon.engine.reanalyze import executor, plan, reanalyze, saved_calibrations
+    from gaitmon.session.history import History
+
+    for option, value in (("--workers", args.workers), ("--dask-local", args.dask_local)):
+        if value is not None and value < 1:
+            raise InputError("gaitmon reanalyze", option, f"{value}: give at least 1")
+    if args.scheduler and args.dask_local:
+        raise InputError("gaitmon reanalyze", "--dask-local", "give --scheduler or --dask-local, not both")
+    workers = args.workers or os.cpu_count() or 1
+    where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else
+             f"on a local Dask cluster of {args.dask_local} workers" if args.dask_local else
+             "in this process" if workers == 1 else f"on {workers} local processes")
+    db = Path(args.db) if args.db else None
+    calibrations = () if args.no_calibration else saved_calibrations(db)
+    tasks = plan([Path(s) for s in args.sessions], Path(args.out), athlete=args.athlete, placement=args.placement,
+                 calibrations=calibrations)
+    started = time.perf_counter()
+    outcomes = []
+    with contextlib.ExitStack() as stack:
+        history = None if args.no_history else stack.enter_context(History(db))
+        pool = stack.enter_context(executor(workers, args.scheduler, args.dask_local))
+        progress = stack.enter_context(_ProgressBar(f"re-analysing {len(tasks)} sessions", "{:.0f} s of recordings"))
+        for outcome in reanalyze(tasks, pool, history, reassign=args.reassign):
+            outcomes.append(outcome)
+            progress(len(outcomes) / len(tasks), sum(o.duration_s for o in outcomes))
+            for note in outcome.notes:
+                log.info(note)
+            for problem in outcome.problems:
+                log.warning(problem)
+            log.debug(outcome.error or f"{outcome.task.source}: {outcome.summary.splitlines()[0]} -> {outcome.task.out}")
+    elapsed = time.perf_counter() - started
+    failed = [o for o in outcomes if o.failed]
+    damaged = [o for o in outcomes if o.problems and not o.failed]
+    print(f"Re-analysed {len(outcomes)} sessions ({sum(o.duration_s for o in outcomes):.0f} s of recordings) "
+          f"{where} in {elapsed:.1f} s ({len(outcomes) / elapsed:.2f} sessions/s): {len(outcomes) - len(failed)} done"
+          + (f" ({len(damaged)} with damaged records skipped)" if damaged else "") + f", {len(failed)} failed.")
+    if failed:
+        print("Failed:\n" + "\n".join(f"  {o.error}" for o in failed))
+    print(f"Outputs: {Path(args.out).resolve()} (one folder per session)")
+    if history is not None:
+        counts = {what: sum(o.history == what for o in outcomes) for what in ("added", "updated", "unchanged")}
+        print(f"History: {history.path} ({', '.join(f'{n} {what}' for what, n in counts.items())})")
+    return EXIT_BAD_INPUT if failed or damaged else 0
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -496,6 +546,30 @@ def build_parser() -> argparse.ArgumentParser:
                           help="move sessions already in the history under another athlete to --athlete "
                                "(default: refuse)")
     importer.set_defaults(run=_import)
+
+    reanalyze = commands.add_parser(
+        "reanalyze", help="re-run the analysis of many recorded sessions in parallel (local processes or a Dask "
+        "cluster): the outputs of replay/analyze per session, and the history updated")
+    reanalyze.add_argument("sessions", nargs="+", metavar="SESSION",
+                           help="session folders (as replay), BIDS datasets or samples CSVs (as analyze)")
+    reanalyze.add_argument("--out", required=True, metavar="DIR",
+                           help="output folder: one sub-folder per session, named after its folder or file")
+    reanalyze.add_argument("--workers", type=int, metavar="N",
+                           help="local processes (default: one per CPU; 1: one session after another)")
+    reanalyze.add_argument("--scheduler", metavar="ADDRESS",
+                           help="run on the Dask cluster of this scheduler (tcp://host:8786); its workers need "
+                                "gaitmon and the same paths (needs gaitmon[cluster])")
+    reanalyze.add_argument("--dask-local", type=int, metavar="N",
+                           help="run on a Dask cluster of N worker processes started on this machine "
+                                "(needs gaitmon[cluster])")
+    _add_input_options(reanalyze)
+    reanalyze.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    reanalyze.add_argument("--no-history", action="store_true", help="do not add the sessions to the athlete history")
+    reanalyze.add_argument("--reassign", action="store_true",
+                           help="move sessions already in the history under another athlete (as import)")
+    reanalyze.add_argument("--no-calibration", action="store_true",
+                           help="do not correct contact and flight times by the athletes' saved calibrations")
+    reanalyze.set_defaults(run=_reanalyze)
 
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
     history.add_argument("athlete", metavar="ATHLETE")
