@@ -116,8 +116,8 @@ def reanalyze_session(task: SessionTask) -> Reanalysis:
         loaded = load(task.source, athlete=task.athlete, placement=task.placement)
         problem = result_problem(loaded.result, loaded.samples, loaded.unit_statistics)
         if problem:
-            reason = "; ".join(loaded.problems) if loaded.problems else problem
-            return Reanalysis(task, error=f"{task.source}: {reason}", notes=loaded.notes)
+            damaged = "".join(f"; {damage}" for damage in loaded.problems)
+            return Reanalysis(task, error=f"{task.source}: {problem}{damaged}", notes=loaded.notes)
         result = loaded.result
         athlete = loaded.meta.athlete.strip().casefold()
         calibration = next((c for c in task.calibrations if athlete and c.athlete.strip().casefold() == athlete), None)
@@ -220,7 +220,8 @@ def executor(workers: int = 1, scheduler: str | None = None,
     with contextlib.ExitStack() as stack:
         if dask_local is not None:
             target = stack.enter_context(distributed.LocalCluster(
-                n_workers=dask_local, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None))
+                n_workers=dask_local, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address="127.0.0.1:0"))  # a free port: 8787 may be taken (and it warns)
         else:
             target = scheduler
         try:
