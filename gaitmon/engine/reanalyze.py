@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,8 @@ class Reanalysis:
     notes: list[str] = field(default_factory=list)
     #: Length of the recording, s.
     duration_s: float = 0.0
+    #: CPU time the task took in its worker, s.
+    cpu_s: float = 0.0
     #: ``"added"``, ``"unchanged"`` or ``"updated"`` once in the athlete history (:meth:`History.add_session`).
     history: str = ""
 
@@ -112,6 +115,13 @@ def plan(sources: Sequence[Path], out_dir: Path, athlete: str = "", placement: s
 
 def reanalyze_session(task: SessionTask) -> Reanalysis:
     """Load, analyse and write one session (the worker's whole job); never raises for bad input."""
+    started = time.process_time()
+    outcome = _reanalyzed(task)
+    outcome.cpu_s = time.process_time() - started
+    return outcome
+
+
+def _reanalyzed(task: SessionTask) -> Reanalysis:
     try:
         loaded = load(task.source, athlete=task.athlete, placement=task.placement)
         problem = result_problem(loaded.result, loaded.samples, loaded.unit_statistics)
