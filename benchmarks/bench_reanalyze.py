@@ -8,7 +8,8 @@ folder and a fresh history (:func:`gaitmon.engine.reanalyze.reanalyze`: replay, 
 history import in the parent).
 
 Figures (medians of ``--repeat`` runs): wall time (the pool's start included), sessions/s, and the
-CPU time of the tasks in their workers (plus the parent's own). Baseline measured in the same run:
+CPU time of the tasks in their workers (plus the parent's own), and the 1-minute load average after
+them: on a shared machine, other people's work takes cores too. Baseline measured in the same run:
 1 worker, the sessions one after another in this process. Then ``--workers`` local processes and,
 with ``--dask`` and Dask distributed installed, a local Dask cluster of as many single-threaded
 worker processes (its start-up included).
@@ -98,7 +99,8 @@ def main() -> None:
             rate = args.sessions / wall
             baseline = baseline or rate
             print(f"{label:38s} {wall:6.2f} s wall, {cpu:6.2f} s CPU, {rate:6.2f} sessions/s "
-                  f"({duration * args.sessions / wall:5.0f} x real time), {rate / baseline:4.2f} x the baseline")
+                  f"({duration * args.sessions / wall:5.0f} x real time), {rate / baseline:4.2f} x the baseline; "
+                  f"load average {os.getloadavg()[0]:.1f} (others' work on the machine counts too)")
 
 
 if __name__ == "__main__":
