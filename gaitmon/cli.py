@@ -232,6 +232,9 @@ def _reanalyze(args: argparse.Namespace) -> int:
             raise InputError("gaitmon reanalyze", option, f"{value}: give at least 1")
     if args.scheduler and args.dask_local:
         raise InputError("gaitmon reanalyze", "--dask-local", "give --scheduler or --dask-local, not both")
+    if args.workers and (args.scheduler or args.dask_local):
+        raise InputError("gaitmon reanalyze", "--workers", "local processes or a Dask cluster: give --workers, "
+                                                           "or --scheduler/--dask-local (the cluster's own workers)")
     workers = args.workers or os.cpu_count() or 1
     where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else
              f"on a local Dask cluster of {args.dask_local} workers" if args.dask_local else
@@ -241,14 +244,15 @@ def _reanalyze(args: argparse.Namespace) -> int:
     tasks = plan([Path(s) for s in args.sessions], Path(args.out), athlete=args.athlete, placement=args.placement,
                  calibrations=calibrations)
     started = time.perf_counter()
-    outcomes = []
+    outcomes, recordings_s = [], 0.0
     with contextlib.ExitStack() as stack:
         history = None if args.no_history else stack.enter_context(History(db))
         pool = stack.enter_context(executor(workers, args.scheduler, args.dask_local))
         progress = stack.enter_context(_ProgressBar(f"re-analysing {len(tasks)} sessions", "{:.0f} s of recordings"))
         for outcome in reanalyze(tasks, pool, history, reassign=args.reassign):
             outcomes.append(outcome)
-            progress(len(outcomes) / len(tasks), sum(o.duration_s for o in outcomes))
+            recordings_s += outcome.duration_s
+            progress(len(outcomes) / len(tasks), recordings_s)
             for note in outcome.notes:
                 log.info(note)
             for problem in outcome.problems:
@@ -257,7 +261,7 @@ def _reanalyze(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     failed = [o for o in outcomes if o.failed]
     damaged = [o for o in outcomes if o.problems and not o.failed]
-    print(f"Re-analysed {len(outcomes)} sessions ({sum(o.duration_s for o in outcomes):.0f} s of recordings) "
+    print(f"Re-analysed {len(outcomes)} sessions ({recordings_s:.0f} s of recordings) "
           f"{where} in {elapsed:.1f} s ({len(outcomes) / elapsed:.2f} sessions/s): {len(outcomes) - len(failed)} done"
           + (f" ({len(damaged)} with damaged records skipped)" if damaged else "") + f", {len(failed)} failed.")
     if failed:

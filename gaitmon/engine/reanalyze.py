@@ -21,6 +21,7 @@ order the tasks ran: a serial run, local processes and a Dask cluster write byte
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import logging
@@ -91,15 +92,17 @@ def plan(sources: Sequence[Path], out_dir: Path, athlete: str = "", placement: s
     share get their parent folder's name in front (``sub-01_ses-01``), then ``_2``, ``_3`` … in the
     order given. A source that cannot be read is planned as it is: its task says why it failed.
     """
-    sessions: list[Path] = []
+    unique_sessions: dict[Path, None] = {}  # in the order given
     for source in sources:
         try:
             found = recordings(Path(source))
         except InputError:
             found = [Path(source)]
-        sessions += [path.resolve() for path in found if path.resolve() not in sessions]
+        unique_sessions.update(dict.fromkeys(path.resolve() for path in found))
+    sessions = list(unique_sessions)
     names = [path.stem if path.is_file() else path.name for path in sessions]
-    names = [f"{path.parent.name}_{name}" if names.count(name) > 1 else name for path, name in zip(sessions, names)]
+    shared = {name for name, n in collections.Counter(names).items() if n > 1}
+    names = [f"{path.parent.name}_{name}" if name in shared else name for path, name in zip(sessions, names)]
     taken: set[str] = set()
     out_dir = Path(out_dir).resolve()
     tasks = []

@@ -138,3 +138,7 @@ def test_bad_options_are_one_line_errors(inputs, tmp_path, capsys):
     assert main(["reanalyze", str(inputs["movesense"]), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9",
                  "--dask-local", "2"]) == 2
     assert "give --scheduler or --dask-local, not both" in capsys.readouterr().err
+    assert main(["reanalyze", str(inputs["movesense"]), "--out", str(tmp_path), "--workers", "2",
+                 "--dask-local", "2"]) == 2
+    assert "gaitmon reanalyze: --workers: local processes or a Dask cluster" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before any work
