@@ -12,7 +12,8 @@ CPU time of the tasks in their workers (plus the parent's own), and the 1-minute
 them: on a shared machine, other people's work takes cores too. Baseline measured in the same run:
 1 worker, the sessions one after another in this process. Then ``--workers`` local processes and,
 with ``--dask`` and Dask distributed installed, a local Dask cluster of as many single-threaded
-worker processes (its start-up included).
+worker processes (its start-up included, and said). Local processes are forked from a server
+started once per benchmark (the first run pays for it, about 1.5 s: the median leaves it out).
 
 Run: ``python benchmarks/bench_reanalyze.py [--sessions 12] [--reps 10] [--workers N] [--repeat 3] [--dask]``
 """
@@ -53,19 +54,21 @@ def record_sessions(base: Path, n_sessions: int, n_reps: int) -> tuple[list[Path
     return folders, meta.duration_s or 0.0
 
 
-def run(folders: list[Path], base: Path, workers: int, dask: bool) -> tuple[float, float]:
-    """One re-analysis of every folder; (wall s, CPU s of the tasks and this process)."""
+def run(folders: list[Path], base: Path, workers: int, dask: bool) -> tuple[float, float, float]:
+    """One re-analysis of every folder; (wall s, CPU s of the tasks and this process, s of the wall
+    until the executor was ready: a Dask cluster's start; local processes start with their first task)."""
     out = Path(tempfile.mkdtemp(dir=base, prefix="out-"))
     tasks = plan(folders, out / "sessions")
     wall, cpu = time.perf_counter(), time.process_time()
     with History(out / "history.sqlite") as history, \
             executor(1 if dask else workers, dask_local=workers if dask else None) as pool:
+        ready = time.perf_counter() - wall
         outcomes = list(reanalyze(tasks, pool, history))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     failed = [o.error for o in outcomes if o.failed]
     assert not failed, failed
     shutil.rmtree(out)
-    return wall, cpu + (0.0 if workers == 1 and not dask else sum(o.cpu_s for o in outcomes))
+    return wall, cpu + (0.0 if workers == 1 and not dask else sum(o.cpu_s for o in outcomes)), ready
 
 
 def main() -> None:
@@ -94,12 +97,12 @@ def main() -> None:
         baseline = None
         for label, workers, dask in setups:
             runs = [run(folders, base, workers, dask) for _ in range(args.repeat)]
-            wall = statistics.median(w for w, _ in runs)
-            cpu = statistics.median(c for _, c in runs)
+            wall, cpu, ready = (statistics.median(measured[k] for measured in runs) for k in range(3))
             rate = args.sessions / wall
             baseline = baseline or rate
             print(f"{label:38s} {wall:6.2f} s wall, {cpu:6.2f} s CPU, {rate:6.2f} sessions/s "
-                  f"({duration * args.sessions / wall:5.0f} x real time), {rate / baseline:4.2f} x the baseline; "
+                  f"({duration * args.sessions / wall:5.0f} x real time), {rate / baseline:4.2f} x the baseline"
+                  + (f" (cluster start {ready:.1f} s of the wall)" if dask else "") + "; "
                   f"load average {os.getloadavg()[0]:.1f} (others' work on the machine counts too)")
 
 
