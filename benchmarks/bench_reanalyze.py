@@ -8,8 +8,8 @@ folder and a fresh history (:func:`gaitmon.engine.reanalyze.reanalyze`: replay, 
 history import in the parent).
 
 Figures (medians of ``--repeat`` runs): wall time (the pool's start included), sessions/s, and the
-CPU time of the tasks in their workers (plus the parent's own), and the 1-minute load average after
-them: on a shared machine, other people's work takes cores too. Baseline measured in the same run:
+CPU time of the tasks in their workers (plus the parent's own); the setups' runs alternate, and the
+load average is printed: on a shared machine, other people's work takes cores too. Baseline measured in the same run:
 1 worker, the sessions one after another in this process. Then ``--workers`` local processes and,
 with ``--dask`` and Dask distributed installed, a local Dask cluster of as many single-threaded
 worker processes (its start-up included, and said). Local processes are forked from a server
@@ -84,7 +84,7 @@ def main() -> None:
         os.environ["GAITMON_HOME"] = str(base / "home")  # nothing reaches the user's data directory
         folders, duration = record_sessions(base, args.sessions, args.reps)
         print(f"{args.sessions} sessions of {duration:.0f} s (2 sensors, 1 kHz); {os.cpu_count()} CPUs; "
-              f"medians of {args.repeat} runs")
+              f"medians of {args.repeat} runs, the setups alternating")
         setups = [("1 worker (serial, the baseline)", 1, False), (f"{args.workers} local processes", args.workers, False)]
         try:
             import distributed  # noqa: F401
@@ -94,16 +94,20 @@ def main() -> None:
         else:
             if args.dask:
                 setups.append((f"local Dask cluster, {args.workers} workers", args.workers, True))
+        runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label, _, _ in setups}
+        for _ in range(args.repeat):  # the setups alternate: others' work on the machine hits each alike
+            for label, workers, dask in setups:
+                runs[label].append(run(folders, base, workers, dask))
         baseline = None
         for label, workers, dask in setups:
-            runs = [run(folders, base, workers, dask) for _ in range(args.repeat)]
-            wall, cpu, ready = (statistics.median(measured[k] for measured in runs) for k in range(3))
+            wall, cpu, ready = (statistics.median(measured[k] for measured in runs[label]) for k in range(3))
             rate = args.sessions / wall
             baseline = baseline or rate
             print(f"{label:38s} {wall:6.2f} s wall, {cpu:6.2f} s CPU, {rate:6.2f} sessions/s "
                   f"({duration * args.sessions / wall:5.0f} x real time), {rate / baseline:4.2f} x the baseline"
-                  + (f" (cluster start {ready:.1f} s of the wall)" if dask else "") + "; "
-                  f"load average {os.getloadavg()[0]:.1f} (others' work on the machine counts too)")
+                  + (f" (cluster start {ready:.1f} s of the wall)" if dask else ""))
+        print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())} "
+              "(others' work on the machine counts too)")
 
 
 if __name__ == "__main__":

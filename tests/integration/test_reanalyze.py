@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gaitmon.analysis.calibration import Calibration, CalibrationEntry
 from gaitmon.cli import main
 from gaitmon.engine.acquisition import run_live
 from gaitmon.io import write_imu_csv
@@ -88,6 +89,19 @@ def test_outputs_are_those_of_replay_and_analyze(inputs, tmp_path, capsys):
                  "--no-calibration"]) == 0
     _assert_same_tree(out / "witmotion", tmp_path / "replay")
     _assert_same_tree(out / "sprint", tmp_path / "analyze")
+
+
+def test_the_athletes_saved_calibration_applies_in_the_workers(inputs, tmp_path, capsys):
+    db = tmp_path / "out.sqlite"  # the history _reanalyze gives this output folder
+    with History(db) as history:
+        history.add_calibration(Calibration("bo", "2026-11-30T10:00:00+00:00", "force plates", (
+            CalibrationEntry("contact", "all", 0.012, 0.010, 80), CalibrationEntry("flight", "all", -0.009, 0.011, 80))))
+    _reanalyze({name: inputs[name] for name in ("movesense", "polar_pmd")}, tmp_path / "out", capsys, "--workers", "2")
+    assert main(["replay", str(inputs["movesense"].resolve()), "--headless", "--out", str(tmp_path / "replay"),
+                 "--db", str(db)]) == 0
+    _assert_same_tree(tmp_path / "out" / "movesense", tmp_path / "replay")
+    assert b"contact_raw_s" in (tmp_path / "out" / "movesense" / "steps.csv").read_bytes()  # Bo's: calibrated
+    assert b"contact_raw_s" not in (tmp_path / "out" / "polar_pmd" / "steps.csv").read_bytes()  # Cleo's: none
 
 
 def test_two_processes_write_byte_identical_outputs(inputs, tmp_path, capsys):
