@@ -65,7 +65,6 @@ class Reanalysis:
     meta: SessionMeta | None = None
     #: The step table as detected, uncalibrated: what the athlete history stores.
     steps: list[Step] = field(default_factory=list)
-    n_reps: int = 0
     #: The coach's summary (:meth:`~gaitmon.analysis.result.AnalysisResult.summary`).
     summary: str = ""
     written: list[Path] = field(default_factory=list)
@@ -139,7 +138,7 @@ def _reanalyzed(task: SessionTask) -> Reanalysis:
         written = write_session_outputs(task.out, result, loaded.live, loaded.samples, loaded.meta)
         duration = loaded.meta.duration_s or max((float(t[-1]) for t, _ in loaded.samples.values() if len(t)),
                                                  default=0.0)
-        return Reanalysis(task, meta=loaded.meta, steps=list(result.detected_steps), n_reps=len(result.balance.reps),
+        return Reanalysis(task, meta=loaded.meta, steps=list(result.detected_steps),
                           summary=result.summary(loaded.meta.athlete or task.source.name), written=written,
                           problems=loaded.problems, notes=loaded.notes, duration_s=duration)
     except InputError as error:
@@ -220,11 +219,17 @@ def executor(workers: int = 1, scheduler: str | None = None,
         # Forked from a server that imported gaitmon once: no copy of this process's threads, a fast start.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+        try:
             yield pool
+        except BaseException:  # e.g. Ctrl-C: the sessions not started yet are dropped, not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return
     option = "--scheduler" if scheduler is not None else "--dask-local"
     try:
+        import dask
         import distributed
     except ImportError:
         raise InputError("gaitmon reanalyze", option, "needs Dask distributed: pip install 'gaitmon[cluster]'") from None
@@ -232,9 +237,12 @@ def executor(workers: int = 1, scheduler: str | None = None,
     logging.getLogger("distributed").setLevel(logging.getLogger().getEffectiveLevel())
     with contextlib.ExitStack() as stack:
         if dask_local is not None:
-            target = stack.enter_context(distributed.LocalCluster(
-                n_workers=dask_local, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0"))  # a free port: 8787 may be taken (and it warns)
+            # Dask's workers return freed memory to the system at once (MALLOC_TRIM_THRESHOLD_=65536): that
+            # costs a re-analysis a third more CPU or more (page faults of its arrays); glibc's default here.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                target = stack.enter_context(distributed.LocalCluster(
+                    n_workers=dask_local, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0"))  # a free port: 8787 may be taken (and it warns)
         else:
             target = scheduler
         try:
