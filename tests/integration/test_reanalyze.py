@@ -6,7 +6,9 @@ import`` gives it."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import shutil
 from pathlib import Path
 
@@ -66,12 +68,22 @@ def _assert_same_tree(a: Path, b: Path) -> None:
     assert not different, f"differ between {a} and {b}: {different}"
 
 
-def test_serial_run_writes_every_session_and_names_the_broken_one(inputs, tmp_path, capsys):
-    out = tmp_path / "out"
-    status, printed = _reanalyze(inputs, out, capsys, "--workers", "1")
+@pytest.fixture(scope="module")
+def serial(inputs, tmp_path_factory) -> tuple[Path, int, str]:
+    """The sessions one after another in the command's process, the reference of the others:
+    (output folder, exit status, stdout); its history is ``out.sqlite`` next to the folder."""
+    out = tmp_path_factory.mktemp("serial") / "out"
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = main(["reanalyze", *map(str, inputs.values()), "--out", str(out), "--athlete", "Eve",
+                       "--db", str(out.parent / "out.sqlite"), "--workers", "1"])
+    return out, status, printed.getvalue()
+
+
+def test_serial_run_writes_every_session_and_names_the_broken_one(inputs, serial):
+    out, status, printed = serial
     assert status == 2  # a session failed
     assert f"{inputs['broken'] / 'journal.gmj'}: offset 0: not a gaitmon journal (bad file header)" in printed
-    assert "5 done, 1 failed" in printed
+    assert "in this process" in printed and "5 done, 1 failed" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(set(inputs) - {"broken"})
     for name in FAMILIES:
         assert {p.name for p in (out / name).iterdir()} == SESSION_FILES
@@ -104,17 +116,15 @@ def test_the_athletes_saved_calibration_applies_in_the_workers(inputs, tmp_path,
     assert b"contact_raw_s" not in (tmp_path / "out" / "polar_pmd" / "steps.csv").read_bytes()  # Cleo's: none
 
 
-def test_two_processes_write_byte_identical_outputs(inputs, tmp_path, capsys):
-    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    assert _reanalyze(inputs, serial, capsys, "--workers", "1")[0] == 2
-    status, printed = _reanalyze(inputs, parallel, capsys, "--workers", "2")
+def test_two_processes_write_byte_identical_outputs(inputs, serial, tmp_path, capsys):
+    status, printed = _reanalyze(inputs, tmp_path / "parallel", capsys, "--workers", "2")
     assert status == 2 and "on 2 local processes" in printed and "5 done, 1 failed" in printed
-    _assert_same_tree(serial, parallel)
-    assert len(_files(parallel)) == 4 * len(SESSION_FILES) + len(SESSION_FILES) - 2
+    _assert_same_tree(serial[0], tmp_path / "parallel")
+    assert len(_files(tmp_path / "parallel")) == 4 * len(SESSION_FILES) + len(SESSION_FILES) - 2
 
 
-def test_the_history_gets_what_import_gives_it(inputs, tmp_path, capsys):
-    status, printed = _reanalyze(inputs, tmp_path / "out", capsys, "--workers", "2")
+def test_the_history_gets_what_import_gives_it(inputs, serial, tmp_path):
+    out, _, printed = serial
     assert "(5 added, 0 updated, 0 unchanged)" in printed
     imported = [str(path) for name, path in inputs.items() if name != "broken"]
     assert main(["import", *imported, "--athlete", "Eve", "--db", str(tmp_path / "import.sqlite")]) == 0
@@ -124,18 +134,14 @@ def test_the_history_gets_what_import_gives_it(inputs, tmp_path, capsys):
             return {athlete: [(dataclasses.replace(record, imported_at=""), history.steps(record.session_id))
                               for record in history.sessions(athlete)] for athlete in history.athletes()}
 
-    by_reanalyze = stored(tmp_path / "out.sqlite")
+    by_reanalyze = stored(out.parent / "out.sqlite")
     assert sorted(by_reanalyze) == sorted([*FAMILIES.values(), "Eve"])
     assert by_reanalyze == stored(tmp_path / "import.sqlite")
-    status, printed = _reanalyze(inputs, tmp_path / "out", capsys, "--workers", "1")
-    assert "(0 added, 0 updated, 5 unchanged)" in printed
 
 
-def test_a_dask_cluster_writes_byte_identical_outputs(inputs, tmp_path, capsys):
+def test_a_dask_cluster_writes_byte_identical_outputs(inputs, serial, tmp_path, capsys):
     distributed = pytest.importorskip("distributed", reason="Dask distributed not installed "
                                       "(pip install 'gaitmon[cluster]')")
-    serial = tmp_path / "serial"
-    assert _reanalyze(inputs, serial, capsys, "--workers", "1")[0] == 2
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address="127.0.0.1:0") as cluster:
         with distributed.Client(cluster) as client, distributed.get_task_stream(client) as stream:
@@ -143,7 +149,7 @@ def test_a_dask_cluster_writes_byte_identical_outputs(inputs, tmp_path, capsys):
     assert status == 2 and f"on the Dask cluster at {cluster.scheduler_address}" in printed
     assert "5 done, 1 failed" in printed
     assert len(stream.data) == 6 and len({task["worker"] for task in stream.data}) == 2  # both workers took some
-    _assert_same_tree(serial, tmp_path / "dask")
+    _assert_same_tree(serial[0], tmp_path / "dask")
 
 
 def test_bad_options_are_one_line_errors(inputs, tmp_path, capsys):
