@@ -40,35 +40,51 @@ cdef inline bint _digit(uint8_t c) noexcept nogil:
     return 48 <= c <= 57
 
 
-cdef inline const uint8_t* _digits(const uint8_t* p, const uint8_t* end, uint64_t* m, int* significant,
-                                   int* count) noexcept nogil:
-    """The decimal digits at ``p`` appended to ``m``; returns where they end. ``count`` counts them,
-    ``significant`` those after ``m``'s leading zeros; past 19 significant digits it stops there."""
-    while p < end and _digit(p[0]):
-        if m[0] != 0 or p[0] != 48:
-            significant[0] += 1
-            if significant[0] > 19:
-                return p
-        m[0] = m[0] * 10 + (p[0] - 48)
-        count[0] += 1
-        p += 1
-    return p
+cdef inline bint _line_end(const uint8_t* p, const uint8_t* end) noexcept nogil:
+    """Whether a line ends at ``p``: the block's end, ``\\n``, or ``\\r`` then ``\\n`` or the block's end."""
+    return p == end or p[0] == 10 or (p[0] == 13 and (p + 1 == end or p[1] == 10))
 
 
-cdef int _number(const uint8_t* p, const uint8_t* end, double* out) noexcept nogil:
-    """The number in ``[p, end)``: 0 and ``out`` set, or -1 (unusual)."""
+cdef inline const uint8_t* _number(const uint8_t* p, const uint8_t* end, double* out) noexcept nogil:
+    """The number starting at ``p``: where it ends (``out`` set), or NULL (unusual).
+
+    One pass: digits go into ``m`` as they are read; leading zeros are not significant digits.
+    The caller checks that a field ends where the number does.
+    """
     cdef bint negative = False, exp_negative = False
     cdef uint64_t m = 0
-    cdef int significant = 0, whole = 0, fraction = 0, exponent = 0, exp_digits = 0
+    cdef const uint8_t* q
+    cdef const uint8_t* s
+    cdef Py_ssize_t significant, digits
+    cdef int exponent = 0, exp_digits = 0, fraction = 0
     cdef double v
     if p < end and (p[0] == 43 or p[0] == 45):  # + -
         negative = p[0] == 45
         p += 1
-    p = _digits(p, end, &m, &significant, &whole)
+    q = p
+    while p < end and p[0] == 48:
+        p += 1
+    s = p
+    while p < end and _digit(p[0]):
+        m = m * 10 + (p[0] - 48)
+        p += 1
+    significant = p - s
+    digits = p - q
     if p < end and p[0] == 46:  # .
-        p = _digits(p + 1, end, &m, &significant, &fraction)
-    if significant > 19 or whole + fraction == 0:
-        return -1
+        p += 1
+        q = p
+        if m == 0:
+            while p < end and p[0] == 48:
+                p += 1
+        s = p
+        while p < end and _digit(p[0]):
+            m = m * 10 + (p[0] - 48)
+            p += 1
+        significant += p - s
+        fraction = <int>(p - q) if p - q < 100000 else 100000
+        digits += p - q
+    if significant > 19 or digits == 0:
+        return NULL
     if p < end and (p[0] == 101 or p[0] == 69):  # e E
         p += 1
         if p < end and (p[0] == 43 or p[0] == 45):
@@ -78,84 +94,83 @@ cdef int _number(const uint8_t* p, const uint8_t* end, double* out) noexcept nog
             exponent = exponent * 10 + (p[0] - 48)
             exp_digits += 1
             if exp_digits > 4:
-                return -1
+                return NULL
             p += 1
         if exp_digits == 0:
-            return -1
-    if p != end:
-        return -1
+            return NULL
     if m == 0:
         out[0] = -0.0 if negative else 0.0
-        return 0
+        return p
     exponent = (-exponent if exp_negative else exponent) - fraction
     if m > MAX_EXACT or exponent > 22 or exponent < -22:
-        return -1
+        return NULL
     v = <double>m  # exact: m ≤ 2^53
     if exponent >= 0:
         v = v * POW10[exponent]
     else:
         v = v / POW10[-exponent]
     out[0] = -v if negative else v
-    return 0
+    return p
 
 
 cdef Py_ssize_t _parse(const uint8_t* data, Py_ssize_t n, const int8_t* role, Py_ssize_t n_fields,
                        double* t, uint8_t* right, float* x, Py_ssize_t capacity) noexcept nogil:
-    cdef Py_ssize_t pos = 0, row = 0, f, start, stop
-    cdef bint last_field
+    cdef const uint8_t* p = data
+    cdef const uint8_t* end = data + n
+    cdef const uint8_t* start
+    cdef Py_ssize_t row = 0, f
     cdef int r
     cdef double v
     cdef float v32
     cdef uint8_t c
-    while pos < n:
+    while p < end:
         if row >= capacity:
             return -1
         f = 0
         while True:
-            start = pos
-            while pos < n and data[pos] != 44 and data[pos] != 10:  # , \n
-                pos += 1
-            stop = pos
-            last_field = pos >= n or data[pos] == 10
-            if last_field and stop > start and data[stop - 1] == 13:  # \r\n
-                stop -= 1
-            if f >= n_fields:
-                return -1
             r = role[f]
             if r >= 0:
-                if _number(data + start, data + stop, &v) != 0:
+                p = _number(p, end, &v)
+                if p == NULL:
                     return -1
                 v32 = <float>v
                 if isinf(v32):
                     return -1
                 x[row * 6 + r] = v32
             elif r == TIME:
-                if _number(data + start, data + stop, &v) != 0:
+                p = _number(p, end, &v)
+                if p == NULL:
                     return -1
                 t[row] = v
             elif r == SIDE:
-                if (stop - start == 4 and data[start] == 108 and data[start + 1] == 101
-                        and data[start + 2] == 102 and data[start + 3] == 116):  # left
+                if end - p >= 4 and p[0] == 108 and p[1] == 101 and p[2] == 102 and p[3] == 116:  # left
                     right[row] = 0
-                elif (stop - start == 5 and data[start] == 114 and data[start + 1] == 105
-                        and data[start + 2] == 103 and data[start + 3] == 104 and data[start + 4] == 116):  # right
+                    p += 4
+                elif (end - p >= 5 and p[0] == 114 and p[1] == 105 and p[2] == 103 and p[3] == 104
+                        and p[4] == 116):  # right
                     right[row] = 1
+                    p += 5
                 else:
                     return -1
             else:
-                while start < stop:
-                    c = data[start]
+                while p < end and p[0] != 44 and not _line_end(p, end):
+                    c = p[0]
                     if c < 32 or c > 126 or c == 34:  # printable ASCII but "
                         return -1
-                    start += 1
+                    p += 1
             f += 1
-            if last_field:
+            if f == n_fields:
                 break
-            pos += 1  # the ,
-        if f != n_fields:
+            if p == end or p[0] != 44:  # , (too few fields, or something after a field)
+                return -1
+            p += 1
+        if not _line_end(p, end):  # too many fields, or something after the last one
             return -1
+        if p < end and p[0] == 13:
+            p += 1
+        if p < end:
+            p += 1  # the \n
         row += 1
-        pos += 1  # the \n
     return row
 
 

@@ -149,7 +149,10 @@ def _replay(args: argparse.Namespace) -> int:
 
         speed = 1.0 if args.speed is None else (None if args.speed == "max" else _speed(args.speed))
         name = read_meta(folder).athlete or folder.name
-        return run_window(Engine({name: ReplaySource(folder, speed)}, on_error=warn, history_db=history_db))
+        return run_window(Engine({name: ReplaySource(folder, speed, lsl_wait_s=args.lsl_wait)}, on_error=warn,
+                                 history_db=history_db, lsl=args.lsl))
+    if args.lsl:
+        return _replay_on_lsl(args, folder, history_db)
     speed = None if args.speed in (None, "max") else _speed(args.speed)
     started = time.perf_counter()
     with _ProgressBar(f"replaying {folder.name}") as progress:
@@ -163,6 +166,33 @@ def _replay(args: argparse.Namespace) -> int:
     print(f"Replayed {duration:.0f} s of recording in {elapsed:.1f} s.")
     print("\n".join(outputs_text(written)))
     return _report_problems(loaded)
+
+
+def _replay_on_lsl(args: argparse.Namespace, folder: Path, history_db) -> int:
+    """Headless ``gaitmon replay --lsl``: the session published at its pace (default real time) by the
+    engine, then its tables written from the replayed session (no report: the samples are not kept)."""
+    from gaitmon.dashboard import Engine, ReplaySource
+    from gaitmon.engine.analyze import live_result, outputs_text, with_saved_calibration, write_session_outputs
+    from gaitmon.engine.lsl import stream_name
+    from gaitmon.session.folder import read_meta
+
+    meta = read_meta(folder)
+    name = meta.athlete or folder.name
+    speed = 1.0 if args.speed is None else (None if args.speed == "max" else _speed(args.speed))
+    engine = Engine({name: ReplaySource(folder, speed, lsl_wait_s=args.lsl_wait)}, on_error=warn,
+                    history_db=history_db, dashboard=False, lsl=True)
+    print(f"Publishing {folder.name} on LSL at {speed:g} × real time: {stream_name(name, 'left|right|events')}"
+          + (f" (waiting up to {args.lsl_wait:g} s for LabRecorder or another consumer)" if args.lsl_wait > 0 else ""))
+    started = time.perf_counter()
+    engine.run_to_end()
+    live = engine.live(name)
+    result = with_saved_calibration(live_result(live, folder), meta.athlete, history_db)
+    written = write_session_outputs(Path(args.out) if args.out else folder / "replay", result, live, meta=meta)
+    print(result.summary(name))
+    print(f"Published {meta.duration_s or engine.snapshot(name).session_s:.0f} s of recording in "
+          f"{time.perf_counter() - started:.1f} s.")
+    print("\n".join(outputs_text(written)))
+    return 0
 
 
 def _speed(text: str) -> float:
@@ -277,7 +307,13 @@ def _history(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, history_text
 
     with History(Path(args.db) if args.db else None) as history:
-        print(history_text(history, args.athlete))
+        if args.html is None:
+            print(history_text(history, args.athlete))
+            return 0
+        from gaitmon.report.history_page import default_page_name, write_history_page
+
+        path = write_history_page(Path(args.html or default_page_name(args.athlete)), history, args.athlete)
+        print(f"history page of {args.athlete}: {path}")
     return 0
 
 
@@ -514,10 +550,16 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("session", metavar="SESSION", help="session folder (session.json + journal.gmj)")
     replay.add_argument("--speed", metavar="1|N|max",
                         help="pace: 1 = as recorded (the dashboard's default), N = N times faster, "
-                             "max = as fast as possible (the default headless)")
+                             "max = as fast as possible (the default headless, but for --lsl)")
     replay.add_argument("--headless", action="store_true",
                         help="no window (also when there is no display): print a summary and write the outputs")
     replay.add_argument("--out", metavar="DIR", help="output folder (default SESSION/replay)")
+    replay.add_argument("--lsl", action="store_true",
+                        help="publish the session as Lab Streaming Layer streams at --speed (default 1, real time), "
+                             "time stamps on the host clock now (needs gaitmon[lsl]; headless: tables, no report)")
+    replay.add_argument("--lsl-wait", type=float, default=30.0, metavar="S",
+                        help="with --lsl: wait up to S s for a consumer of each stream (LabRecorder recording, an "
+                             "inlet) before replaying (default 30)")
     replay.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
                         "(default: in the data directory)")
     replay.add_argument("--no-calibration", action="store_true",
@@ -578,6 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
     history.add_argument("athlete", metavar="ATHLETE")
     history.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    history.add_argument("--html", metavar="FILE", nargs="?", const="",
+                         help="write a self-contained HTML page instead (default FILE: ATHLETE-history.html here)")
     history.set_defaults(run=_history)
 
     simulate = commands.add_parser("simulate", help="write a synthetic sprint session with ground truth")
@@ -675,8 +719,8 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--headless", action="store_true",
                       help="no window (also when there is no display): status lines, tables at the end")
     live.add_argument("--lsl", action="store_true",
-                      help="publish ω, |a| per leg and the gait events as Lab Streaming Layer streams "
-                           "(for LabRecorder; needs gaitmon[lsl])")
+                      help="publish ω, |a| per leg, the gait events and the strength-balance flags as Lab "
+                           "Streaming Layer streams (for LabRecorder; needs gaitmon[lsl])")
     live.set_defaults(run=_live)
 
     demo = commands.add_parser("demo", help="the dashboard on emulated sensors streaming a simulated sprint session "
@@ -692,7 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="gaitmon-demo", metavar="DIR",
                       help="folder for the recordings and dashboard.png (default ./gaitmon-demo)")
     demo.add_argument("--lsl", action="store_true",
-                      help="publish the athletes' ω, |a| and gait events as Lab Streaming Layer streams "
+                      help="publish the athletes' ω, |a|, gait events and flags as Lab Streaming Layer streams "
                            "(needs gaitmon[lsl] and a display)")
     demo.set_defaults(run=_demo)
     for command_parser in (parser, *commands.choices.values()):

@@ -1,4 +1,4 @@
-"""Shared fixtures: simulated sessions (cached) and the real third-party dataset."""
+"""Shared fixtures: simulated sessions (cached), the real third-party dataset, pylsl on a loopback."""
 
 from __future__ import annotations
 
@@ -79,3 +79,26 @@ def running_dataset() -> Path:
     if not RUNNING_DATASET.is_dir():
         pytest.skip(f"real dataset not present at {RUNNING_DATASET} (it lives in the workplace's shared/ folder)")
     return RUNNING_DATASET
+
+
+@pytest.fixture(scope="session")
+def pylsl(tmp_path_factory):
+    """pylsl confined to a loopback on this machine (skips without the extra ``gaitmon[lsl]``).
+
+    Writes the tests' own ``lsl_api.cfg`` (no IPv6, discovery on this machine only, 127.0.0.1 the one
+    known peer, a session id of their own so no other LSL stream on the machine is seen) and points
+    ``LSLAPICFG`` at it before liblsl reads its configuration (once per process: hence the session scope).
+    """
+    config = tmp_path_factory.mktemp("lsl") / "lsl_api.cfg"
+    config.write_text("[ports]\nIPv6 = disable\n\n"
+                      "[multicast]\nResolveScope = machine\n\n"
+                      f"[lab]\nKnownPeers = {{127.0.0.1}}\nSessionID = gaitmon-test-{os.getpid()}\n",
+                      encoding="utf-8")
+    previous = os.environ.get("LSLAPICFG")
+    os.environ["LSLAPICFG"] = str(config)
+    module = pytest.importorskip("pylsl", reason="the LSL extra is not installed (python -m pip install 'gaitmon[lsl]')")
+    yield module
+    if previous is None:
+        os.environ.pop("LSLAPICFG", None)
+    else:
+        os.environ["LSLAPICFG"] = previous

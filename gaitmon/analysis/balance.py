@@ -27,6 +27,10 @@ The convention (the one the rep-scale flag tests)
   per-side level (:data:`REP_CONFIDENCE`: 90 %, Bonferroni-widened over left, right and both legs).
   When a rep-scale flag of that leg was raised on the last rep, it is that flag's swing or push
   trend exactly.
+- **Across sessions**: x is the session's number among the athlete's sessions with reps; a session's
+  point is that leg's median over the top-speed steps of all its reps in % of the first session's
+  (what ``gaitmon history`` lists). The trend is the leg's latest session-scale assessment
+  (:func:`session_trend`), as across reps but over the last :data:`SESSION_WINDOW` sessions.
 - **Across the steps of a rep**: x is the leg's step number in the run (1 = its first step), y each
   step's output in % of the same baseline (:func:`step_points`); the trend is Theil–Sen at 90 %
   (every step a unit, as at the flags' step scale).
@@ -45,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gaitmon.analysis.steps import Step
-from gaitmon.analysis.trends import CONFIDENCE, Trend, group_trend, median, theil_sen
+from gaitmon.analysis.trends import CONFIDENCE, UNKNOWN, Trend, group_trend, median, theil_sen
 
 #: The two outputs the strength balance compares (:class:`~gaitmon.analysis.steps.Step` fields).
 SWING = "swing_peak_rad_s"
@@ -56,6 +60,8 @@ LEGS = ("left", "right")
 SIDES_AND_BOTH = ("left", "right", "both")
 #: Reps in a rep-scale assessment (the flag's window, and that of the trend lines across reps).
 REP_WINDOW = 6
+#: Sessions in a session-scale assessment (the flag's window, and that of the trend lines across sessions).
+SESSION_WINDOW = 6
 
 
 def per_side_confidence(n_sides: int, confidence: float = CONFIDENCE) -> float:
@@ -145,6 +151,23 @@ def rep_trend(reps: Sequence, side: str, key: str, window: int = REP_WINDOW) -> 
     """
     recent = reps[-window:]
     points = percent_points([(rep.number, rep.top_speed) for rep in recent], side, rep_baselines(reps))
+    return group_trend(points.x, points.swing if key == SWING else points.push, REP_CONFIDENCE)
+
+
+def session_trend(sessions: Sequence[Sequence], side: str, key: str, window: int = SESSION_WINDOW) -> Trend:
+    """``side``'s session-scale trend of ``key`` after the last of ``sessions`` (each a list of reps,
+    oldest first; those without reps are skipped), as the session-scale flag estimates it.
+
+    The random-effects regression (:func:`~gaitmon.analysis.trends.group_trend`) of each session's
+    top-speed steps in % of the first session's medians, on the session's number among those with
+    reps, over the last ``window`` of them: slope in % per session, CI at :data:`REP_CONFIDENCE`
+    (90 % over left, right and both legs, as the flag). Unknown with fewer than 3 usable sessions.
+    """
+    sessions = [reps for reps in sessions if reps]
+    if not sessions:
+        return UNKNOWN
+    units = [(i, top_speed_rows(reps)) for i, reps in enumerate(sessions, 1)][-window:]
+    points = percent_points(units, side, leg_medians(top_speed_rows(sessions[0])))
     return group_trend(points.x, points.swing if key == SWING else points.push, REP_CONFIDENCE)
 
 

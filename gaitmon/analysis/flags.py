@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SIDES_AND_BOTH, SWING, leg_medians,
-                                      per_side_confidence, percent_points, top_speed_rows)
+from gaitmon.analysis.balance import (LEGS, PUSH, REP_WINDOW, SESSION_WINDOW, SIDES_AND_BOTH, SWING,
+                                      leg_medians, per_side_confidence, percent_points, top_speed_rows)
 from gaitmon.analysis.reps import Rep
 from gaitmon.analysis.steps import Step
 from gaitmon.analysis.trends import Trend, classify, group_trend, median, smallest_worthwhile_change, theil_sen
@@ -276,7 +276,8 @@ def _against_usual_curve(rows: list[Step], earlier: list[list[Step]]) -> list[St
     return sorted(out, key=lambda r: r.ic_s)
 
 
-def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = 6, min_sessions: int = 4) -> list[Flag]:
+def session_scale_flags(sessions: list[tuple[str, list[Rep]]], window: int = SESSION_WINDOW,
+                        min_sessions: int = 4) -> list[Flag]:
     """Across an athlete's sessions (oldest first), re-assessed after each session.
 
     Each session contributes the top-speed steps of all its reps; each leg is normalised to the

@@ -14,7 +14,7 @@ Two estimators, chosen by what the data points are:
 
 - across the steps of a rep every step is a unit: the **Theil–Sen** slope (median of pairwise
   slopes, robust to a mis-detected step) with its confidence interval (Sen 1968;
-  ``scipy.stats.theilslopes``);
+  the arithmetic of ``scipy.stats.theilslopes``);
 - across reps or sessions each unit is a *group* of steps whose mean has its own standard error,
   and whole reps vary beyond their steps' noise. Treating steps as independent there would
   over-state the certainty (pseudo-replication), so the slope comes from a **random-effects
@@ -24,8 +24,10 @@ Two estimators, chosen by what the data points are:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -78,15 +80,32 @@ def median(values: Iterable[float]) -> float:
 
 
 def theil_sen(x, y, confidence: float = CONFIDENCE) -> Trend:
-    """Theil–Sen slope of ``y`` on ``x`` with its CI (points are independent units)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if len(x) < 3 or np.ptp(x) == 0:
-        return Trend(float("nan"), float("nan"), float("nan"), int(len(x)))
-    slope, _, low, high = stats.theilslopes(y, x, alpha=confidence)
-    return Trend(float(slope), float(low), float(high), int(len(x)), confidence)
+    """Theil–Sen slope of ``y`` on ``x`` with its CI (points are independent units).
+
+    The arithmetic of ``scipy.stats.theilslopes`` (the slopes of every pair with distinct x, their
+    median; the CI from equation 2.6 of Sen 1968, ties in x and y counted), done on the few points of
+    a rep in plain Python: scipy's argument handling costs ten times the estimate there.
+    ``tests/unit/test_trends.py`` holds the two equal bit for bit.
+    """
+    points = [(a, b) for a, b in zip(map(float, x), map(float, y)) if math.isfinite(a) and math.isfinite(b)]
+    n = len(points)
+    if n < 3 or min(points)[0] == max(points)[0]:
+        return Trend(float("nan"), float("nan"), float("nan"), n)
+    slopes = sorted((yi - yj) / (xi - xj) for xi, yi in points for xj, yj in points if xi > xj)
+    half = len(slopes) // 2
+    slope = slopes[half] if len(slopes) % 2 else (slopes[half - 1] + slopes[half]) / 2.0
+    alpha = 1.0 - confidence if confidence > 0.5 else confidence
+    z = _normal_quantile(alpha / 2.0)
+    ties = sum(k * (k - 1) * (2 * k + 5) for values in zip(*points) for k in Counter(values).values())
+    variance = 1 / 18.0 * (n * (n - 1) * (2 * n + 5) - ties)
+    low = high = float("nan")
+    if variance >= 0.0:  # ties in both x and y can leave none: no interval, as scipy
+        sigma = math.sqrt(variance)
+        upper = min(int(round((len(slopes) - z * sigma) / 2.0)), len(slopes) - 1)
+        lower = max(int(round((len(slopes) + z * sigma) / 2.0)) - 1, 0)
+        with contextlib.suppress(IndexError):
+            low, high = slopes[lower], slopes[upper]
+    return Trend(slope, low, high, n, confidence)
 
 
 def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -> Trend:
@@ -99,29 +118,40 @@ def meta_regression(x, means, standard_errors, confidence: float = CONFIDENCE) -
     means, standard_errors : array_like
         Each group's mean (%) and the standard error of that mean (%).
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(means, dtype=float)
-    v = np.maximum(np.asarray(standard_errors, dtype=float), MIN_SE_PCT) ** 2
-    keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(v)
-    x, y, v = x[keep], y[keep], v[keep]
-    n = len(x)
-    if n < 3 or np.ptp(x) == 0:
-        return Trend(float("nan"), float("nan"), float("nan"), int(n))
-    design = np.column_stack([np.ones(n), x])
-
-    def weighted_fit(weights):
-        normal = design.T @ (weights[:, None] * design)
-        coef = np.linalg.solve(normal, design.T @ (weights * y))
-        return coef, np.linalg.inv(normal)
-
-    w0 = 1.0 / v
-    coef0, inverse0 = weighted_fit(w0)
-    q = float(np.sum(w0 * (y - design @ coef0) ** 2))
-    scale = float(np.sum(w0) - np.trace(inverse0 @ (design.T @ ((w0**2)[:, None] * design))))
+    groups = [(xi, yi, max(se, MIN_SE_PCT) ** 2)
+              for xi, yi, se in zip(map(float, x), map(float, means), map(float, standard_errors))]
+    groups = [(xi, yi, v) for xi, yi, v in groups if math.isfinite(xi) and math.isfinite(yi) and math.isfinite(v)]
+    n = len(groups)
+    if n < 3 or min(groups)[0] == max(groups)[0]:
+        return Trend(float("nan"), float("nan"), float("nan"), n)
+    xs = [xi for xi, _, _ in groups]
+    ys = [yi for _, yi, _ in groups]
+    w0 = [1.0 / v for _, _, v in groups]
+    fixed = _WeightedLine(xs, ys, w0)
+    q = sum(w * (yi - fixed.intercept - fixed.slope * xi) ** 2 for w, xi, yi in zip(w0, xs, ys))
+    # Σw − trace((XᵀWX)⁻¹ XᵀW²X), the DerSimonian–Laird denominator, with the 2×2 inverse written out
+    w2 = [w * w for w in w0]
+    m00, m01, m11 = sum(w2), sum(w * xi for w, xi in zip(w2, xs)), sum(w * xi * xi for w, xi in zip(w2, xs))
+    scale = fixed.s - (fixed.sxx * m00 - 2.0 * fixed.sx * m01 + fixed.s * m11) / fixed.det
     tau2 = max(0.0, (q - (n - 2)) / scale) if scale > 0 else 0.0
-    coef, covariance = weighted_fit(1.0 / (v + tau2))
-    half = _normal_quantile(0.5 + confidence / 2) * math.sqrt(covariance[1, 1])
-    return Trend(float(coef[1]), float(coef[1] - half), float(coef[1] + half), int(n), confidence)
+    random = _WeightedLine(xs, ys, [1.0 / (v + tau2) for _, _, v in groups])
+    half = _normal_quantile(0.5 + confidence / 2) * math.sqrt(random.s / random.det)
+    return Trend(random.slope, random.slope - half, random.slope + half, n, confidence)
+
+
+class _WeightedLine:
+    """Weighted least-squares line ``y = intercept + slope·x`` from the sums of its 2×2 normal
+    equations (``det`` their determinant; ``s / det`` is the slope's variance for weights 1/σ²)."""
+
+    def __init__(self, x: list[float], y: list[float], w: list[float]):
+        self.s = sum(w)
+        self.sx = sum(wi * xi for wi, xi in zip(w, x))
+        self.sxx = sum(wi * xi * xi for wi, xi in zip(w, x))
+        sy = sum(wi * yi for wi, yi in zip(w, y))
+        sxy = sum(wi * xi * yi for wi, xi, yi in zip(w, x, y))
+        self.det = self.s * self.sxx - self.sx * self.sx
+        self.slope = (self.s * sxy - self.sx * sy) / self.det
+        self.intercept = (self.sxx * sy - self.sx * sxy) / self.det
 
 
 @functools.lru_cache(maxsize=None)
@@ -138,16 +168,13 @@ def group_trend(x, y, confidence: float = CONFIDENCE) -> Trend:
     athlete and sensor throughout): a rep whose few top-speed steps happen to agree closely must not
     be taken as near-exact. The slope is :func:`meta_regression` of the group means on ``x``.
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    groups = [(unit, y[(x == unit) & np.isfinite(y)]) for unit in np.unique(x)]
-    groups = [(unit, v) for unit, v in groups if len(v) >= 2]
+    groups = [(unit, v, sum(v) / len(v)) for unit, v in _finite_by_group(x, y) if len(v) >= 2]
     if not groups:
         return meta_regression([], [], [], confidence)
-    residuals = np.concatenate([v - v.mean() for _, v in groups])
-    pooled_sd = math.sqrt(float(np.sum(residuals**2)) / (len(residuals) - len(groups)))
-    return meta_regression([unit for unit, _ in groups], [float(v.mean()) for _, v in groups],
-                           [pooled_sd / math.sqrt(len(v)) for _, v in groups], confidence)
+    squares = sum((vi - mean) ** 2 for _, v, mean in groups for vi in v)
+    pooled_sd = math.sqrt(squares / (sum(len(v) for _, v, _ in groups) - len(groups)))
+    return meta_regression([unit for unit, _, _ in groups], [mean for _, _, mean in groups],
+                           [pooled_sd / math.sqrt(len(v)) for _, v, _ in groups], confidence)
 
 
 def classify(swing: Trend, push: Trend, balance: Trend, swing_swc: float, push_swc: float) -> str | None:
@@ -177,14 +204,23 @@ def smallest_worthwhile_change(values_pct, groups, fraction: float = 0.5, floor:
     from that noise in practice; ``floor`` (%) keeps a very steady athlete from demanding
     sub-measurement precision. Used only to call "both plateaued".
     """
-    values_pct = np.asarray(values_pct, dtype=float)
-    groups = np.asarray(groups)
-    residuals = []
-    for g in np.unique(groups):
-        v = values_pct[(groups == g) & np.isfinite(values_pct)]
+    residuals: list[float] = []
+    for _, v in _finite_by_group(groups, values_pct):
         if len(v) >= 2:
-            residuals.append(v - median(v))
-    pooled = np.concatenate(residuals) if residuals else np.empty(0)
-    if len(pooled) < 2:
+            centre = median(v)
+            residuals += [vi - centre for vi in v]
+    if len(residuals) < 2:
         return floor
-    return max(floor, fraction * float(np.std(pooled, ddof=1)))
+    mean = sum(residuals) / len(residuals)
+    sd = math.sqrt(sum((r - mean) ** 2 for r in residuals) / (len(residuals) - 1))
+    return max(floor, fraction * sd)
+
+
+def _finite_by_group(groups, values) -> list[tuple[float, list[float]]]:
+    """The finite ``values`` of each group (in their order), the groups sorted: what masking the
+    values with each of ``numpy.unique(groups)`` in turn gives, in one pass over a few dozen values."""
+    by_group: dict[float, list[float]] = {}
+    for g, v in zip(np.asarray(groups, dtype=float).tolist(), np.asarray(values, dtype=float).tolist()):
+        if g == g and math.isfinite(v):  # a NaN group matches no value
+            by_group.setdefault(g, []).append(v)
+    return sorted(by_group.items())

@@ -26,6 +26,9 @@ confidence fans); the rep table and sensor health. The window opens at a size th
 :data:`FULL_LAYOUT_LEAST` the strength balance, rep table and sensor health become tabs beside the
 traces, which keep the height (the traces and big numbers come first).
 
+The LSL button publishes the athletes as Lab Streaming Layer streams, or stops (one click; it reads
+"LSL ON" while they are published, and says why when it cannot be used, e.g. "needs gaitmon[lsl]").
+
 Keys (one hand, or a presenter clicker): Space / Page Down mark a rep, R starts or stops
 recording, A / Page Up switch athlete, T switches theme, F or F11 full screen, Esc leaves it.
 """
@@ -195,13 +198,17 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.record_button = self._button("", self.toggle_recording, "Start or stop recording (R)")
         self.record_button.setMinimumWidth(200)
         self.mark_button = self._button("MARK REP", self.mark_rep, "Mark a rep by hand (Space or Page Down)")
+        self.lsl_button = self._button("", self.toggle_lsl, "Publish on the Lab Streaming Layer, or stop")
+        self.lsl_button.setCheckable(True)
+        #: Why LSL cannot be switched on here (shown on its button), or None.
+        self.lsl_problem = self.engine.lsl_problem if self.engine is not None else None
         self.theme_button = self._button("", self.toggle_theme, "Outdoor / indoor colours (T)")
         self.full_button = self._button("FULL SCREEN", self.toggle_full_screen, "Full screen (F or F11; Esc leaves)")
         self.status_label = QtWidgets.QLabel()
         self.status_label.setObjectName("status")
         self.status_label.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         self.status_label.setWordWrap(True)  # two lines rather than a window wider than a small screen
-        for widget in (self.athlete_button, self.record_button, self.mark_button):
+        for widget in (self.athlete_button, self.record_button, self.mark_button, self.lsl_button):
             bar.addWidget(widget)
         bar.addWidget(self.status_label, 1)
         bar.addWidget(self.theme_button)
@@ -247,7 +254,8 @@ class DashboardWindow(QtWidgets.QMainWindow):
         if compact == self.compact:
             return
         self.compact = compact
-        for button in (self.athlete_button, self.record_button, self.mark_button, self.theme_button, self.full_button):
+        for button in (self.athlete_button, self.record_button, self.mark_button, self.lsl_button, self.theme_button,
+                       self.full_button):
             button.setMinimumHeight(BUTTON_PX[compact])
         self.banner_evidence.setVisible(not compact)  # the banner's tooltip still shows it
         self.rep_table.set_compact(compact)
@@ -341,6 +349,20 @@ class DashboardWindow(QtWidgets.QMainWindow):
     def mark_rep(self) -> None:
         if self._live_controls():
             self.engine.mark_rep(self.athlete)
+
+    def toggle_lsl(self) -> None:
+        """LSL publishing on or off (every athlete's streams)."""
+        if self.engine is not None and self.engine.running and not self.lsl_problem:
+            self.engine.set_lsl(not self.engine.lsl_on)
+        self._show_lsl()
+
+    def _show_lsl(self) -> None:
+        on = self.engine is not None and self.engine.lsl_on
+        text = f"LSL —\n{self.lsl_problem}" if self.lsl_problem else ("● LSL ON" if on else "LSL OFF")
+        if self.lsl_button.text() != text:
+            self.lsl_button.setText(text)
+        self.lsl_button.setChecked(on and not self.lsl_problem)
+        self.lsl_button.setEnabled(not self.lsl_problem and self.engine is not None and self.engine.running)
 
     def next_athlete(self) -> None:
         if len(self.athletes) > 1:
@@ -463,6 +485,7 @@ class DashboardWindow(QtWidgets.QMainWindow):
         self.record_button.setText("■ STOP REC" if rec.state == "recording" else "● RECORD")
         self.record_button.setEnabled(live)
         self.mark_button.setEnabled(live)
+        self._show_lsl()
         t = _clock(snap.session_s)
         theme = self.theme
         text, colour = {

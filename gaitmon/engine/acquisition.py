@@ -67,7 +67,8 @@ def run_live(sensors: dict[str, str], out_dir: Path | None = None, rate_hz: floa
              history_db: Path | None = None, add_to_history: bool = True, report_every_s: float = 5.0, print_fn=None,
              warn_fn=warn, lsl: bool = False) -> int:
     """Stream ``sensors`` (role → address or name) into a live session, recording it: the
-    :class:`~gaitmon.engine.runtime.Engine` of the dashboard, without models or window.
+    :class:`~gaitmon.engine.runtime.Engine` of the dashboard, without window (and without models,
+    unless ``lsl``: their analysis raises the flags published).
 
     The session folder is ``out_dir`` (default: a new folder under the data directory's
     ``sessions/``); with ``record=False`` nothing is journalled and the folder only receives the

@@ -655,6 +655,13 @@ class DashboardModel:
         of the same model may replace one not yet started). None runs analyses in place.
     calibration : Calibration, optional
         The athlete's calibration: corrects every analysis (:func:`analyse`).
+
+    Attributes
+    ----------
+    flag_listener : callable or None
+        ``flag_listener(live, now_s, flags)`` hears each analysis of session ``live``: the flags
+        raised so far at session time ``now_s`` (s), in order (e.g. the LSL markers); on the thread
+        that ran it.
     """
 
     def __init__(self, athlete: str = "", window_s: float = 10.0, rate_hz: float = 1000.0,
@@ -673,6 +680,7 @@ class DashboardModel:
         self._applied = 0
         self._tasks = 0
         self._recording = RecordingState()
+        self.flag_listener: Callable[[LiveSession, float, Sequence[Flag]], None] | None = None
         self._reset(None)
 
     def _reset(self, live: LiveSession | None) -> None:
@@ -801,12 +809,21 @@ class DashboardModel:
                     analysis.add(live.events[analysis.fed:upto])
                     analysis.fed = upto
                 result = analysis.at(now_s)
+                listener = self.flag_listener
+                if listener is not None:
+                    listener(live, now_s, result.strength.flags)
             with self._lock:
                 if generation == self._generation and number > self._applied:
                     self._applied = number
                     self._analysis = result
 
         return task
+
+    def raised_flags(self) -> tuple[Flag, ...]:
+        """The flags of the latest analysis shown (any thread)."""
+        with self._lock:
+            strength = self._analysis.strength
+        return tuple(strength.flags) if strength is not None else ()
 
     # -- GUI side ------------------------------------------------------------------------------------
     def snapshot(self, window_s: float | None = None) -> Snapshot:

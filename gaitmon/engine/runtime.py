@@ -24,12 +24,13 @@ import asyncio
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
-from gaitmon.engine.lsl import LslPublisher
+from gaitmon.engine.lsl import LslPublisher, lsl_problem
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.errors import InputError
 from gaitmon.stream.live import LiveSession
@@ -86,13 +87,21 @@ class EmulatedSource:
 
 @dataclass(frozen=True)
 class ReplaySource:
-    """A recorded session folder, replayed at ``speed`` × real time (None: as fast as possible)."""
+    """A recorded session folder, replayed at ``speed`` × real time (None: as fast as possible).
+
+    Published on LSL (the engine's ``lsl``), the replay opens its streams first and waits up to
+    ``lsl_wait_s`` (s) for a consumer of each (LabRecorder recording, an inlet) before it begins.
+    """
 
     folder: Path
     speed: float | None = 1.0
+    lsl_wait_s: float = 0.0
 
 
 Source = LiveSource | EmulatedSource | ReplaySource
+
+#: Why a replay as fast as possible is not published on LSL.
+NO_PACE = "a replay as fast as possible has no pace to publish on LSL: replay at --speed 1 (real time) or N"
 
 
 def recording_state(recorder: SessionRecorder) -> RecordingState:
@@ -224,13 +233,37 @@ class _LiveAthlete:
             self.label = "live"
         self.model = model_for(self.rate_hz or 1000.0)
         self._said: dict[str, tuple[str, str]] = {}
-        #: The athlete's Lab Streaming Layer outlets (``lsl``), kept across sessions: one stream each;
-        #: a leg's opens as soon as its sensor streams (its rate and family known).
+        #: The athlete's Lab Streaming Layer outlets (``lsl``, or :meth:`set_lsl`), kept across sessions:
+        #: one stream each; a leg's opens as soon as its sensor streams (its rate and family known).
         self.lsl = LslPublisher(name, placement) if lsl else None
         self.relay = _Relay(None if on_sensor_state is None else lambda *state: self._say(on_sensor_state, *state),
-                            None if self.lsl is None else
-                            lambda role, setup: self.lsl.configure(role, setup.rate_hz, setup.family))
+                            self._configured)
         self.saved_folder: Path | None = None
+
+    def _configured(self, role: str, setup) -> None:
+        if self.lsl is not None:
+            self.lsl.configure(role, setup.rate_hz, setup.family)
+
+    def _attach_lsl(self) -> None:
+        """Publish the current session (the flags already raised in it are not news)."""
+        self.lsl.attach(self.live, self.recorder.origin, self.model.raised_flags() if self.model is not None else ())
+        if self.model is not None:
+            self.model.flag_listener = self.lsl.flags
+
+    def set_lsl(self, on: bool) -> None:
+        """Publish on LSL from now on, or stop and withdraw the streams (on the loop)."""
+        if on == (self.lsl is not None):
+            return
+        if not on:
+            lsl, self.lsl = self.lsl, None
+            if self.model is not None:
+                self.model.flag_listener = None
+            lsl.close()
+            return
+        self.lsl = LslPublisher(self.name, self.placement)
+        for role, setup in self.relay.setups.items():
+            self._configured(role, setup)
+        self._attach_lsl()
 
     def _say(self, say: Callable[[str], None], role: str, state: str, detail: str) -> None:
         """A sensor's new state and its reason, once (searching is not news: it comes back every retry)."""
@@ -264,7 +297,7 @@ class _LiveAthlete:
             self.live.projection_listener = self.store.projection
         self.recorder = SessionRecorder(self.live, folder, self.meta, self.clock, on_error=self.on_error)
         if self.lsl is not None:
-            self.lsl.attach(self.live, self.recorder.origin)
+            self._attach_lsl()
         self.relay.switch(self.recorder, self.clock())
         self.show()
 
@@ -329,13 +362,46 @@ class _ReplayAthlete:
     """An athlete replayed from a session folder, in a thread of its own (the journal is read in one go)."""
 
     def __init__(self, name: str, source: ReplaySource, model_for: Callable[[float], DashboardModel],
-                 on_error: Callable[[str], None]):
+                 on_error: Callable[[str], None], lsl: bool = False):
         self.name, self.folder, self.speed, self.on_error = name, Path(source.folder), source.speed, on_error
         self.meta = read_meta(self.folder)
         rates = [s.rate_hz for s in self.meta.sensors.values() if s.rate_hz]
         self.model = model_for(max(rates, default=1000.0))
         self.state = RecordingState("replay", str(self.folder))
         self.now = 0.0
+        self.lsl_wait_s = source.lsl_wait_s
+        #: LSL publishing wanted (:meth:`set_lsl`); the replay thread follows it (:meth:`_follow_lsl`).
+        self.lsl_wanted = lsl
+        self.lsl = self._publisher() if lsl else None
+        self._lsl_marks = 0  # the replayed marks published (or past when publishing began)
+
+    def _publisher(self) -> LslPublisher:
+        """The replay's outlets, the legs' open at once (from the recording's sensors)."""
+        lsl = LslPublisher(self.meta.athlete or self.name, self.meta.placement, speed=self.speed,
+                           source=f"replay of {self.folder}")
+        for role, sensor in self.meta.sensors.items():
+            if sensor.rate_hz and sensor.family:
+                lsl.configure(role, sensor.rate_hz, sensor.family)
+        return lsl
+
+    def set_lsl(self, on: bool) -> None:
+        """Publish on LSL from the next replayed record on, or stop (the replay thread does it)."""
+        self.lsl_wanted = on
+
+    def _follow_lsl(self, session_t: float, marks: int) -> None:
+        """In the replay thread, at session time ``session_t`` (s): open or close the outlets as wanted;
+        an opened one maps ``session_t`` to the host clock now (``marks`` the marks already past)."""
+        if self.lsl_wanted and (self.lsl is None or not self.lsl.attached):
+            if self.lsl is None:
+                self.lsl = self._publisher()
+            lsl = self.lsl
+            lsl.attach(self.live, lsl.pylsl.local_clock() - session_t / self.speed, self.model.raised_flags())
+            self.model.flag_listener = lsl.flags
+            self._lsl_marks = marks
+        elif not self.lsl_wanted and self.lsl is not None:
+            lsl, self.lsl = self.lsl, None
+            self.model.flag_listener = None
+            lsl.close()
 
     def open(self, clock: Callable[[], float], record: bool) -> None:
         self.live = LiveSession(self.meta.athlete or self.name, self.meta.placement)
@@ -363,15 +429,28 @@ class _ReplayAthlete:
     def _replay(self, halt: threading.Event) -> None:
         shown_marks = 0
         next_update = -math.inf
+        if self.lsl is not None and self.lsl_wait_s > 0:
+            waited = time.monotonic() + self.lsl_wait_s
+            while not (self.lsl.wait_for_consumers(0.25) or halt.is_set()):
+                if time.monotonic() > waited:
+                    log.info("%s: no LSL consumer on every stream within %g s; replaying anyway", self.name,
+                             self.lsl_wait_s)
+                    break
 
         def show_marks(marks: list[tuple[float, dict]]) -> None:
             nonlocal shown_marks
             for t, _ in marks[shown_marks:]:
                 self.model.add_mark(t)
             shown_marks = len(marks)
+            if self.lsl is not None:
+                for t, content in marks[self._lsl_marks:]:
+                    self.lsl.mark(str(content.get("kind", "mark")), t)
+                self._lsl_marks = len(marks)
 
         def advance(t: float, marks: list[tuple[float, dict]]) -> None:
             nonlocal next_update
+            if self.lsl_wanted != (self.lsl is not None and self.lsl.attached):
+                self._follow_lsl(t, len(marks))
             self.now = max(self.now, t)
             if self.now >= next_update:
                 next_update = self.now + FLUSH_INTERVAL_S
@@ -384,6 +463,8 @@ class _ReplayAthlete:
             self.on_error(problem)
         show_marks(replayed.marks)
         self.model.analyse_now(self.now, self.state)
+        if self.lsl is not None:
+            self.lsl.close()
 
     def tick(self) -> None:
         """Nothing: the replay thread keeps its model up to date."""
@@ -455,8 +536,10 @@ class Engine:
         Receives a line (:func:`state_line`) whenever a live or emulated sensor's state or its
         reason changes: stalled, reconnecting, not found, no Bluetooth, streaming again …
     lsl : bool
-        Publish each live or emulated athlete's ω, |a| and gait events as Lab Streaming Layer streams
-        (:class:`gaitmon.engine.lsl.LslPublisher`; needs the extra ``gaitmon[lsl]``, real time).
+        Publish each athlete's ω, |a|, gait events and strength-balance flags as Lab Streaming Layer
+        streams (:class:`gaitmon.engine.lsl.LslPublisher`; needs the extra ``gaitmon[lsl]``, real time;
+        a replay at its pace, mapped to the host clock now); :meth:`set_lsl` switches it at run time.
+        The flags come from each athlete's model, which then runs headless too.
 
     Raises
     ------
@@ -464,7 +547,7 @@ class Engine:
         A virtual-clock :class:`EmulatedSource` mixed with real-time sources.
     gaitmon.errors.InputError
         A :class:`ReplaySource` folder that is not a session folder; one sensor given twice; ``lsl``
-        without the extra installed, or on a virtual clock.
+        without the extra installed, on a virtual clock, or with a replay as fast as possible.
     """
 
     def __init__(self, athletes: Mapping[str, Source], sessions_dir: Path | None = None, record: bool = True,
@@ -481,13 +564,16 @@ class Engine:
         self._virtual = bool(sources) and all(virtual)
         if lsl and self._virtual:
             raise InputError("--lsl", None, "the Lab Streaming Layer streams need real time, not a virtual clock")
-        self._dashboard = dashboard
+        if lsl and any(isinstance(s, ReplaySource) and s.speed is None for s in sources):
+            raise InputError("--lsl", None, NO_PACE)
+        self._dashboard = dashboard or lsl  # a model per athlete: its analysis raises the flags LSL publishes
+        self._lsl = lsl
         self._record = record
         self._on_message, self._on_error, self._history_db, self._on_tick = on_message, on_error, history_db, on_tick
         sessions_dir = Path(sessions_dir) if sessions_dir is not None else default_data_dir() / "sessions"
 
         def model_for(name: str) -> Callable[[float], DashboardModel | None]:
-            if not dashboard:
+            if not self._dashboard:
                 return lambda rate_hz: None
             schedule = None if self._virtual else self._schedule
             calibration = None if isinstance(history_db, bool) else saved_calibration(name, history_db)
@@ -496,7 +582,7 @@ class Engine:
         self._athletes: dict[str, _LiveAthlete | _ReplayAthlete] = {}
         for name, source in athletes.items():
             if isinstance(source, ReplaySource):
-                self._athletes[name] = _ReplayAthlete(name, source, model_for(name), on_error)
+                self._athletes[name] = _ReplayAthlete(name, source, model_for(name), on_error, lsl)
             else:
                 self._athletes[name] = _LiveAthlete(name, source, model_for(name), sessions_dir, placement, on_error,
                                                     self._finish_recording, (folders or {}).get(name),
@@ -664,9 +750,34 @@ class Engine:
         """Journal a hand-made rep mark (``{"kind": "rep"}``) at the current session time."""
         self._command(athlete, "mark_rep")
 
-    def _command(self, athlete: str, action: str) -> None:
+    @property
+    def lsl_problem(self) -> str | None:
+        """Why this engine cannot publish on LSL (the extra missing, a virtual clock), in a few words, or None."""
+        if self._virtual:
+            return "needs real time"
+        if any(isinstance(a, _ReplayAthlete) and a.speed is None for a in self._athletes.values()):
+            return "replay at max speed"
+        return lsl_problem()
+
+    @property
+    def lsl_on(self) -> bool:
+        """Whether the athletes are published on LSL (as last asked: ``lsl``, :meth:`set_lsl`)."""
+        return self._lsl
+
+    def set_lsl(self, on: bool) -> None:
+        """Publish every athlete on LSL from now on (streams open), or stop (streams withdrawn).
+
+        Raises InputError (one line) when it cannot be switched on here (:attr:`lsl_problem`)."""
+        problem = self.lsl_problem if on else None
+        if problem:
+            raise InputError("LSL", None, f"cannot publish: {problem}")
+        self._lsl = on
+        for name in self._athletes:
+            self._command(name, "set_lsl", on)
+
+    def _command(self, athlete: str, action: str, *args) -> None:
         target = self._athletes[athlete]
         loop = self._loop
         if loop is None:
             raise RuntimeError("the dashboard engine is not running")
-        loop.call_soon_threadsafe(getattr(target, action))
+        loop.call_soon_threadsafe(getattr(target, action), *args)

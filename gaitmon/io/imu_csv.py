@@ -336,27 +336,27 @@ class _Reader:
                 first_line += self._process(piece, first_line, last, parsed.result())
 
     def _pieces(self, f) -> Iterator[tuple[bytes, bool]]:
-        """The rest of the file in blocks of whole lines: ``(piece, is the last one)``."""
-        pending = b""
-        block = f.read(_CHUNK_BYTES)
-        while block:
-            nxt = f.read(_CHUNK_BYTES)
-            data = pending + block if pending else block
-            if nxt:
-                cut = data.rfind(b"\n")
+        """The rest of the file in blocks of whole lines: ``(piece, is the last one)``.
+
+        Each block is read into its own buffer behind the previous block's unfinished line, and
+        handed out as it is (blocks are parsed ahead in other threads): no block is copied.
+        """
+        data = _read_block(f, b"")
+        while data:
+            cut = data.rfind(b"\n")
+            nxt = _read_block(f, data[cut + 1:])  # the unfinished line (all of ``data`` without a line end)
+            last = len(nxt) == len(data) - cut - 1  # nothing more was read
+            if not last:
                 if cut < 0:  # a single very long line: keep reading
-                    pending, block = data, nxt
+                    data = nxt
                     continue
-                piece, pending = data[: cut + 1], data[cut + 1 :]
-            else:
-                piece, pending = data, b""
-            last = not nxt
-            if last:
-                # Blank lines at the very end are allowed: drop them (and trailing blanks).
-                piece = piece.rstrip(b" \t\r\n")
+                del data[cut + 1:]
+            piece = data.rstrip(b" \t\r\n") if last else data  # blank lines at the very end are allowed
             if piece:
                 yield (piece.translate(_EUROPEAN) if self.european else piece), last
-            block = nxt
+            if last:
+                return
+            data = nxt
 
     def _parse_header(self, raw: bytes) -> _Layout:
         try:
@@ -639,6 +639,21 @@ def _semicolon_separated(header: str) -> bool:
 
 #: A block's line count, and its rows as the compiled parser read them (None: something unusual).
 _Parsed = tuple[int, "tuple[np.ndarray, np.ndarray, np.ndarray] | None"]
+
+
+def _read_block(f, head: bytes | bytearray) -> bytearray:
+    """A new buffer: ``head``, then up to :data:`_CHUNK_BYTES` bytes read from ``f``."""
+    block = bytearray(len(head) + _CHUNK_BYTES)
+    block[:len(head)] = head
+    view, end = memoryview(block), len(head)
+    while end < len(block):
+        n = f.readinto(view[end:])
+        if not n:
+            break
+        end += n
+    view.release()
+    del block[end:]
+    return block
 
 
 def _line_count(piece: bytes) -> int:

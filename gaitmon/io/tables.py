@@ -236,6 +236,8 @@ def write_table_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: S
 
 
 def _cell(value: Any) -> str:
+    if type(value) is float:  # most cells: the checks below in the order of their rarity
+        return format_float(value)
     if value is None:
         return ""
     if isinstance(value, (bool, np.bool_)):

@@ -20,6 +20,8 @@ Modules, each importing only those above it in this list:
 - :mod:`~gaitmon.report.flags`, :mod:`~gaitmon.report.traces`, :mod:`~gaitmon.report.steps`,
   :mod:`~gaitmon.report.legs`, :mod:`~gaitmon.report.tables`: sections 1–5 of the page;
 - :mod:`~gaitmon.report.page`: header, sections in order, footer; :func:`render_report`, :func:`write_report`.
+- :mod:`~gaitmon.report.history_page`: the athlete history page of ``gaitmon history --html`` (an
+  athlete's sessions over weeks) from the same parts.
 """
 
 from __future__ import annotations

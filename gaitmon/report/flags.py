@@ -41,7 +41,7 @@ def evidence_svg(flag: Flag) -> str:
         out.append(line(x, frame.bottom, x, frame.bottom + 4, INK))
         out.append(text(x, frame.bottom + 16, tick_label(value, ticks), 11, "middle"))
     out.append(text(frame.right + 8, frame.bottom + 16, f"%/{unit}", 11))
-    return svg(400, 100, "".join(out), f"Trends behind the flag, % per {unit}, with confidence intervals")
+    return svg(420, 100, "".join(out), f"Trends behind the flag, % per {unit}, with confidence intervals")
 
 
 def flag_html(flag: Flag) -> str:

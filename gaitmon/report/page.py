@@ -59,11 +59,11 @@ def session_facts(result: AnalysisResult, samples, meta: SessionMeta | None) -> 
 WIDE_FACT = 60
 
 
-def header_html(facts: list[tuple[str, str]]) -> str:
+def header_html(facts: list[tuple[str, str]], title: str = "Sprint session report") -> str:
     wide = ' class="wide"'
     items = "".join(f"<div{wide if len(v) > WIDE_FACT else ''}><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>"
                     for k, v in facts)
-    return (f'<header><h1>Sprint session report</h1><dl class="facts">{items}</dl>'
+    return (f'<header><h1>{escape(title)}</h1><dl class="facts">{items}</dl>'
             '<p class="narrow-only">The charts are wider than this screen: swipe them sideways.</p></header>')
 
 

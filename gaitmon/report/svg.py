@@ -15,6 +15,7 @@ byte-identical to formatting each coordinate with ``f"{v:.1f}"``).
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from collections.abc import Sequence
@@ -170,7 +171,7 @@ def format_rows(template: str, n: int, **fields) -> str:
     finite, or ``|v| ≥ 9.9e6``).
     """
     pieces: list = []
-    for literal, name, spec, _ in string.Formatter().parse(template):
+    for literal, name, spec in _parsed(template):
         if literal:
             pieces.append(literal)
         if name is None:
@@ -192,6 +193,12 @@ def format_rows(template: str, n: int, **fields) -> str:
     blocks = [p.encode("ascii") if isinstance(p, str) else digits.pop(0) if isinstance(p, np.ndarray)
               else _format.text_block(*p) for p in pieces]
     return _format.join_slots(blocks, n).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(template: str) -> tuple[tuple[str, str | None, str], ...]:
+    """``template``'s literal texts and fields (a handful of templates recur thousands of times)."""
+    return tuple((literal, name, spec) for literal, name, spec, _ in string.Formatter().parse(template))
 
 
 def path_data(x: np.ndarray, y: np.ndarray, breaks: np.ndarray | Sequence[int] = ()) -> str:
@@ -258,13 +265,19 @@ def decimate_minmax(t: np.ndarray, y: np.ndarray, t0: float, t1: float, columns:
     lowest = lowest[np.r_[True, segment[lowest[1:]] != segment[lowest[:-1]]]]
     highest = np.flatnonzero(y == np.maximum.reduceat(y, starts)[segment])  # and its last maximum
     highest = highest[np.r_[segment[highest[1:]] != segment[highest[:-1]], True]]
-    index = np.union1d(lowest, highest)
-    return t[index], y[index]
+    chosen = np.zeros(len(t), dtype=bool)
+    chosen[lowest] = chosen[highest] = True
+    return t[chosen], y[chosen]
 
 
 def hole_threshold_s(t: np.ndarray) -> float:
     """A pause between samples longer than this is a hole in the data (not one dropped sample)."""
-    return max(0.05, 5.0 * float(np.median(np.diff(t)))) if len(t) > 1 else 0.05
+    return hole_threshold_for(float(np.median(np.diff(t)))) if len(t) > 1 else 0.05
+
+
+def hole_threshold_for(period_s: float) -> float:
+    """:func:`hole_threshold_s` of samples whose median interval is ``period_s``."""
+    return max(0.05, 5.0 * period_s)
 
 
 def time_window(t: np.ndarray, lo: float, hi: float) -> slice:

@@ -14,7 +14,7 @@ import numpy as np
 
 from gaitmon.analysis import REP_COLUMNS, Rep, Step
 from gaitmon.report.style import fmt
-from gaitmon.report.svg import hole_threshold_s
+from gaitmon.report.svg import hole_threshold_for
 from gaitmon.session.meta import SessionMeta
 from gaitmon.stream.timing import GapMark
 
@@ -78,14 +78,15 @@ def sensor_notes_html(samples, gaps: Sequence[GapMark], meta: SessionMeta | None
         dt = np.diff(t)
         period = float(np.median(dt))
         missing = int(np.sum(np.maximum(np.round(dt / period) - 1, 0)))
-        holes = int(np.sum(dt > hole_threshold_s(t)))
+        hole_s = hole_threshold_for(period)
+        holes = int(np.sum(dt > hole_s))
         info = meta.sensors.get(side) if meta else None
         described = " ".join(part for part in (info.label or info.family, info.address) if part) if info else ""
         name = f" ({described})" if described else ""
         items.append(f"<li><b>{escape(side)}</b>{escape(name)}: {len(t):,} samples at {1 / period:.1f} Hz measured, "
                      f"{t[0]:.1f}–{t[-1]:.1f} s; about {missing:,} samples missing "
                      f"({100 * missing / (len(t) + missing):.2f} %), {holes} hole(s) longer than "
-                     f"{1e3 * hole_threshold_s(t):.0f} ms (the trace is broken there).</li>")
+                     f"{1e3 * hole_s:.0f} ms (the trace is broken there).</li>")
     if any(step.flight_source == "one_leg_estimate" for step in steps):
         items.append("<li>One sensor only: flight time is estimated from the stride, assuming equal steps.</li>")
     if gaps:

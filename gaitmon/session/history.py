@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gaitmon.analysis import REP_COLUMNS, Rep, segment_reps, session_scale_flags
+from gaitmon.analysis import REP_COLUMNS, Flag, Rep, segment_reps, session_scale_flags
 from gaitmon.analysis.balance import PUSH, SWING, leg_medians, percent_change, top_speed_rows
 from gaitmon.analysis.calibration import Calibration, CalibrationEntry
 from gaitmon.errors import InputError
@@ -491,6 +491,95 @@ def saved_calibration(athlete: str, path: Path | None = None) -> Calibration | N
         return history.calibration(athlete)
 
 
+@dataclass(frozen=True)
+class SessionOutputs:
+    """One session of an athlete's weeks: what ``gaitmon history`` and its page show per session.
+
+    Attributes
+    ----------
+    record : SessionRecord
+        The session as stored.
+    label : str
+        Its date (UTC), with the time when the athlete has several sessions that day.
+    reps : list of Rep
+        Its reps with their top-speed steps as stored at import (the session-scale flag's unit).
+    medians : dict
+        leg → output (:data:`~gaitmon.analysis.balance.SWING` in rad/s, :data:`~gaitmon.analysis.balance.PUSH`
+        in body weights) → median over that leg's top-speed steps of all its reps (NaN without any).
+    change_pct : dict
+        leg → output → % change of the median from the baseline's (NaN on the baseline itself, and
+        where either is missing).
+    flags : list of Flag
+        The session-scale flags raised after this session.
+    """
+
+    record: SessionRecord
+    label: str
+    reps: list[Rep]
+    medians: dict[str, dict[str, float]]
+    change_pct: dict[str, dict[str, float]]
+    flags: list[Flag]
+
+
+@dataclass(frozen=True)
+class AthleteWeeks:
+    """An athlete's sessions, oldest first, with the session-scale strength-balance flags.
+
+    ``baseline`` is the label of the first session with reps (each leg's outputs are in % of its
+    medians there; None without reps); ``flags`` all session-scale flags, in the order raised;
+    ``with_reps`` the number of sessions with reps; ``min_sessions`` how many of those the flag needs
+    before it decides anything.
+    """
+
+    athlete: str
+    sessions: list[SessionOutputs]
+    baseline: str | None
+    flags: list[Flag]
+    with_reps: int
+    min_sessions: int = MIN_SESSIONS
+
+
+def athlete_weeks(records: list[SessionRecord], top_speed: dict[str, dict[int, list[Step]]],
+                  min_sessions: int = MIN_SESSIONS) -> AthleteWeeks:
+    """The per-session numbers and session-scale flags of one athlete's sessions (pure).
+
+    ``records`` as :meth:`History.sessions` lists them (oldest first, at least one); ``top_speed`` as
+    :meth:`History.top_speed_steps` gives it.
+    """
+    labels = _labels(records)
+    sessions = [(label, _stored_reps(r.n_reps, top_speed.get(r.session_id, {}))) for label, r in zip(labels, records)]
+    with_reps = [(label, reps) for label, reps in sessions if reps]
+    # the session-scale flag's baseline: per leg, the medians of the first session's top-speed steps
+    base_label, baseline = (with_reps[0][0], leg_medians(top_speed_rows(with_reps[0][1]))) if with_reps else (None, None)
+    flags = session_scale_flags(sessions, min_sessions=min_sessions)
+    out = []
+    for record, (label, reps) in zip(records, sessions):
+        medians = leg_medians(top_speed_rows(reps))
+        change = {leg: {key: math.nan if label == base_label or baseline is None  # no % on the baseline itself
+                        else percent_change(medians[leg][key], baseline[leg][key]) for key in medians[leg]}
+                  for leg in medians}
+        out.append(SessionOutputs(record, label, reps, medians, change, [f for f in flags if f.session == label]))
+    return AthleteWeeks(records[0].athlete, out, base_label, flags, len(with_reps), min_sessions)
+
+
+def load_athlete_weeks(history: History, athlete: str) -> AthleteWeeks | None:
+    """:func:`athlete_weeks` of the athlete's sessions in ``history``; None when the athlete has only
+    calibrations.
+
+    Raises
+    ------
+    gaitmon.errors.InputError
+        The athlete has neither sessions nor calibrations in the history.
+    """
+    records = history.sessions(athlete)
+    if not records:
+        if not history.calibrations(athlete):
+            known = ", ".join(history.athletes()) or "none"
+            raise InputError(history.path, None, f"no sessions for athlete {athlete!r}; known: {known}")
+        return None
+    return athlete_weeks(records, history.top_speed_steps(athlete))
+
+
 def history_text(history: History, athlete: str) -> str:
     """What ``gaitmon history ATHLETE`` prints: the athlete's sessions and session-scale flags.
 
@@ -500,52 +589,45 @@ def history_text(history: History, athlete: str) -> str:
     Then the session-scale strength-balance flags (from the top-speed steps of each rep, as stored at
     import: :meth:`History.top_speed_steps`), each with
     its sentence, or why there are none; then the athlete's calibrations (:func:`calibrations_lines`).
+    The numbers: :func:`athlete_weeks`.
 
     Raises
     ------
     gaitmon.errors.InputError
         The athlete has neither sessions nor calibrations in the history.
     """
-    records = history.sessions(athlete)
+    weeks = load_athlete_weeks(history, athlete)
     calibrations = history.calibrations(athlete)
-    if not records and not calibrations:
-        known = ", ".join(history.athletes()) or "none"
-        raise InputError(history.path, None, f"no sessions for athlete {athlete!r}; known: {known}")
-    if not records:
+    if weeks is None:
         return "\n".join([f"{calibrations[0].athlete}: no sessions in {history.path}", "",
                           *calibrations_lines(calibrations)])
-    labels = _labels(records)
-    stored = history.top_speed_steps(athlete)
-    sessions = [(label, _stored_reps(r.n_reps, stored.get(r.session_id, {}))) for label, r in zip(labels, records)]
-    with_reps = [(label, reps) for label, reps in sessions if reps]
-    # the session-scale flag's baseline: per leg, the medians of the first session's top-speed steps
-    base_label, baseline = (with_reps[0][0], leg_medians(top_speed_rows(with_reps[0][1]))) if with_reps else (None, None)
-
     header = ["date (UTC)", "reps"] + [f"{leg} {what}" for leg in ("left", "right")
                                        for what in ("swing rad/s", "push BW")]
-    table = []
-    for label, reps in sessions:
-        medians = leg_medians(top_speed_rows(reps))
-        versus = None if label == base_label else baseline  # no % on the baseline itself
-        table.append([label, str(len(reps))] + [_cell(medians[leg][key], versus[leg][key] if versus else math.nan)
-                                                for leg, key in _LEG_OUTPUTS])
-    lines = [f"{records[0].athlete}: {len(records)} session{'s' * (len(records) != 1)} in {history.path}"]
-    if with_reps:
-        lines.append(f"Per leg, median over the top-speed steps of all reps; % change vs {base_label} "
+    table = [[s.label, str(len(s.reps))] + [_cell(s.medians[leg][key], s.change_pct[leg][key])
+                                             for leg, key in _LEG_OUTPUTS] for s in weeks.sessions]
+    n = len(weeks.sessions)
+    lines = [f"{weeks.athlete}: {n} session{'s' * (n != 1)} in {history.path}"]
+    if weeks.baseline is not None:
+        lines.append(f"Per leg, median over the top-speed steps of all reps; % change vs {weeks.baseline} "
                      "(the first session with reps).")
     lines += ["", *_format_table(header, table), ""]
 
-    flags = session_scale_flags(sessions, min_sessions=MIN_SESSIONS)
     lines.append("Session-scale strength-balance flags (docs/strength-balance.md):")
-    lines += [f"  {'FLAG' if flag.alarm else 'note'} after {flag.session}: {flag.message}" for flag in flags]
-    if len(with_reps) < MIN_SESSIONS:
-        lines.append(f"  none yet: the session-scale flag needs at least {MIN_SESSIONS} sessions with reps "
-                     f"(there {'is' if len(with_reps) == 1 else 'are'} {len(with_reps)}).")
-    elif not flags:
+    lines += [f"  {'FLAG' if flag.alarm else 'note'} after {flag.session}: {flag.message}" for flag in weeks.flags]
+    if weeks.with_reps < weeks.min_sessions:
+        lines.append(f"  none yet: {flags_pending(weeks)}")
+    elif not weeks.flags:
         lines.append("  none raised.")
     if calibrations:
         lines += ["", *calibrations_lines(calibrations)]
     return "\n".join(lines)
+
+
+def flags_pending(weeks: AthleteWeeks) -> str:
+    """Why no session-scale flag can be decided yet (fewer sessions with reps than it needs)."""
+    n = weeks.with_reps
+    return (f"the session-scale flag needs at least {weeks.min_sessions} sessions with reps "
+            f"(there {'is' if n == 1 else 'are'} {n}).")
 
 
 def _stored_reps(n_reps: int, top_speed: dict[int, list[Step]]) -> list[Rep]:
@@ -571,11 +653,10 @@ def calibrations_lines(calibrations: list[Calibration]) -> list[str]:
 _LEG_OUTPUTS = tuple((leg, key) for leg in ("left", "right") for key in (SWING, PUSH))
 
 
-def _cell(value: float, baseline: float) -> str:
-    """``value`` and, when the baseline is usable, its % change from it."""
+def _cell(value: float, change: float) -> str:
+    """``value`` and, when known, its % change from the baseline."""
     if not math.isfinite(value):
         return "—"
-    change = percent_change(value, baseline)
     return f"{value:.2f}" if math.isnan(change) else f"{value:.2f} ({change:+.1f} %)"
 
 

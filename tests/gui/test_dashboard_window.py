@@ -390,3 +390,61 @@ def test_calibrated_rep_table_columns_say_so(qtbot):
     table.draw([], next(iter(THEMES.values())))
     assert [table.horizontalHeaderItem(col).text() for col in range(len(REP_COLUMNS))] == [
         rep_head(name) for name in REP_COLUMNS]
+
+
+def _lost(inlet, pylsl) -> bool:
+    """Whether ``inlet``'s stream has gone (its outlet withdrawn); the inlet does not look for it again."""
+    try:
+        inlet.pull_chunk(timeout=0.2)
+    except pylsl.util.LostError:
+        return True
+    return False
+
+
+def test_the_lsl_button_starts_and_stops_the_streams(qtbot, pylsl, tmp_path, screenshot):
+    """One click publishes the athlete's streams (inlets on the loopback resolve them) and says "LSL ON";
+    another withdraws them (the inlets lose them) while the session goes on."""
+    from gaitmon.engine.lsl import stream_name
+
+    athlete = f"Lsl{os.getpid()}"
+    names = [stream_name(athlete, what) for what in ("left", "right", "events")]
+    engine = Engine({athlete: LIVE_SOURCE}, sessions_dir=tmp_path, record=False, history_db=False)
+    window = _window(qtbot, engine)
+    engine.start()
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.lsl_button.isEnabled() and window.last is not None
+                        and len(window.last.health) == 2 and all(s.state == "streaming" for s in window.last.health),
+                        timeout=15_000)
+        assert window.lsl_button.text() == "LSL OFF" and not window.lsl_button.isChecked() and not engine.lsl_on
+        assert not pylsl.resolve_byprop("name", names[2], timeout=1.0)
+        qtbot.mouseClick(window.lsl_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.lsl_button.text() == "● LSL ON", timeout=2_000)
+        assert window.lsl_button.isChecked() and engine.lsl_on
+        inlets = []
+        for name in names:  # both legs and the markers
+            found = pylsl.resolve_byprop("name", name, minimum=1, timeout=10.0)
+            assert found, f"no stream {name!r} within 10 s of LSL ON"
+            inlets.append(pylsl.StreamInlet(found[0], recover=False))
+            inlets[-1].open_stream(timeout=5.0)
+        screenshot(window, "dashboard-lsl-on")
+        qtbot.mouseClick(window.lsl_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.lsl_button.text() == "LSL OFF", timeout=2_000)
+        assert not engine.lsl_on
+        qtbot.waitUntil(lambda: all(_lost(inlet, pylsl) for inlet in inlets), timeout=10_000)
+        assert engine.running  # the session went on: only the streams stopped
+    finally:
+        engine.stop()
+    assert engine.failure is None
+
+
+def test_without_the_lsl_extra_the_button_is_disabled_and_says_why(qtbot, monkeypatch, screenshot):
+    monkeypatch.setitem(sys.modules, "pylsl", None)  # import pylsl raises ImportError
+    engine = Engine({"Ana": LIVE_SOURCE}, record=False, history_db=False)
+    window = _window(qtbot, engine)
+    window.refresh()
+    qtbot.wait(50)  # laid out again for the button's new text
+    button = window.lsl_button
+    assert button.text() == "LSL —\nneeds gaitmon[lsl]" and not button.isEnabled()
+    assert button.width() >= button.fontMetrics().horizontalAdvance("needs gaitmon[lsl]")  # the reason is readable
+    screenshot(window, "lsl-button-without-the-extra")

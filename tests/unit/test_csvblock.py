@@ -99,6 +99,9 @@ def test_sides_line_ends_and_ignored_columns():
     "0,Left,1,2,3,4,5,6\n", "0,lefty,1,2,3,4,5,6\n", "0,,1,2,3,4,5,6\n", '0,"left",1,2,3,4,5,6\n',
     "0,left,1,2,3,4,5,3.5e38\n",  # beyond the float32 range
     "0,left,1,2,3,4,5,6\r\r\n", "0,left\r,1,2,3,4,5,6\n",
+    # where a number or a side stops, its field must end: the one-pass scanner checks the next byte
+    "0,left,1,2,3,4,5,6x\n", "0,left,1,2\r,3,4,5,6\n", "0x,left,1,2,3,4,5,6\n", "0,left,1,2,3,4,5,6\r0\n",
+    "0,left,1,2,3,4,5,6\n\r", "0,left,1,2,3,4,5,6\n0,right,1,2,3,4,5,6,\n", "0,left,1,2,3,4,5,\n",
 ])
 def test_unusual_lines(text):
     assert parse(text)[0] == -1

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from gaitmon.analysis import segment_reps, session_scale_flags, strength_balance
 from gaitmon.analysis.balance import (PUSH, REP_CONFIDENCE, SWING, leg_medians, percent_change, rep_points,
@@ -85,6 +87,26 @@ def test_theil_sen_and_meta_regression_recover_slopes():
     mr = meta_regression(range(1, 7), means, ses)
     assert mr.low < 2.0 < mr.high and mr.low > 1.0
     assert not theil_sen([1, 1, 1], [1, 2, 3]).known
+
+
+_values = st.floats(-50, 50, allow_nan=False).map(lambda v: round(v, 1))  # rounded: ties happen
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 6).map(float), _values), min_size=0, max_size=14),
+       st.sampled_from([0.90, 0.95, 0.975, 0.05]))
+def test_theil_sen_is_scipys_arithmetic_bit_for_bit(points, confidence):
+    x = [p[0] for p in points] + [math.nan]
+    y = [p[1] for p in points] + [1.0]
+    ours = theil_sen(x, y, confidence)
+    if len(points) < 3 or len({p[0] for p in points}) == 1:
+        assert not ours.known and ours.n == len(points)
+        return
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slope, _, low, high = stats.theilslopes(y[:-1], x[:-1], alpha=confidence)
+    assert (ours.slope, ours.n) == (slope, len(points))
+    assert np.array_equal([ours.low, ours.high], [low, high], equal_nan=True)
 
 
 def test_meta_regression_widens_for_rep_to_rep_scatter():

@@ -53,7 +53,7 @@ def style_sheet(theme: Theme) -> str:
         QWidget {{ background: {theme.background}; color: {theme.foreground}; font-size: 15px; }}
         QPushButton {{ background: {theme.panel}; border: 3px solid {theme.foreground}; border-radius: 8px;
                       font-size: 20px; font-weight: bold; padding: 4px 14px; }}
-        QPushButton:pressed {{ background: {theme.foreground}; color: {theme.background}; }}
+        QPushButton:pressed, QPushButton:checked {{ background: {theme.foreground}; color: {theme.background}; }}
         QPushButton:disabled {{ color: {theme.muted}; border-color: {theme.muted}; }}
         QLabel#status {{ font-size: 24px; font-weight: bold; }}
         QLabel#bannerHead {{ font-size: 24px; font-weight: bold; }}
