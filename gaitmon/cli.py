@@ -76,10 +76,11 @@ def configure_logging(verbosity: int) -> None:
 class _ProgressBar:
     """A bar on stderr for long work (tqdm), on a terminal only and not with ``-q``; as ``progress`` of
     :func:`gaitmon.engine.load.load` it is called with ``(fraction done, session time s)``, every
-    couple of seconds (each call redraws it)."""
+    couple of seconds (each call redraws it). ``postfix`` formats the second number."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, postfix: str = "{:.0f} s of session"):
         self.what = what
+        self.postfix = postfix
         self._bar = None
 
     def __call__(self, fraction: float, t: float) -> None:
@@ -89,7 +90,7 @@ class _ProgressBar:
             self._bar = tqdm(total=100, desc=self.what, unit="%", leave=False, file=sys.stderr, mininterval=0,
                              disable=None if log.isEnabledFor(logging.INFO) else True,
                              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
-        self._bar.set_postfix_str(f"{t:.0f} s of session", refresh=False)
+        self._bar.set_postfix_str(self.postfix.format(t), refresh=False)
         self._bar.update(100 * fraction - self._bar.n)
 
     def __enter__(self) -> _ProgressBar:
@@ -122,7 +123,7 @@ def _analyze(args: argparse.Namespace) -> int:
         if loaded.problems:
             return _report_problems(loaded)
         raise InputError(args.input, None, f"{problem} ({loaded.units})" if loaded.units_converted else problem)
-    history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
+    history_db = False if args.no_calibration else (args.db or None)
     result = with_saved_calibration(loaded.result, loaded.meta.athlete, history_db)
     written = write_session_outputs(Path(args.out), result, loaded.live, loaded.samples, loaded.meta)
     if loaded.units:
@@ -140,7 +141,7 @@ def _replay(args: argparse.Namespace) -> int:
     folder = Path(args.session)
     if kind_of(folder) != "session":
         raise InputError(folder, None, "not a recorded session folder (replay needs session.json + journal.gmj)")
-    history_db = False if args.no_calibration else (Path(args.db) if args.db else None)
+    history_db = False if args.no_calibration else (args.db or None)
     if not args.headless and _display():
         from gaitmon.dashboard import Engine, ReplaySource
         from gaitmon.dashboard.window import run_window
@@ -254,6 +255,59 @@ _SHARED_DB_HELP = ("history database: a SQLite file, or a postgresql:// URI of a
                    "(gaitmon[postgres]); default $GAITMON_DB, else a file in the data directory")
 
 
+def _reanalyze(args: argparse.Namespace) -> int:
+    import contextlib
+    import os
+
+    from gaitmon.engine.reanalyze import executor, plan, reanalyze, saved_calibrations
+    from gaitmon.session.history import History
+
+    for option, value in (("--workers", args.workers), ("--dask-local", args.dask_local)):
+        if value is not None and value < 1:
+            raise InputError("gaitmon reanalyze", option, f"{value}: give at least 1")
+    if args.scheduler and args.dask_local:
+        raise InputError("gaitmon reanalyze", "--dask-local", "give --scheduler or --dask-local, not both")
+    if args.workers and (args.scheduler or args.dask_local):
+        raise InputError("gaitmon reanalyze", "--workers", "local processes or a Dask cluster: give --workers, "
+                                                           "or --scheduler/--dask-local (the cluster's own workers)")
+    workers = args.workers or os.cpu_count() or 1
+    where = (f"on the Dask cluster at {args.scheduler}" if args.scheduler else
+             f"on a local Dask cluster of {args.dask_local} workers" if args.dask_local else
+             "in this process" if workers == 1 else f"on {workers} local processes")
+    db = args.db or None
+    calibrations = () if args.no_calibration else saved_calibrations(db)
+    tasks = plan([Path(s) for s in args.sessions], Path(args.out), athlete=args.athlete, placement=args.placement,
+                 calibrations=calibrations)
+    started = time.perf_counter()
+    outcomes, recordings_s = [], 0.0
+    with contextlib.ExitStack() as stack:
+        history = None if args.no_history else stack.enter_context(History(db))
+        pool = stack.enter_context(executor(workers, args.scheduler, args.dask_local))
+        progress = stack.enter_context(_ProgressBar(f"re-analysing {len(tasks)} sessions", "{:.0f} s of recordings"))
+        for outcome in reanalyze(tasks, pool, history, reassign=args.reassign):
+            outcomes.append(outcome)
+            recordings_s += outcome.duration_s
+            progress(len(outcomes) / len(tasks), recordings_s)
+            for note in outcome.notes:
+                log.info(note)
+            for problem in outcome.problems:
+                log.warning(problem)
+            log.debug(outcome.error or f"{outcome.task.source}: {outcome.summary.splitlines()[0]} -> {outcome.task.out}")
+    elapsed = time.perf_counter() - started
+    failed = [o for o in outcomes if o.failed]
+    damaged = [o for o in outcomes if o.problems and not o.failed]
+    print(f"Re-analysed {len(outcomes)} sessions ({recordings_s:.0f} s of recordings) "
+          f"{where} in {elapsed:.1f} s ({len(outcomes) / elapsed:.2f} sessions/s): {len(outcomes) - len(failed)} done"
+          + (f" ({len(damaged)} with damaged records skipped)" if damaged else "") + f", {len(failed)} failed.")
+    if failed:
+        print("Failed:\n" + "\n".join(f"  {o.error}" for o in failed))
+    print(f"Outputs: {Path(args.out).resolve()} (one folder per session)")
+    if history is not None:
+        counts = {what: sum(o.history == what for o in outcomes) for what in ("added", "updated", "unchanged")}
+        print(f"History: {history.path} ({', '.join(f'{n} {what}' for what, n in counts.items())})")
+    return EXIT_BAD_INPUT if failed or damaged else 0
+
+
 def _history(args: argparse.Namespace) -> int:
     from gaitmon.session.history import History, history_text
 
@@ -347,7 +401,7 @@ def _validate(args: argparse.Namespace) -> int:
     if calibration is not None:
         from gaitmon.session.history import History
 
-        with History(Path(args.db) if args.db else None) as history:
+        with History(args.db or None) as history:
             history.add_calibration(calibration)
             print(f"saved the calibration of {calibration.athlete} in {history.path}: {calibration.corrections()}; "
                   "later analyses of this athlete apply it (gaitmon history lists it)")
@@ -412,7 +466,7 @@ def _live_engine(args, sensors: dict[str, str], athlete: str, backends=None):
         if (Path(args.out) / JOURNAL_FILE).exists():
             raise InputError(args.out, None, "already holds a recording; not overwriting it (choose another --out)")
         folders[name] = Path(args.out)
-    history = False if args.no_history else (Path(args.db) if args.db else None)
+    history = False if args.no_history else (args.db or None)
     return Engine(athletes, record=not args.no_record, placement=args.placement, on_error=warn, on_message=print,
                   history_db=history, folders=folders, lsl=args.lsl)
 
@@ -428,7 +482,7 @@ def _live_setup(args) -> int:
     from gaitmon.dashboard.setup_window import run_setup
 
     return run_setup(lambda choice: _live_engine(args, choice.sensors, choice.athlete, choice.backends),
-                     rate_hz=args.rate, athlete=args.athlete, history_db=Path(args.db) if args.db else None)
+                     rate_hz=args.rate, athlete=args.athlete, history_db=args.db or None)
 
 
 def _live(args) -> int:
@@ -449,7 +503,7 @@ def _live(args) -> int:
     return run_live(sensors, Path(args.out) if args.out else None, rate_hz=args.rate, athlete=args.athlete,
                     placement=args.placement, duration_s=args.duration, emulated=args.emulated,
                     virtual_clock=args.virtual_clock, record=not args.no_record,
-                    history_db=Path(args.db) if args.db else None, add_to_history=not args.no_history,
+                    history_db=args.db or None, add_to_history=not args.no_history,
                     lsl=args.lsl)
 
 
@@ -491,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="unit of ax, ay, az in a samples CSV (default: read from the data, and said)")
     analyze.add_argument("--gyro-unit", choices=("rad/s", "deg/s"),
                          help="unit of gx, gy, gz in a samples CSV (default: read from the data, and said)")
-    analyze.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
+    analyze.add_argument("--db", metavar="FILE|URI", help="history database (a file or a postgresql:// URI) whose calibration of the athlete applies "
                          "(default: in the data directory)")
     analyze.add_argument("--no-calibration", action="store_true",
                          help="do not correct contact and flight times by the athlete's saved calibration")
@@ -511,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--lsl-wait", type=float, default=30.0, metavar="S",
                         help="with --lsl: wait up to S s for a consumer of each stream (LabRecorder recording, an "
                              "inlet) before replaying (default 30)")
-    replay.add_argument("--db", metavar="FILE", help="history database whose calibration of the athlete applies "
+    replay.add_argument("--db", metavar="FILE|URI", help="history database (a file or a postgresql:// URI) whose calibration of the athlete applies "
                         "(default: in the data directory)")
     replay.add_argument("--no-calibration", action="store_true",
                         help="do not correct contact and flight times by the athlete's saved calibration")
@@ -543,6 +597,30 @@ def build_parser() -> argparse.ArgumentParser:
                           help="move sessions already in the history under another athlete to --athlete "
                                "(default: refuse)")
     importer.set_defaults(run=_import)
+
+    reanalyze = commands.add_parser(
+        "reanalyze", help="re-run the analysis of many recorded sessions in parallel (local processes or a Dask "
+        "cluster): the outputs of replay/analyze per session, and the history updated")
+    reanalyze.add_argument("sessions", nargs="+", metavar="SESSION",
+                           help="session folders (as replay), BIDS datasets or samples CSVs (as analyze)")
+    reanalyze.add_argument("--out", required=True, metavar="DIR",
+                           help="output folder: one sub-folder per session, named after its folder or file")
+    reanalyze.add_argument("--workers", type=int, metavar="N",
+                           help="local processes (default: one per CPU; 1: one session after another)")
+    reanalyze.add_argument("--scheduler", metavar="ADDRESS",
+                           help="run on the Dask cluster of this scheduler (tcp://host:8786); its workers need "
+                                "gaitmon and the same paths (needs gaitmon[cluster])")
+    reanalyze.add_argument("--dask-local", type=int, metavar="N",
+                           help="run on a Dask cluster of N worker processes started on this machine "
+                                "(needs gaitmon[cluster])")
+    _add_input_options(reanalyze)
+    reanalyze.add_argument("--db", metavar="FILE|URI", help=_SHARED_DB_HELP)
+    reanalyze.add_argument("--no-history", action="store_true", help="do not add the sessions to the athlete history")
+    reanalyze.add_argument("--reassign", action="store_true",
+                           help="move sessions already in the history under another athlete (as import)")
+    reanalyze.add_argument("--no-calibration", action="store_true",
+                           help="do not correct contact and flight times by the athletes' saved calibrations")
+    reanalyze.set_defaults(run=_reanalyze)
 
     history = commands.add_parser("history", help="an athlete's sessions over weeks: swing- vs push-side outputs")
     history.add_argument("athlete", metavar="ATHLETE")
@@ -616,7 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--save-calibration", action="store_true",
                           help="store the measured contact/flight-time bias in the athlete's history; later "
                                "analyses of the athlete apply it and say so")
-    validate.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    validate.add_argument("--db", metavar="FILE|URI", help=_SHARED_DB_HELP)
     validate.set_defaults(run=_validate)
 
     scan = commands.add_parser("scan", help="list nearby supported BLE sensors (family, name, address, RSSI)")
@@ -635,7 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--out", metavar="DIR",
                       help="session folder to record into (default: a new folder under the data directory)")
     live.add_argument("--no-record", action="store_true", help="do not record the raw packets")
-    live.add_argument("--db", metavar="FILE", help="history database (default: in the data directory)")
+    live.add_argument("--db", metavar="FILE|URI", help=_SHARED_DB_HELP)
     live.add_argument("--no-history", action="store_true", help="do not add the session to the athlete history")
     live.add_argument("--emulated", choices=sorted(FAMILIES), metavar="FAMILY",
                       help="emulated sensors of FAMILY streaming a simulated session, instead of the radio")
