@@ -38,9 +38,9 @@ class Watched(LiveSession):
         self.air = air
         self.states: list[tuple[float, str, str, str]] = []
 
-    def on_state(self, role, state, detail="", address="", battery_pct=None):
+    def on_state(self, role, state, detail="", address="", battery_pct=None, device=None):
         self.states.append((self.air.sim_time(), role, state, detail))
-        super().on_state(role, state, detail, address=address, battery_pct=battery_pct)
+        super().on_state(role, state, detail, address=address, battery_pct=battery_pct, device=device)
 
     def of(self, role: str) -> list[tuple[float, str, str]]:
         return [(t, state, detail) for t, r, state, detail in self.states if r == role]
