@@ -48,9 +48,11 @@ reads back as the same float64.
 Recommended fields
 ------------------
 Every ``*_motion.json`` has all ten ``<TYPE>ChannelCount``, ``MissingValues`` and the sensor's
-hardware as far as gaitmon knows it (:func:`sensor_hardware`); :class:`BidsDescription` carries what
-only the user knows. The official validator's remaining warnings, and why, are listed in
-``docs/sessions.md``.
+hardware as far as gaitmon knows it (:func:`sensor_hardware`): first what the sensor told in its
+Device Information Service (``Manufacturer``, ``ManufacturersModelName``, ``DeviceSerialNumber``,
+its firmware revision as ``SoftwareVersions``), else its family's names and its Bluetooth address;
+:class:`BidsDescription` carries what only the user knows. The official validator's remaining
+warnings, and why, are listed in ``docs/sessions.md``.
 
 gaitmon metadata
 ----------------
