@@ -200,3 +200,21 @@ def test_device_info_round_trips_through_the_session_file(tmp_path):
 def test_a_device_info_field_that_is_not_text_is_named(tmp_path):
     with pytest.raises(InputError, match=r"sensors\.left\.firmware.*not text"):
         read_meta(_meta_file(tmp_path / "s", {"role": "left", "firmware": 219}))
+
+
+def test_a_recording_started_mid_stream_gets_the_device_info_told_before(tmp_path):
+    """The dashboard connects first and records later: the engine's relay hands the recorder what
+    the sensor told at its connection (it is read once per link)."""
+    from gaitmon.engine.runtime import _Relay
+
+    told = DeviceInfo("Polar Electro Oy", "Polar Sense", "C8A1B2C3", "2.1.9")
+    relay = _Relay()
+    relay.target = LiveSession("before recording")
+    relay.on_state("left", "streaming", "Polar Verity Sense at 416 Hz", address="A0:9E:1A:00:00:01",
+                   battery_pct=80, device=told)
+    relay.on_state("left", "stalled", "no data for 0.6 s")  # later states do not repeat it
+    recorder = SessionRecorder(LiveSession("recording"), tmp_path / "s", SessionMeta(athlete="Ann"), lambda: 0.0)
+    relay.switch(recorder, 0.0)
+    recorder.close()
+    info = read_meta(tmp_path / "s").sensors["left"]
+    assert (info.address, info.serial_number, info.firmware) == ("A0:9E:1A:00:00:01", "C8A1B2C3", "2.1.9")
