@@ -208,7 +208,7 @@ class SensorFamily:
                 log.warning("%s: no answer to reading its %s within %g s: not known",
                             client.address, what, DEVICE_INFO_READ_TIMEOUT_S)
                 continue
-            except Exception as error:  # noqa: BLE001 - the client's errors (bleak's) are not importable here
+            except Exception as error:  # bleak's errors: this layer does not import bleak
                 log.warning("%s: reading its %s failed (%s: %s): not known",
                             client.address, what, type(error).__name__, error)
                 continue

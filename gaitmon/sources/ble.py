@@ -273,8 +273,8 @@ class SensorLink:
     address : str or None
         The sensor's address once resolved.
     device : DeviceInfo or None
-        What the sensor says about itself (its Device Information Service), read once at the first
-        connection and passed with every ``streaming`` state; None before.
+        What the sensor says about itself (its Device Information Service), read at the first
+        connection that lasts through the reads and passed with every ``streaming`` state; None before.
     """
 
     def __init__(self, role: str, identifier: str, rate_hz: float | None, sink: Sink, connect_lock: asyncio.Lock,
@@ -349,10 +349,11 @@ class SensorLink:
                                       timeout=CONNECT_TIMEOUT_S, backend=self.backends[1])
             await asyncio.wait_for(self.client.connect(), CONNECT_TIMEOUT_S)
             await self._start_stream()
-        if self.device is None:
-            self.device = await self.family.read_device_info(self.client)
+        device = self.device if self.device is not None else await self.family.read_device_info(self.client)
+        if self.client.is_connected:  # read whole: not again (a link lost meanwhile: at the next connection)
+            self.device = device
         battery = await self._battery()
-        self.sink.on_state(self.role, "streaming", self._streaming(), battery_pct=battery, device=self.device)
+        self.sink.on_state(self.role, "streaming", self._streaming(), battery_pct=battery, device=device)
 
     async def _start_stream(self) -> None:
         """Configure and start the stream on the connected client (again after a stall)."""
