@@ -88,6 +88,10 @@ class Faults:
     def __post_init__(self) -> None:
         if self.stall_kind not in STALL_KINDS:
             raise ValueError(f"stall_kind must be one of {STALL_KINDS}, not {self.stall_kind!r}")
+        unknown = sorted(set(self.failing_device_information) - set(DEVICE_INFORMATION))
+        if unknown:
+            raise ValueError(f"failing_device_information: {unknown} are not Device Information strings "
+                             f"({', '.join(DEVICE_INFORMATION)})")
 
     def away_windows(self) -> list[tuple[float, float]]:
         """Every drop as ``(sim time, sim time back)``, in time order."""
