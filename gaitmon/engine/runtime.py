@@ -33,6 +33,7 @@ from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.lsl import LslPublisher, lsl_problem
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.errors import InputError
+from gaitmon.sensors import DeviceInfo
 from gaitmon.stream.live import LiveSession
 from gaitmon.session.folder import default_session_dir, read_meta
 from gaitmon.session.history import default_data_dir, saved_calibration
@@ -141,11 +142,12 @@ class _Relay:
             recorder.on_configured(role, setup, host_t)
         self.target = recorder
 
-    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
-        _, _, known_address, known_battery = self.states.get(role, ("", "", "", None))
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None,
+                 device: DeviceInfo | None = None):
+        _, _, known_address, known_battery, known_device = self.states.get(role, ("", "", "", None, None))
         self.states[role] = (state, detail, address or known_address,
-                             known_battery if battery_pct is None else battery_pct)
-        self.target.on_state(role, state, detail, address=address, battery_pct=battery_pct)
+                             known_battery if battery_pct is None else battery_pct, device or known_device)
+        self.target.on_state(role, state, detail, address=address, battery_pct=battery_pct, device=device)
         if self.on_change is not None:
             self.on_change(role, state, detail)
 

@@ -10,7 +10,7 @@ Nothing here imports bleak: a connected client is passed in.
 from __future__ import annotations
 
 from gaitmon.sensors.decoder import DecodedPacket, Decoder, DecodeStats, MalformedPacket
-from gaitmon.sensors.family import ConfigurationError, SensorFamily, StreamSetup, StreamSpec
+from gaitmon.sensors.family import ConfigurationError, DeviceInfo, SensorFamily, StreamSetup, StreamSpec
 from gaitmon.sensors.diy.family import GaitmonDIY
 from gaitmon.sensors.movesense.family import Movesense
 from gaitmon.sensors.polar.family import PolarVeritySense
@@ -28,5 +28,5 @@ def family_for(local_name: str | None, service_uuids: list[str]) -> SensorFamily
     return None
 
 
-__all__ = ["FAMILIES", "ConfigurationError", "DecodeStats", "DecodedPacket", "Decoder", "MalformedPacket",
+__all__ = ["FAMILIES", "ConfigurationError", "DecodeStats", "DecodedPacket", "Decoder", "DeviceInfo", "MalformedPacket",
            "SensorFamily", "StreamSetup", "StreamSpec", "family_for"]

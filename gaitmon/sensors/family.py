@@ -14,12 +14,31 @@ and, for tests and the demo, its emulated device in ``sources/virtual/devices.py
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from gaitmon.sensors.decoder import Decoder
 
+log = logging.getLogger(__name__)
+
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
+DEVICE_INFORMATION_SERVICE_UUID = "0000180a-0000-1000-8000-00805f9b34fb"
+#: The Device Information Service's strings gaitmon reads: :class:`DeviceInfo` field → (characteristic
+#: UUID, what the Bluetooth SIG calls it, without "String").
+DEVICE_INFORMATION = {
+    "manufacturer": ("00002a29-0000-1000-8000-00805f9b34fb", "manufacturer name"),
+    "model": ("00002a24-0000-1000-8000-00805f9b34fb", "model number"),
+    "serial_number": ("00002a25-0000-1000-8000-00805f9b34fb", "serial number"),
+    "firmware": ("00002a26-0000-1000-8000-00805f9b34fb", "firmware revision"),
+    "hardware": ("00002a27-0000-1000-8000-00805f9b34fb", "hardware revision"),
+    "software": ("00002a28-0000-1000-8000-00805f9b34fb", "software revision"),
+}
+#: Longest device information string kept (characters): names and version numbers are short, and
+#: whatever a sensor sends ends up in session files and BIDS sidecars.
+DEVICE_INFO_MAX_CHARS = 64
+#: How long one device information read may take, s (a read is one ATT round trip, tens of ms).
+DEVICE_INFO_READ_TIMEOUT_S = 1.0
 
 #: ``on_data(stream_key, payload)``: called from the notification callback; the caller stamps host time.
 DataSink = Callable[[str, bytes], None]
@@ -48,6 +67,32 @@ class StreamSpec:
     clock: str = "device"
     device_time_modulus_s: float | None = None
     resolution_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a sensor says about itself in the standard Device Information Service (0x180A).
+
+    Each field is the text of one characteristic as :func:`device_info_text` cleans it, or ``""``
+    when the sensor did not tell (no such service or characteristic, or its read failed).
+    """
+
+    manufacturer: str = ""
+    model: str = ""
+    serial_number: str = ""
+    firmware: str = ""
+    hardware: str = ""
+    software: str = ""
+
+
+def device_info_text(data: bytes) -> str:
+    """A Device Information string as gaitmon keeps it: the bytes before the first NUL (C firmware
+    pads with NULs, or leaves junk after the terminator) as UTF-8 with undecodable bytes replaced by
+    U+FFFD, control characters as spaces, runs of white space as one space, stripped, and cut to
+    :data:`DEVICE_INFO_MAX_CHARS` characters."""
+    text = bytes(data).split(b"\0", 1)[0].decode("utf-8", errors="replace")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text[:DEVICE_INFO_MAX_CHARS].rstrip()
 
 
 class ConfigurationError(RuntimeError):
@@ -146,3 +191,31 @@ class SensorFamily:
             return None
         data = await client.read_gatt_char(BATTERY_LEVEL_UUID)
         return int(data[0]) if data else None
+
+    async def read_device_info(self, client) -> DeviceInfo:
+        """What the sensor tells in the standard Device Information Service, each string cleaned by
+        :func:`device_info_text`. A missing service or characteristic is not known; so is a read
+        that fails or takes longer than :data:`DEVICE_INFO_READ_TIMEOUT_S` (logged): the strings
+        only describe the sensor, so no failure here stops a connection."""
+        services = client.services
+        values = {}
+        for name, (uuid, what) in DEVICE_INFORMATION.items():
+            if services is None or services.get_characteristic(uuid) is None:
+                continue
+            try:
+                data = await asyncio.wait_for(client.read_gatt_char(uuid), DEVICE_INFO_READ_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                log.warning("%s: no answer to reading its %s within %g s: not known",
+                            client.address, what, DEVICE_INFO_READ_TIMEOUT_S)
+                continue
+            except Exception as error:  # bleak's errors: this layer does not import bleak
+                log.warning("%s: reading its %s failed (%s: %s): not known",
+                            client.address, what, type(error).__name__, error)
+                continue
+            text = device_info_text(data)
+            if len(data) > DEVICE_INFO_MAX_CHARS or "\ufffd" in text:
+                log.info("%s: its %s is %d bytes, not all of it readable text: kept %r",
+                         client.address, what, len(data), text)
+            values[name] = text
+        return DeviceInfo(**values)
+

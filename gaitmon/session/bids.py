@@ -48,9 +48,11 @@ reads back as the same float64.
 Recommended fields
 ------------------
 Every ``*_motion.json`` has all ten ``<TYPE>ChannelCount``, ``MissingValues`` and the sensor's
-hardware as far as gaitmon knows it (:func:`sensor_hardware`); :class:`BidsDescription` carries what
-only the user knows. The official validator's remaining warnings, and why, are listed in
-``docs/sessions.md``.
+hardware as far as gaitmon knows it (:func:`sensor_hardware`): first what the sensor told in its
+Device Information Service (``Manufacturer``, ``ManufacturersModelName``, ``DeviceSerialNumber``,
+its firmware revision as ``SoftwareVersions``), else its family's names and its Bluetooth address;
+:class:`BidsDescription` carries what only the user knows. The official validator's remaining
+warnings, and why, are listed in ``docs/sessions.md``.
 
 gaitmon metadata
 ----------------
@@ -85,7 +87,7 @@ from gaitmon.events import GaitEvent
 from gaitmon.io import _format
 from gaitmon.io._common import names_list, quote, read_text_lines, where
 from gaitmon.sensors import FAMILIES
-from gaitmon.session.meta import SessionMeta
+from gaitmon.session.meta import SensorInfo, SessionMeta
 
 __all__ = ["BIDS_VERSION", "BidsDescription", "BidsSession", "bids_sessions", "export_bids", "read_bids",
            "session_label", "subject_label"]
@@ -396,10 +398,14 @@ def motion_sidecar(
 def sensor_hardware(meta: SessionMeta, side: str) -> dict:
     """BIDS hardware keys of the sensor on ``side``, as far as gaitmon knows them.
 
-    A live sensor: its family's ``Manufacturer``, the model as ``ManufacturersModelName``, its
-    Bluetooth address as ``DeviceSerialNumber`` (gaitmon does not read the firmware version, so no
-    ``SoftwareVersions``). An emulated one: gaitmon's emulator made the measurements, so it is named
-    as the maker and gaitmon's version as the software. Imported CSVs say nothing about the sensor.
+    What the sensor told in its Device Information Service (:class:`SensorInfo` ``manufacturer`` …
+    ``software``) comes first: ``Manufacturer``, ``ManufacturersModelName``, ``DeviceSerialNumber``,
+    and ``SoftwareVersions`` from its firmware revision (``"<firmware> (software <software>)"``
+    when it also has a software revision). What it did not tell: a live sensor's family as
+    ``Manufacturer``, the model as ``ManufacturersModelName`` and its Bluetooth address as
+    ``DeviceSerialNumber``, and no ``SoftwareVersions``; an emulated one (whose Device Information
+    names the emulator itself) names gaitmon's emulator as the maker and gaitmon's version as the
+    software. Imported CSVs say nothing about the sensor.
     """
     info = meta.sensors.get(side)
     if info is None or not info.family:
@@ -412,7 +418,17 @@ def sensor_hardware(meta: SessionMeta, side: str) -> dict:
     else:
         hardware = {"Manufacturer": family.manufacturer if family else "", "ManufacturersModelName": model}
     hardware["DeviceSerialNumber"] = info.address
+    told = {"Manufacturer": info.manufacturer, "ManufacturersModelName": info.model,
+            "DeviceSerialNumber": info.serial_number, "SoftwareVersions": software_versions(info)}
+    hardware.update({key: value for key, value in told.items() if value})
     return {key: value for key, value in hardware.items() if value}
+
+
+def software_versions(info: SensorInfo) -> str:
+    """BIDS ``SoftwareVersions`` of a sensor from its firmware and software revisions ("" if neither)."""
+    if info.firmware and info.software:
+        return f"{info.firmware} (software {info.software})"
+    return info.firmware or info.software
 
 
 def channels_table(side: str, placement: str, rate: float) -> str:

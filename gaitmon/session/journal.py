@@ -15,7 +15,8 @@ DATA       ``u8 channel | f64 t | notification bytes`` — one BLE notification 
 CHANNEL    ``u8 channel | JSON {"role", "stream"}`` — declares a channel before its first DATA
 CONFIGURED ``f64 t | JSON {"role", "setup"}`` — a sensor (re)started with a StreamSetup
 DISCONNECT ``f64 t | JSON {"role"}`` — a sensor's link dropped
-STATE      ``f64 t | JSON {"role", "state", "detail", "address", "battery_pct"}`` — link state
+STATE      ``f64 t | JSON {"role", "state", "detail", "address", "battery_pct", "device"}`` — link state
+           (``device``: the sensor's Device Information strings, or null; absent in older journals)
 MARK       ``f64 t | JSON {...}`` — a coach's mark (e.g. a rep marked by hand)
 SESSION    ``f64 t | JSON {"session_id", ...}`` — the first record: ties the journal to its session
 CLOSE      ``f64 t | JSON {}`` — the recording was closed properly (absent after a crash)

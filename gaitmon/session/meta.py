@@ -34,7 +34,12 @@ def utc_now_iso() -> str:
 
 @dataclass
 class SensorInfo:
-    """One sensor of a session (role ``left``/``right``)."""
+    """One sensor of a session (role ``left``/``right``).
+
+    ``manufacturer`` … ``software`` are what the sensor said about itself in its Device Information
+    Service (:class:`gaitmon.sensors.family.DeviceInfo`), ``""`` when it did not tell (and in
+    sessions recorded before gaitmon read it).
+    """
 
     role: str
     identifier: str = ""  # what the user asked for: address or advertised name
@@ -42,6 +47,12 @@ class SensorInfo:
     family: str = ""  # key of gaitmon.sensors.FAMILIES, or "" for imported data
     label: str = ""  # human name of the model, e.g. "Polar Verity Sense"
     rate_hz: float = 0.0
+    manufacturer: str = ""
+    model: str = ""
+    serial_number: str = ""
+    firmware: str = ""
+    hardware: str = ""
+    software: str = ""
 
 
 @dataclass

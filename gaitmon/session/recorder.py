@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gaitmon.session import journal
-from gaitmon.sensors import FAMILIES
+from gaitmon.sensors import FAMILIES, DeviceInfo
 from gaitmon.session.folder import JOURNAL_FILE, META_FILE, write_meta
 from gaitmon.session.meta import SensorInfo, SessionMeta, utc_now_iso
 
@@ -98,13 +98,17 @@ class SessionRecorder:
         return self.clock() - self.origin
 
     # -- the sink interface --------------------------------------------------------------------------
-    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None,
+                 device: DeviceInfo | None = None):
         t = self.now()
         self._append(journal.json_record(journal.STATE, t, {
-            "role": role, "state": state, "detail": detail, "address": address, "battery_pct": battery_pct}))
-        self.sink.on_state(role, state, detail, address=address, battery_pct=battery_pct)
+            "role": role, "state": state, "detail": detail, "address": address, "battery_pct": battery_pct,
+            "device": None if device is None else asdict(device)}))
+        self.sink.on_state(role, state, detail, address=address, battery_pct=battery_pct, device=device)
         if address:
             self.meta.sensors.setdefault(role, SensorInfo(role)).address = address
+        if device is not None:
+            self._note_device(role, device)
         self._flush(t)
 
     def on_configured(self, role: str, setup, host_t: float) -> None:
@@ -168,6 +172,14 @@ class SessionRecorder:
         if (info.family, info.rate_hz) != (setup.family, setup.rate_hz):
             info.family, info.rate_hz = setup.family, setup.rate_hz
             info.label = FAMILIES[setup.family].label
+            self._save_meta()
+
+    def _note_device(self, role: str, device: DeviceInfo) -> None:
+        info = self.meta.sensors.setdefault(role, SensorInfo(role))
+        told = asdict(device)
+        if any(getattr(info, name) != value for name, value in told.items()):
+            for name, value in told.items():
+                setattr(info, name, value)
             self._save_meta()
 
     def _save_meta(self) -> None:

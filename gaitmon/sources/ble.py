@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError, BleakError
 
-from gaitmon.sensors import FAMILIES, ConfigurationError, MalformedPacket, SensorFamily, family_for
+from gaitmon.sensors import FAMILIES, ConfigurationError, DeviceInfo, MalformedPacket, SensorFamily, family_for
 from gaitmon.stream.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -272,6 +272,9 @@ class SensorLink:
     ----------
     address : str or None
         The sensor's address once resolved.
+    device : DeviceInfo or None
+        What the sensor says about itself (its Device Information Service), read at the first
+        connection that lasts through the reads and passed with every ``streaming`` state; None before.
     """
 
     def __init__(self, role: str, identifier: str, rate_hz: float | None, sink: Sink, connect_lock: asyncio.Lock,
@@ -286,6 +289,7 @@ class SensorLink:
         self.address: str | None = identifier.strip().upper() if is_address(identifier) else None
         self.family: SensorFamily | None = None
         self.client: BleakClient | None = None
+        self.device: DeviceInfo | None = None  # read once: one address is followed, reconnections stay fast
         self._subscriptions: _Subscriptions | None = None
         self._arrivals: _Arrivals | None = None
         self._sensor_says: str | None = None
@@ -345,8 +349,11 @@ class SensorLink:
                                       timeout=CONNECT_TIMEOUT_S, backend=self.backends[1])
             await asyncio.wait_for(self.client.connect(), CONNECT_TIMEOUT_S)
             await self._start_stream()
+        device = self.device if self.device is not None else await self.family.read_device_info(self.client)
+        if self.client.is_connected:  # read whole: not again (a link lost meanwhile: at the next connection)
+            self.device = device
         battery = await self._battery()
-        self.sink.on_state(self.role, "streaming", self._streaming(), battery_pct=battery)
+        self.sink.on_state(self.role, "streaming", self._streaming(), battery_pct=battery, device=device)
 
     async def _start_stream(self) -> None:
         """Configure and start the stream on the connected client (again after a stall)."""

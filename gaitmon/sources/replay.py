@@ -33,7 +33,7 @@ from gaitmon.session import journal
 from gaitmon.session.folder import JOURNAL_FILE, read_meta
 from gaitmon.session.meta import MAX_RATE_HZ, SessionMeta
 from gaitmon.session.spool import SampleSpool
-from gaitmon.sensors import FAMILIES, StreamSetup
+from gaitmon.sensors import FAMILIES, DeviceInfo, StreamSetup
 
 #: ``progress(fraction_done, session_time_s)`` is called about this often (wall-clock seconds).
 PROGRESS_EVERY_S = 2.0
@@ -83,7 +83,8 @@ def feed(records: Iterable[journal.Record], sink, scan: journal.JournalScan, pro
                 sink.on_disconnected(str(content["role"]), record.t, str(content.get("cause", "disconnected")))
             elif kind == journal.STATE:
                 sink.on_state(str(content["role"]), str(content["state"]), str(content.get("detail", "")),
-                              address=str(content.get("address") or ""), battery_pct=content.get("battery_pct"))
+                              address=str(content.get("address") or ""), battery_pct=content.get("battery_pct"),
+                              device=_device(content.get("device")))
             elif kind == journal.MARK:
                 marks.append((record.t, content))
         except (KeyError, TypeError, ValueError) as exc:
@@ -198,6 +199,19 @@ def _setup(data: dict) -> StreamSetup:
     if not isinstance(setup.settings, dict):
         raise ValueError(f"settings {setup.settings!r} is not a map")
     return setup
+
+
+def _device(data) -> DeviceInfo | None:
+    """The recorded Device Information strings (null, or absent in older journals: None), checked."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"device {data!r} is not a map")
+    known = {name: value for name, value in data.items() if name in DeviceInfo.__dataclass_fields__}
+    for name, value in known.items():
+        if not isinstance(value, str):
+            raise ValueError(f"device {name} {value!r} is not text")
+    return DeviceInfo(**known)
 
 
 class ReplayStopped(Exception):

@@ -26,7 +26,7 @@ from gaitmon.sensors.decoder import DecodeStats, decode_batch
 from gaitmon.events import GaitEvent
 from gaitmon.stream.pipeline import LegPipeline
 from gaitmon.stream.sink import BlockListener, EventListener, ProjectionListener
-from gaitmon.sensors import FAMILIES, StreamSetup
+from gaitmon.sensors import FAMILIES, DeviceInfo, StreamSetup
 from gaitmon.analysis.steps import Step, build_steps
 from gaitmon.stream.timing import GapMark, SampleBlock, SensorTimeline
 
@@ -155,7 +155,8 @@ class LiveSession:
         return self.status.setdefault(role, SensorStatus(role))
 
     # -- the sink interface (gaitmon.stream.sink.Sink) ------------------------------------------------
-    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None):
+    def on_state(self, role: str, state: str, detail: str = "", address: str = "", battery_pct: int | None = None,
+                 device: DeviceInfo | None = None):
         status = self._status(role)
         status.state, status.detail = state, detail
         if address:

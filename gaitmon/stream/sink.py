@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gaitmon.events import GaitEvent
-from gaitmon.sensors.family import StreamSetup
+from gaitmon.sensors.family import DeviceInfo, StreamSetup
 from gaitmon.stream.timing import SampleBlock
 
 
@@ -26,9 +26,10 @@ class Sink(Protocol):
     """Receives everything a sensor link learns, in the order it learns it."""
 
     def on_state(self, role: str, state: str, detail: str = "", address: str = "",
-                 battery_pct: int | None = None) -> Any:
+                 battery_pct: int | None = None, device: DeviceInfo | None = None) -> Any:
         """The link's state changed (``connecting``, ``streaming``, ``reconnecting``, ``failed``, …),
-        with a human-readable ``detail``, the sensor's ``address`` and battery level (%) when known."""
+        with a human-readable ``detail``, the sensor's ``address``, battery level (%) and what it says
+        about itself (``device``, its Device Information Service) when known."""
 
     def on_configured(self, role: str, setup: StreamSetup, host_t: float) -> Any:
         """The sensor was (re)configured and streams as ``setup`` says, from host time ``host_t`` (s)."""

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,11 +18,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from gaitmon._version import __version__
 from gaitmon.errors import InputError
 from gaitmon.events import GaitEvent
 from gaitmon.io import _format
 from gaitmon.session.bids import BIDS_VERSION, BidsDescription, export_bids, read_bids
 from gaitmon.session.meta import SensorInfo, SessionMeta
+from gaitmon.sources.virtual import emulated_pair
 from tests.conftest import simulated
 
 STARTED = "2026-11-21T10:15:03.250000+00:00"
@@ -169,6 +172,25 @@ def test_motion_sidecar_fields(exported):
     right = json.loads(_file(root, "right", "motion.json").read_text())
     assert (right["Manufacturer"], right["DeviceSerialNumber"]) == ("Movesense", "0C:8C:DC:00:00:02")
     assert not any(key.startswith("Institution") for key in left)  # nobody said which
+
+
+def test_what_the_sensor_told_comes_first(tmp_path):
+    """Device Information strings replace the family's names and the address; a firmware revision
+    becomes SoftwareVersions, with the software revision when there is one."""
+    samples, _ = _session()
+    meta = _meta()
+    meta.sensors["left"] = replace(meta.sensors["left"], manufacturer="Polar Electro Oy", model="Polar Sense",
+                                   serial_number="C8A1B2C3", firmware="2.1.9", software="3.0.35")
+    meta.sensors["right"] = replace(meta.sensors["right"], firmware="2.2.1")
+    export_bids(tmp_path, meta, samples)
+    left = json.loads(_file(tmp_path, "left", "motion.json").read_text())
+    assert (left["Manufacturer"], left["ManufacturersModelName"], left["DeviceSerialNumber"]) == (
+        "Polar Electro Oy", "Polar Sense", "C8A1B2C3")
+    assert left["SoftwareVersions"] == "2.1.9 (software 3.0.35)"
+    right = json.loads(_file(tmp_path, "right", "motion.json").read_text())
+    assert (right["Manufacturer"], right["ManufacturersModelName"], right["DeviceSerialNumber"]) == (
+        "Movesense", "Movesense (GSP)", "0C:8C:DC:00:00:02")  # what it did not tell: as before
+    assert right["SoftwareVersions"] == "2.2.1"
 
 
 def test_emulated_sensors_are_named_as_such(tmp_path):
@@ -505,7 +527,8 @@ NOT_KNOWN_TO_GAITMON = {
 #: Recommended fields the user gives on the command line.
 TOLD_BY_THE_USER = {"Authors", "TOO_FEW_AUTHORS", "License", "InstitutionName", "InstitutionAddress",
                     "InstitutionalDepartmentName", "TaskDescription", "Instructions"}
-#: A real sensor's firmware version: gaitmon does not read it (yet).
+#: A sensor's firmware version, from its Device Information Service: missing for a sensor that has
+#: none (and in sessions recorded before gaitmon read it, as ``_meta()``'s).
 FIRMWARE = "SoftwareVersions"
 
 
@@ -560,6 +583,30 @@ def test_the_validator_sees_what_the_user_did_not_say(tmp_path):
     """Without authors, license, institution and task: those warnings, and only those, come back."""
     _two_athletes_two_sessions(tmp_path / "ds")
     assert _fields_warned(_bids_validator(tmp_path / "ds")) == NOT_KNOWN_TO_GAITMON | {FIRMWARE} | TOLD_BY_THE_USER
+
+
+def test_a_live_emulated_session_exports_what_its_sensors_told(tmp_path):
+    """Recorded by the engine through bleak's emulated backend, exported by ``gaitmon export``: the
+    sensors' Device Information fills the hardware fields, and the validator no longer asks for
+    ``SoftwareVersions``."""
+    from gaitmon.cli import main
+    from gaitmon.engine.runtime import EmulatedSource, Engine
+
+    pair = emulated_pair("polar_pmd", "balanced", seed=0, n_reps=1, recovery_s=4.0)
+    engine = Engine({"Ann": EmulatedSource(prepared=pair, realtime=False)}, sessions_dir=tmp_path / "sessions",
+                    dashboard=False, history_db=tmp_path / "history.sqlite", on_message=lambda _: None,
+                    on_error=lambda _: None)
+    engine.run_to_end()
+    out = tmp_path / "ds"
+    assert main(["export", str(engine.recorder("Ann").folder), "--bids", str(out)]) == 0
+    warned = _fields_warned(issues := _bids_validator(out))
+    assert warned == NOT_KNOWN_TO_GAITMON | TOLD_BY_THE_USER, issues
+    for point, serial in (("LeftShank", "EMU-C0FFEE000001"), ("RightShank", "EMU-C0FFEE000002")):
+        sidecar = json.loads(next(out.glob(f"sub-Ann/ses-*/motion/*_tracksys-{point}_motion.json")).read_text())
+        assert sidecar["Manufacturer"] == "gaitmon sensor emulator"
+        assert sidecar["ManufacturersModelName"] == "emulated Polar Verity Sense"
+        assert sidecar["DeviceSerialNumber"] == serial
+        assert sidecar["SoftwareVersions"] == f"gaitmon-emulator {__version__} (software PMD emulation {__version__})"
 
 
 def test_the_validator_run_reports_errors(exported):

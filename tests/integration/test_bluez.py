@@ -137,6 +137,7 @@ class BlueZRun:
     events: list[GaitEvent]  # in simulation time
     result: subprocess.CompletedProcess
     wall_s: float
+    meta: dict  # session.json
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -165,7 +166,8 @@ def bluez_run(request, system_bus, tmp_path_factory) -> BlueZRun:
     sent = {side: sent_counts(pair.devices[side], bluez.devices[pair.devices[side].address.upper()], frames[side])
             for side in pair.devices}
     # Session time → simulation time, through the wall clock both processes share.
-    started_at = datetime.fromisoformat(json.loads((out / "session.json").read_text())["started_at"]).timestamp()
+    meta = json.loads((out / "session.json").read_text())
+    started_at = datetime.fromisoformat(meta["started_at"]).timestamp()
     offset = started_at - bluez.wall_time(pair.air.origin)
     events = [GaitEvent(float(e["t_s"]) + offset, e["side"], e["event"], float(e["value"]))
               for e in read_csv(out / "events.csv")]
@@ -173,7 +175,7 @@ def bluez_run(request, system_bus, tmp_path_factory) -> BlueZRun:
     for gap in gaps:
         gap["t_start"], gap["t_end"] = float(gap["t_start"]) + offset, float(gap["t_end"]) + offset
     health = {row["role"]: row for row in read_csv(out / "health.csv")}
-    return BlueZRun(family, pair, sent, health, gaps, events, result, wall_s)
+    return BlueZRun(family, pair, sent, health, gaps, events, result, wall_s, meta)
 
 
 def test_scan_lists_every_family_over_dbus(system_bus):
@@ -215,6 +217,18 @@ def test_every_notification_sent_is_counted(bluez_run):
         assert {key: got[key] for key in expected} == expected, (run.family, side)
     right = run.pair.devices["right"].log
     assert min(right.dropped, right.duplicated, right.reordered, right.corrupted) > 0, right
+
+
+def test_the_device_information_is_read_over_dbus(bluez_run):
+    """BlueZ lets clients read the Device Information Service (see tests/support/fake_bluez.py): what
+    each emulated sensor has reaches session.json, and a sensor without it (WitMotion) tells nothing."""
+    run = bluez_run
+    for side, device in run.pair.devices.items():
+        told = {name: value.decode() for name, value in device.device_information.items()}
+        sensor = run.meta["sensors"][side]
+        assert {name: sensor[name] for name in told} == told, run.family
+        assert all(sensor[name] == "" for name in ("manufacturer", "model", "serial_number", "firmware",
+                                                   "hardware", "software") if name not in told)
 
 
 def test_the_dropped_sensor_reconnects_within_two_seconds(bluez_run):

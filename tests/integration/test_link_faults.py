@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -38,9 +39,9 @@ class Watched(LiveSession):
         self.air = air
         self.states: list[tuple[float, str, str, str]] = []
 
-    def on_state(self, role, state, detail="", address="", battery_pct=None):
+    def on_state(self, role, state, detail="", address="", battery_pct=None, device=None):
         self.states.append((self.air.sim_time(), role, state, detail))
-        super().on_state(role, state, detail, address=address, battery_pct=battery_pct)
+        super().on_state(role, state, detail, address=address, battery_pct=battery_pct, device=device)
 
     def of(self, role: str) -> list[tuple[float, str, str]]:
         return [(t, state, detail) for t, r, state, detail in self.states if r == role]
@@ -121,7 +122,8 @@ def test_stalled_is_shown_in_the_terminal_and_health_csv(tmp_path):
     assert run_live({"left": "L", "right": "R"}, tmp_path / "s", emulated=pair, duration_s=14.0, virtual_clock=True,
                     add_to_history=False, print_fn=lines.append) == 0
     said = [line for line in lines if "left: stalled" in line]
-    assert len(said) == 1 and "no data for 0.6 s" in said[0] and "restarting the stream" in said[0], lines
+    # noticed within one watchdog period after STALL_MIN_S (where in it depends on the link's set-up time)
+    assert len(said) == 1 and re.search(r"no data for 0\.[56] s", said[0]) and "restarting the stream" in said[0], lines
     assert any("left: streaming — gaitmon DIY board at 1000 Hz; restarted after a stall" in line for line in lines)
     header, *rows = (tmp_path / "s" / "health.csv").read_text().splitlines()
     columns = header.split(",")

@@ -17,6 +17,9 @@ What it copies from BlueZ because a client can tell the difference:
   with ``StartNotify`` receives the read value as a notification too;
 * the Battery Service (0x180F) is claimed by BlueZ's battery plugin: it is not exported as GATT
   objects; the level is ``org.bluez.Battery1.Percentage`` on the connected device instead;
+* the Device Information Service (0x180A) is exported like any other service: BlueZ's deviceinfo
+  plugin claims it but lets clients read it (the plugin's ``external`` flag, BlueZ commit 0cef5a7996db;
+  since December 2024 the ``[GATT] ExportClaimedServices`` setting, default ``read-only``);
 * ATT errors become BlueZ's D-Bus errors (``NotPermitted`` "Read not permitted" …,
   ``Failed`` "Operation failed with ATT error: 0x..");
 * a write without response ("command") is answered at once and its ATT errors are lost;

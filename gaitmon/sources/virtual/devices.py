@@ -19,13 +19,23 @@ from gaitmon.sensors.polar import protocol as polar
 from gaitmon.sensors.witmotion import protocol as witmotion
 from gaitmon.sensors.decoder import MalformedPacket
 from gaitmon.sources.virtual.peripheral import (BATTERY_SERVICE, Characteristic, Frame, GattError, Service,
-                                                VirtualPeripheral, rejected_corruption)
+                                                VirtualPeripheral, device_information_service,
+                                                rejected_corruption)
+
+#: What every emulated sensor with a Device Information Service says about itself: the emulator made it.
+EMULATED = {
+    "manufacturer": "gaitmon sensor emulator",
+    "model": "emulated {label}",
+    "serial_number": "EMU-{serial}",
+    "firmware": "gaitmon-emulator {version}",
+}
 
 
 class VirtualGaitmonBoard(VirtualPeripheral):
     """A DIY nRF52840 board running the gaitmon GATT profile v1."""
 
     family = "gaitmon_diy"
+    DEVICE_INFORMATION = {**EMULATED, "hardware": "virtual-nrf52840"}
     services = (
         Service(diy.SERVICE_UUID, (
             Characteristic(diy.DATA_UUID, ("notify",)),
@@ -33,6 +43,7 @@ class VirtualGaitmonBoard(VirtualPeripheral):
             Characteristic(diy.INFO_UUID, ("read",)),
         )),
         BATTERY_SERVICE,
+        device_information_service(DEVICE_INFORMATION),
     )
     advertised_uuids = (diy.SERVICE_UUID,)
     default_rate = 1000.0
@@ -89,12 +100,14 @@ class VirtualPolarVeritySense(VirtualPeripheral):
     family = "polar_pmd"
     default_rate = 416.0
     NAME_FORMAT = "Polar Sense {}0A1B2C3"
+    DEVICE_INFORMATION = {**EMULATED, "hardware": "emulated", "software": "PMD emulation {version}"}
     services = (
         Service(polar.SERVICE_UUID, (
             Characteristic(polar.CONTROL_POINT_UUID, ("read", "write", "notify")),
             Characteristic(polar.DATA_UUID, ("notify",)),
         )),
         BATTERY_SERVICE,
+        device_information_service(DEVICE_INFORMATION),
     )
     advertised_uuids = (polar.SERVICE_UUID,)
     #: Device clock at sim t = 0: ns since 2000-01-01 (the sensor's time was set by its phone app).
@@ -191,10 +204,11 @@ class VirtualMovesense(VirtualPeripheral):
     family = "movesense"
     default_rate = 416.0
     NAME_FORMAT = "Movesense 2240{}0123"
+    DEVICE_INFORMATION = {**EMULATED, "hardware": "emulated"}
     services = (Service(movesense.SERVICE_UUID, (
         Characteristic(movesense.COMMAND_UUID, ("write",)),
         Characteristic(movesense.DATA_UUID, ("notify",)),
-    )),)
+    )), device_information_service(DEVICE_INFORMATION))
     advertised_uuids = (movesense.SERVICE_UUID,)
     #: Device clock at sim t = 0, ms since power-on.
     CLOCK_OFFSET_MS = 7_654_321
@@ -238,6 +252,7 @@ class VirtualWitMotion(VirtualPeripheral):
     family = "witmotion"
     default_rate = 200.0
     NAME_FORMAT = "WT901BLE68{}"
+    # No Device Information Service: whether the stock module has one is not documented.
     services = (Service(witmotion.SERVICE_UUID, (
         Characteristic(witmotion.NOTIFY_UUID, ("notify",)),
         Characteristic(witmotion.WRITE_UUID, ("write-without-response", "write")),

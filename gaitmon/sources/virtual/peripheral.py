@@ -28,7 +28,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from gaitmon._version import __version__
+from gaitmon.sensors import FAMILIES
 from gaitmon.sensors.decoder import MalformedPacket
+from gaitmon.sensors.family import DEVICE_INFORMATION, DEVICE_INFORMATION_SERVICE_UUID
 
 
 @dataclass
@@ -61,6 +64,9 @@ class Faults:
     bad_replies : int
         How many replies to set-up commands (the first ones after connecting, of each connection
         until used up) arrive garbled: cut to their first byte.
+    failing_device_information : tuple of str
+        Device Information strings (:class:`~gaitmon.sensors.family.DeviceInfo` field names) whose
+        reads the sensor answers with an ATT error (0x0E, "unlikely error").
     seed : int
         Seed of the fault generator (faults are reproducible).
     """
@@ -76,11 +82,16 @@ class Faults:
     stall_at_s: float | None = None
     stall_kind: str = "silent"
     bad_replies: int = 0
+    failing_device_information: tuple[str, ...] = ()
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.stall_kind not in STALL_KINDS:
             raise ValueError(f"stall_kind must be one of {STALL_KINDS}, not {self.stall_kind!r}")
+        unknown = sorted(set(self.failing_device_information) - set(DEVICE_INFORMATION))
+        if unknown:
+            raise ValueError(f"failing_device_information: {unknown} are not Device Information strings "
+                             f"({', '.join(DEVICE_INFORMATION)})")
 
     def away_windows(self) -> list[tuple[float, float]]:
         """Every drop as ``(sim time, sim time back)``, in time order."""
@@ -203,6 +214,11 @@ class VirtualPeripheral:
         self._last_delivery = -math.inf
         self.air = None
         self.battery_pct = 87
+        #: What its Device Information Service answers: field → bytes, from :attr:`DEVICE_INFORMATION`
+        #: (tests may put any bytes here).
+        self.device_information = {name: text.format(label=FAMILIES[self.family].label, version=__version__,
+                                                     serial=address.replace(":", "")).encode()
+                                   for name, text in self.DEVICE_INFORMATION.items()}
         #: Index into ``t`` of the first sample of the latest stream start (tests map indices with it).
         self.first_sent: int | None = None
         self.first_packet_samples: int | None = None
@@ -217,6 +233,11 @@ class VirtualPeripheral:
     # -- what subclasses provide ---------------------------------------------------------------------
     services: tuple[Service, ...] = ()
     advertised_uuids: tuple[str, ...] = ()
+    #: Device Information strings (``DeviceInfo`` field → text; ``{label}`` the family's label,
+    #: ``{version}`` gaitmon's, ``{serial}`` the address without colons), marked as emulated so no
+    #: file mistakes the emulator for the vendor's sensor. Its GATT table lists the same fields in a
+    #: :func:`device_information_service`; empty: the device has none.
+    DEVICE_INFORMATION: dict[str, str] = {}
 
     def on_write(self, char_uuid: str, data: bytes) -> None:
         """A write from the central; may reply by :meth:`notify` and start or stop streaming."""
@@ -225,6 +246,11 @@ class VirtualPeripheral:
     def on_read(self, char_uuid: str) -> bytes:
         if char_uuid == BATTERY_LEVEL_UUID:
             return bytes([self.battery_pct])
+        name = _DEVICE_INFORMATION_FIELDS.get(char_uuid)
+        if name in self.device_information:
+            if name in self.faults.failing_device_information:
+                raise GattError(0x0E, f"{char_uuid}: unlikely error")
+            return self.device_information[name]
         raise GattError(0x02, f"{char_uuid} is not readable")
 
     def frames(self, first_sample: int) -> Iterator[Frame]:
@@ -437,6 +463,14 @@ LINK_SPACING_S = 1e-5
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 BATTERY_SERVICE = Service(BATTERY_SERVICE_UUID, (Characteristic(BATTERY_LEVEL_UUID, ("read", "notify")),))
+_DEVICE_INFORMATION_FIELDS = {uuid: name for name, (uuid, _) in DEVICE_INFORMATION.items()}
+
+
+def device_information_service(fields) -> Service:
+    """The standard Device Information Service (0x180A) with the read-only strings ``fields``
+    (``DeviceInfo`` field names, e.g. the keys of a device's ``DEVICE_INFORMATION``)."""
+    return Service(DEVICE_INFORMATION_SERVICE_UUID,
+                   tuple(Characteristic(DEVICE_INFORMATION[name][0], ("read",)) for name in fields))
 
 
 def rejected_corruption(data: bytes, rng: np.random.Generator, decode: Callable[[bytes], object]) -> bytes:
