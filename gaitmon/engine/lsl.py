@@ -51,6 +51,8 @@ from gaitmon.stream.live import LiveSession
 CHANNELS = (("omega", "rad/s", "AngularVelocity"), ("acc_magnitude", "m/s^2", "Acceleration"))
 #: LSL stream types (what LabRecorder and inlets resolve by).
 SIGNAL_TYPE, MARKER_TYPE = "Gait", "Markers"
+#: Seconds a replay waits after every stream has a consumer, before its first sample (see wait_for_consumers).
+CONSUMER_SETTLE_S = 0.5
 
 
 def _import_pylsl():
@@ -300,6 +302,9 @@ class LslPublisher:
         for outlet in outlets:
             if not outlet.wait_for_consumers(max(0.0, deadline - time.monotonic())):
                 return False
+        # liblsl before its fix of September 2026 (sccn/liblsl#300) may count a consumer before the
+        # consumer's feed takes samples: the first ones pushed right after would be lost.
+        time.sleep(CONSUMER_SETTLE_S)
         return True
 
     def close(self) -> None:
