@@ -16,6 +16,7 @@ byte-identical to formatting each coordinate with ``f"{v:.1f}"``).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import string
 from collections.abc import Sequence
@@ -186,9 +187,9 @@ def format_rows(template: str, n: int, **fields) -> str:
     columns = [p for p in pieces if isinstance(p, np.ndarray)]
     numbers = np.concatenate(columns) if columns else np.empty(0)
     if n < FEW_ROWS or not (np.isfinite(numbers).all() and np.abs(numbers).max(initial=0.0) < _format.F1_LIMIT):
-        rows = [p if isinstance(p, str) else [f"{v:.1f}" for v in p.tolist()] if isinstance(p, np.ndarray)
-                else [p[0][k] for k in p[1].tolist()] for p in pieces]
-        return "".join("".join(p if isinstance(p, str) else p[i] for p in rows) for i in range(n))
+        columns_text = [itertools.repeat(p, n) if isinstance(p, str) else ["%.1f" % v for v in p.tolist()]
+                        if isinstance(p, np.ndarray) else [p[0][k] for k in p[1].tolist()] for p in pieces]
+        return "".join(map("".join, zip(*columns_text)))
     digits = np.split(_format.f1_block(numbers), len(columns), axis=1) if columns else []  # one pass for all
     blocks = [p.encode("ascii") if isinstance(p, str) else digits.pop(0) if isinstance(p, np.ndarray)
               else _format.text_block(*p) for p in pieces]
