@@ -53,6 +53,8 @@ CHANNELS = (("omega", "rad/s", "AngularVelocity"), ("acc_magnitude", "m/s^2", "A
 SIGNAL_TYPE, MARKER_TYPE = "Gait", "Markers"
 #: Seconds a replay waits after every stream has a consumer, before its first sample (see wait_for_consumers).
 CONSUMER_SETTLE_S = 0.5
+#: Seconds a replay's outlets stay after its last sample while consumers are connected (see close).
+CLOSE_LINGER_S = 0.5
 
 
 def _import_pylsl():
@@ -307,10 +309,14 @@ class LslPublisher:
         time.sleep(CONSUMER_SETTLE_S)
         return True
 
-    def close(self) -> None:
+    def close(self, linger_s: float = 0.0) -> None:
         """Push the session's last steps, let the session go, and withdraw the outlets (inlets see the
-        streams end)."""
+        streams end). ``linger_s`` (s): when a stream has a consumer, wait this long first, so that
+        what was pushed last leaves (liblsl sends from a queue of its own, and a withdrawn outlet's
+        queue is dropped); for a thread that may wait (a replay's), not the event loop."""
         self.detach()
+        if linger_s > 0 and any(outlet.have_consumers() for outlet in [self.markers, *self.outlets.values()]):
+            time.sleep(linger_s)
         with self._lock:
             self.outlets.clear()
             self.markers = None

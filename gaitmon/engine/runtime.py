@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
-from gaitmon.engine.lsl import LslPublisher, lsl_problem
+from gaitmon.engine.lsl import CLOSE_LINGER_S, LslPublisher, lsl_problem
 from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
 from gaitmon.errors import InputError
 from gaitmon.sensors import DeviceInfo
@@ -466,7 +466,7 @@ class _ReplayAthlete:
         show_marks(replayed.marks)
         self.model.analyse_now(self.now, self.state)
         if self.lsl is not None:
-            self.lsl.close()
+            self.lsl.close(linger_s=CLOSE_LINGER_S)  # in the replay's thread: the last samples leave first
 
     def tick(self) -> None:
         """Nothing: the replay thread keeps its model up to date."""

@@ -349,6 +349,12 @@ def test_a_replay_streams_each_leg_at_its_pace_on_the_host_clock_now(replayed, s
     before, after, fed, _, received, infos, _, _ = replayed
     t, omega, acc = fed[side]
     values, stamps = received[side]
+    missing = len(t) - len(stamps)
+    if missing:  # say where, for the next one to look at it
+        got = np.asarray(values)[:, 0] if len(stamps) else np.empty(0, np.float32)
+        where = ("the last ones" if np.array_equal(got, omega[:len(got)].astype(np.float32)) else
+                 "the first ones" if np.array_equal(got, omega[missing:].astype(np.float32)) else "in between")
+        pytest.fail(f"{missing} of {len(t)} samples not received: {where}")
     assert len(t) > 2000 and len(stamps) == len(t)  # every sample: the inlets were there before the replay began
     values = np.asarray(values)
     np.testing.assert_array_equal(values[:, 0], omega.astype(np.float32))
