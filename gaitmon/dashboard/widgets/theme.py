@@ -54,7 +54,8 @@ def style_sheet(theme: Theme) -> str:
         QPushButton {{ background: {theme.panel}; border: 3px solid {theme.foreground}; border-radius: 8px;
                       font-size: 20px; font-weight: bold; padding: 4px 14px; }}
         QPushButton:pressed, QPushButton:checked {{ background: {theme.foreground}; color: {theme.background}; }}
-        QPushButton:disabled {{ color: {theme.muted}; border-color: {theme.muted}; }}
+        QPushButton:disabled, QPushButton:checked:disabled {{ background: {theme.panel}; color: {theme.muted};
+                                                             border-color: {theme.muted}; }}
         QLabel#status {{ font-size: 24px; font-weight: bold; }}
         QLabel#bannerHead {{ font-size: 24px; font-weight: bold; }}
         QLabel#bannerEvidence {{ font-size: 14px; }}
