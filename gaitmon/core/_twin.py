@@ -40,7 +40,7 @@ class DetectorKernel:
     settings : tuple of float
         The fields of :class:`~gaitmon.core._params.DetectorParams` after ``placement``.
     biquad : tuple of float
-        ``(b0, b1, b2, a1, a2)`` of the smoothing low-pass, designed by scipy.signal.
+        ``(b0, b1, b2, a1, a2)`` of the smoothing low-pass (:func:`~gaitmon.core._params.butterworth_biquad`).
     impact_span : int
         ``k`` of the impact statistic, samples.
     to_halfwidth : int

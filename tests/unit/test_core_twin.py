@@ -8,9 +8,13 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
 
 import gaitmon.core as core
 from gaitmon.core import DetectorParams, StepDetector, TwinKernel
+from gaitmon.core._params import butterworth_biquad
 from gaitmon.stream.orientation import _project
 from gaitmon.stream.pipeline import recording_axis
 from tests.conftest import simulated
@@ -147,3 +151,19 @@ def test_the_compiled_loop_releases_the_gil():
     finally:
         sys.setswitchinterval(interval)
     assert order == ["main", "worker"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(fs=st.floats(10.0, 5000.0), fraction=st.floats(1e-4, 0.49))
+def test_the_smoothing_biquad_is_scipys_butterworth(fs, fraction):
+    """The written-out design is ``scipy.signal.butter(2, fc, fs=fs)`` to within a few ulps."""
+    b, a = butterworth_biquad(fraction * fs, fs)
+    b_ref, a_ref = signal.butter(2, fraction * fs, btype="low", fs=fs)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(a, a_ref, rtol=1e-13, atol=1e-15)  # a[1] passes through 0 at fs/4
+
+
+@pytest.mark.parametrize("cutoff", [0.0, -1.0, 500.0, 800.0, float("nan")])
+def test_the_smoothing_biquad_refuses_a_cutoff_outside_the_band(cutoff):
+    with pytest.raises(ValueError, match="cut-off"):
+        butterworth_biquad(cutoff, 1000.0)

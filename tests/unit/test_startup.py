@@ -59,3 +59,11 @@ def test_the_command_line_starts_without_heavy_imports(code):
 def test_the_probe_sees_a_heavy_import():
     """The check itself works: the version text names the event core, so ``--version`` loads it."""
     assert "gaitmon.core" in heavy(modules_after(QUIET_MAIN.format(argv=["--version"])))
+
+
+def test_the_analysis_path_imports_no_scipy_signal_or_stats():
+    """``gaitmon analyze`` / ``replay`` load what they need, not the 1 s of scipy.signal and scipy.stats."""
+    modules = modules_after("from gaitmon.engine.analyze import write_session_outputs\n"
+                            "from gaitmon.engine.load import load\nimport gaitmon.core, gaitmon.dashboard")
+    assert "gaitmon.core" in modules
+    assert [m for m in modules if m.split(".")[:2] in (["scipy", "signal"], ["scipy", "stats"])] == []
