@@ -759,7 +759,7 @@ def run_long(args) -> int:
     same session time included (a live run shares one interpreter lock the same way), so ≥ 30 means
     the window keeps its 30 fps pace in real time.
     """
-    from gaitmon.engine.model import DashboardModel, analyse
+    from gaitmon.engine.model import AnalysisRun, analyse
 
     names = [f"athlete{i + 1}" for i in range(args.long_athletes)]
     total_s, measure_s = args.long_minutes * 60.0, args.measure_minutes * 60.0
@@ -775,20 +775,15 @@ def run_long(args) -> int:
           f"first and last {args.measure_minutes:g} min ==", flush=True)
 
     runs: list[tuple[float, float]] = []  # (session s, analysis run s), every model
-    original_task = DashboardModel._analysis_task
+    latest: dict[str, AnalysisRun] = {}  # athlete → the latest analysis run
 
-    def timed_task(model, now_s):
-        task = original_task(model, now_s)
+    def heard(athlete: str, run: AnalysisRun) -> None:
+        runs.append((run.now_s, run.seconds))
+        if athlete not in latest or run.now_s >= latest[athlete].now_s:
+            latest[athlete] = run
 
-        def run() -> None:
-            t0 = time.perf_counter()
-            task()
-            runs.append((now_s, time.perf_counter() - t0))
-        return run
-
-    DashboardModel._analysis_task = timed_task
     engine = Engine(sources, record=False, history_db=False, on_message=lambda message: None,
-                    on_tick=lambda session_s: on_tick(session_s))
+                    on_tick=lambda session_s: on_tick(session_s), on_analysis=heard)
     window = DashboardWindow(engine)
     window.resize(*SIZE)
     app = QtCore.QCoreApplication.instance()
@@ -828,19 +823,17 @@ def run_long(args) -> int:
         app.processEvents()
 
     def batch_check(w: LongWindow) -> None:
-        """The batch analysis of athlete1's events so far (what the model ran before), timed (off the
-        window's clocks), and compared with what the model shows."""
+        """The batch analysis of the events athlete1's latest live analysis rested on (what the model
+        ran before issue #17), timed (off the window's clocks), and compared with that analysis."""
         paused = time.perf_counter(), time.process_time()
-        model = engine.model(names[0])
-        live = engine.live(names[0])
-        fed = model._live_analysis.fed if model._live_analysis is not None else 0
-        shown = model._analysis
-        if shown.strength is not None:
+        run = latest.get(names[0])
+        if run is not None and run.analysis.strength is not None:
+            live = engine.live(names[0])
             t0 = time.perf_counter()
-            spec = analyse(live.events[:fed], live.legs, shown.now_s, model.calibration)
+            spec = analyse(live.events[:run.events], live.legs, run.now_s, engine.model(names[0]).calibration)
             w.batch.append(time.perf_counter() - t0)
-            w.same += _analysis_view(spec) == _analysis_view(shown)
-            w.steps, w.reps = len(model._live_analysis._steps), len(shown.reps)
+            w.same += _analysis_view(spec) == _analysis_view(run.analysis)
+            w.steps, w.reps = run.steps, len(run.analysis.reps)
         state["t0"] += time.perf_counter() - paused[0]
         state["cpu0"] += time.process_time() - paused[1]
 
@@ -873,7 +866,6 @@ def run_long(args) -> int:
         if state["current"] is not None:
             end(state["current"])
     finally:
-        DashboardModel._analysis_task = original_task
         dispose(window)
     if engine.failure is not None:
         print(f"ENGINE FAILED: {engine.failure}")

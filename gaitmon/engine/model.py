@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -638,6 +639,17 @@ class LiveAnalysis:
 # -- the model --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AnalysisRun:
+    """One analysis of a :class:`DashboardModel` and its cost, as ``on_analysis`` hears it."""
+
+    now_s: float  #: session time analysed, s
+    events: int  #: the session's events it rests on (its first ``events``)
+    steps: int  #: steps made of them
+    analysis: Analysis  #: the result (shown unless a newer one is already)
+    seconds: float  #: how long the run took, wall clock, s
+
+
 class DashboardModel:
     """One athlete's view: fed by the engine thread, read by the GUI thread (module docstring).
 
@@ -655,6 +667,9 @@ class DashboardModel:
         of the same model may replace one not yet started). None runs analyses in place.
     calibration : Calibration, optional
         The athlete's calibration: corrects every analysis (:func:`analyse`).
+    on_analysis : callable, optional
+        ``on_analysis(run)`` hears every :class:`AnalysisRun`, on the thread that ran it (what the
+        live analysis costs as a session grows: ``benchmarks/bench_dashboard.py --long``).
 
     Attributes
     ----------
@@ -667,9 +682,10 @@ class DashboardModel:
     def __init__(self, athlete: str = "", window_s: float = 10.0, rate_hz: float = 1000.0,
                  analysis_interval_s: float = 0.5,
                  schedule: Callable[[DashboardModel, Callable[[], None]], None] | None = None,
-                 calibration: Calibration | None = None):
+                 calibration: Calibration | None = None, on_analysis: Callable[[AnalysisRun], None] | None = None):
         self.athlete = athlete
         self.calibration = calibration
+        self._on_analysis = on_analysis
         self.window_s = float(window_s)
         self.rate_hz = float(rate_hz)
         self.analysis_interval_s = analysis_interval_s
@@ -799,6 +815,7 @@ class DashboardModel:
         sides = sorted(live.legs) if live else []
 
         def task() -> None:
+            started = time.perf_counter()
             with self._analysis_lock:
                 if generation != self._generation:
                     return
@@ -812,10 +829,13 @@ class DashboardModel:
                 listener = self.flag_listener
                 if listener is not None:
                     listener(live, now_s, result.strength.flags)
+                steps = len(analysis._steps)
             with self._lock:
                 if generation == self._generation and number > self._applied:
                     self._applied = number
                     self._analysis = result
+            if self._on_analysis is not None:
+                self._on_analysis(AnalysisRun(now_s, upto, steps, result, time.perf_counter() - started))
 
         return task
 

@@ -21,6 +21,7 @@ session folder, re-fed at a multiple of real time in a thread of its own).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import threading
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from gaitmon.engine.finish import finish_session, status_line
 from gaitmon.engine.lsl import CLOSE_LINGER_S, LslPublisher, lsl_problem
-from gaitmon.engine.model import DashboardModel, RecordingState, Snapshot
+from gaitmon.engine.model import AnalysisRun, DashboardModel, RecordingState, Snapshot
 from gaitmon.errors import InputError
 from gaitmon.sensors import DeviceInfo
 from gaitmon.stream.live import LiveSession
@@ -542,6 +543,9 @@ class Engine:
         streams (:class:`gaitmon.engine.lsl.LslPublisher`; needs the extra ``gaitmon[lsl]``, real time;
         a replay at its pace, mapped to the host clock now); :meth:`set_lsl` switches it at run time.
         The flags come from each athlete's model, which then runs headless too.
+    on_analysis : callable, optional
+        ``on_analysis(athlete, run)`` hears each :class:`~gaitmon.engine.model.AnalysisRun` of an
+        athlete's model (its cost as the session grows), on the thread that ran it.
 
     Raises
     ------
@@ -557,7 +561,8 @@ class Engine:
                  on_message: Callable[[str], None] = log.info, history_db: Path | None | bool = None,
                  on_tick: Callable[[float], None] | None = None, folders: Mapping[str, Path] | None = None,
                  dashboard: bool = True, keep_unrecorded: bool = False,
-                 on_sensor_state: Callable[[str], None] | None = None, lsl: bool = False):
+                 on_sensor_state: Callable[[str], None] | None = None, lsl: bool = False,
+                 on_analysis: Callable[[str, AnalysisRun], None] | None = None):
         _check_sensors_distinct(athletes)
         sources = list(athletes.values())
         virtual = [isinstance(s, EmulatedSource) and not s.realtime for s in sources]
@@ -579,7 +584,9 @@ class Engine:
                 return lambda rate_hz: None
             schedule = None if self._virtual else self._schedule
             calibration = None if isinstance(history_db, bool) else saved_calibration(name, history_db)
-            return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule, calibration=calibration)
+            heard = None if on_analysis is None else functools.partial(on_analysis, name)
+            return lambda rate_hz: DashboardModel(name, window_s, rate_hz, schedule=schedule, calibration=calibration,
+                                                  on_analysis=heard)
 
         self._athletes: dict[str, _LiveAthlete | _ReplayAthlete] = {}
         for name, source in athletes.items():

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gaitmon.analysis import strength_balance
 from gaitmon.analysis.balance import rep_trend
 from gaitmon.dashboard import DashboardModel, EmulatedSource, Engine, ReplaySource
-from gaitmon.engine.model import Step, TraceBuffer, leg_balance
+from gaitmon.engine.model import Step, TraceBuffer, analyse, leg_balance
 from gaitmon.sensors.diy import protocol as diy
 from gaitmon.stream.live import LiveSession
 from gaitmon.stream.orientation import SagittalProjector
@@ -263,10 +263,27 @@ def test_health_rows(eight_reps):
 
 @pytest.fixture(scope="module")
 def short_engine(tmp_path_factory):
-    """SHORT emulated through bleak on a virtual clock, recorded."""
-    engine = Engine({"Ana": SHORT}, sessions_dir=tmp_path_factory.mktemp("sessions"))
+    """SHORT emulated through bleak on a virtual clock, recorded; the model's analysis runs heard."""
+    runs = []
+    engine = Engine({"Ana": SHORT}, sessions_dir=tmp_path_factory.mktemp("sessions"),
+                    on_analysis=lambda athlete, run: runs.append((athlete, run)))
     engine.run_to_end()
+    engine.heard_runs = runs
     return engine
+
+
+def test_each_analysis_run_is_heard_with_what_it_rested_on(short_engine):
+    runs = short_engine.heard_runs
+    live, snap = short_engine.live("Ana"), short_engine.snapshot("Ana")
+    assert len(runs) > 5 and {athlete for athlete, _ in runs} == {"Ana"}
+    times = [run.now_s for _, run in runs]
+    assert times == sorted(times)  # on a virtual clock the model runs them in place, in order
+    assert all(run.seconds > 0 and 0 <= run.events <= len(live.events) for _, run in runs)
+    last = runs[-1][1]
+    assert last.events == len(live.events) and last.steps == len(live.steps())
+    assert last.analysis.reps == snap.reps and last.now_s == snap.analysed_s
+    spec = analyse(live.events[:last.events], live.legs, last.now_s)
+    assert spec.reps == last.analysis.reps
 
 
 def test_engine_on_a_virtual_clock_feeds_the_model_and_records(short_engine):
