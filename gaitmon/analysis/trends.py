@@ -57,7 +57,13 @@ class Trend:
     def describe(self, unit: str) -> str:
         if not self.known:
             return f"not enough data (n={self.n})"
-        return f"{self.slope:+.1f} %/{unit}, {100 * self.confidence:.0f} % CI {self.low:+.1f} to {self.high:+.1f}"
+        return (f"{_signed(self.slope)} %/{unit}, {100 * self.confidence:.0f} % CI {_signed(self.low)} to "
+                f"{_signed(self.high)}")
+
+
+def _signed(value: float) -> str:
+    """``value`` to one decimal with its sign; a value that rounds to zero is ``+0.0``, never ``-0.0``."""
+    return f"{round(value, 1) or 0.0:+.1f}"
 
 
 UNKNOWN = Trend(float("nan"), float("nan"), float("nan"), 0)

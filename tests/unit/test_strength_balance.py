@@ -277,3 +277,9 @@ def test_the_phase_split_smoothing_is_nanmedian_of_each_window(values):
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
         expected = [np.nanmedian(v[max(0, i - 1):i + 2]) for i in range(len(v))]
     np.testing.assert_array_equal(_running_median3(v), np.array(expected, dtype=float))
+
+
+def test_a_trend_in_words_never_says_minus_zero():
+    words = Trend(-0.04, -0.049, 0.61, 6, 0.97).describe("rep")
+    assert words == "+0.0 %/rep, 97 % CI +0.0 to +0.6"
+    assert Trend(-0.05, -1.25, -0.051, 6).describe("session") == "-0.1 %/session, 90 % CI -1.2 to -0.1"
