@@ -236,9 +236,7 @@ class SagittalProjector:
         self._moment = np.zeros(len(_PAIRS))
         self._last_t = None
         # recent samples (held before the lock), with the running seconds of motion at each
-        self._buf_t: list[np.ndarray] = []
-        self._buf_x: list[np.ndarray] = []
-        self._buf_m: list[np.ndarray] = []
+        self._recent = _RecentSamples()
 
     @property
     def locked(self) -> bool:
@@ -265,13 +263,13 @@ class SagittalProjector:
             points.append(int(np.searchsorted(motion, self._next, side="left")))
             doubled = 2.0 * self._next
             self._next = doubled if doubled <= self.revise_until_s else None
+        recent = self._recent
+        recent.append(t, x, motion)
         if not points:
-            self._keep(t, x, motion)
+            recent.forget_before(t[-1] - self.history_s)
             return [] if self.axis is None else [(t, x, self.axis, False)]  # held until the lock
 
-        all_t = np.concatenate(self._buf_t + [t])
-        all_x = np.concatenate(self._buf_x + [x])
-        all_m = np.concatenate(self._buf_m + [motion])
+        all_t, all_x, all_m = recent.arrays()
         offset = len(all_t) - len(t)
         runs, done, flipped = [], 0, False  # done: samples of this block already released
         for i in points:
@@ -279,8 +277,8 @@ class SagittalProjector:
             lo = int(np.searchsorted(all_t[: k + 1], all_t[k] - self.history_s, side="left"))
             last = int(np.searchsorted(moving, i, side="right")) - 1  # last moving sample up to i
             axis = self._estimate(moment[:, last] if last >= 0 else carried, all_x[lo: k + 1], all_m[lo: k + 1])
-            if self.axis is None:  # the lock: release the held stretch on the new axis
-                runs.append((all_t[lo: k + 1], all_x[lo: k + 1], axis, False))
+            if self.axis is None:  # the lock: release the held stretch on the new axis (copies: the store moves on)
+                runs.append((all_t[lo: k + 1].copy(), all_x[lo: k + 1].copy(), axis, False))
             else:
                 runs.append((t[done: i + 1], x[done: i + 1], self.axis, flipped))
                 flipped = bool(axis @ self.axis < 0.0)
@@ -289,9 +287,10 @@ class SagittalProjector:
             self.axis = axis
             self.estimates.append((float(t[i]), axis))
         runs.append((t[done:], x[done:], self.axis, flipped))
-        self._buf_t, self._buf_x, self._buf_m = [], [], []
-        if self._next is not None:
-            self._keep(all_t, all_x, all_m)
+        if self._next is None:
+            self._recent = _RecentSamples()  # the axis is final: nothing more to hold
+        else:
+            recent.forget_before(t[-1] - self.history_s)
         return runs
 
     def feed(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,26 +303,6 @@ class SagittalProjector:
         if not parts:
             return _project(np.asarray(t, dtype=np.float64)[:0], np.asarray(x)[:0], np.zeros(3))
         return parts[0] if len(parts) == 1 else tuple(np.concatenate(a) for a in zip(*parts))
-
-    def _keep(self, t: np.ndarray, x: np.ndarray, motion: np.ndarray) -> None:
-        """Add samples to the recent stretch; drop what is older than ``history_s`` before the newest.
-
-        Whole stale blocks are dropped lazily (amortised O(1) per sample even for 1-sample blocks);
-        what is kept always includes every sample within ``history_s`` of the newest, which is all
-        an estimate can need, so the estimates do not depend on the blocks.
-        """
-        if len(t) == 0:
-            return
-        self._buf_t.append(t)
-        self._buf_x.append(x)
-        self._buf_m.append(motion)
-        newest = t[-1]
-        if self._buf_t[0][-1] < newest - self.history_s:
-            all_t = np.concatenate(self._buf_t)
-            keep = int(np.searchsorted(all_t, newest - self.history_s, side="left"))
-            self._buf_t = [all_t[keep:]]
-            self._buf_x = [np.concatenate(self._buf_x)[keep:]]
-            self._buf_m = [np.concatenate(self._buf_m)[keep:]]
 
     def _accumulate(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Running seconds of motion at each sample, and running moment, carried across feeds.
@@ -363,6 +342,46 @@ class SagittalProjector:
             return axis if axis @ self.axis >= 0.0 else -axis
         moving = _squared_norm(gyro) > self.motion_threshold**2
         return axis * swing_sign(_dot3(gyro, axis), moving)
+
+
+class _RecentSamples:
+    """The recent stretch a :class:`SagittalProjector` holds: ``(t, x, motion)`` rows appended at the
+    end, the oldest forgotten at the front, in arrays that grow by doubling.
+
+    Each row is copied once on the way in; an estimate reads the stretch as one view. (Joining the
+    thousands of small blocks of 30 s at every estimate cost ~10 ms of one notification; this is
+    amortised O(1) per row.) ``x`` keeps the dtype numpy's concatenation would give the blocks.
+    """
+
+    def __init__(self):
+        self._t = np.empty(0)
+        self._x = np.empty((0, 6), dtype=np.float32)
+        self._m = np.empty(0)
+        self._lo = self._hi = 0
+
+    def append(self, t: np.ndarray, x: np.ndarray, motion: np.ndarray) -> None:
+        n = len(t)
+        dtype = np.result_type(self._x.dtype, x.dtype) if self._hi > self._lo else x.dtype
+        if self._hi + n > len(self._t) or dtype != self._x.dtype:
+            size = self._hi - self._lo
+            capacity = max(2 * (size + n), 1024)
+            held = self.arrays()
+            self._t, self._m = np.empty(capacity), np.empty(capacity)
+            self._x = np.empty((capacity,) + x.shape[1:], dtype=dtype)
+            self._t[:size], self._x[:size], self._m[:size] = held
+            self._lo, self._hi = 0, size
+        hi = self._hi + n
+        self._t[self._hi:hi], self._x[self._hi:hi], self._m[self._hi:hi] = t, x, motion
+        self._hi = hi
+
+    def forget_before(self, t0: float) -> None:
+        """Forget the rows older than ``t0`` (s)."""
+        self._lo += int(np.searchsorted(self._t[self._lo:self._hi], t0, side="left"))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(t, x, motion)`` held, oldest first (views: valid until the next :meth:`append`)."""
+        lo, hi = self._lo, self._hi
+        return self._t[lo:hi], self._x[lo:hi], self._m[lo:hi]
 
 
 def _project(t: np.ndarray, x: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
