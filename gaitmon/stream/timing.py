@@ -127,6 +127,12 @@ class ClockFit:
     (:meth:`add`, live) or many at once (:meth:`add_many`, a replay) gives the same line after every
     point.
 
+    This class is the specification (``ClockFitTwin``); when it is built, ``ClockFit`` is the compiled
+    kernel ``ext/clockfit.pyx``, the same algorithm statement for statement, giving the same line bit
+    for bit (sums are taken term by term in bucket order in both): a refit there is a few µs instead
+    of ~0.1 ms, which matters for the arrival-count fit of families without device time (a refit
+    every 25 ms of arrivals).
+
     Parameters
     ----------
     nominal_period_s : float
