@@ -317,17 +317,25 @@ def test_compiled_clock_fit_gives_its_twin_s_line_bit_for_bit(case, data):
     assert np.array_equal(one(index), many(index))
 
 
+def _least_squares_line_numpy(x, y, weights):
+    """The former ``_least_squares_line`` (numpy dot products, whose order of summation is BLAS's)."""
+    w = weights / weights.sum()
+    x0, y0 = float(w @ x), float(w @ y)
+    dx = x - x0
+    slope = float(w @ (dx * (y - y0))) / float(w @ (dx * dx))
+    return slope, y0 - slope * x0
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 64), st.integers(0, 2**32 - 1))
-def test_least_squares_line_term_by_term_is_numpy_s(n, seed):
+@given(st.integers(2, 64), st.integers(0, 2**32 - 1), st.booleans())
+def test_least_squares_line_term_by_term_is_the_numpy_one_to_rounding(n, seed, regular):
     rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(0, 1e6, n)) if rng.uniform() < 0.5 else np.arange(n) * 62.5 + 1e6
+    x = np.arange(n) * 62.5 + 1e6 if regular else np.sort(rng.uniform(0, 1e6, n))
     y = 1e5 + x * 1e-3 + rng.uniform(0, 0.01, n)
     w = rng.integers(1, 40, n).astype(float)
-    line = _least_squares_line(x.tolist(), y.tolist(), w.tolist())
-    if n == 1:
-        assert line is None
-        return
-    slope = np.cov(x, y, aweights=w, bias=True)[0, 1] / np.cov(x, aweights=w, bias=True)
-    assert line[0] == pytest.approx(slope, rel=1e-6)
-    assert line[1] + line[0] * x.mean() == pytest.approx(np.average(y, weights=w) - slope * (np.average(x, weights=w) - x.mean()), abs=1e-7)
+    slope, intercept = _least_squares_line(x.tolist(), y.tolist(), w.tolist())
+    expected_slope, expected_intercept = _least_squares_line_numpy(x, y, w)
+    assert slope == pytest.approx(expected_slope, rel=1e-9)
+    middle = float(np.median(x))  # compared where the points are (the intercept is far away at x = 0)
+    assert intercept + slope * middle == pytest.approx(expected_intercept + expected_slope * middle, rel=0, abs=1e-9)
+    assert _least_squares_line([5.0], [1.0], [3.0]) is None
