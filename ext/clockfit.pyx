@@ -10,7 +10,7 @@ in bulk between refits; its sums may differ in the last bit). ``tests/unit/test_
 the two equal.
 """
 
-from libc.math cimport INFINITY, fabs, floor, fmod, copysign
+from libc.math cimport INFINITY, copysign, fabs, floor, fmod, isfinite
 from libc.string cimport memcpy
 
 import numpy as np
@@ -97,6 +97,8 @@ cdef class ClockFit:
 
     def add(self, double index, double host_t) -> None:
         """A packet whose last sample has ``index`` arrived at ``host_t``."""
+        if not isfinite(index):
+            raise ValueError(f"a clock fit's index must be finite, not {index}")
         self._add(index, host_t)
 
     def add_many(self, index, host_t):
@@ -106,6 +108,9 @@ cdef class ClockFit:
         cdef Py_ssize_t n = x.shape[0], i
         if h.shape[0] != n:
             raise ValueError(f"index and host_t differ in length: {n} and {h.shape[0]}")
+        for i in range(n):
+            if not isfinite(x[i]):
+                raise ValueError(f"a clock fit's index must be finite, not {x[i]} (point {i})")
         slopes, intercepts = np.empty(n), np.empty(n)
         cdef double[::1] s = slopes
         cdef double[::1] c = intercepts

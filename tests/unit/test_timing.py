@@ -339,3 +339,9 @@ def test_least_squares_line_term_by_term_is_the_numpy_one_to_rounding(n, seed, r
     middle = float(np.median(x))  # compared where the points are (the intercept is far away at x = 0)
     assert intercept + slope * middle == pytest.approx(expected_intercept + expected_slope * middle, rel=0, abs=1e-9)
     assert _least_squares_line([5.0], [1.0], [3.0]) is None
+
+
+@pytest.mark.parametrize("fit", [ClockFit, ClockFitTwin])
+def test_a_clock_fit_refuses_an_index_that_is_not_a_number(fit):
+    with pytest.raises(ValueError):
+        fit(1 / 200).add(float("nan"), 1.0)
