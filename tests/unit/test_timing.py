@@ -345,3 +345,18 @@ def test_least_squares_line_term_by_term_is_the_numpy_one_to_rounding(n, seed, r
 def test_a_clock_fit_refuses_an_index_that_is_not_a_number(fit):
     with pytest.raises(ValueError):
         fit(1 / 200).add(float("nan"), 1.0)
+
+
+@compiled_clock
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_arrival_fit_gives_its_twin_s_line_bit_for_bit(seed):
+    """The arrival-count fit of a WitMotion (one sample per notification at 200 Hz): a hull vertex often
+    sits right at the mean index (the edge that ends there is taken)."""
+    rng = np.random.default_rng(seed)
+    index = np.arange(3000).astype(float)
+    host = 7.0 + index / 200 * (1 - 0.01) + rng.uniform(0, 0.02, len(index))
+    twin, fast = ClockFitTwin(1 / 200, window_s=0.5, max_skew=1.0), ClockFit(1 / 200, window_s=0.5, max_skew=1.0)
+    for i, h in zip(index, host):
+        twin.add(i, h)
+        fast.add(i, h)
+        assert (fast.slope, fast.intercept) == (twin.slope, twin.intercept)
