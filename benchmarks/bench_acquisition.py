@@ -18,7 +18,7 @@ Figures, per family (medians over ``--repeat`` runs; these machines are noisy, t
 - the same percentiles (CPU) of decode + timing alone (``SensorFeed.feed``: the radio side of the
   path, without orientation and the core), where the clock fit's refits would show.
 
-Run: ``python benchmarks/bench_acquisition.py [--reps 3] [--repeat 3]``
+Run: ``python benchmarks/bench_acquisition.py [--reps 3] [--repeat 3] [--family witmotion]``
 """
 
 from __future__ import annotations
@@ -108,11 +108,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3, help="sprint reps in the simulated session")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--family", action="append", choices=sorted(DEVICES),
+                        help="only this family (repeatable; default: every family)")
     args = parser.parse_args()
     print(f"{'family':11s} {'rate':>5s} {'notif/s':>9s} {'samples/s':>10s} {'x real':>7s} "
           f"{'decode-only notif/s':>20s} {'full/decode':>11s}   per notification µs, wall p50/p99/max | CPU p50/p99/max"
           f" | decode+timing CPU p50/p99/max")
-    for family in sorted(DEVICES):
+    for family in args.family or sorted(DEVICES):
         items, setups, duration, rate = notifications(family, args.reps)
         full = statistics.median(run_full(items, setups)[0] for _ in range(args.repeat))
         decode = statistics.median(run_decode_only(items, setups) for _ in range(args.repeat))

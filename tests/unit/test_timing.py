@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitmon.sensors.decoder import DecodedPacket, MalformedPacket, batch_of_packets
-from gaitmon.stream.timing import ClockFit, ReorderBuffer, SensorTimeline, StreamSpec, _lower_hull_line
+from gaitmon.stream.timing import (ClockFit, ClockFitTwin, ReorderBuffer, SensorTimeline, StreamSpec,
+                                   _least_squares_line, _lower_hull_line)
+
+compiled_clock = pytest.mark.skipif(ClockFit is ClockFitTwin, reason="compiled clock fit not loaded")
 
 
 def test_clock_fit_finds_drift_and_the_latency_floor_under_one_sided_jitter():
@@ -255,3 +261,102 @@ def test_the_hull_edge_over_the_mean_is_the_scan_s(seed):
         slope, intercept = _lower_hull_line(x, y, mean)
         expected = _hull_edge_by_scan(x, y, mean)
         assert slope == pytest.approx(expected[0], rel=1e-9) and intercept == pytest.approx(expected[1], abs=1e-9)
+
+
+def test_compiled_clock_fit_is_loaded_in_a_built_checkout():
+    if os.environ.get("GAITMON_PURE_PYTHON"):
+        pytest.skip("pure-Python twin forced by GAITMON_PURE_PYTHON")
+    assert ClockFit is not ClockFitTwin, "ext/clockfit.pyx did not build or import"
+
+
+@st.composite
+def arrivals(draw):
+    """A fit's settings and its points: indices in order (packets of a few samples, losses, a jump
+    past the window now and then), arrivals on a drifting clock with latency drawn from a few
+    values (exact ties and collinear points) or uniform."""
+    rate = draw(st.sampled_from([52.0, 100.0, 200.0, 208.0, 416.0, 1000.0]))
+    window = draw(st.sampled_from([0.5, 2.0, 20.0]))
+    envelope, max_skew = draw(st.booleans()), draw(st.sampled_from([0.01, 1.0]))
+    n = draw(st.integers(1, 400))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    step = draw(st.integers(1, 20))
+    gaps = rng.choice([0, 0, 0, 0, 0, 0, 0, 0, step, 5 * step, int(window * rate * 2)], size=n)
+    index = float(draw(st.integers(-50, 10_000))) + np.cumsum(step + gaps).astype(float)
+    if draw(st.booleans()):
+        latency = rng.choice([0.0, 0.001, 0.002, 0.004], size=n)
+    else:
+        latency = rng.uniform(0, draw(st.sampled_from([0.0005, 0.02, 0.5])), n)
+    drift = 1 + draw(st.sampled_from([0.0, 150e-6, -0.02]))
+    host = draw(st.sampled_from([0.0, 5.0, 86_400.0])) + index / rate * drift + latency
+    return (1 / rate, window, max_skew, envelope), index, host
+
+
+@compiled_clock
+@settings(max_examples=300, deadline=None)
+@given(arrivals(), st.data())
+def test_compiled_clock_fit_gives_its_twin_s_line_bit_for_bit(case, data):
+    settings_, index, host = case
+    twin, fast = ClockFitTwin(*settings_), ClockFit(*settings_)
+    for i, h in zip(index, host):
+        twin.add(i, h)
+        fast.add(i, h)
+        assert (fast.slope, fast.intercept) == (twin.slope, twin.intercept)
+    # add_many is add of each point in turn, in any chunks; a copy goes on on its own.
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(index)), max_size=6)))
+    many, lines = ClockFit(*settings_), []
+    for chunk in np.split(np.arange(len(index)), cuts):
+        lines += list(zip(*many.add_many(index[chunk], host[chunk])))
+        if len(chunk):
+            copy = many.copy()
+            copy.add(index[chunk[-1]] + 1, host[chunk[-1]] - 1.0)
+    one = ClockFit(*settings_)
+    for k, (i, h) in enumerate(zip(index, host)):
+        one.add(i, h)
+        assert lines[k] == (one.slope, one.intercept)
+    assert np.array_equal(one(index), many(index))
+
+
+def _least_squares_line_numpy(x, y, weights):
+    """The former ``_least_squares_line`` (numpy dot products, whose order of summation is BLAS's)."""
+    w = weights / weights.sum()
+    x0, y0 = float(w @ x), float(w @ y)
+    dx = x - x0
+    slope = float(w @ (dx * (y - y0))) / float(w @ (dx * dx))
+    return slope, y0 - slope * x0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 64), st.integers(0, 2**32 - 1), st.booleans())
+def test_least_squares_line_term_by_term_is_the_numpy_one_to_rounding(n, seed, regular):
+    rng = np.random.default_rng(seed)
+    x = np.arange(n) * 62.5 + 1e6 if regular else np.sort(rng.uniform(0, 1e6, n))
+    y = 1e5 + x * 1e-3 + rng.uniform(0, 0.01, n)
+    w = rng.integers(1, 40, n).astype(float)
+    slope, intercept = _least_squares_line(x.tolist(), y.tolist(), w.tolist())
+    expected_slope, expected_intercept = _least_squares_line_numpy(x, y, w)
+    assert slope == pytest.approx(expected_slope, rel=1e-9)
+    middle = float(np.median(x))  # compared where the points are (the intercept is far away at x = 0)
+    assert intercept + slope * middle == pytest.approx(expected_intercept + expected_slope * middle, rel=0, abs=1e-9)
+    assert _least_squares_line([5.0], [1.0], [3.0]) is None
+
+
+@pytest.mark.parametrize("fit", [ClockFit, ClockFitTwin])
+def test_a_clock_fit_refuses_an_index_that_is_not_a_number(fit):
+    with pytest.raises(ValueError):
+        fit(1 / 200).add(float("nan"), 1.0)
+
+
+@compiled_clock
+@pytest.mark.parametrize("seed", range(3))
+def test_compiled_arrival_fit_gives_its_twin_s_line_bit_for_bit(seed):
+    """The arrival-count fit of a WitMotion (one sample per notification at 200 Hz): a hull vertex often
+    sits right at the mean index (the edge that ends there is taken)."""
+    rng = np.random.default_rng(seed)
+    index = np.arange(3000).astype(float)
+    host = 7.0 + index / 200 * (1 - 0.01) + rng.uniform(0, 0.02, len(index))
+    twin, fast = ClockFitTwin(1 / 200, window_s=0.5, max_skew=1.0), ClockFit(1 / 200, window_s=0.5, max_skew=1.0)
+    for i, h in zip(index, host):
+        twin.add(i, h)
+        fast.add(i, h)
+        assert (fast.slope, fast.intercept) == (twin.slope, twin.intercept)
