@@ -612,8 +612,9 @@ class SensorTimeline:
         Gives what :meth:`push` of each data notification in turn gives (the clock fit sees the same
         points on the same cadence: :meth:`ClockFit.add_many`), except that a clean run of packets
         comes out as one block. Clean runs — device time, the expected next indices, plausible
-        times, nothing held out of order, one stream (not a joined pair) — are timed in numpy
-        (:meth:`_clean_run`); every other packet goes through the per-packet logic.
+        times, nothing held out of order — are timed in numpy (:meth:`_clean_run`; a joined pair's,
+        neither stream with a hole, are joined there too: :meth:`_joined_run`); every other packet
+        goes through the per-packet logic.
         """
         return self.push_batches([(stream, batch, np.asarray(host_t, dtype=np.float64), None)])
 
@@ -861,7 +862,7 @@ class SensorTimeline:
                     out += [values[a:a + b] for a, b in zip(starts[:run_out].tolist(), size[at[:run_out]].tolist())]
                     reached[at[pushed_at]] = out_first + out_size
                     index = np.concatenate([index, np.arange(frontier, out_first[-1] + out_size[-1])])
-                    frontier = st.released_to = self._frontier[channel] = int(index[-1] + 1)
+                    st.released_to = self._frontier[channel] = int(index[-1] + 1)
                     rows = np.concatenate([rows] + out)
             limit = np.minimum(limit, np.maximum.accumulate(reached))
             channels[channel] = (index, rows)
@@ -876,9 +877,9 @@ class SensorTimeline:
             keep = max(0, at + joined - joined_to - FILL_SUPPORT)  # as _keep_from
             self._held[channel] = (index[keep:], rows[keep:])
         self._joined_to = joined
-        if len(grew):
-            size = (limit - before)[grew]
-            b, g = self._timed_run(before[grew], size, np.hstack(columns), slopes[grew], intercepts[grew], size)
+        if len(grew):  # each join timed by the fit after the packet that let it happen; no gap between them
+            b, g = self._timed_run(before[grew], (limit - before)[grew], np.hstack(columns), slopes[grew],
+                                   intercepts[grew], np.full(len(grew), self._samples_per_packet()))
             blocks += b
             gaps += g
         return m

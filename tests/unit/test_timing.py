@@ -260,10 +260,11 @@ def test_the_hull_edge_over_the_mean_is_the_scan_s(seed):
 
 
 def polar_arrivals(rng: np.random.Generator, rate: float, n: int, frames: int, loss: float, both: float,
-                   swap: float, repeat: float):
+                   swap: float, repeat: float, corrupt: float = 0.0, reset_at: int | None = None):
     """Arrivals ``(host_t, stream, packet)`` of a Polar-like pair: acc and gyro frames lost
     independently (``loss`` each) or together (``both``), swapped with the next arrival, repeated,
-    with one-sided receive jitter on a slightly fast crystal."""
+    with one-sided receive jitter on a slightly fast crystal; a time stamp corrupt (``corrupt``), the
+    device clock set back 500 s from frame ``reset_at`` on."""
     _, packets = polar_like(rate, n, frames)
     arrivals = []
     for k in range(frames):
@@ -272,6 +273,10 @@ def polar_arrivals(rng: np.random.Generator, rate: float, n: int, frames: int, l
             if together or rng.uniform() < loss:
                 continue
             host_t = 5.0 + (packet.device_time_s - 1000.0) * (1 + 80e-6) + 0.004 + rng.uniform(0, 0.02)
+            if reset_at is not None and k >= reset_at:
+                packet = dataclasses.replace(packet, device_time_s=packet.device_time_s - 500.0)
+            if rng.uniform() < corrupt:
+                packet = dataclasses.replace(packet, device_time_s=packet.device_time_s + 300.0)
             arrivals.append([host_t, stream, packet])
             if rng.uniform() < repeat:
                 arrivals.append([host_t + 0.001, stream, packet])
@@ -332,16 +337,17 @@ def assert_same_output(one, many):
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**31), polar=st.sampled_from([(416.0, 17), (52.0, 2), (200.0, 9)]),
+@given(seed=st.integers(0, 2**31), polar=st.sampled_from([(416.0, 17), (52.0, 2), (200.0, 9), (100.0, 1)]),
        loss=st.sampled_from([0.0, 0.01, 0.05, 0.2]), both=st.sampled_from([0.0, 0.01, 0.05]),
        swap=st.sampled_from([0.0, 0.02, 0.1]), repeat=st.sampled_from([0.0, 0.02]),
+       corrupt=st.sampled_from([0.0, 0.01]), reset_at=st.none() | st.integers(50, 300),
        cuts=st.lists(st.integers(0, 700), max_size=6), disconnect_at=st.lists(st.integers(1, 700), max_size=2))
-def test_a_joined_pair_in_batches_is_timed_and_joined_as_one_at_a_time(seed, polar, loss, both, swap, repeat,
-                                                                         cuts, disconnect_at):
-    """Any split into batches, whatever one channel or both lose: the same samples (bit for bit), times,
-    fills, gaps and counts as the packets pushed one by one."""
+def test_a_joined_pair_in_batches_is_timed_and_joined_as_one_at_a_time(seed, polar, loss, both, swap, repeat, corrupt,
+                                                                         reset_at, cuts, disconnect_at):
+    """Any split into batches, whatever one channel or both lose, a corrupt time stamp or a device
+    clock reset: the same samples (bit for bit), times, fills, gaps and counts as one by one."""
     rate, n = polar
-    arrivals = polar_arrivals(np.random.default_rng(seed), rate, n, 350, loss, both, swap, repeat)
+    arrivals = polar_arrivals(np.random.default_rng(seed), rate, n, 350, loss, both, swap, repeat, corrupt, reset_at)
     cuts = [c for c in cuts if c < len(arrivals)]
     disconnect_at = {c for c in disconnect_at if c < len(arrivals)}
     assert_same_output(feed_pair(rate, arrivals, (), disconnect_at), feed_pair(rate, arrivals, cuts, disconnect_at, True))
