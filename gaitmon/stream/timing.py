@@ -550,6 +550,7 @@ class SensorTimeline:
         self._frontier: dict[str, int | None] = {"acc": None, "gyro": None}
         self._keep_from(None)
         self._max_hole = int(MAX_FILL_S * self.rate)  # longest hole filled, sample periods between real samples
+        self._joined_run_most = self.JOINED_RUN_MIN  # packets the next _joined_run looks at
         arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
         # Arrival-timed streams feed it the arrival fit's send times (no latency left in them).
         self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
@@ -667,6 +668,8 @@ class SensorTimeline:
 
     #: Packets looked at per try of :meth:`_clean_run` (bounds the work wasted on a run cut short).
     CLEAN_RUN_MAX = 4096
+    #: ... of :meth:`_joined_run` at least (it looks four times as far as its last run went).
+    JOINED_RUN_MIN = 64
 
     def _clean_run(self, stream: str, rows: np.ndarray, starts: np.ndarray, n: np.ndarray, device_time: np.ndarray,
                    host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
@@ -697,16 +700,16 @@ class SensorTimeline:
         return len(first)
 
     def _device_run(self, streams: list[_Stream], slot: np.ndarray, n, device_time, host, pos: int, ends: list[int],
-                    contiguous: bool = False):
+                    contiguous: bool = False, most: int = CLEAN_RUN_MAX):
         """Indices of the packets from ``pos`` on that have device time, as :meth:`_device_index` gives
         them, up to the first one out of order or implausible (:meth:`_plausible`); the clock fit takes
         them, and each stream's state follows its last one. ``streams[slot[i]]`` is packet i's stream
         (they share the phase and the clock fit); ``ends[k]``: where stream k's next packet may start
-        (the end of what it released and holds), and must start if ``contiguous`` (no loss).
-        Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
+        (the end of what it released and holds), and must start if ``contiguous`` (no loss); at most
+        ``most`` packets. Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
         if self._phase is None or any(st.last_first is None or st.last_device_time is None for st in streams):
             return None
-        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        stop = min(len(n), pos + most)
         missing = np.flatnonzero(np.isnan(device_time[pos:stop]))
         m = int(missing[0]) if len(missing) else stop - pos
         size = n[pos:pos + m]
@@ -837,11 +840,18 @@ class SensorTimeline:
                 end += item.n
             held.append(items)
             ends.append(end)
-        run = self._device_run(streams, slot, n, device_time, host, pos, ends, contiguous=True)
+        st = streams[slot[pos]]  # the first packet: after a hole (the usual reason to stop), no run to look for
+        if self._phase is None or not round((device_time[pos] + (st.spec.resolution_s + 1e-6) / 2 - sum(self._phase) / 2)
+                                            * self.rate - (n[pos] - 1)) == ends[slot[pos]]:
+            return 0
+        run = self._device_run(streams, slot, n, device_time, host, pos, ends, True, self._joined_run_most)
         if run is None:
             return 0
         first, size, slopes, intercepts = run
         m = len(first)
+        # Holes end most runs after a few dozen packets (3 % of frames lost: ~15): look that far
+        # ahead, not CLEAN_RUN_MAX, and further while runs reach the end.
+        self._joined_run_most = min(self.CLEAN_RUN_MAX, max(self.JOINED_RUN_MIN, 4 * m))
         self._health.packets += m
         which = slot[pos:pos + m]
         limit = np.full(m, np.iinfo(np.int64).max)  # the lower frontier after each packet: joined below it
