@@ -840,9 +840,11 @@ class SensorTimeline:
                 end += item.n
             held.append(items)
             ends.append(end)
-        st = streams[slot[pos]]  # the first packet: after a hole (the usual reason to stop), no run to look for
-        if self._phase is None or not round((device_time[pos] + (st.spec.resolution_s + 1e-6) / 2 - sum(self._phase) / 2)
-                                            * self.rate - (n[pos] - 1)) == ends[slot[pos]]:
+        if self._phase is None or device_time[pos] != device_time[pos]:
+            return 0
+        # The first packet's index, roughly: after a hole (the usual reason a run stopped), no run to look for.
+        tick = streams[slot[pos]].spec.resolution_s + 1e-6
+        if round((device_time[pos] + tick / 2 - sum(self._phase) / 2) * self.rate - (n[pos] - 1)) != ends[slot[pos]]:
             return 0
         run = self._device_run(streams, slot, n, device_time, host, pos, ends, True, self._joined_run_most)
         if run is None:
