@@ -366,4 +366,3 @@ def test_the_hull_edge_over_the_mean_is_the_scan_s(seed):
         slope, intercept = _lower_hull_line(x, y, mean)
         expected = _hull_edge_by_scan(x, y, mean)
         assert slope == pytest.approx(expected[0], rel=1e-9) and intercept == pytest.approx(expected[1], abs=1e-9)
-
