@@ -586,6 +586,7 @@ class SensorTimeline:
         self._frontier: dict[str, int | None] = {"acc": None, "gyro": None}
         self._keep_from(None)
         self._max_hole = int(MAX_FILL_S * self.rate)  # longest hole filled, sample periods between real samples
+        self._joined_run_most = self.JOINED_RUN_MIN  # packets the next _joined_run looks at
         arrival_timed = all(spec.clock == "arrival" for spec in streams.values())
         # Arrival-timed streams feed it the arrival fit's send times (no latency left in them).
         self.clock = ClockFit(1.0 / self.rate, envelope=not arrival_timed)
@@ -648,8 +649,9 @@ class SensorTimeline:
         Gives what :meth:`push` of each data notification in turn gives (the clock fit sees the same
         points on the same cadence: :meth:`ClockFit.add_many`), except that a clean run of packets
         comes out as one block. Clean runs — device time, the expected next indices, plausible
-        times, nothing held out of order, one stream (not a joined pair) — are timed in numpy
-        (:meth:`_clean_run`); every other packet goes through the per-packet logic.
+        times, nothing held out of order — are timed in numpy (:meth:`_clean_run`; a joined pair's,
+        neither stream with a hole, are joined there too: :meth:`_joined_run`); every other packet
+        goes through the per-packet logic.
         """
         return self.push_batches([(stream, batch, np.asarray(host_t, dtype=np.float64), None)])
 
@@ -674,20 +676,36 @@ class SensorTimeline:
                 gaps += g
                 pos += 1
             return blocks, gaps
-        # Several streams (a joined pair): one packet at a time, in arrival order.
-        ranked = sorted((int(order[which[j]]) if order is not None else int(which[j]), p, j)
-                        for p, ((_, _, _, order), (*_, which, _)) in enumerate(zip(parts, packets))
-                        for j in range(len(which)))
-        for _, p, j in ranked:
-            rows, starts, n, device_t, host, _, stream = packets[p]
-            b, g = self._push_rows(stream, rows[starts[j]:starts[j] + n[j]],
-                                   None if device_t[j] != device_t[j] else float(device_t[j]), float(host[j]))
+        # Several streams (a joined pair), in arrival order: runs without a hole in either stream are
+        # joined and timed in numpy (_joined_run), every other packet goes through the per-packet logic.
+        keys = list(self._streams)
+        order = np.concatenate([order[which] if order is not None else which
+                                for (_, _, _, order), (*_, which, _) in zip(parts, packets)])
+        by_arrival = np.argsort(order, kind="stable")  # ties: part then position, as the parts are listed
+        part = np.concatenate([np.full(len(p[2]), k) for k, p in enumerate(packets)])[by_arrival]
+        j = np.concatenate([np.arange(len(p[2])) for p in packets])[by_arrival]
+        slot = np.array([keys.index(p[-1]) for p in packets], dtype=np.int64)[part]
+        n, device_t, host = (np.concatenate([p[k] for p in packets])[by_arrival] for k in (2, 3, 4))
+        one_part_each = len({p[-1] for p in packets}) == len(packets)
+        pos = 0
+        while pos < len(n):
+            taken = one_part_each and self._joined_run(packets, slot, part, j, n, device_t, host, pos, blocks, gaps)
+            if taken:
+                pos += taken
+                continue
+            rows, starts, _, _, _, _, stream = packets[part[pos]]
+            k = j[pos]
+            b, g = self._push_rows(stream, rows[starts[k]:starts[k] + n[pos]],
+                                   None if device_t[pos] != device_t[pos] else float(device_t[pos]), float(host[pos]))
             blocks += b
             gaps += g
+            pos += 1
         return blocks, gaps
 
     #: Packets looked at per try of :meth:`_clean_run` (bounds the work wasted on a run cut short).
     CLEAN_RUN_MAX = 4096
+    #: ... of :meth:`_joined_run` at least (it looks four times as far as its last run went).
+    JOINED_RUN_MIN = 64
 
     def _clean_run(self, stream: str, rows: np.ndarray, starts: np.ndarray, n: np.ndarray, device_time: np.ndarray,
                    host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
@@ -708,7 +726,7 @@ class SensorTimeline:
                 return 0
             end = item.first + item.n
         if device_time[pos] == device_time[pos]:
-            run = self._device_run(st, n, device_time, host, pos, end)
+            run = self._device_run([st], np.zeros(len(n), dtype=np.int64), n, device_time, host, pos, [end])
         else:
             run = self._arrival_run(st, n, device_time, host, pos, end)
         if run is None:
@@ -717,25 +735,42 @@ class SensorTimeline:
         self._release_run(st, held, first, size, rows, starts[pos:pos + len(first)], slopes, intercepts, blocks, gaps)
         return len(first)
 
-    def _device_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
+    def _device_run(self, streams: list[_Stream], slot: np.ndarray, n, device_time, host, pos: int, ends: list[int],
+                    contiguous: bool = False, most: int = CLEAN_RUN_MAX):
         """Indices of the packets from ``pos`` on that have device time, as :meth:`_device_index` gives
         them, up to the first one out of order or implausible (:meth:`_plausible`); the clock fit takes
-        them. Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
-        if self._phase is None or st.last_first is None or st.last_device_time is None:
+        them, and each stream's state follows its last one. ``streams[slot[i]]`` is packet i's stream
+        (they share the phase and the clock fit); ``ends[k]``: where stream k's next packet may start
+        (the end of what it released and holds), and must start if ``contiguous`` (no loss); at most
+        ``most`` packets. Returns ``(first, size, slope, intercept)`` (the fit after each), or None."""
+        if self._phase is None or any(st.last_first is None or st.last_device_time is None for st in streams):
             return None
-        stop = min(len(n), pos + self.CLEAN_RUN_MAX)
+        stop = min(len(n), pos + most)
         missing = np.flatnonzero(np.isnan(device_time[pos:stop]))
         m = int(missing[0]) if len(missing) else stop - pos
         size = n[pos:pos + m]
         raw = device_time[pos:pos + m]
-        modulus = st.spec.device_time_modulus_s
+        which = slot[pos:pos + m]
+        before = np.full(m, -1)  # the packet of the same stream before each (-1: before the run)
+        for k in range(len(streams)):
+            at = np.flatnonzero(which == k)
+            before[at[1:]] = at[:-1]
+        follows = before >= 0
+
+        def previous(values: np.ndarray, initial) -> np.ndarray:
+            """Each packet's stream's value of ``values`` at its packet before (``initial``: before the run)."""
+            return np.where(follows, values[before], np.asarray(initial)[which])
+
+        modulus = streams[0].spec.device_time_modulus_s
         if modulus is None:
             device_t = raw
-        else:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
-            device_t = raw + modulus * (np.round((st.last_device_time - raw[0]) / modulus)
+        elif len(streams) == 1:  # _unwrap against the previous packet's (unwrapped) device time, packet by packet
+            device_t = raw + modulus * (np.round((streams[0].last_device_time - raw[0]) / modulus)
                                         + _prepend(0.0, np.cumsum(np.round((raw[:-1] - raw[1:]) / modulus))))
+        else:
+            return None
         # Indices from the phase before the run, then checked against the phase each packet really sees.
-        tick = st.spec.resolution_s + 1e-6
+        tick = np.array([st.spec.resolution_s + 1e-6 for st in streams])[which]
         lo0, hi0 = self._phase
         first = np.round((device_t + tick / 2 - (lo0 + hi0) / 2) * self.rate - (size - 1)).astype(np.int64)
         last = first + size - 1
@@ -743,13 +778,15 @@ class SensorTimeline:
         hi = np.minimum(hi0, np.minimum.accumulate(device_t + tick - last / self.rate))
         lo_before, hi_before = _prepend(lo0, lo[:-1]), _prepend(hi0, hi[:-1])
         estimate = (device_t + tick / 2 - (lo_before + hi_before) / 2) * self.rate - (size - 1)
-        previous_first = _prepend(st.last_first, first[:-1])
-        previous_size = _prepend(st.samples_per_packet, size[:-1])
+        previous_first = previous(first, [st.last_first for st in streams])
+        previous_size = previous(size, [st.samples_per_packet for st in streams])
         on_grid = previous_first + size * np.round((estimate - previous_first) / size)
         snapped = (size == previous_size) & (np.abs(on_grid - estimate) <= 0.5 + (hi_before - lo_before) * self.rate)
         index_ok = np.where(snapped, on_grid, np.round(estimate)) == first
-        in_order = first >= _prepend(end, last[:-1] + 1)
-        bad = ~index_ok | ~in_order | (lo > hi) | (np.diff(_prepend(st.last_device_time, device_t)) <= 0)
+        previous_end = previous(last + 1, ends)
+        in_order = first == previous_end if contiguous else first >= previous_end
+        newer = device_t > previous(device_t, [st.last_device_time for st in streams])
+        bad = ~index_ok | ~in_order | (lo > hi) | ~newer
         if bad.any():
             m = int(np.argmax(bad))
             if m == 0:
@@ -768,10 +805,13 @@ class SensorTimeline:
             slopes, intercepts = self.clock.add_many(last[:m], host[pos:pos + m])
         else:
             self.clock = trial
-        first, size = first[:m], size[:m]
         self._phase = (float(lo[m - 1]), float(hi[m - 1]))
-        st.last_device_time = max(st.last_device_time, float(device_t[m - 1]))
-        st.device_seen = True
+        for k, st in enumerate(streams):
+            at = np.flatnonzero(which[:m] == k)
+            if len(at):
+                st.last_device_time = max(st.last_device_time, float(device_t[at[-1]]))
+                st.last_first, st.samples_per_packet = int(first[at[-1]]), int(size[at[-1]])
+                st.device_seen = True
         return first[:m], size[:m], slopes, intercepts
 
     def _arrival_run(self, st: _Stream, n, device_time, host, pos: int, end: int):
@@ -805,6 +845,93 @@ class SensorTimeline:
         slopes, intercepts = self.clock.add_many(first + size - 1, np.array(sent))
         return first, size, slopes, intercepts
 
+    def _joined_run(self, packets: list, slot: np.ndarray, part: np.ndarray, j: np.ndarray, n: np.ndarray,
+                    device_time: np.ndarray, host: np.ndarray, pos: int, blocks: list, gaps: list) -> int:
+        """Join and time the run of packets of both joined streams from ``pos`` (arrival order: packet
+        i is packet ``j[i]`` of ``packets[part[i]]``, of stream ``slot[i]``) in numpy, exactly as
+        :meth:`_push_rows` of each in turn would, while neither stream has a hole (each packet starts
+        where its stream's last one ended): every join is then of rows both channels have and none is
+        filled (:meth:`_join`'s usual case). Returns the packets taken (0: feed packet ``pos`` alone).
+        """
+        if self._suspects or self.clock.intercept is None or self._segment_break or self._last_index is None:
+            return 0
+        joined_to = self._joined_to
+        frontiers = list(self._frontier.values())
+        if None in frontiers or min(frontiers) != joined_to or self._last_index != joined_to - 1:
+            return 0
+        streams = list(self._streams.values())
+        held, ends = [], []
+        for st in streams:  # each channel's rows from joined_to on released without a hole, the held packets next
+            frontier = self._frontier[st.spec.channels]
+            index = self._held[st.spec.channels][0]
+            fresh = len(index) - int(np.searchsorted(index, joined_to))
+            if (st.released_to != frontier or st.buffer.next_expected != frontier or fresh != frontier - joined_to
+                    or (fresh and index[-1] != frontier - 1) or len(st.buffer._heap) > st.buffer.depth):
+                return 0
+            items = sorted(st.buffer._heap)
+            end = frontier
+            for item in items:
+                if item.first != end:
+                    return 0
+                end += item.n
+            held.append(items)
+            ends.append(end)
+        if self._phase is None or device_time[pos] != device_time[pos]:
+            return 0
+        # The first packet's index, roughly: after a hole (the usual reason a run stopped), no run to look for.
+        tick = streams[slot[pos]].spec.resolution_s + 1e-6
+        if round((device_time[pos] + tick / 2 - sum(self._phase) / 2) * self.rate - (n[pos] - 1)) != ends[slot[pos]]:
+            return 0
+        run = self._device_run(streams, slot, n, device_time, host, pos, ends, True, self._joined_run_most)
+        if run is None:
+            return 0
+        first, size, slopes, intercepts = run
+        m = len(first)
+        # Holes end most runs after a few dozen packets (3 % of frames lost: ~15): look that far
+        # ahead, not CLEAN_RUN_MAX, and further while runs reach the end.
+        self._joined_run_most = min(self.CLEAN_RUN_MAX, max(self.JOINED_RUN_MIN, 4 * m))
+        self._health.packets += m
+        which = slot[pos:pos + m]
+        limit = np.full(m, np.iinfo(np.int64).max)  # the lower frontier after each packet: joined below it
+        channels = {}
+        for k, st in enumerate(streams):
+            channel = st.spec.channels
+            index, rows = self._held[channel]
+            frontier = self._frontier[channel]
+            reached = np.full(m, frontier, dtype=np.int64)
+            at = np.flatnonzero(which == k)
+            if len(at):
+                values, starts, *_ = packets[part[pos + at[0]]]
+                starts = starts[j[pos + at]]
+                out_first, out_size, pushed_at = _through_buffer(st.buffer, held[k], first[at], size[at], values, starts)
+                if len(out_first):
+                    run_out = len(out_first) - min(len(held[k]), len(out_first))  # run packets released
+                    out = [item.payload for item in held[k][:len(out_first)]]
+                    out += [values[a:a + b] for a, b in zip(starts[:run_out].tolist(), size[at[:run_out]].tolist())]
+                    reached[at[pushed_at]] = out_first + out_size
+                    index = np.concatenate([index, np.arange(frontier, out_first[-1] + out_size[-1])])
+                    st.released_to = self._frontier[channel] = int(index[-1] + 1)
+                    rows = np.concatenate([rows] + out)
+            limit = np.minimum(limit, np.maximum.accumulate(reached))
+            channels[channel] = (index, rows)
+        before = _prepend(joined_to, limit[:-1])
+        grew = np.flatnonzero(limit > before)
+        joined = int(limit[-1])
+        columns = []
+        for channel in ("acc", "gyro"):
+            index, rows = channels[channel]
+            at = int(np.searchsorted(index, joined_to))
+            columns.append(rows[at:at + joined - joined_to])
+            keep = max(0, at + joined - joined_to - FILL_SUPPORT)  # as _keep_from
+            self._held[channel] = (index[keep:], rows[keep:])
+        self._joined_to = joined
+        if len(grew):  # each join timed by the fit after the packet that let it happen; no gap between them
+            b, g = self._timed_run(before[grew], (limit - before)[grew], np.hstack(columns), slopes[grew],
+                                   intercepts[grew], np.full(len(grew), self._samples_per_packet()))
+            blocks += b
+            gaps += g
+        return m
+
     def _release_run(self, st: _Stream, held: list, first: np.ndarray, size: np.ndarray, rows: np.ndarray,
                      starts: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray, blocks: list, gaps: list) -> None:
         """:meth:`_accept` of a run of packets in order (their rows ``rows[starts[j]:starts[j] + size[j]]``,
@@ -815,24 +942,9 @@ class SensorTimeline:
         st.last_first = int(first[-1])
         st.samples_per_packet = int(size[-1])
         self._health.packets += m
-        # The reorder buffer: the held packets then the run go out in order, ``depth`` packets behind;
-        # item c of that sequence is released by the push of run packet c + depth − len(held).
-        h, depth = len(held), buffer.depth
-        released = max(0, h + m - depth)
-        sequence_first = np.concatenate([np.array([item.first for item in held], dtype=np.int64), first])
-        sequence_size = np.concatenate([np.array([item.n for item in held], dtype=np.int64), size])
-        buffer._heap, buffer._pending_firsts = [], set()
-        for c in range(released, h + m):
-            payload = held[c].payload if c < h else rows[starts[c - h]:starts[c - h] + size[c - h]]
-            buffer._seq += 1
-            buffer._heap.append(_Pending(int(sequence_first[c]), buffer._seq, int(sequence_size[c]), payload))
-            buffer._pending_firsts.add(int(sequence_first[c]))
-        heapq.heapify(buffer._heap)
+        out_first, out_size, pushed_at = _through_buffer(buffer, held, first, size, rows, starts)
+        released, h = len(out_first), len(held)
         if released:
-            out_first, out_size = sequence_first[:released], sequence_size[:released]
-            buffer._released_firsts.extend(out_first[-64:].tolist())
-            buffer.next_expected = int(out_first[-1] + out_size[-1])
-            pushed_at = np.arange(released) + depth - h
             run_out = released - min(h, released)  # run packets released
             x = [item.payload for item in held[:released]]
             if run_out:
@@ -1195,6 +1307,31 @@ def _fill_channel(index: np.ndarray, rows: np.ndarray, wanted: np.ndarray,
         coefficients = np.polyfit((index[near] - index[lo]).astype(np.float64), rows[near], min(3, len(near) - 1))
         values[inside] = np.polyval(coefficients, (wanted[inside] - index[lo]).astype(np.float64)[:, None])
     return values, real, filled
+
+
+def _through_buffer(buffer: ReorderBuffer, held: list[_Pending], first: np.ndarray, size: np.ndarray,
+                    rows: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`ReorderBuffer.push` of a run of packets in order (``first`` index and ``size`` of each,
+    rows ``rows[starts[j]:starts[j] + size[j]]``) after the packets it holds (``held``, in order,
+    at most its depth). Returns ``(first, size, pushed_at)`` of the packets released: held ones then
+    run ones, in order, ``depth`` packets behind; item c is released by the push of run packet
+    ``pushed_at[c]`` = c + depth − len(held)."""
+    m, h, depth = len(first), len(held), buffer.depth
+    released = max(0, h + m - depth)
+    sequence_first = np.concatenate([np.array([item.first for item in held], dtype=np.int64), first])
+    sequence_size = np.concatenate([np.array([item.n for item in held], dtype=np.int64), size])
+    buffer._heap, buffer._pending_firsts = [], set()
+    for c in range(released, h + m):
+        payload = held[c].payload if c < h else rows[starts[c - h]:starts[c - h] + size[c - h]]
+        buffer._seq += 1
+        buffer._heap.append(_Pending(int(sequence_first[c]), buffer._seq, int(sequence_size[c]), payload))
+        buffer._pending_firsts.add(int(sequence_first[c]))
+    heapq.heapify(buffer._heap)
+    out_first, out_size = sequence_first[:released], sequence_size[:released]
+    if released:
+        buffer._released_firsts.extend(out_first[-64:].tolist())
+        buffer.next_expected = int(out_first[-1] + out_size[-1])
+    return out_first, out_size, np.arange(released) + depth - h
 
 
 def _rows(channels: str, packet: DecodedPacket) -> np.ndarray:

@@ -124,6 +124,115 @@ def test_the_fill_does_not_depend_on_which_stream_arrives_first(rate, n):
         assert health.interpolated_samples == reference[0].interpolated_samples
 
 
+def polar_arrivals(rng: np.random.Generator, rate: float, n: int, frames: int, loss: float, both: float,
+                   swap: float, repeat: float, corrupt: float = 0.0, reset_at: int | None = None):
+    """Arrivals ``(host_t, stream, packet)`` of a Polar-like pair: acc and gyro frames lost
+    independently (``loss`` each) or together (``both``), swapped with the next arrival, repeated,
+    with one-sided receive jitter on a slightly fast crystal; a time stamp corrupt (``corrupt``), the
+    device clock set back 500 s from frame ``reset_at`` on."""
+    _, packets = polar_like(rate, n, frames)
+    arrivals = []
+    for k in range(frames):
+        together = rng.uniform() < both
+        for stream, _, packet in packets[2 * k:2 * k + 2]:
+            if together or rng.uniform() < loss:
+                continue
+            host_t = 5.0 + (packet.device_time_s - 1000.0) * (1 + 80e-6) + 0.004 + rng.uniform(0, 0.02)
+            if reset_at is not None and k >= reset_at:
+                packet = dataclasses.replace(packet, device_time_s=packet.device_time_s - 500.0)
+            if rng.uniform() < corrupt:
+                packet = dataclasses.replace(packet, device_time_s=packet.device_time_s + 300.0)
+            arrivals.append([host_t, stream, packet])
+            if rng.uniform() < repeat:
+                arrivals.append([host_t + 0.001, stream, packet])
+    arrivals.sort(key=lambda a: a[0])
+    for i in range(len(arrivals) - 1):
+        if rng.uniform() < swap:
+            arrivals[i][1:], arrivals[i + 1][1:] = arrivals[i + 1][1:], arrivals[i][1:]
+    return [tuple(a) for a in arrivals]
+
+
+def feed_pair(rate: float, arrivals, cuts=(), disconnect_at=(), batched: bool = False):
+    """Blocks, gaps and health of a joined pair fed ``arrivals`` one by one (:meth:`SensorTimeline.push`)
+    or in batches split at ``cuts`` (:meth:`SensorTimeline.push_batches`, each stream's notifications
+    with their arrival ranks); disconnected before the arrivals in ``disconnect_at`` and at the end."""
+    timeline = SensorTimeline("left", rate, {"acc": StreamSpec("acc", resolution_s=1e-9),
+                                             "gyro": StreamSpec("gyro", resolution_s=1e-9)})
+    blocks, gaps = [], []
+    bounds = sorted({0, len(arrivals), *cuts, *disconnect_at})
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if a in disconnect_at:
+            blocks_, gaps_ = timeline.disconnected()
+            blocks, gaps = blocks + blocks_, gaps + gaps_
+        chunk = arrivals[a:b]
+        if batched:
+            parts = []
+            for stream in ("gyro", "acc"):
+                mine = [k for k, (_, s, _) in enumerate(chunk) if s == stream]
+                if mine:
+                    table = {bytes([k % 256, k // 256]): chunk[k][2] for k in mine}
+                    batch = batch_of_packets(_Table(table), list(table))
+                    parts.append((stream, batch, np.array([chunk[k][0] for k in mine]), np.array(mine)))
+            if parts:
+                blocks_, gaps_ = timeline.push_batches(parts)
+                blocks, gaps = blocks + blocks_, gaps + gaps_
+        else:
+            for host_t, stream, packet in chunk:
+                blocks_, gaps_ = timeline.push(stream, packet, host_t)
+                blocks, gaps = blocks + blocks_, gaps + gaps_
+    blocks_, gaps_ = timeline.disconnected()
+    return blocks + blocks_, gaps + gaps_, timeline
+
+
+def assert_same_output(one, many):
+    (blocks_1, gaps_1, timeline_1), (blocks_n, gaps_n, timeline_n) = one, many
+    health_1, health_n = dataclasses.asdict(timeline_1.health), dataclasses.asdict(timeline_n.health)
+    assert health_n == pytest.approx(health_1, rel=1e-12, nan_ok=True)  # floats: the rate's sums
+    assert [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_n] == \
+        [(g.lost_samples, g.lost_packets, g.cause, g.exact) for g in gaps_1]
+    assert np.allclose([(g.t_start, g.t_end) for g in gaps_n], [(g.t_start, g.t_end) for g in gaps_1], rtol=0, atol=1e-9)
+    if not blocks_1:
+        assert not blocks_n
+        return
+    for field_ in ("index", "x"):
+        assert np.array_equal(np.concatenate([getattr(b, field_) for b in blocks_n]),
+                              np.concatenate([getattr(b, field_) for b in blocks_1]))
+    t_1, t_n = np.concatenate([b.t for b in blocks_1]), np.concatenate([b.t for b in blocks_n])
+    assert np.abs(t_n - t_1).max() < 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), polar=st.sampled_from([(416.0, 17), (52.0, 2), (200.0, 9), (100.0, 1)]),
+       loss=st.sampled_from([0.0, 0.01, 0.05, 0.2]), both=st.sampled_from([0.0, 0.01, 0.05]),
+       swap=st.sampled_from([0.0, 0.02, 0.1]), repeat=st.sampled_from([0.0, 0.02]),
+       corrupt=st.sampled_from([0.0, 0.01]), reset_at=st.none() | st.integers(50, 200),
+       cuts=st.lists(st.integers(0, 500), max_size=6), disconnect_at=st.lists(st.integers(1, 500), max_size=2))
+def test_a_joined_pair_in_batches_is_timed_and_joined_as_one_at_a_time(seed, polar, loss, both, swap, repeat, corrupt,
+                                                                         reset_at, cuts, disconnect_at):
+    """Any split into batches, whatever one channel or both lose, a corrupt time stamp or a device
+    clock reset: the same samples (bit for bit), times, fills, gaps and counts as one by one."""
+    rate, n = polar
+    arrivals = polar_arrivals(np.random.default_rng(seed), rate, n, 250, loss, both, swap, repeat, corrupt, reset_at)
+    cuts = [c for c in cuts if c < len(arrivals)]
+    disconnect_at = {c for c in disconnect_at if c < len(arrivals)}
+    assert_same_output(feed_pair(rate, arrivals, (), disconnect_at), feed_pair(rate, arrivals, cuts, disconnect_at, True))
+
+
+def test_a_clean_stretch_of_a_joined_pair_is_timed_in_numpy(monkeypatch):
+    """Neither stream losing a frame, the batched path joins the pair in numpy: only the first few
+    packets (the clock fit and the join not started yet) go through the per-packet logic."""
+    rate, n = 416.0, 17
+    arrivals = polar_arrivals(np.random.default_rng(3), rate, n, 600, 0.0, 0.0, 0.0, 0.0)
+    one = feed_pair(rate, arrivals)
+    one_by_one = []
+    push_rows = SensorTimeline._push_rows
+    monkeypatch.setattr(SensorTimeline, "_push_rows", lambda self, *a: one_by_one.append(a) or push_rows(self, *a))
+    many = feed_pair(rate, arrivals, cuts=[500], batched=True)
+    assert_same_output(one, many)
+    assert len(arrivals) == 1200 and len(one_by_one) <= 10
+    assert len(many[0]) <= 20  # a block per batch, not per join
+
+
 def test_clock_fit_fed_many_points_at_once_gives_the_line_of_one_at_a_time():
     rng = np.random.default_rng(1)
     index = np.arange(0, 60_000, 10).astype(float)
