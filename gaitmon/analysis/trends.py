@@ -62,8 +62,14 @@ class Trend:
 
 
 def _signed(value: float) -> str:
-    """``value`` to one decimal with its sign; a value that rounds to zero is ``+0.0``, never ``-0.0``."""
-    return f"{round(value, 1) or 0.0:+.1f}"
+    """``value`` to one decimal with its sign; one that rounds to zero there gets a second decimal
+    (``-0.05``: a bound just below zero must not read ``-0.0`` or ``+0.0``), and is ``0.0`` if it
+    rounds to zero at two as well."""
+    text = f"{value:+.1f}"
+    if text[1:] != "0.0":
+        return text
+    text = f"{value:+.2f}"
+    return "0.0" if text[1:] == "0.00" else text
 
 
 UNKNOWN = Trend(float("nan"), float("nan"), float("nan"), 0)

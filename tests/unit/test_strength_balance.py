@@ -280,6 +280,7 @@ def test_the_phase_split_smoothing_is_nanmedian_of_each_window(values):
 
 
 def test_a_trend_in_words_never_says_minus_zero():
-    words = Trend(-0.04, -0.049, 0.61, 6, 0.97).describe("rep")
-    assert words == "+0.0 %/rep, 97 % CI +0.0 to +0.6"
+    """A bound just below zero keeps its sign with a second decimal; one at zero reads 0.0."""
+    assert Trend(-0.04, -0.046, 0.61, 6, 0.97).describe("rep") == "-0.04 %/rep, 97 % CI -0.05 to +0.6"
+    assert Trend(0.001, -0.004, 0.0, 6).describe("rep") == "0.0 %/rep, 90 % CI 0.0 to 0.0"
     assert Trend(-0.05, -1.25, -0.051, 6).describe("session") == "-0.1 %/session, 90 % CI -1.2 to -0.1"
