@@ -25,12 +25,14 @@ EXIT_BAD_INPUT = 2
 
 def _version_text() -> str:
     from gaitmon.core import BACKEND
+    from gaitmon.stream.timing import ClockFit, ClockFitTwin
 
-    return f"gaitmon {__version__} (event core: {BACKEND})"
+    clock = "python" if ClockFit is ClockFitTwin else "compiled"
+    return f"gaitmon {__version__} (event core: {BACKEND}; clock fit: {clock})"
 
 
 class _VersionAction(argparse.Action):
-    """``--version``: the text names the loaded event core, so it is made only when asked for."""
+    """``--version``: the text names the loaded event core and clock fit, so it is made only when asked for."""
 
     def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)

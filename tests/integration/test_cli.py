@@ -30,7 +30,7 @@ def session_dir(tmp_path_factory) -> Path:
 def test_version_says_which_core_is_loaded():
     result = gaitmon("--version")
     assert result.returncode == 0
-    assert "event core:" in result.stdout
+    assert "event core:" in result.stdout and "clock fit: " in result.stdout
 
 
 def test_help_lists_subcommands():
